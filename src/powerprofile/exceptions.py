@@ -1,0 +1,76 @@
+"""Exceptions raised by powerprofile.
+
+Every class subclasses a built-in so that callers who do not know this library can
+still catch the familiar type::
+
+    PowerProfileError (Exception)
+    ├── DataValidationError (PowerProfileError, ValueError)
+    │       input tables break the data contract (strict mode)
+    ├── ConfigError (PowerProfileError, ValueError)
+    │       a YAML config or rule file is malformed, has unknown keys or wrong types
+    ├── FeatureMismatchError (PowerProfileError, ValueError)
+    │       a frame given to a fitted model lacks, adds or retypes its features
+    ├── NotFittedError (PowerProfileError, sklearn.exceptions.NotFittedError)
+    │       an estimator is used before ``fit``
+    ├── TrackingError (PowerProfileError, RuntimeError)
+    │       the MLflow tracking server or registry cannot be reached or used
+    └── ExportError (PowerProfileError, RuntimeError)
+            an export could not be written; the previous export is left intact
+
+Messages name the thing with ``!r``, show the value received and say how to fix it.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SkNotFittedError
+
+__all__ = [
+    "ConfigError",
+    "DataValidationError",
+    "ExportError",
+    "FeatureMismatchError",
+    "NotFittedError",
+    "PowerProfileError",
+    "TrackingError",
+]
+
+
+class PowerProfileError(Exception):
+    """Base class of every error raised on purpose by powerprofile."""
+
+
+class DataValidationError(PowerProfileError, ValueError):
+    """Input tables break the data contract.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable summary listing every problem.
+    problems : pandas.DataFrame or None, default=None
+        One row per problem (table, column, check, n_rows, examples), the same
+        content as the message in tabular form.
+    """
+
+    def __init__(self, message: str, problems=None):
+        super().__init__(message)
+        self.problems = problems
+
+
+class ConfigError(PowerProfileError, ValueError):
+    """A configuration or rule file is malformed."""
+
+
+class FeatureMismatchError(PowerProfileError, ValueError):
+    """A frame given to a fitted model does not match the features it was fitted on."""
+
+
+class NotFittedError(PowerProfileError, _SkNotFittedError):
+    """An estimator was used before ``fit``."""
+
+
+class TrackingError(PowerProfileError, RuntimeError):
+    """MLflow tracking or the model registry could not be used."""
+
+
+class ExportError(PowerProfileError, RuntimeError):
+    """An export could not be completed; the previous export is untouched."""

@@ -1,0 +1,1 @@
+"""Shared fixtures: tiny hand-built frames with NaNs and odd dtypes."""
