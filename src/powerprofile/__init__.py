@@ -27,7 +27,7 @@ _LAZY = {
     "feature_catalog": "powerprofile.features",
     # models
     "PropensityModel": "powerprofile.models",
-    "CustomerSegmenter": "powerprofile.models",
+    "CustomerSegmenter": "powerprofile.segmentation",
     "evaluate": "powerprofile.models",
     "load_model": "powerprofile.models",
     "explain": "powerprofile.explain",
