@@ -1,0 +1,41 @@
+"""Typed, validated job configuration (YAML under ``configs/``, see ``docs/config.md``).
+
+Secrets never live here: the pseudonymisation key comes from
+``POWERPROFILE_PSEUDONYM_KEY`` and tracking credentials from MLflow's own environment
+variables.
+"""
+
+from ._load import config_hash, dump_config, load_config, parse_override, read_yaml
+from ._model import (
+    Config,
+    DataConfig,
+    ExportConfig,
+    FeaturesConfig,
+    LabelsConfig,
+    ModelsConfig,
+    PortraitsConfig,
+    ReportConfig,
+    SegmentationConfig,
+    TrackingConfig,
+)
+from ._typed import from_mapping, to_mapping
+
+__all__ = [
+    "Config",
+    "DataConfig",
+    "ExportConfig",
+    "FeaturesConfig",
+    "LabelsConfig",
+    "ModelsConfig",
+    "PortraitsConfig",
+    "ReportConfig",
+    "SegmentationConfig",
+    "TrackingConfig",
+    "config_hash",
+    "dump_config",
+    "from_mapping",
+    "load_config",
+    "parse_override",
+    "read_yaml",
+    "to_mapping",
+]

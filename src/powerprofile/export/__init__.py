@@ -1,0 +1,32 @@
+"""Governed export of portraits to the service channels (see ``docs/export.md``).
+
+Campaigns select customers from the portraits, rank them by a calibrated score and
+fill each channel's capacity; every file obeys channel eligibility, opt-out and
+do-not-contact lists, a frequency cap and the PII policy, and the whole export folder
+appears atomically with a ``manifest.json``.
+"""
+
+from ._atomic import atomic_directory, recover_directory
+from ._campaigns import CHANNELS, Campaign, CampaignSet, load_campaigns
+from ._export import EXPORT_SCHEMA_VERSION, ExportResult, eligibility, export_campaigns, read_export
+from ._select import Selection, compile_selection
+from ._writers import file_sha256, read_frame, write_frame
+
+__all__ = [
+    "CHANNELS",
+    "EXPORT_SCHEMA_VERSION",
+    "Campaign",
+    "CampaignSet",
+    "ExportResult",
+    "Selection",
+    "atomic_directory",
+    "compile_selection",
+    "eligibility",
+    "export_campaigns",
+    "file_sha256",
+    "load_campaigns",
+    "read_export",
+    "read_frame",
+    "recover_directory",
+    "write_frame",
+]

@@ -1,0 +1,165 @@
+"""Campaign definitions (``configs/campaigns.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..config import from_mapping, read_yaml
+from ..exceptions import ConfigError
+from ._select import Selection, compile_selection
+
+__all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
+
+Channel = Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
+CHANNELS: tuple[str, ...] = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
+"""Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
+
+_FORBIDDEN_COLUMNS = ("customer_id", "name", "phone", "address")
+
+
+@dataclass
+class Campaign:
+    """One campaign.
+
+    Parameters
+    ----------
+    name : str
+        Identifier (letters, digits, ``_``/``-``); used in file names.
+    select : str
+        Selection over portrait columns (see :mod:`powerprofile.export._select`).
+    channels : list of str
+        Target channels in order of preference; each selected customer goes to the
+        first channel they are eligible for that still has capacity.
+    score : str, default="churn_score"
+        Portrait column ranking customers (highest first) to fill the capacity.
+    capacity : int or dict of str to int or None, default=None
+        Customers per channel per run (one number for all channels, or per channel);
+        None: unlimited.
+    priority : int, default=100
+        Lower runs first and so wins customers under the frequency cap.
+    min_score : float or None, default=None
+        Customers scoring below are never selected.
+    format : {"csv", "parquet", "jsonl"}, default="csv"
+        File format, unless the job config sets one for all.
+    columns : list of str, default=[]
+        Extra portrait columns written to the file (raw PII columns are refused).
+    title_en, title_zh : str, default=""
+        Readable titles.
+    """
+
+    name: str
+    select: str
+    channels: list[Channel]
+    score: str = "churn_score"
+    capacity: int | dict[str, int] | None = None
+    priority: int = 100
+    min_score: float | None = None
+    format: Literal["csv", "parquet", "jsonl"] = "csv"
+    columns: list[str] = field(default_factory=list)
+    title_en: str = ""
+    title_zh: str = ""
+
+    def _check(self, source, prefix):
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.name):
+            raise ConfigError(
+                f"campaign name {self.name!r} in {str(source)!r} may use only letters, digits, '_' and '-'."
+            )
+        if not self.channels:
+            raise ConfigError(f"campaign {self.name!r} in {str(source)!r} names no channel.")
+        if len(set(self.channels)) != len(self.channels):
+            raise ConfigError(f"campaign {self.name!r} in {str(source)!r} repeats a channel: {self.channels!r}.")
+        if isinstance(self.capacity, dict):
+            extra = sorted(set(self.capacity) - set(self.channels))
+            if extra:
+                raise ConfigError(
+                    f"campaign {self.name!r} in {str(source)!r} gives a capacity for channel(s) "
+                    f"{extra!r} it does not target ({self.channels!r})."
+                )
+        caps = self.capacity.values() if isinstance(self.capacity, dict) else [self.capacity]
+        if any(c is not None and c < 0 for c in caps):
+            raise ConfigError(f"campaign {self.name!r} in {str(source)!r} has a negative capacity {self.capacity!r}.")
+        bad = sorted(set(self.columns) & set(_FORBIDDEN_COLUMNS))
+        if bad:
+            raise ConfigError(
+                f"campaign {self.name!r} in {str(source)!r} asks for raw PII column(s) {bad!r}; "
+                "exports carry the pseudonymised customer_key, and phones only through the "
+                "PII policy (export.allow_raw_phone)."
+            )
+        self._selection = compile_selection(self.select, name=self.name)
+
+    @property
+    def selection(self) -> Selection:
+        """The compiled selection."""
+        sel = getattr(self, "_selection", None)
+        if sel is None:
+            sel = self._selection = compile_selection(self.select, name=self.name)
+        return sel
+
+    def capacity_of(self, channel: str) -> int | None:
+        """Capacity of ``channel`` in this campaign (None: unlimited)."""
+        if isinstance(self.capacity, dict):
+            return self.capacity.get(channel)
+        return self.capacity
+
+
+@dataclass
+class CampaignSet:
+    """All campaigns of one export.
+
+    Parameters
+    ----------
+    campaigns : list of Campaign
+        The campaigns; they run in ``priority`` order, then by name.
+    frequency_cap : int, default=1
+        Campaigns one customer may appear in per run.
+    channel_capacity : dict of str to int, default={}
+        Customers per channel per run across all campaigns.
+    schema_version : str, default="1.0"
+        Version of this file's format.
+    """
+
+    campaigns: list[Campaign]
+    frequency_cap: int = 1
+    channel_capacity: dict[str, int] = field(default_factory=dict)
+    schema_version: str = "1.0"
+
+    def _check(self, source, prefix):
+        names = [c.name for c in self.campaigns]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ConfigError(f"campaign name(s) {dup!r} appear twice in {str(source)!r}.")
+        if self.frequency_cap < 1:
+            raise ConfigError(f"frequency_cap in {str(source)!r} must be >= 1, got {self.frequency_cap!r}.")
+        bad = sorted(set(self.channel_capacity) - set(CHANNELS))
+        if bad:
+            raise ConfigError(
+                f"channel_capacity in {str(source)!r} names unknown channel(s) {bad!r}; channels are {CHANNELS!r}."
+            )
+
+    def ordered(self) -> list[Campaign]:
+        """Campaigns in run order (priority, then name)."""
+        return sorted(self.campaigns, key=lambda c: (c.priority, c.name))
+
+
+def load_campaigns(path) -> CampaignSet:
+    """Read and check a campaigns file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        YAML file (see ``docs/export.md``).
+
+    Returns
+    -------
+    CampaignSet
+
+    Raises
+    ------
+    ConfigError
+        Missing file, unknown key, wrong type, bad selection expression.
+    """
+    data = read_yaml(path, what="campaigns")
+    return from_mapping(CampaignSet, data, source=str(path))

@@ -1,0 +1,436 @@
+"""Governed export of portraits to the service channels."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConfigError, ExportError, PowerProfileError
+from ..privacy import mask_phone, pseudonymise
+from ._atomic import atomic_directory
+from ._campaigns import CHANNELS, CampaignSet, load_campaigns
+from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
+
+__all__ = ["EXPORT_SCHEMA_VERSION", "ExportResult", "eligibility", "export_campaigns"]
+
+log = logging.getLogger(__name__)
+
+EXPORT_SCHEMA_VERSION = "1.0"
+MEMBERSHIP_FILE = "segment_membership.parquet"
+_PII = ("customer_id", "name", "phone", "address")
+_PHONE_CHANNELS = ("sms", "hotline_callback")
+_DEFAULT_COLUMNS = ("snapshot_date", "customer_type", "region", "segment_id", "segment_name_en", "segment_name_zh")
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The published folder.
+    manifest : dict
+        Content of ``manifest.json``.
+    files : pandas.DataFrame
+        One row per file: ``file, campaign, channel, rows, sha256``.
+    """
+
+    out_dir: Path
+    manifest: dict
+    files: pd.DataFrame = field(repr=False)
+
+
+def _flat(portraits: pd.DataFrame) -> pd.DataFrame:
+    frame = portraits
+    if not isinstance(frame.index, pd.RangeIndex):
+        names = [n for n in frame.index.names if n is not None]
+        frame = frame.reset_index(names) if names else frame.reset_index(drop=True)
+    if "customer_key" not in frame.columns:
+        raise ExportError(
+            "portraits have no 'customer_key' column; build them with build_portraits "
+            "(which pseudonymises customer ids) before exporting."
+        )
+    if "snapshot_date" in frame.columns and frame["snapshot_date"].nunique() > 1:
+        last = frame["snapshot_date"].max()
+        log.info("portraits hold %d snapshots; exporting the latest, %s", frame["snapshot_date"].nunique(), last)
+        frame = frame[frame["snapshot_date"] == last]
+    if frame["customer_key"].duplicated().any():
+        dup = frame.loc[frame["customer_key"].duplicated(), "customer_key"].iloc[0]
+        raise ExportError(f"portraits repeat customer_key {dup!r}; export one row per customer.")
+    frame = frame.drop(columns=[c for c in _PII if c in frame.columns])
+    return frame.reset_index(drop=True)
+
+
+def _bool(series: pd.Series | None, n: int) -> np.ndarray:
+    if series is None:
+        return np.zeros(n, dtype=bool)
+    return series.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _contacts(frame: pd.DataFrame, customers: pd.DataFrame | None, key) -> pd.DataFrame:
+    """Contactability per portrait row: phone, has_phone, sms_opt_out, app_user, wechat_bound."""
+    n = len(frame)
+    out = pd.DataFrame(index=frame.index)
+    if customers is not None:
+        cust = customers.copy()
+        cust["customer_key"] = pseudonymise(cust["customer_id"], key).to_numpy()
+        cust = cust.drop_duplicates("customer_key").set_index("customer_key")
+        aligned = cust.reindex(frame["customer_key"].to_numpy())
+        aligned.index = frame.index
+        src = aligned
+    else:
+        src = frame
+    phone = src["phone"].astype("string") if "phone" in src.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    phone = phone.where(phone.str.strip().str.len() > 0)
+    out["phone"] = phone
+    if "has_phone" in src.columns and customers is None:
+        out["has_phone"] = _bool(src["has_phone"], n)
+    else:
+        out["has_phone"] = phone.notna().to_numpy()
+    for col in ("sms_opt_out", "app_user", "wechat_bound"):
+        out[col] = _bool(src[col] if col in src.columns else None, n)
+    return out
+
+
+def eligibility(contacts: pd.DataFrame, opted_out: np.ndarray, do_not_contact: np.ndarray) -> dict[str, np.ndarray]:
+    """Channel eligibility per row.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        Columns ``has_phone``, ``sms_opt_out``, ``app_user``, ``wechat_bound``.
+    opted_out : numpy.ndarray of bool
+        On the marketing opt-out list (blocks SMS, app push and WeChat).
+    do_not_contact : numpy.ndarray of bool
+        On the do-not-contact list (blocks every channel).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray of bool
+        SMS needs a phone and no SMS opt-out; app push an app user; WeChat a bound
+        account; the 95598 call-back a phone; a grid-manager visit nothing more.
+    """
+    ok = ~do_not_contact
+    push_ok = ok & ~opted_out
+    has_phone = contacts["has_phone"].to_numpy(dtype=bool)
+    return {
+        "sms": push_ok & has_phone & ~contacts["sms_opt_out"].to_numpy(dtype=bool),
+        "app_push": push_ok & contacts["app_user"].to_numpy(dtype=bool),
+        "wechat": push_ok & contacts["wechat_bound"].to_numpy(dtype=bool),
+        "hotline_callback": ok & has_phone,
+        "grid_manager": ok.copy(),
+    }
+
+
+def _read_list(path, key, what: str) -> set[str]:
+    if path is None:
+        return set()
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} list {str(p)!r} does not exist; fix export.{what.replace('-', '_')}_list.")
+    df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    if "customer_key" in df.columns:
+        return set(df["customer_key"].dropna().astype(str))
+    if "customer_id" in df.columns:
+        return set(pseudonymise(df["customer_id"].dropna().astype(str), key).astype(str))
+    raise ConfigError(
+        f"{what} list {str(p)!r} needs a 'customer_id' or 'customer_key' column; it has {list(df.columns)!r}."
+    )
+
+
+def _model_versions(frame: pd.DataFrame, given) -> dict:
+    if given:
+        return {str(k): str(v) for k, v in dict(given).items()}
+    out = {}
+    for col in sorted(c for c in frame.columns if c.endswith("model_version")):
+        vals = sorted(frame[col].dropna().astype(str).unique())
+        if vals:
+            out[col.removesuffix("_model_version").removesuffix("_") or col] = ";".join(vals)
+    return out
+
+
+def _iso(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _segment_changes(previous: pd.DataFrame | None, current: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    cols = ["segment_id", "change", "customer_key", "previous_segment_id", "current_segment_id"]
+    if previous is None:
+        return pd.DataFrame(columns=cols)
+    merged = previous.merge(current, on="customer_key", how="outer", suffixes=("_prev", "_cur"))
+    prev, cur = merged["segment_id_prev"], merged["segment_id_cur"]
+    moved = (prev.astype("string") != cur.astype("string")).fillna(True) & ~(prev.isna() & cur.isna())
+    m = merged[moved]
+    entered = pd.DataFrame({
+        "segment_id": m["segment_id_cur"], "change": "entered", "customer_key": m["customer_key"],
+        "previous_segment_id": m["segment_id_prev"], "current_segment_id": m["segment_id_cur"],
+    })[m["segment_id_cur"].notna()]
+    left = pd.DataFrame({
+        "segment_id": m["segment_id_prev"], "change": "left", "customer_key": m["customer_key"],
+        "previous_segment_id": m["segment_id_prev"], "current_segment_id": m["segment_id_cur"],
+    })[m["segment_id_prev"].notna()]
+    out = pd.concat([entered, left], ignore_index=True)
+    for c in ("segment_id", "previous_segment_id", "current_segment_id"):
+        out[c] = out[c].astype("string")
+    if len(names):
+        out = out.merge(names, on="segment_id", how="left")
+    return out.sort_values(["segment_id", "change", "customer_key"], kind="mergesort").reset_index(drop=True)
+
+
+def export_campaigns(
+    portraits: pd.DataFrame,
+    out_dir,
+    *,
+    campaigns,
+    customers: pd.DataFrame | None = None,
+    key=None,
+    format: str | None = None,
+    frequency_cap: int | None = None,
+    incremental: bool = True,
+    opt_out_list=None,
+    do_not_contact_list=None,
+    allow_raw_phone: bool = False,
+    raw_phone_channels=(),
+    snapshot_date=None,
+    model_versions=None,
+    config_hash: str | None = None,
+) -> ExportResult:
+    """Select, rank and write campaign lists per channel, atomically, with a manifest.
+
+    Parameters
+    ----------
+    portraits : pandas.DataFrame
+        One row per customer with ``customer_key`` and the columns the campaigns read
+        (scores such as ``churn_score``, bands, segments, tags, ...). When several
+        snapshots are present the latest is exported. Raw PII columns are never written.
+    out_dir : str or path-like
+        Folder replaced atomically by the new export.
+    campaigns : CampaignSet or str or path-like
+        Campaign definitions or their YAML file.
+    customers : pandas.DataFrame or None, default=None
+        The ``customers`` table (contactability flags and phones), joined on the keyed
+        hash of ``customer_id``; when None, the portrait's own ``has_phone``,
+        ``app_user``, ``wechat_bound``, ``sms_opt_out`` columns are used if present.
+    key : str or bytes or None, default=None
+        Pseudonymisation key; None reads ``POWERPROFILE_PSEUDONYM_KEY``.
+    format : {"csv", "parquet", "jsonl"} or None, default=None
+        Overrides every campaign's format.
+    frequency_cap : int or None, default=None
+        Overrides the campaign file's cap (campaigns per customer per run).
+    incremental : bool, default=True
+        Write ``segment_changes`` (who entered or left each segment since the
+        previous export in ``out_dir``).
+    opt_out_list, do_not_contact_list : str or path-like or None, default=None
+        CSV/Parquet lists with ``customer_id`` or ``customer_key``.
+    allow_raw_phone : bool, default=False
+        With ``raw_phone_channels``, write unmasked phones to those channels only.
+    raw_phone_channels : iterable of str, default=()
+        Channels that may receive raw phones.
+    snapshot_date : date-like or None, default=None
+        Recorded in the manifest (default: the portraits' ``snapshot_date``).
+    model_versions : dict or None, default=None
+        Recorded in the manifest (default: the portraits' ``*_model_version`` columns).
+    config_hash : str or None, default=None
+        Recorded in the manifest (default: hash of the campaign set and policy).
+
+    Returns
+    -------
+    ExportResult
+
+    Raises
+    ------
+    ConfigError
+        Bad campaign file or a selection naming a missing column.
+    ExportError
+        Writing failed; the previous export in ``out_dir`` is untouched.
+    """
+    from ..config import config_hash as _hash
+
+    cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
+    frame = _flat(portraits)
+    n = len(frame)
+    raw_phone_channels = tuple(raw_phone_channels or ())
+    bad = sorted(set(raw_phone_channels) - set(CHANNELS))
+    if bad:
+        raise ConfigError(f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}.")
+    cap = int(frequency_cap if frequency_cap is not None else cset.frequency_cap)
+    contacts = _contacts(frame, customers, key)
+    keys = frame["customer_key"].astype(str).to_numpy()
+    opted = np.isin(keys, list(_read_list(opt_out_list, key, "opt-out")))
+    dnc = np.isin(keys, list(_read_list(do_not_contact_list, key, "do-not-contact")))
+    elig = eligibility(contacts, opted, dnc)
+
+    # choose rows: campaigns in priority order, channels in preference order
+    used = np.zeros(n, dtype=np.int64)
+    channel_used = dict.fromkeys(CHANNELS, 0)
+    outputs = []  # (campaign, channel, frame, fmt)
+    summary = []
+    for camp in cset.ordered():
+        if camp.score not in frame.columns:
+            raise ConfigError(
+                f"campaign {camp.name!r} ranks by {camp.score!r}, which the portraits do not have; "
+                f"score columns present: {[c for c in frame.columns if c.endswith('_score')]!r}."
+            )
+        score = pd.to_numeric(frame[camp.score], errors="coerce").to_numpy(dtype=float)
+        mask = camp.selection.evaluate(frame).to_numpy(dtype=bool) & ~np.isnan(score) & (used < cap)
+        if camp.min_score is not None:
+            mask &= score >= camp.min_score
+        order = np.lexsort((keys, -np.nan_to_num(score, nan=-np.inf)))
+        assigned = np.zeros(n, dtype=bool)
+        row = {"campaign": camp.name, "selected": int(mask.sum())}
+        for ch in camp.channels:
+            cand = order[mask[order] & elig[ch][order] & ~assigned[order]]
+            limits = [len(cand)]
+            if camp.capacity_of(ch) is not None:
+                limits.append(camp.capacity_of(ch))
+            if ch in cset.channel_capacity:
+                limits.append(max(cset.channel_capacity[ch] - channel_used[ch], 0))
+            take = cand[: min(limits)]
+            assigned[take] = True
+            channel_used[ch] += len(take)
+            row[ch] = len(take)
+            outputs.append((camp, ch, take, score[take]))
+        row["not_eligible"] = int((mask & ~assigned).sum())
+        used[assigned] += 1
+        summary.append(row)
+
+    phone_policy = {
+        ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked") for ch in _PHONE_CHANNELS
+    }
+    masked_phone = mask_phone(contacts["phone"]).to_numpy(dtype=object)
+    raw_phone = contacts["phone"].to_numpy(dtype=object)
+
+    def build(camp, ch, take, scores) -> pd.DataFrame:
+        cols = [c for c in _DEFAULT_COLUMNS if c in frame.columns]
+        band = camp.score.removesuffix("_score") + "_band"
+        if band in frame.columns:
+            cols.append(band)
+        for c in camp.columns:
+            if c not in frame.columns:
+                raise ConfigError(
+                    f"campaign {camp.name!r} asks for column {c!r}, which the portraits do not have."
+                )
+            if c not in cols and c != camp.score:
+                cols.append(c)
+        out = pd.DataFrame({
+            "campaign": pd.Series([camp.name] * len(take), dtype="string"),
+            "channel": pd.Series([ch] * len(take), dtype="string"),
+            "rank": np.arange(1, len(take) + 1, dtype=np.int64),
+            "customer_key": pd.Series(keys[take], dtype="string"),
+            camp.score: scores.astype(float),
+        })
+        sub = frame.iloc[take][cols].reset_index(drop=True)
+        out = pd.concat([out, sub], axis=1)
+        if ch in _PHONE_CHANNELS:
+            src = raw_phone if phone_policy[ch] == "raw" else masked_phone
+            out["phone"] = pd.Series(src[take], dtype="string")
+        return out
+
+    fmt_all = format
+    membership = None
+    seg_names = pd.DataFrame()
+    if "segment_id" in frame.columns:
+        membership = pd.DataFrame({
+            "customer_key": pd.Series(keys, dtype="string"),
+            "segment_id": frame["segment_id"].astype("string").to_numpy(),
+        }).sort_values("customer_key", kind="mergesort").reset_index(drop=True)
+        name_cols = [c for c in ("segment_name_en", "segment_name_zh") if c in frame.columns]
+        if name_cols:
+            seg_names = (
+                frame[["segment_id", *name_cols]].astype("string").drop_duplicates("segment_id")
+                .sort_values("segment_id").reset_index(drop=True)
+            )
+    out_dir = Path(out_dir)
+    previous = None
+    if incremental and membership is not None and (out_dir / MEMBERSHIP_FILE).is_file():
+        previous = pd.read_parquet(out_dir / MEMBERSHIP_FILE)
+        previous["segment_id"] = previous["segment_id"].astype("string")
+
+    policy = {
+        "keys": "HMAC-SHA256 pseudonym (customer_key)",
+        "phone": phone_policy,
+        "names_and_addresses": "never exported",
+    }
+    snap = _iso(snapshot_date) if snapshot_date is not None else (
+        _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
+    )
+    chash = config_hash or _hash({
+        "campaigns": cset, "format": fmt_all, "frequency_cap": cap, "incremental": incremental,
+        "allow_raw_phone": allow_raw_phone, "raw_phone_channels": list(raw_phone_channels),
+    })
+    files = []
+    try:
+        with atomic_directory(out_dir) as tmp:
+            for camp, ch, take, scores in outputs:
+                fmt = fmt_all or camp.format
+                name = f"{camp.name}__{ch}{EXTENSIONS[fmt]}"
+                df = build(camp, ch, take, scores)
+                write_frame(df, tmp / name, fmt)
+                files.append({"file": name, "campaign": camp.name, "channel": ch, "format": fmt, "rows": len(df)})
+            if membership is not None:
+                write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
+                files.append({"file": MEMBERSHIP_FILE, "campaign": None, "channel": None, "format": "parquet", "rows": len(membership)})
+                if incremental:
+                    fmt = fmt_all or "csv"
+                    changes = _segment_changes(previous, membership, seg_names)
+                    name = f"segment_changes{EXTENSIONS[fmt]}"
+                    write_frame(changes, tmp / name, fmt)
+                    files.append({"file": name, "campaign": None, "channel": None, "format": fmt, "rows": len(changes)})
+            for f in files:
+                f["sha256"] = file_sha256(tmp / f["file"])
+            manifest = {
+                "export_schema_version": EXPORT_SCHEMA_VERSION,
+                "data_schema_version": _data_schema_version(),
+                "snapshot_date": snap,
+                "config_hash": chash,
+                "model_versions": _model_versions(frame, model_versions),
+                "n_customers": int(n),
+                "frequency_cap": cap,
+                "incremental": bool(incremental),
+                "previous_export_found": previous is not None,
+                "pii_policy": policy,
+                "campaigns": summary,
+                "files": sorted(files, key=lambda f: f["file"]),
+            }
+            text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+            (tmp / "manifest.json").write_text(text, encoding="utf-8")
+    except PowerProfileError:
+        raise
+    except Exception as exc:
+        raise ExportError(
+            f"export to {str(out_dir)!r} failed ({type(exc).__name__}: {exc}); the previous export, "
+            "if any, is untouched."
+        ) from exc
+    log.info("export written to %s (%d files)", out_dir, len(files) + 1)
+    return ExportResult(out_dir=out_dir, manifest=manifest, files=pd.DataFrame(manifest["files"]))
+
+
+def _data_schema_version() -> str:
+    from ..schema import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
+def read_export(out_dir) -> dict[str, pd.DataFrame]:
+    """Read every file of an export back (``manifest.json`` excluded).
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        An export folder.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+    """
+    out_dir = Path(out_dir)
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {f["file"]: read_frame(out_dir / f["file"]) for f in manifest["files"]}
