@@ -1,0 +1,491 @@
+"""``CustomerSegmenter``: robust KMeans segments with automatic k, names and stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import ConfigError, FeatureMismatchError
+from ..exceptions import NotFittedError as _PPNotFitted
+from ._naming import segment_names
+from ._preprocess import RobustPreprocessor
+
+__all__ = ["DEFAULT_SEGMENT_FEATURES", "CustomerSegmenter"]
+
+DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
+    # usage level, shape and seasonality over the long window
+    "kwh_mean_365d",
+    "kwh_cv_365d",
+    "summer_ratio_365d",
+    "winter_ratio_365d",
+    "peak_share_365d",
+    "valley_share_365d",
+    "weekend_ratio_365d",
+    # channel behaviour
+    "online_contact_share_365d",
+    "contacts_365d",
+    "online_payment_share_365d",
+    "counter_payment_share_365d",
+    "bank_withholding_share_365d",
+    "late_payment_rate_365d",
+)
+"""Long-window behaviour features used when ``features=None`` (those present in ``X``)."""
+
+_LABEL_COLUMNS = {"churn_rate": "label_churn", "complaint_rate": "label_complaint"}
+
+
+class CustomerSegmenter(ClusterMixin, BaseEstimator):
+    """Customer segments: robust preprocessing, KMeans, automatic k, names, stable ids.
+
+    Parameters
+    ----------
+    features : list of str or None, default=None
+        Columns to cluster on. None uses the names of
+        :data:`DEFAULT_SEGMENT_FEATURES` found in ``X`` (long-window usage level,
+        seasonality, time-of-use shares, weekend ratio, contact and payment channel
+        mix); when fewer than two are found, every numeric column is used.
+    n_clusters : int or "auto", default="auto"
+        Number of segments; ``"auto"`` picks it from ``k_range`` by stability under
+        resampling and separation (see ``k_scores_``).
+    k_range : tuple of (int, int), default=(3, 10)
+        Inclusive range searched when ``n_clusters="auto"``.
+    scaling : {"robust", "quantile"}, default="robust"
+        ``"robust"`` log-transforms skewed non-negative columns, then centres on the
+        median and divides by the IQR; ``"quantile"`` maps each column through its
+        quantiles to a standard normal. Missing values take the column median.
+    clip : float, default=5.0
+        Scaled values are clipped to ``[-clip, clip]``.
+    sample_size : int, default=20000
+        Rows sampled (without replacement) for choosing k, so the search costs the
+        same at a million customers as at twenty thousand.
+    n_resamples : int, default=4
+        Subsamples per candidate k for the stability score.
+    min_stability : float, default=0.85
+        Candidate k whose mean pairwise ARI across subsamples is below this are only
+        chosen when none reaches it.
+    n_init : int, default=4
+        KMeans restarts of the final fit.
+    reference : CustomerSegmenter or None, default=None
+        A previously fitted segmenter; new segments are matched to its segments
+        (Hungarian matching on co-assignment of the training customers) so that the
+        same kind of customer keeps the same id. ``fit(X, previous=...)`` overrides it.
+    min_jaccard : float, default=0.3
+        A new segment keeps a reference id only when the overlap (Jaccard index of
+        the two customer sets) reaches this; otherwise it gets a fresh id.
+    name_threshold : float, default=0.4
+        Minimum deviation (in IQR units) of a segment median for a feature to appear
+        in the segment's name.
+    catalog : pandas.DataFrame or None, default=None
+        Feature catalogue used to name segments on features outside the built-in
+        vocabulary.
+    random_state : int, default=0
+        Seed of sampling and KMeans.
+
+    Attributes
+    ----------
+    features_ : list of str
+        Columns actually used.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Present when ``X`` had string column names.
+    n_clusters_ : int
+    segment_ids_ : ndarray of int
+        Segment id of each KMeans cluster (row of ``cluster_centers_``).
+    cluster_centers_ : ndarray of shape (n_clusters_, n_features)
+        Centroids in the scaled space.
+    labels_ : ndarray of int
+        Segment id of each training row.
+    names_ : dict of int to (str, str)
+        English and Chinese name of each segment id.
+    k_scores_ : pandas.DataFrame or None
+        Per candidate k: ``stability`` (mean pairwise ARI across subsamples),
+        ``silhouette`` and ``chosen``; None when ``n_clusters`` is an int.
+    matching_ : pandas.DataFrame or None
+        When refitted against a reference: new id, reference id, overlap, Jaccard.
+    version_ : str
+        Short content hash identifying this fitted segmentation.
+
+    Examples
+    --------
+    >>> seg = CustomerSegmenter(random_state=0).fit(features)  # doctest: +SKIP
+    >>> seg.profile(features, labels)  # doctest: +SKIP
+    >>> new = CustomerSegmenter().fit(next_quarter, previous=seg)  # doctest: +SKIP
+    >>> transition_table(seg.predict(features), new.predict(next_quarter))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        features=None,
+        n_clusters="auto",
+        k_range=(3, 10),
+        scaling="robust",
+        clip=5.0,
+        sample_size=20000,
+        n_resamples=4,
+        min_stability=0.85,
+        n_init=4,
+        reference=None,
+        min_jaccard=0.3,
+        name_threshold=0.4,
+        catalog=None,
+        random_state=0,
+    ):
+        self.features = features
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.scaling = scaling
+        self.clip = clip
+        self.sample_size = sample_size
+        self.n_resamples = n_resamples
+        self.min_stability = min_stability
+        self.n_init = n_init
+        self.reference = reference
+        self.min_jaccard = min_jaccard
+        self.name_threshold = name_threshold
+        self.catalog = catalog
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ helpers
+    def _resolve_features(self, X) -> list:
+        if isinstance(X, pd.DataFrame):
+            cols = list(X.columns)
+            if self.features is not None:
+                feats = list(self.features)
+                missing = [f for f in feats if f not in cols]
+                if missing:
+                    raise ConfigError(
+                        f"CustomerSegmenter: feature(s) {missing!r} are not columns of X; "
+                        "build them or change the 'features' parameter"
+                    )
+                bad = [f for f in feats if not _is_numeric(X[f])]
+                if bad:
+                    raise ConfigError(
+                        f"CustomerSegmenter: feature(s) {bad!r} are not numeric; "
+                        "segments are built on numeric behaviour features"
+                    )
+                return feats
+            feats = [f for f in DEFAULT_SEGMENT_FEATURES if f in cols and _is_numeric(X[f])]
+            if len(feats) >= 2:
+                return feats
+            return [c for c in cols if _is_numeric(X[c]) and not str(c).startswith("label_")]
+        n = np.asarray(X).shape[1] if np.ndim(X) == 2 else 0
+        if self.features is not None:
+            return list(self.features)
+        return list(range(n))
+
+    def _matrix(self, X, features) -> np.ndarray:
+        if isinstance(X, pd.DataFrame):
+            if all(isinstance(f, (int, np.integer)) for f in features) and not all(
+                f in X.columns for f in features
+            ):
+                arr = X.iloc[:, list(features)]
+            else:
+                arr = X[list(features)]
+            return arr.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead")
+        arr = arr[:, list(features)] if features else arr
+        try:
+            return arr.astype("float64")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"CustomerSegmenter needs numeric input: {exc}") from None
+
+    def _validate_params(self):
+        if not (self.n_clusters == "auto" or (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1)):
+            raise ConfigError(f"n_clusters must be 'auto' or a positive int, got {self.n_clusters!r}")
+        if self.scaling not in ("robust", "quantile"):
+            raise ConfigError(f"scaling must be 'robust' or 'quantile', got {self.scaling!r}")
+        lo, hi = self.k_range
+        if not (2 <= lo <= hi):
+            raise ConfigError(f"k_range must be (lo, hi) with 2 <= lo <= hi, got {self.k_range!r}")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, previous=None):
+        """Fit the segments.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            Features, one row per customer (and snapshot).
+        y : ignored
+        previous : CustomerSegmenter or None, default=None
+            A fitted segmenter whose ids the new segments should keep (overrides
+            ``reference``).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        feats = self._resolve_features(X)
+        M = self._matrix(X, feats)
+        if M.shape[0] < 2 or M.shape[1] < 1:
+            raise ValueError(
+                f"CustomerSegmenter needs at least 2 samples and 1 feature, got shape {M.shape}"
+            )
+        if np.isinf(M).any():
+            raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.n_features_in_ = np.asarray(X).shape[1] if not isinstance(X, pd.DataFrame) else X.shape[1]
+        self.features_ = feats
+        # Canonical row order: every later step (sampling, KMeans init) sees the same
+        # data whatever order the customers came in, so segments are order-invariant.
+        keys = np.where(np.isnan(M), np.inf, M)
+        order = np.lexsort(keys.T[::-1])
+        Ms = M[order]
+        self.preprocessor_ = RobustPreprocessor(self.scaling, clip=self.clip).fit(Ms)
+        Z = self.preprocessor_.transform(Ms)
+        n_distinct = len(np.unique(Z, axis=0)) if len(Z) <= 50000 else len(Z)
+        rng = np.random.default_rng(self.random_state)
+
+        if self.n_clusters == "auto":
+            hi = min(self.k_range[1], max(n_distinct - 1, 1))
+            lo = min(self.k_range[0], hi)
+            if hi < 2:
+                k = 1
+                self.k_scores_ = None
+            else:
+                self.k_scores_ = self._k_scores(Z, range(lo, hi + 1), rng)
+                k = int(self.k_scores_.loc[self.k_scores_["chosen"], "k"].iloc[0])
+        else:
+            k = int(min(self.n_clusters, n_distinct))
+            self.k_scores_ = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
+            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
+        centers = km.cluster_centers_
+        raw_labels = np.empty(len(M), dtype=np.int64)
+        raw_labels[order] = km.labels_
+        self.kmeans_ = km
+        self.n_clusters_ = k
+
+        ref = previous if previous is not None else self.reference
+        sizes = np.bincount(km.labels_, minlength=k)
+        if ref is not None:
+            check_is_fitted(ref, "segment_ids_")
+            ids, self.matching_ = _match_to_reference(raw_labels, ref.predict(X), k, self.min_jaccard)
+        else:
+            # canonical ids: largest segment first, ties broken by centroid coordinates
+            rank = np.lexsort(tuple(centers.T[::-1]) + (-sizes,))
+            ids = np.empty(k, dtype=np.int64)
+            ids[rank] = np.arange(k)
+            self.matching_ = None
+        self.segment_ids_ = ids
+        self.cluster_centers_ = centers
+        self.labels_ = ids[raw_labels]
+        # names from the deviation of each segment's median from the population's
+        overall = np.median(Z, axis=0)
+        dev = np.vstack([np.median(Z[km.labels_ == c], axis=0) - overall for c in range(k)])
+        names = [str(f) for f in feats]
+        self.names_ = dict(
+            sorted(
+                segment_names(
+                    dev, names, list(ids), threshold=self.name_threshold, catalog=self.catalog
+                ).items()
+            )
+        )
+        digest = hashlib.sha256(np.round(centers, 6).tobytes() + repr(list(ids)).encode()).hexdigest()
+        self.version_ = f"seg-k{k}-{digest[:10]}"
+        return self
+
+    def _k_scores(self, Z: np.ndarray, ks, rng) -> pd.DataFrame:
+        n = len(Z)
+        m = min(n, int(self.sample_size))
+        S = Z[np.sort(rng.choice(n, size=m, replace=False))] if m < n else Z
+        sil_idx = np.sort(rng.choice(m, size=min(m, 3000), replace=False))
+        sub = max(2, int(0.8 * m))
+        rows = []
+        for k in ks:
+            seeds = rng.integers(0, 2**31 - 1, size=self.n_resamples + 1)
+            labelings = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for b in range(self.n_resamples):
+                    idx = np.sort(rng.choice(m, size=sub, replace=False))
+                    km = KMeans(n_clusters=k, n_init=2, random_state=int(seeds[b])).fit(S[idx])
+                    labelings.append(km.predict(S))
+                full = KMeans(n_clusters=k, n_init=2, random_state=int(seeds[-1])).fit(S)
+            aris = [
+                adjusted_rand_score(labelings[i], labelings[j])
+                for i in range(len(labelings))
+                for j in range(i + 1, len(labelings))
+            ]
+            stab = float(np.mean(aris)) if aris else 1.0
+            lab = full.labels_[sil_idx]
+            sil = float(silhouette_score(S[sil_idx], lab)) if len(np.unique(lab)) > 1 else 0.0
+            rows.append({"k": k, "stability": stab, "silhouette": sil})
+        tab = pd.DataFrame(rows)
+        ok = tab["stability"] >= self.min_stability
+        pool = tab[ok] if ok.any() else tab
+        # among stable k, the best separated; stability ties favour more detail
+        best = pool.sort_values(["silhouette", "k"], ascending=[False, False]).iloc[0]["k"]
+        tab["chosen"] = tab["k"] == best
+        return tab
+
+    # ------------------------------------------------------------------ use
+    def _check_fitted(self):
+        try:
+            check_is_fitted(self, "segment_ids_")
+        except Exception:
+            raise _PPNotFitted(
+                "This CustomerSegmenter instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
+            ) from None
+
+    def _scaled(self, X) -> np.ndarray:
+        self._check_fitted()
+        if isinstance(X, pd.DataFrame):
+            missing = [f for f in self.features_ if not isinstance(f, (int, np.integer)) and f not in X.columns]
+            if missing:
+                raise FeatureMismatchError(
+                    f"CustomerSegmenter was fitted on {self.features_!r}; X lacks {missing!r}. "
+                    "Build the same features before predicting."
+                )
+        else:
+            n = np.asarray(X).shape[1] if np.ndim(X) == 2 else None
+            if n != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n} features, but CustomerSegmenter is expecting {self.n_features_in_} features as input."
+                )
+        M = self._matrix(X, self.features_)
+        return self.preprocessor_.transform(M)
+
+    def predict(self, X):
+        """Segment id of each row.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            Must hold the fitted features.
+
+        Returns
+        -------
+        ndarray of int
+        """
+        Z = self._scaled(X)
+        return self.segment_ids_[self.kmeans_.predict(Z)]
+
+    def fit_predict(self, X, y=None, previous=None):
+        """Fit and return the segment id of each training row."""
+        return self.fit(X, previous=previous).labels_
+
+    def transform(self, X):
+        """Distance of each row to each segment centroid (columns ordered by segment id).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters_)
+        """
+        Z = self._scaled(X)
+        d = self.kmeans_.transform(Z)
+        return d[:, np.argsort(self.segment_ids_)]
+
+    def segment_names(self, language: str = "en") -> dict[int, str]:
+        """Map segment id to its name in ``language`` (``"en"`` or ``"zh"``)."""
+        self._check_fitted()
+        i = {"en": 0, "zh": 1}[language]
+        return {sid: names[i] for sid, names in self.names_.items()}
+
+    def profile(self, X, labels=None) -> pd.DataFrame:
+        """Segment profile table.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Features (the rows to profile, e.g. the training frame).
+        labels : pandas.DataFrame or pandas.Series or None, default=None
+            Outcome labels aligned with ``X``: columns ``label_churn`` /
+            ``label_complaint`` (0/1). When None, those columns of ``X`` are used if
+            present.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``segment_id``: ``name_en``, ``name_zh``, ``size``, ``share``,
+            ``median_<feature>`` for each segment feature, and ``churn_rate`` /
+            ``complaint_rate`` when labels are available. A final row ``-1``
+            ("all customers") gives the population values.
+        """
+        seg = self.predict(X)
+        M = self._matrix(X, self.features_)
+        feats = [str(f) for f in self.features_]
+        med = pd.DataFrame(M, columns=[f"median_{f}" for f in feats]).groupby(seg).median()
+        size = pd.Series(seg).value_counts().sort_index()
+        out = pd.DataFrame(index=pd.Index(sorted(self.names_), name="segment_id"))
+        out["name_en"] = [self.names_[i][0] for i in out.index]
+        out["name_zh"] = [self.names_[i][1] for i in out.index]
+        out["size"] = size.reindex(out.index, fill_value=0).astype("int64")
+        out["share"] = out["size"] / max(len(seg), 1)
+        out = out.join(med)
+        allrow = {"name_en": "all customers", "name_zh": "全部用户", "size": len(seg), "share": 1.0}
+        allrow.update({f"median_{f}": float(np.nanmedian(M[:, j])) if len(M) else np.nan for j, f in enumerate(feats)})
+        lab = _label_frame(X, labels)
+        for col, lcol in _LABEL_COLUMNS.items():
+            if lab is not None and lcol in lab.columns:
+                v = pd.to_numeric(lab[lcol], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                out[col] = pd.Series(v).groupby(seg).mean().reindex(out.index)
+                allrow[col] = float(np.nanmean(v)) if len(v) else np.nan
+        out.loc[-1] = pd.Series(allrow)
+        out["size"] = out["size"].astype("int64")
+        return out
+
+
+def _label_frame(X, labels):
+    if labels is None:
+        if isinstance(X, pd.DataFrame) and any(c in X.columns for c in _LABEL_COLUMNS.values()):
+            return X
+        return None
+    if isinstance(labels, pd.Series):
+        name = labels.name if labels.name in _LABEL_COLUMNS.values() else "label_churn"
+        return pd.DataFrame({name: labels.to_numpy()})
+    if isinstance(labels, pd.DataFrame):
+        return labels.reset_index(drop=True) if len(labels) == len(X) else labels
+    raise ConfigError(f"labels must be a DataFrame or Series of 0/1 labels, got {type(labels).__name__}")
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and not isinstance(
+        s.dtype, pd.CategoricalDtype
+    )
+
+
+def _match_to_reference(new_labels: np.ndarray, old_ids: np.ndarray, k: int, min_jaccard: float):
+    """Give each new cluster the id of the reference segment it shares most customers with."""
+    old_u, old_inv = np.unique(old_ids, return_inverse=True)
+    C = np.zeros((k, len(old_u)), dtype=np.int64)
+    np.add.at(C, (new_labels, old_inv), 1)
+    rows, cols = linear_sum_assignment(-C)
+    new_sizes = C.sum(axis=1)
+    old_sizes = C.sum(axis=0)
+    ids = np.full(k, -1, dtype=np.int64)
+    recs = []
+    for r, c in zip(rows, cols, strict=True):
+        inter = C[r, c]
+        jac = inter / max(new_sizes[r] + old_sizes[c] - inter, 1)
+        if jac >= min_jaccard:
+            ids[r] = old_u[c]
+        recs.append((r, int(old_u[c]), int(inter), float(jac)))
+    next_id = int(old_u.max()) + 1 if len(old_u) else 0
+    for r in np.flatnonzero(ids < 0):
+        ids[r] = next_id
+        next_id += 1
+    match = pd.DataFrame(recs, columns=["cluster", "reference_id", "overlap", "jaccard"])
+    match.insert(0, "segment_id", ids[match["cluster"].to_numpy()])
+    match = match.drop(columns="cluster")
+    match.loc[match["jaccard"] < min_jaccard, "reference_id"] = -1
+    return ids, match.sort_values("segment_id").reset_index(drop=True)
