@@ -25,7 +25,11 @@ class Tables:
     quarantine : dict of str to pandas.DataFrame
         Rows set aside in lenient mode, per table, each with a ``_problem`` column.
     report : pandas.DataFrame
-        One row per problem found (table, column, check, n_rows, examples, action).
+        One row per problem found (table, column, check, severity, n_rows, examples,
+        action, message); empty when the data is clean.
+    input_rows : dict of str to int
+        Rows per table before validation (kept + quarantined); empty when the tables
+        were not produced by validation.
     """
 
     customers: pd.DataFrame
@@ -38,6 +42,7 @@ class Tables:
     data_end: pd.Timestamp | None = None
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
     report: pd.DataFrame = field(default_factory=pd.DataFrame)
+    input_rows: dict[str, int] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in TABLE_ORDER:

@@ -1,0 +1,356 @@
+"""Reading and writing a data-set folder (``dataset.json`` plus one entry per table).
+
+Layout::
+
+    <dir>/dataset.json                  {"schema_version": "1.0", "data_end": "2025-12-31", ...}
+    <dir>/<table>.parquet               a single Parquet file, or
+    <dir>/<table>.csv                   a CSV file (UTF-8, with or without BOM; ISO dates), or
+    <dir>/<table>/part-*.parquet        a folder of Parquet parts (read in name order)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .._partition import partition_of
+from ..exceptions import DataValidationError
+from ._coerce import STRING_DTYPE
+from ._contract import SCHEMA_VERSION, TABLE_ORDER, TABLES
+from ._tables import Tables
+from ._validate import validate_tables
+
+__all__ = ["find_table_source", "load_tables", "read_dataset_info", "read_table", "save_tables"]
+
+DATASET_FILE = "dataset.json"
+
+
+def read_dataset_info(path) -> dict:
+    """Return the content of ``<path>/dataset.json`` (empty dict when absent).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The data-set folder.
+
+    Returns
+    -------
+    dict
+    """
+    f = Path(path) / DATASET_FILE
+    if not f.exists():
+        return {}
+    try:
+        info = json.loads(f.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise DataValidationError(
+            f"{str(f)!r} is not valid JSON ({exc}); fix the file or remove it"
+        ) from exc
+    if not isinstance(info, dict):
+        raise DataValidationError(f"{str(f)!r} must hold a JSON object, got {type(info).__name__!r}")
+    return info
+
+
+def find_table_source(path, name: str) -> Path | None:
+    """Return the file or folder holding table ``name`` in ``path``, or None.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The data-set folder.
+    name : str
+        Table name.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Raises
+    ------
+    DataValidationError
+        When the table is stored in more than one form (e.g. both ``usage.csv`` and
+        ``usage/``), since it is not clear which one is meant.
+    """
+    root = Path(path)
+    found = []
+    for cand in (root / f"{name}.parquet", root / f"{name}.csv"):
+        if cand.is_file():
+            found.append(cand)
+    folder = root / name
+    if folder.is_dir() and _parts(folder):
+        found.append(folder)
+    if len(found) > 1:
+        names = ", ".join(repr(p.name) for p in found)
+        raise DataValidationError(
+            f"table {name!r} is stored more than once in {str(root)!r} ({names}); keep one of them"
+        )
+    return found[0] if found else None
+
+
+def _parts(folder: Path) -> list[Path]:
+    parts = sorted(folder.glob("part-*.parquet"))
+    return parts if parts else sorted(folder.glob("*.parquet"))
+
+
+def _types_mapper(t: pa.DataType):
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return STRING_DTYPE
+    return None
+
+
+def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Convert with dates/timestamps as datetime64[us] and text as pandas ``string``."""
+    cols = []
+    for i, field in enumerate(table.schema):
+        col = table.column(i)
+        t = field.type
+        if pa.types.is_date(t):
+            col = pc.cast(col, pa.timestamp("us"))
+        elif pa.types.is_timestamp(t) and t.tz is None and t.unit != "us":
+            col = pc.cast(col, pa.timestamp("us"), safe=False)
+        elif pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+            col = pc.cast(col, pa.string())
+        cols.append(col)
+    table = pa.table(cols, names=table.schema.names)
+    return table.to_pandas(types_mapper=_types_mapper, self_destruct=True, split_blocks=True)
+
+
+def read_table(source) -> pd.DataFrame:
+    """Read one table from a Parquet file, a CSV file or a folder of Parquet parts.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        ``<name>.parquet``, ``<name>.csv`` or a folder of ``part-*.parquet`` files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Raw (not yet validated) columns; CSV columns are all text.
+    """
+    source = Path(source)
+    if source.is_dir():
+        parts = _parts(source)
+        tables = [pq.read_table(p) for p in parts]
+        if not tables:
+            raise DataValidationError(f"folder {str(source)!r} holds no Parquet parts")
+        table = pa.concat_tables(tables, promote_options="permissive")
+        return _arrow_to_pandas(table)
+    if source.suffix == ".parquet":
+        return _arrow_to_pandas(pq.read_table(source))
+    if source.suffix == ".csv":
+        return pd.read_csv(source, dtype=STRING_DTYPE, keep_default_na=False, na_values=[""],
+                           encoding="utf-8-sig", low_memory=False)
+    raise ValueError(f"cannot read {str(source)!r}: expected .parquet, .csv or a folder of parts")
+
+
+def load_tables(path, errors: str = "raise", data_end=None) -> Tables:
+    """Read a data-set folder and validate it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder with ``dataset.json`` (optional) and one entry per table:
+        ``<name>.parquet``, ``<name>.csv`` (UTF-8, with or without BOM) or a folder
+        ``<name>/part-*.parquet``. ``customers`` and ``usage`` are required.
+    errors : {"raise", "quarantine"}, default="raise"
+        Strict or lenient validation (see :func:`validate_tables`).
+    data_end : str, date or pandas.Timestamp, optional
+        Last day covered (inclusive). Defaults to ``data_end`` in ``dataset.json``;
+        when neither is given, rows are not checked against an end date.
+
+    Returns
+    -------
+    Tables
+        The validated tables, with ``quarantine`` and ``report``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a folder.
+    DataValidationError
+        When a required table or column is missing, or (strict mode) any problem.
+
+    Examples
+    --------
+    >>> from powerprofile import load_tables  # doctest: +SKIP
+    >>> tables = load_tables("data/sample", errors="quarantine")  # doctest: +SKIP
+    >>> print(format_report(tables))  # doctest: +SKIP
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data-set folder {str(root)!r} does not exist or is not a folder")
+    info = read_dataset_info(root)
+    if data_end is None:
+        data_end = info.get("data_end")
+    frames = {}
+    for name in TABLE_ORDER:
+        src = find_table_source(root, name)
+        if src is not None:
+            frames[name] = read_table(src)
+    return validate_tables(frames, errors=errors, data_end=data_end)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _atomic_write(target: Path, write) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _remove_other_forms(root: Path, name: str, keep: Path) -> None:
+    for cand in (root / f"{name}.parquet", root / f"{name}.csv"):
+        if cand != keep and cand.is_file():
+            cand.unlink()
+    folder = root / name
+    if folder != keep and folder.is_dir():
+        for p in folder.glob("*.parquet"):
+            p.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    spec = TABLES[name]
+    for c in spec.columns:
+        if c.kind == "date" and c.name in table.column_names:
+            i = table.column_names.index(c.name)
+            col = table.column(i)
+            if pa.types.is_timestamp(col.type):
+                table = table.set_column(i, c.name, pc.cast(col, pa.date32(), safe=False))
+    return table
+
+
+def _csv_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    out = df.copy()
+    spec = TABLES[name]
+    for c in spec.columns:
+        if c.name not in out.columns:
+            continue
+        col = out[c.name]
+        if col.dtype.kind == "M":
+            fmt = "%Y-%m-%d" if c.kind == "date" else None
+            if fmt is None:
+                has_us = (col.dropna().dt.microsecond != 0).any()
+                fmt = "%Y-%m-%d %H:%M:%S.%f" if has_us else "%Y-%m-%d %H:%M:%S"
+            out[c.name] = col.dt.strftime(fmt)
+        elif col.dtype == np.dtype(bool):
+            out[c.name] = np.where(col.to_numpy(), "true", "false")
+    return out
+
+
+def _date_range(frames: Mapping[str, pd.DataFrame]):
+    lo, hi = [], []
+    for name, df in frames.items():
+        col = TABLES[name].time_column
+        if col and col in df.columns and len(df) and df[col].dtype.kind == "M":
+            lo.append(df[col].min())
+            hi.append(df[col].max())
+    lo = [x for x in lo if not pd.isna(x)]
+    hi = [x for x in hi if not pd.isna(x)]
+    return (min(lo) if lo else None), (max(hi) if hi else None)
+
+
+def save_tables(tables, path, format: str = "parquet", n_partitions: int | None = None) -> Path:
+    """Write tables in the data-set folder layout that :func:`load_tables` reads.
+
+    Parameters
+    ----------
+    tables : Tables or mapping of str to pandas.DataFrame
+        The tables to write (written as given, not validated, so defective data can
+        be saved too).
+    path : str or os.PathLike
+        Target folder (created if needed). Another stored form of a table written
+        here (e.g. ``usage.parquet`` when writing ``usage.csv``) is removed so the
+        folder stays unambiguous.
+    format : {"parquet", "csv"}, default="parquet"
+        Parquet (date columns as ``date32``) or CSV (UTF-8 with BOM so that Excel
+        shows Chinese text; dates ``YYYY-MM-DD``, date-times ``YYYY-MM-DD HH:MM:SS``,
+        booleans ``true``/``false``, missing values empty).
+    n_partitions : int, optional
+        Parquet only: write each per-customer table as a folder of
+        ``part-{p:05d}.parquet`` files, part ``p`` holding the customers with
+        ``partition_of(customer_id, n_partitions) == p``, sorted by customer and time.
+        By default every table is one file, in its row order.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
+    """
+    if format not in ("parquet", "csv"):
+        raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
+    if n_partitions is not None and (format != "parquet" or int(n_partitions) < 1):
+        raise ValueError(f"n_partitions needs format='parquet' and a value >= 1, got {n_partitions!r}")
+    if isinstance(tables, Tables):
+        frames, data_end = dict(tables.items()), tables.data_end
+    else:
+        frames, data_end = {k: v for k, v in tables.items() if k in TABLES and v is not None}, None
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, df in frames.items():
+        spec = TABLES[name]
+        if format == "csv":
+            target = root / f"{name}.csv"
+            out = _csv_frame(df, name)
+            _atomic_write(target, lambda p, out=out: out.to_csv(p, index=False, encoding="utf-8-sig",
+                                                                 lineterminator="\n"))
+        elif n_partitions is not None and spec.customer_column is not None:
+            target = root / name
+            _write_parts(df, name, target, int(n_partitions))
+        else:
+            target = root / f"{name}.parquet"
+            table = _to_arrow(df, name)
+            _atomic_write(target, lambda p, table=table: pq.write_table(table, p))
+        _remove_other_forms(root, name, target)
+    info = read_dataset_info(root)
+    start, end = _date_range(frames)
+    if data_end is None:
+        data_end = info.get("data_end") or end
+    info.update({
+        "schema_version": SCHEMA_VERSION,
+        "data_start": info.get("data_start") or (None if start is None else pd.Timestamp(start).date().isoformat()),
+        "data_end": None if data_end is None else pd.Timestamp(data_end).date().isoformat(),
+        "n_customers": int(len(frames["customers"])) if "customers" in frames else None,
+        "n_partitions": n_partitions,
+        "format": format,
+    })
+    info.setdefault("generator", "powerprofile.schema.save_tables")
+    text = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+    _atomic_write(root / DATASET_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    return root
+
+
+def _write_parts(df: pd.DataFrame, name: str, folder: Path, n_partitions: int) -> None:
+    spec = TABLES[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.parquet"):
+        old.unlink()
+    ids = df[spec.customer_column]
+    part = partition_of(ids, n_partitions) if len(df) else np.zeros(0, dtype=np.int64)
+    cust_codes, _ = pd.factorize(ids, sort=True)
+    keys = [np.asarray(cust_codes), part]
+    if spec.time_column and spec.time_column in df.columns:
+        keys.insert(0, df[spec.time_column].to_numpy().view("int64"))
+    order = np.lexsort(keys)
+    part_sorted = part[order]
+    bounds = np.searchsorted(part_sorted, np.arange(n_partitions + 1))
+    for p in range(n_partitions):
+        rows = order[bounds[p]:bounds[p + 1]]
+        table = _to_arrow(df.iloc[rows], name)
+        _atomic_write(folder / f"part-{p:05d}.parquet", lambda f, table=table: pq.write_table(table, f))
