@@ -1,6 +1,10 @@
 """A small, safe selection language over portrait columns.
 
-Expressions are Python-like and parsed with :mod:`ast`, never ``eval``-ed. Allowed:
+Campaign selections use the rule language of tags and risk rules
+(:func:`powerprofile.portraits.parse_expression`) when that module is installed, so
+one syntax serves every rule file. This module adds ``has(column, 'value')`` for tag
+lists and is the fallback parser. Expressions are Python-like and parsed with
+:mod:`ast`, never ``eval``-ed. Allowed here:
 
 - column names, numbers, strings, ``true``/``false``/``True``/``False``, ``null``/``None``;
 - comparisons ``== != < <= > >=`` (chains too), ``in [...]`` / ``not in [...]``;
@@ -65,15 +69,19 @@ class Selection:
         Column names the expression reads.
     """
 
-    def __init__(self, expression: str, tree: ast.Expression, name: str):
+    def __init__(self, expression: str, tree: ast.Expression, name: str, rule=None):
         self.expression = expression
         self.tree = tree
         self.name = name
-        self.columns = {
-            n.id
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Name) and n.id not in _CONSTANT_NAMES and n.id not in _FUNCS
-        }
+        self.rule = rule
+        if rule is not None:
+            self.columns = set(rule.features)
+        else:
+            self.columns = {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and n.id not in _CONSTANT_NAMES and n.id not in _FUNCS
+            }
 
     def __repr__(self) -> str:
         return f"Selection({self.expression!r})"
@@ -102,6 +110,12 @@ class Selection:
                 f"not have (expression {self.expression!r}); available columns: "
                 f"{', '.join(map(str, frame.columns))}."
             )
+        if self.rule is not None:
+            try:
+                values = self.rule.evaluate(frame)
+            except ValueError as exc:
+                raise ConfigError(f"selection of {self.name!r} ({self.expression!r}): {exc}") from None
+            return pd.Series(np.asarray(values, dtype=bool), index=frame.index)
         value = _Evaluator(frame, self).visit(self.tree.body)
         return _as_mask(value, frame.index)
 
@@ -137,6 +151,14 @@ def compile_selection(expression: str, *, name: str = "selection", columns=None)
     """
     if not isinstance(expression, str) or not expression.strip():
         raise ConfigError(f"selection of {name!r} must be a non-empty expression, got {expression!r}.")
+    shared = _shared_rule(expression)
+    if shared is not None:
+        sel = Selection(expression, shared.tree, name, rule=shared)
+        if columns is not None:
+            unknown = sorted(sel.columns - set(columns))
+            if unknown:
+                raise ConfigError(f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}.")
+        return sel
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as exc:
@@ -160,6 +182,18 @@ def compile_selection(expression: str, *, name: str = "selection", columns=None)
         if unknown:
             raise ConfigError(f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}.")
     return sel
+
+
+def _shared_rule(expression: str):
+    """The expression parsed by the tag/risk-rule language, or None (absent or no parse)."""
+    try:
+        from ..portraits import parse_expression
+    except ImportError:  # pragma: no cover - portraits not installed
+        return None
+    try:
+        return parse_expression(expression)
+    except ValueError:
+        return None
 
 
 class _Evaluator(ast.NodeVisitor):
