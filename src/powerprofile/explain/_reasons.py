@@ -1,0 +1,295 @@
+"""Per-customer reason codes: top-k TreeSHAP contributions with readable phrases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._contrib import raw_contributions
+
+__all__ = ["explain", "reason_phrases", "select_top_k"]
+
+_UP_EN, _DOWN_EN = " raises the risk", " lowers the risk"
+_UP_ZH, _DOWN_ZH = "，风险上升", "，风险下降"
+
+
+def _value_zh_map() -> dict:
+    try:
+        from powerprofile.schema import _contract as c
+    except Exception:  # pragma: no cover - the contract ships with the package
+        return {}
+    out = {}
+    for name in dir(c):
+        obj = getattr(c, name)
+        if name.endswith("_ZH") and isinstance(obj, dict):
+            out.update({str(k): str(v) for k, v in obj.items()})
+    return out
+
+
+def _load_catalog(catalog) -> dict:
+    """Return {feature name: row dict} from a catalogue DataFrame (or the library's)."""
+    if catalog is False:
+        return {}
+    if catalog is None:
+        try:
+            from powerprofile.features import feature_catalog
+
+            catalog = feature_catalog()
+        except Exception:  # features not installed/usable: generic phrases
+            return {}
+    cat = pd.DataFrame(catalog)
+    if "name" not in cat.columns:
+        raise ValueError(
+            f"catalog must have a 'name' column (got columns {list(cat.columns)!r}); "
+            "pass powerprofile.features.feature_catalog() or False."
+        )
+    cols = [
+        c for c in ("description_en", "description_zh", "template_en", "template_zh") if c in cat
+    ]
+    return {
+        str(r["name"]): {c: (None if pd.isna(r[c]) else str(r[c])) for c in cols}
+        for r in cat[["name", *cols]].to_dict("records")
+    }
+
+
+def _fmt_generic(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def reason_phrases(feature: str, values, kind: str, dtype: str, entry: dict | None, value_zh: dict):
+    """English and Chinese phrases (without direction) for one feature's values.
+
+    Parameters
+    ----------
+    feature : str
+        Feature name.
+    values : array-like
+        Distinct values to phrase (floats for numeric features, str for categorical,
+        NaN/None for missing).
+    kind : {"numeric", "categorical"}
+        Feature kind in the model.
+    dtype : str
+        Fitted dtype (``"bool"`` gets yes/no phrasing).
+    entry : dict or None
+        Catalogue row (``description_en/zh``, ``template_en/zh``) or None.
+    value_zh : dict
+        Chinese names of category values.
+
+    Returns
+    -------
+    en, zh : list of str
+    """
+    entry = entry or {}
+    desc_en = entry.get("description_en") or feature.replace("_", " ")
+    desc_en = desc_en[:1].lower() + desc_en[1:] if desc_en[:2] != desc_en[:2].upper() else desc_en
+    desc_zh = entry.get("description_zh") or feature
+    t_en, t_zh = entry.get("template_en"), entry.get("template_zh")
+    en, zh = [], []
+    for v in values:
+        missing = v is None or (isinstance(v, (float, np.floating)) and np.isnan(v))
+        if missing:
+            en.append(f"{desc_en} is missing")
+            zh.append(f"{desc_zh}缺失")
+            continue
+        if kind == "categorical":
+            s = str(v)
+            en.append(f"{desc_en} is {s.replace('_', ' ')}")
+            zh.append(f"{desc_zh}为{value_zh.get(s, s)}")
+            continue
+        if dtype == "bool":
+            yes = bool(v)
+            en.append(f"{desc_en}: {'yes' if yes else 'no'}")
+            zh.append(f"{desc_zh}：{'是' if yes else '否'}")
+            continue
+        try:
+            e = t_en.format(value=v) if t_en else None
+        except (ValueError, KeyError, IndexError, TypeError):
+            e = None
+        try:
+            z = t_zh.format(value=v) if t_zh else None
+        except (ValueError, KeyError, IndexError, TypeError):
+            z = None
+        en.append(e if e else f"{feature} = {_fmt_generic(v)}")
+        zh.append(z if z else f"{feature}为{_fmt_generic(v)}")
+    return en, zh
+
+
+def select_top_k(phi: np.ndarray, k: int, rank_by: str = "abs") -> np.ndarray:
+    """Column positions of each row's top-k contributions, strongest first.
+
+    Parameters
+    ----------
+    phi : numpy.ndarray of shape (n, p)
+        Contributions.
+    k : int
+        Number of reasons (capped at p).
+    rank_by : {"abs", "positive"}, default="abs"
+        Rank by absolute contribution, or by contribution (risk-raising first).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, min(k, p)) of int
+    """
+    if rank_by not in ("abs", "positive"):
+        raise ValueError(f"rank_by must be 'abs' or 'positive', got {rank_by!r}.")
+    key = -np.abs(phi) if rank_by == "abs" else -phi
+    k = min(k, phi.shape[1])
+    if k == 0:
+        return np.zeros((len(phi), 0), np.int64)
+    if k < phi.shape[1]:
+        cand = np.argpartition(key, k - 1, axis=1)[:, :k]
+    else:
+        cand = np.tile(np.arange(phi.shape[1]), (len(phi), 1))
+    ck = np.take_along_axis(key, cand, axis=1)
+    # strongest first; ties by column position
+    order = np.lexsort((cand, ck), axis=1)
+    return np.take_along_axis(cand, order, axis=1)
+
+
+def _slot_values(Xp: pd.DataFrame, feat: np.ndarray, schema) -> np.ndarray:
+    """The value of feature ``feat[i]`` in row ``i`` (object array), per feature."""
+    out = np.empty(len(feat), dtype=object)
+    for j in np.unique(feat):
+        rows = np.flatnonzero(feat == j)
+        col = Xp.iloc[:, j]
+        if schema[j]["kind"] == "categorical":
+            cats = np.asarray([str(c) for c in col.cat.categories] + [None], dtype=object)
+            codes = np.asarray(col.cat.codes)[rows]
+            out[rows] = cats[codes]  # code -1 -> None
+        else:
+            v = col.to_numpy(dtype=float, na_value=np.nan)[rows]
+            if schema[j]["dtype"] == "bool":
+                out[rows] = np.where(np.isnan(v), None, v != 0)
+            else:
+                out[rows] = v
+    return out
+
+
+def _slot_texts(feat, values, contrib, schema, catalog, value_zh):
+    n = len(feat)
+    en = np.empty(n, dtype=object)
+    zh = np.empty(n, dtype=object)
+    for j in np.unique(feat):
+        rows = np.flatnonzero(feat == j)
+        spec = schema[j]
+        vals = values[rows]
+        if spec["kind"] == "numeric" and spec["dtype"] != "bool":
+            fv = vals.astype(float)
+            uniq, inv = np.unique(fv, return_inverse=True)  # NaNs collapse to one
+            uniq_list = list(uniq)
+        else:
+            keys = pd.Series(vals, dtype=object).astype("string").fillna("\x00")
+            codes, uniq_keys = pd.factorize(keys)
+            inv = codes
+            first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+            uniq_list = [vals[i] for i in first]
+        p_en, p_zh = reason_phrases(
+            spec["name"],
+            uniq_list,
+            spec["kind"],
+            spec["dtype"],
+            catalog.get(spec["name"]),
+            value_zh,
+        )
+        up = contrib[rows] > 0
+        en[rows] = np.asarray(p_en, dtype=object)[inv] + np.where(up, _UP_EN, _DOWN_EN).astype(
+            object
+        )
+        zh[rows] = np.asarray(p_zh, dtype=object)[inv] + np.where(up, _UP_ZH, _DOWN_ZH).astype(
+            object
+        )
+    return en, zh
+
+
+def explain(
+    model,
+    X,
+    top_k: int = 3,
+    catalog=None,
+    *,
+    language: str = "both",
+    rank_by: str = "abs",
+    method: str = "auto",
+    score: bool = True,
+    chunk_size: int = 200_000,
+    n_jobs=None,
+) -> pd.DataFrame:
+    """Per-row reason codes: the top-k exact TreeSHAP contributions, phrased.
+
+    Parameters
+    ----------
+    model : PropensityModel
+        Fitted model.
+    X : pandas.DataFrame
+        Features with the fitted columns (checked; a mismatch raises
+        ``FeatureMismatchError``).
+    top_k : int, default=3
+        Reasons per row.
+    catalog : DataFrame, None or False, default=None
+        Feature catalogue (``name, description_en, description_zh, template_en,
+        template_zh``); None loads :func:`powerprofile.features.feature_catalog`
+        when available; False uses generic phrases only. Features not in the
+        catalogue get "{feature} = {value} raises the risk" / "{feature}为{value}，风险上升";
+        categorical features read "customer type is commercial raises the risk" /
+        "用户类型为一般工商业，风险上升".
+    language : {"both", "en", "zh", "none"}, default="both"
+        Which text columns to build (``"none"``: no text, fastest).
+    rank_by : {"abs", "positive"}, default="abs"
+        Rank by absolute contribution, or risk-raising contributions first.
+    method : {"auto", "lookup", "lightgbm", "shap"}, default="auto"
+        TreeSHAP algorithm (all exact).
+    score : bool, default=True
+        Add ``score`` (calibrated probability) and ``raw_score`` columns, computed
+        from the same pass (raw score = base value + sum of contributions).
+    chunk_size : int, default=200_000
+        Rows per chunk (bounds memory: chunk x features x 8 bytes).
+    n_jobs : int or None, default=None
+        Threads.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``X``; for i in 1..k: ``reason_i_feature``, ``reason_i_value``,
+        ``reason_i_contribution`` (log-odds), ``reason_i_direction``
+        (``"increase"``/``"decrease"``), ``reason_i_text_en``, ``reason_i_text_zh``.
+    """
+    if language not in ("both", "en", "zh", "none"):
+        raise ValueError(f"language must be 'both', 'en', 'zh' or 'none', got {language!r}.")
+    Xp = model._prepare(X)
+    schema = model.schema_
+    names = np.asarray([s["name"] for s in schema], dtype=object)
+    cat = _load_catalog(catalog) if language != "none" else {}
+    value_zh = _value_zh_map()
+    k = min(int(top_k), Xp.shape[1])
+    parts = []
+    for start in range(0, max(len(Xp), 1), int(chunk_size)):
+        chunk = Xp.iloc[start : start + int(chunk_size)]
+        phi, base = raw_contributions(model, chunk, method, n_jobs)
+        top = select_top_k(phi, k, rank_by)
+        cols = {}
+        if score:
+            raw = phi.sum(axis=1) + base
+            cols["score"] = model.calibrator_.transform(raw)
+            cols["raw_score"] = raw
+        for i in range(k):
+            feat = top[:, i]
+            contrib = np.take_along_axis(phi, feat[:, None], axis=1)[:, 0]
+            values = _slot_values(chunk, feat, schema)
+            cols[f"reason_{i + 1}_feature"] = names[feat]
+            cols[f"reason_{i + 1}_value"] = values
+            cols[f"reason_{i + 1}_contribution"] = contrib
+            cols[f"reason_{i + 1}_direction"] = np.where(contrib > 0, "increase", "decrease")
+            if language != "none":
+                en, zh = _slot_texts(feat, values, contrib, schema, cat, value_zh)
+                if language in ("both", "en"):
+                    cols[f"reason_{i + 1}_text_en"] = en
+                if language in ("both", "zh"):
+                    cols[f"reason_{i + 1}_text_zh"] = zh
+        parts.append(pd.DataFrame(cols, index=chunk.index))
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    for c in out.columns:
+        if c.endswith(("_feature", "_direction", "_text_en", "_text_zh")):
+            out[c] = out[c].astype("string")
+    return out
