@@ -56,7 +56,10 @@ def _as_string(raw: pd.Series) -> pd.Series:
 def _factorized(raw: pd.Series):
     """Factorize ``raw`` into (codes, uniques) with missing values as code -1."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    return np.asarray(codes), pd.Index(uniques)
+    uniques = pd.Index(uniques)
+    if isinstance(uniques.dtype, pd.CategoricalDtype):
+        uniques = pd.Index(uniques.astype(object), dtype=object)
+    return np.asarray(codes), uniques
 
 
 def _coerce_text(raw: pd.Series):
@@ -108,6 +111,7 @@ def _coerce_bool(raw: pd.Series):
         value = present & is_true[safe]
         missing = ~present | empty[safe]
         bad = present & ~is_true[safe] & ~is_false[safe] & ~empty[safe]
+    missing = missing | bad
     out = pd.Series(value, index=raw.index, name=raw.name)
     if missing.any():
         out = out.astype(object).where(~missing, pd.NA)

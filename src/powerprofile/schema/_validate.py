@@ -246,7 +246,8 @@ def _check_after_end(tc: _TableCheck, data_end: pd.Timestamp | None) -> None:
     bad = (tc.values[col].to_numpy() >= limit)
     tc.add(col, "after_end", bad,
            f"{_plural(int(bad.sum()), 'row', 'rows')} dated after data_end {data_end.date().isoformat()}",
-           f"dated after data_end {data_end.date().isoformat()}")
+           f"dated after data_end {data_end.date().isoformat()}",
+           show=() if tc.spec.name != "outages" else (col,))
 
 
 def _codes(s: pd.Series, sort: bool) -> tuple[np.ndarray, int]:
@@ -508,7 +509,8 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
         if name in checks:
             problems.extend(checks[name].problems)
     order = {n: i for i, n in enumerate(TABLE_ORDER)}
-    problems.sort(key=lambda p: order.get(p.table, 99))
+    # what cannot be quarantined first, then table by table in contract order
+    problems.sort(key=lambda p: (p.check not in _STRUCTURAL, order.get(p.table, 99)))
 
     errors_found = [p for p in problems if p.severity == "error"]
     structural = [p for p in errors_found if p.check in _STRUCTURAL]
