@@ -8,10 +8,15 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ConfigError, FeatureMismatchError
 from ..exceptions import NotFittedError as _PPNotFitted
@@ -42,7 +47,7 @@ DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
 _LABEL_COLUMNS = {"churn_rate": "label_churn", "complaint_rate": "label_complaint"}
 
 
-class CustomerSegmenter(ClusterMixin, BaseEstimator):
+class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """Customer segments: robust preprocessing, KMeans, automatic k, names, stable ids.
 
     Parameters
@@ -153,6 +158,11 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         self.catalog = catalog
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values take the column median
+        return tags
+
     # ------------------------------------------------------------------ helpers
     def _resolve_features(self, X) -> list:
         if isinstance(X, pd.DataFrame):
@@ -190,14 +200,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             else:
                 arr = X[list(features)]
             return arr.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead")
-        arr = arr[:, list(features)] if features else arr
-        try:
-            return arr.astype("float64")
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"CustomerSegmenter needs numeric input: {exc}") from None
+        arr = np.asarray(X, dtype="float64")
+        return arr[:, list(features)] if features else arr
 
     def _validate_params(self):
         if not (self.n_clusters == "auto" or (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1)):
@@ -226,6 +230,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        if not isinstance(X, pd.DataFrame):
+            X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", ensure_min_samples=2)
         feats = self._resolve_features(X)
         M = self._matrix(X, feats)
         if M.shape[0] < 2 or M.shape[1] < 1:
@@ -236,9 +242,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self.n_features_in_ = np.asarray(X).shape[1] if not isinstance(X, pd.DataFrame) else X.shape[1]
+            self.n_features_in_ = X.shape[1]
         self.features_ = feats
         # Canonical row order: every later step (sampling, KMeans init) sees the same
         # data whatever order the customers came in, so segments are order-invariant.
@@ -270,6 +274,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         raw_labels[order] = km.labels_
         self.kmeans_ = km
         self.n_clusters_ = k
+        self._n_features_out = k
 
         ref = previous if previous is not None else self.reference
         sizes = np.bincount(km.labels_, minlength=k)
@@ -353,11 +358,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                     "Build the same features before predicting."
                 )
         else:
-            n = np.asarray(X).shape[1] if np.ndim(X) == 2 else None
-            if n != self.n_features_in_:
-                raise ValueError(
-                    f"X has {n} features, but CustomerSegmenter is expecting {self.n_features_in_} features as input."
-                )
+            X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
         M = self._matrix(X, self.features_)
         return self.preprocessor_.transform(M)
 
