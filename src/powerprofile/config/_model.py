@@ -136,13 +136,19 @@ class ModelsConfig:
         Keyword parameters of ``PropensityModel`` (``random_state`` defaults to ``seed``).
     top_k_reasons : int, default=3
         Reason codes kept per customer.
+    holdout_snapshots : int, default=1
+        Latest training snapshots held out for the evaluation (out of time); the
+        models train on earlier snapshots whose label horizon ends before them.
     """
 
     targets: list[Literal["churn", "complaint"]] = field(default_factory=lambda: ["churn", "complaint"])
     params: dict[str, Any] = field(default_factory=dict)
     top_k_reasons: int = 3
+    holdout_snapshots: int = 1
 
     def _check(self, source, prefix):
+        if self.holdout_snapshots < 1:
+            raise _bad(source, f"{prefix}.holdout_snapshots", self.holdout_snapshots, "must be >= 1.")
         if not self.targets:
             raise _bad(source, f"{prefix}.targets", self.targets, "name at least one target.")
         if len(set(self.targets)) != len(self.targets):

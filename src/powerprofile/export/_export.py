@@ -202,6 +202,7 @@ def export_campaigns(
     snapshot_date=None,
     model_versions=None,
     config_hash: str | None = None,
+    previous_dir=None,
 ) -> ExportResult:
     """Select, rank and write campaign lists per channel, atomically, with a manifest.
 
@@ -240,6 +241,8 @@ def export_campaigns(
         Recorded in the manifest (default: the portraits' ``*_model_version`` columns).
     config_hash : str or None, default=None
         Recorded in the manifest (default: hash of the campaign set and policy).
+    previous_dir : str or path-like or None, default=None
+        The previous export compared against in incremental mode (default ``out_dir``).
 
     Returns
     -------
@@ -350,8 +353,9 @@ def export_campaigns(
             )
     out_dir = Path(out_dir)
     previous = None
-    if incremental and membership is not None and (out_dir / MEMBERSHIP_FILE).is_file():
-        previous = pd.read_parquet(out_dir / MEMBERSHIP_FILE)
+    prev_dir = Path(previous_dir) if previous_dir is not None else out_dir
+    if incremental and membership is not None and (prev_dir / MEMBERSHIP_FILE).is_file():
+        previous = pd.read_parquet(prev_dir / MEMBERSHIP_FILE)
         previous["segment_id"] = previous["segment_id"].astype("string")
 
     policy = {

@@ -40,8 +40,8 @@ def save_local_model(model, directory) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "save") and type(model).__module__.startswith("powerprofile."):
-        file, loader = "model.joblib", "powerprofile"
-        model.save(directory / file)
+        file, loader = "propensity_model", "powerprofile"
+        model.save(directory / file)  # a folder: model.joblib + metadata.json
     else:
         file, loader = "model.joblib", "joblib"
         joblib.dump(model, directory / file)
@@ -75,6 +75,10 @@ def load_local_model(path):
 
                 return load_model(target)
             return joblib.load(target)
+        if (path / "metadata.json").is_file():
+            from ..models import load_model
+
+            return load_model(path)
         candidates = sorted(path.glob("*.joblib"))
         if not candidates:
             raise FileNotFoundError(f"no model found in folder {str(path)!r}")

@@ -1,0 +1,277 @@
+"""The subcommands: thin wrappers over :mod:`powerprofile.pipeline` and the library."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Config, dump_config
+from ..exceptions import ConfigError
+from ..pipeline import OutputPaths
+
+__all__ = ["COMMANDS"]
+
+log = logging.getLogger("powerprofile")
+
+
+def _say(what: str, where) -> None:
+    print(f"{what}: {where}", flush=True)
+
+
+def _paths(cfg: Config) -> OutputPaths:
+    return OutputPaths(Path(cfg.output_dir))
+
+
+def _read_frame(path: Path, what: str, hint: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist; {hint}")
+    return pd.read_parquet(path)
+
+
+def cmd_sample(cfg: Config, args) -> int:
+    from ..datasets import write_utility_data
+
+    out = Path(args.output_dir or cfg.data.path)
+    write_utility_data(out, n_customers=args.customers, start=args.start, end=args.end, seed=cfg.seed,
+                       n_partitions=args.partitions, progress=cfg.progress)
+    _say("sample data", out)
+    return 0
+
+
+def cmd_validate(cfg: Config, args) -> int:
+    from ..pipeline import load_data
+    from ..schema import format_report
+
+    tables = load_data(cfg)
+    paths = _paths(cfg)
+    paths.validation.parent.mkdir(parents=True, exist_ok=True)
+    tables.report.to_csv(paths.validation, index=False)
+    for line in format_report(tables).splitlines():
+        log.info("%s", line)
+    _say("validation report", paths.validation)
+    return 0
+
+
+def cmd_features(cfg: Config, args) -> int:
+    from ..pipeline import build_feature_frames, load_data, write_feature_outputs
+
+    tables = load_data(cfg)
+    train, score = build_feature_frames(cfg, tables, training=not args.no_training,
+                                        scoring=not args.no_scoring, progress=cfg.progress)
+    paths = _paths(cfg)
+    write_feature_outputs(paths, train, score)
+    if train is not None:
+        _say("training frame", paths.training_frame)
+    if score is not None:
+        _say("scoring frame", paths.scoring_frame)
+    _say("feature catalogue", paths.catalog)
+    return 0
+
+
+def _tracking_uri(cfg: Config):
+    from ..pipeline import preflight
+
+    return preflight(cfg, stages=("tracking",)) if cfg.tracking.enabled else None
+
+
+def cmd_train(cfg: Config, args) -> int:
+    from ..pipeline import (
+        _track,
+        build_feature_frames,
+        load_data,
+        train_models,
+        write_feature_outputs,
+        write_model_outputs,
+    )
+
+    uri = _tracking_uri(cfg)
+    paths = _paths(cfg)
+    tables = load_data(cfg)  # for the data fingerprint, and to build features when needed
+    path = Path(args.features_path) if args.features_path else paths.training_frame
+    if path.is_file():
+        frame = pd.read_parquet(path)
+    elif args.features_path:
+        raise FileNotFoundError(f"training frame {str(path)!r} does not exist; run `powerprofile features` first.")
+    else:
+        frame, score = build_feature_frames(cfg, tables, progress=cfg.progress)
+        write_feature_outputs(paths, frame, score)
+    trained = train_models(cfg, frame, progress=cfg.progress)
+    X = frame.drop(columns=[c for c in frame.columns if c.startswith("label_")])
+    for res in trained.values():
+        res["X_importance"] = X.iloc[-min(len(X), 5000):]
+    paths.root.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, paths.config)
+    write_model_outputs(paths, trained)
+    for target in trained:
+        _say(f"{target} model", paths.model(target))
+    _say("metrics", paths.metrics)
+    if uri is not None:
+        for target, ref in _track(cfg, uri, tables, trained, paths).items():
+            _say(f"{target} registered", ref)
+    return 0
+
+
+def _parse_models(cfg: Config, refs) -> dict:
+    out = {}
+    for ref in refs:
+        target, sep, value = ref.partition("=")
+        if not sep:
+            if len(cfg.models.targets) != 1 and len(refs) == 1 and not ref.startswith(("models:/", "runs:/")):
+                value, target = ref, Path(ref).name
+            else:
+                value = ref
+                target = _target_from_ref(ref, cfg)
+        out[target] = value
+    return out
+
+
+def _target_from_ref(ref: str, cfg: Config) -> str:
+    for t in ("churn", "complaint"):
+        if t in ref:
+            return t
+    return cfg.models.targets[0]
+
+
+def cmd_score(cfg: Config, args) -> int:
+    from ..pipeline import score_frame
+    from ..tracking import load_scoring_model, resolve_tracking_uri
+
+    paths = _paths(cfg)
+    refs = _parse_models(cfg, args.models) or {t: str(paths.model(t)) for t in cfg.models.targets}
+    path = Path(args.features_path) if args.features_path else paths.scoring_frame
+    frame = _read_frame(path, "scoring frame", "run `powerprofile features` or pass --features.")
+    uri = None
+    if any(r.startswith(("models:/", "runs:/")) for r in refs.values()):
+        uri = resolve_tracking_uri(cfg.tracking.uri)
+    out = None
+    for target, ref in sorted(refs.items()):
+        model = load_scoring_model(ref, tracking_uri=uri)
+        scored = score_frame(model, frame, target=target, top_k=cfg.models.top_k_reasons)
+        out = scored if out is None else out.merge(scored, on=["customer_key", "snapshot_date"], how="outer")
+    target_file = Path(args.output) if args.output else paths.scores
+    target_file.parent.mkdir(parents=True, exist_ok=True)
+    out.to_parquet(target_file, index=False)
+    _say("scores", target_file)
+    return 0
+
+
+def cmd_segment(cfg: Config, args) -> int:
+    import joblib
+
+    from ..pipeline import segment_customers
+    from ..privacy import pseudonymise
+
+    paths = _paths(cfg)
+    path = Path(args.features_path) if args.features_path else paths.scoring_frame
+    frame = _read_frame(path, "scoring frame", "run `powerprofile features` or pass --features.")
+    previous = joblib.load(args.previous) if args.previous else None
+    seg, labels, profile = segment_customers(cfg, frame, previous=previous)
+    paths.segmenter.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(seg, paths.segmenter)
+    profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
+    ids = frame.index.get_level_values("customer_id")
+    assign = pd.DataFrame({"customer_key": pseudonymise(ids).to_numpy(), "segment_id": labels})
+    assign.sort_values("customer_key").to_parquet(paths.segmenter.parent / "assignments.parquet", index=False)
+    _say("segmenter", paths.segmenter)
+    _say("segment profile", paths.segment_profile)
+    return 0
+
+
+def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataFrame:
+    import joblib
+
+    from ..features import feature_catalog
+    from ..pipeline import make_portraits
+    from ..tracking import load_local_model
+
+    frame = _read_frame(paths.scoring_frame, "scoring frame", "run `powerprofile run` (or features, train, segment) first.")
+    models = {}
+    for t in cfg.models.targets:
+        if not paths.model(t).exists():
+            raise FileNotFoundError(f"model {str(paths.model(t))!r} does not exist; run `powerprofile train` first.")
+        models[t] = load_local_model(paths.model(t))
+    seg = joblib.load(paths.segmenter) if paths.segmenter.is_file() else None
+    portraits, _hits = make_portraits(cfg, frame, models=models, segmenter=seg, tables=tables, catalog=feature_catalog())
+    paths.portraits.parent.mkdir(parents=True, exist_ok=True)
+    portraits.to_parquet(paths.portraits, index=False)
+    _say("portraits", paths.portraits)
+    return portraits
+
+
+def cmd_export(cfg: Config, args) -> int:
+    from ..pipeline import export_portraits, load_data
+
+    paths = _paths(cfg)
+    tables = load_data(cfg)
+    if args.portraits:
+        portraits = _read_frame(Path(args.portraits), "portraits", "pass an existing --portraits file.")
+    elif paths.portraits.is_file():
+        portraits = pd.read_parquet(paths.portraits)
+    else:
+        portraits = _portraits_from_outputs(cfg, paths, tables)
+    out_dir = Path(args.export_dir) if args.export_dir else paths.export
+    result = export_portraits(cfg, portraits, tables, out_dir)
+    for row in result.files.itertuples():
+        log.info("  %-55s %6d rows", row.file, row.rows)
+    _say("export", out_dir)
+    _say("manifest", out_dir / "manifest.json")
+    return 0
+
+
+def cmd_report(cfg: Config, args) -> int:
+    from ..pipeline import load_data, write_run_report
+
+    paths = _paths(cfg)
+    tables = load_data(cfg)
+    profile = pd.read_csv(paths.segment_profile, encoding="utf-8-sig") if paths.segment_profile.is_file() else None
+    portraits = pd.read_parquet(paths.portraits) if paths.portraits.is_file() else None
+    hits = pd.read_csv(paths.risk_hits, encoding="utf-8-sig") if paths.risk_hits.is_file() else None
+    snap = None
+    if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
+        snap = pd.Timestamp(portraits["snapshot_date"].max()).date().isoformat()
+    target = Path(args.output) if args.output else paths.report
+    if not cfg.report.enabled:
+        raise ConfigError("config key 'report.enabled' is false; set it to true to write the report.")
+    written = write_run_report(cfg, target, tables=tables, profile=profile, portraits=portraits,
+                               risk_hits=hits, snapshot=snap)
+    if written is None:
+        log.error("the report module is not installed")
+        return 1
+    _say("report", written)
+    return 0
+
+
+def cmd_run(cfg: Config, args) -> int:
+    from ..pipeline import run_pipeline
+
+    summary = run_pipeline(cfg, progress=cfg.progress)
+    for name, where in sorted(summary.outputs.items()):
+        _say(name, where)
+    for target, ref in sorted(summary.model_uris.items()):
+        _say(f"{target} model", ref)
+    for target, m in sorted(summary.metrics.items()):
+        log.info("%s: ROC AUC %.3f (logistic baseline %.3f), PR AUC %.3f, ECE %.3f", target,
+                 m["model"].get("roc_auc", float("nan")), m["baseline"].get("roc_auc", float("nan")),
+                 m["model"].get("pr_auc", float("nan")), m["model"].get("ece", float("nan")))
+    if summary.export_files is not None:
+        for row in summary.export_files.itertuples():
+            _say(f"  exported {row.rows:>6} rows", Path(summary.outputs.get("export", "")) / row.file)
+    for note in summary.notes:
+        log.warning("%s", note)
+    _say("finished in seconds", f"{summary.seconds:.1f}")
+    return 0
+
+
+COMMANDS = {
+    "sample": cmd_sample,
+    "validate": cmd_validate,
+    "features": cmd_features,
+    "train": cmd_train,
+    "score": cmd_score,
+    "segment": cmd_segment,
+    "export": cmd_export,
+    "report": cmd_report,
+    "run": cmd_run,
+}
