@@ -1,0 +1,29 @@
+"""Point-in-time features, labels and the feature catalogue.
+
+Build one row of features per (customer, snapshot) from rows strictly before the
+snapshot, labels from the horizon after it, partition by partition.
+"""
+
+from ._area import area_partial, combine_area_partials, outage_stats
+from ._catalog import feature_catalog
+from ._engine import area_statistics, build_features, build_training_frame, leakage_report
+from ._generic import event_features, reading_features
+from ._labels import CollapseRule, LabelSpec
+from ._partition import FeatureSpec, partition_features
+
+__all__ = [
+    "CollapseRule",
+    "FeatureSpec",
+    "LabelSpec",
+    "area_partial",
+    "area_statistics",
+    "build_features",
+    "build_training_frame",
+    "combine_area_partials",
+    "event_features",
+    "feature_catalog",
+    "leakage_report",
+    "outage_stats",
+    "partition_features",
+    "reading_features",
+]
