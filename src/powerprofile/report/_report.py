@@ -245,14 +245,17 @@ def _section_segments(profile, names, lab, max_rows):
     pairs = [_name(row) for _, row in prof.iterrows()]  # one row per segment: small
     parts = []
     if size_col is not None:
-        labels = []
+        labels, sizes = [], []
         for (en, zh), (_, row) in zip(pairs, prof.iterrows(), strict=True):
+            if str(row[seg_col]) == "-1":  # the profile's "all customers" row
+                continue
             text = f"{row[seg_col]}"
             text += f": {lab.short(str(en), None if zh is None else str(zh))}" if en or zh else ""
             labels.append(lab.safe(text))
+            sizes.append(row[size_col])
         fig = bar_figure(
             labels,
-            pd.to_numeric(prof[size_col], errors="coerce").fillna(0).to_numpy(),
+            pd.to_numeric(pd.Series(sizes, dtype=object), errors="coerce").fillna(0).to_numpy(),
             lab("Customers per segment", "各客群用户数"),
         )
         parts.append(figure_to_img(fig, "Customers per segment"))
@@ -323,24 +326,46 @@ def _evaluation(ev, lab, max_rows, target):
     if scalars:
         met = pd.DataFrame({"metric": list(scalars), "value": [float(v) for v in scalars.values()]})
         parts.insert(0, _table(met, max_rows))
+    figs, metric_blocks, frames = [], [], []
     for key, val in ev.items():
         if key in ("y_true", "y_score", "y_baseline"):
             continue
         if _is_figure(val):
-            parts.append(f"<p class='meta'>{_e(key)}</p>" + figure_to_img(val, f"{target}: {key}"))
+            figs.append(figure_to_img(val, f"{target}: {key}"))
         elif isinstance(val, (pd.DataFrame, pd.Series)):
-            parts.append(f"<p class='meta'>{_e(key)}</p>" + _table(_as_frame(val), max_rows))
+            block = f"<p class='meta'>{_e(key)}</p>" + _table(_as_frame(val), max_rows)
+            if "metric" in str(key):
+                metric_blocks += [_auc_headline(_as_frame(val)), block]
+            else:
+                frames.append(block)
         elif isinstance(val, Mapping):
             flat = {k: v for k, v in val.items() if np.isscalar(v)}
             if flat:
-                parts.append(
+                frames.append(
                     f"<p class='meta'>{_e(key)}</p>"
                     + _table(pd.DataFrame({"name": list(flat), "value": list(flat.values())}))
                 )
-            for k2, v2 in val.items():
-                if _is_figure(v2):
-                    parts.append(figure_to_img(v2, f"{target}: {key} {k2}"))
+            figs.extend(
+                figure_to_img(v2, f"{target}: {key} {k2}")
+                for k2, v2 in val.items()
+                if _is_figure(v2)
+            )
+    parts = metric_blocks + parts + figs + frames
     return "\n".join(parts) or "<p>(nothing to show)</p>"
+
+
+def _auc_headline(metrics: pd.DataFrame) -> str:
+    """'ROC AUC 0.81 against 0.74 for the baseline' from a metrics table."""
+    scorer = _first(metrics.columns, "scorer", "model", "name")
+    if scorer is None or "roc_auc" not in metrics.columns or not len(metrics):
+        return ""
+    auc = dict(zip(metrics[scorer].astype(str), metrics["roc_auc"].astype(float), strict=False))
+    model = auc.get("model", next(iter(auc.values())))
+    base = next((v for k, v in auc.items() if "baseline" in k), None)
+    text = f"ROC AUC {model:.3f}"
+    if base is not None:
+        text += f" against {base:.3f} for the logistic-regression baseline ({model - base:+.3f})."
+    return f"<p><strong>{_e(text)}</strong></p>"
 
 
 def _shap(imp, lab, max_rows, target):
@@ -369,15 +394,11 @@ def _section_scores(scores, region_column, score_columns, lab, max_rows):
             f'<p class="missing">Not available: the scores have no {_e(repr(region_column))} '
             f"column (columns: {_e(', '.join(map(str, df.columns[:20])))}).</p>"
         )
-    cols = (
-        list(score_columns)
-        if score_columns
-        else [
-            c
-            for c in df.columns
-            if "score" in str(c).lower() and pd.api.types.is_numeric_dtype(df[c])
-        ]
-    )
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    cols = list(score_columns) if score_columns else None
+    if cols is None:
+        cols = [c for c in numeric if str(c).endswith("_score")]
+        cols = cols or [c for c in numeric if "score" in str(c).lower()]
     if not cols:
         return '<p class="missing">Not available: no numeric score column was found.</p>'
     fig, codes = score_box_figure(df, region_column, cols, lab)
@@ -408,17 +429,45 @@ def _section_risk(risk_hits, lab, max_rows):
     df = _as_frame(risk_hits)
     rule = _first(df.columns, "rule", "name", "risk_rule")
     count = _first(df.columns, "count", "hits", "n_hits", "n")
+    group = next(
+        (
+            c
+            for c in df.columns
+            if df[c].dtype != float and (df[c].astype("string") == "(all)").any()
+        ),
+        None,
+    )
     parts = []
-    if rule is not None and count is not None and len(df):
-        tot = df.groupby(rule, sort=False)[count].sum().sort_values(ascending=False)
+    if not len(df):
+        parts.append("<p>No risk rule was hit.</p>")
+    elif rule is not None and count is not None:
+        overall = df[df[group].astype("string") == "(all)"] if group is not None else df
+        tot = overall.groupby(rule, sort=False)[count].sum().sort_values(ascending=False)
+        names = {}
+        if "label_en" in df.columns:
+            first = overall.drop_duplicates(rule).set_index(rule)
+            for r in tot.index:
+                en = first.at[r, "label_en"]
+                zh = first.at[r, "label_zh"] if "label_zh" in first.columns else None
+                names[r] = lab.short(
+                    str(en) if pd.notna(en) else str(r),
+                    str(zh) if zh is not None and pd.notna(zh) else None,
+                )
         fig = bar_figure(
-            [lab.safe(r) for r in tot.index],
+            [lab.safe(names.get(r, r)) for r in tot.index],
             tot.to_numpy(),
             lab("Customers flagged per risk rule", "各风险规则命中用户数"),
         )
         parts.append(figure_to_img(fig, "Risk-rule hits"))
-    if not len(df):
-        parts.append("<p>No risk rule was hit.</p>")
+        if group is not None and "share" in df.columns:
+            by = df[df[group].astype("string") != "(all)"]
+            if len(by):
+                wide = by.pivot_table(index=rule, columns=group, values="share", aggfunc="sum")
+                parts.append(
+                    f"<h3>Share flagged by {_e(group)} · 分组命中率</h3>"
+                    + _table(wide.reset_index(), max_rows)
+                )
+        parts.append("<h3>All hits · 命中明细</h3>")
     parts.append(_table(df, max_rows))
     return "\n".join(parts)
 
