@@ -203,7 +203,7 @@ def _reasons(model, X: pd.DataFrame, target: str, top_k: int, catalog) -> pd.Dat
     except ImportError:  # pragma: no cover - explain not installed
         warnings.warn("powerprofile.explain is not available; portraits carry no reasons", UserWarning, stacklevel=3)
         return None
-    kwargs = {"top_k": top_k}
+    kwargs = {"top_k": top_k, "score": False}
     if catalog is not None:
         kwargs["catalog"] = catalog
     r = explain(model, _model_features(model, X), **kwargs)
