@@ -44,7 +44,7 @@ def read_yaml(path, *, what: str = "config") -> dict:
         )
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what} file {str(p)!r} is not valid YAML: {exc}") from None
     if data is None:
         return {}
