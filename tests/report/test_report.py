@@ -119,13 +119,21 @@ def full_inputs(tiny_tables):
         segment_names={0: ("digital-first", "线上偏好"), 1: ("high-usage", "高用电")},
         evaluations={
             "churn": {"y_true": y, "y_score": score, "y_baseline": rng.random(400), "brier": 0.2},
-            "complaint": {
-                "metrics": pd.DataFrame({"model": ["lightgbm", "baseline"], "roc_auc": [0.8, 0.7]})
-            },
+            # what powerprofile.evaluate returns (metrics indexed by scorer, figures)
+            "complaint": powerprofile.evaluate(y, score, baseline_score=rng.random(400)),
         },
-        shap_importance=pd.Series(
-            {"complaints_90d": 0.5, "kwh_mean_90d": -0.2, "tenure_days": 0.1}
-        ),
+        shap_importance={
+            "churn": pd.Series({"complaints_90d": 0.5, "kwh_mean_90d": -0.2, "tenure_days": 0.1}),
+            # the shape of powerprofile.explain.global_importance
+            "complaint": pd.DataFrame(
+                {
+                    "feature": ["complaints_90d", "outage_count_90d"],
+                    "mean_abs_contribution": [0.3, 0.1],
+                    "mean_contribution": [0.1, -0.05],
+                    "share": [0.75, 0.25],
+                }
+            ),
+        },
         scores=pd.DataFrame(
             {
                 "region": ["杭州", "R2", "宁波"] * 30,
@@ -169,10 +177,13 @@ def test_full_report(tmp_path, full_inputs, font):
         assert f"<h2>{en} · {zh}</h2>" in text
     assert "Not available" not in text
     assert 'class="section-error"' not in text
-    # kpis, mix, segments, gains+calibration, shap, scores, risk
-    assert len(parser.imgs) >= 7
+    # kpis, mix, segments, gains+calibration, evaluate's 2 figures, 2 shap, scores, risk
+    assert len(parser.imgs) == 10
+    assert "outage_count_90d" in text
     assert "Report &lt;test&gt; &amp; co" in text
     assert "roc_auc (" in text  # AUC of model and baseline computed from the arrays
+    assert "for the logistic-regression baseline" in text  # headline from evaluate's metrics
+    assert "logistic_baseline" in text
     assert "线上偏好" in text and "public_opinion_risk" in text and "quarantined" in text
     if font is False:
         assert "No installed font with Chinese glyphs" in text

@@ -74,6 +74,8 @@ def _table(df: pd.DataFrame, max_rows: int = 30, index: bool = False) -> str:
     if df is None or len(df.columns) == 0:
         return "<p>(empty)</p>"
     shown = df.head(max_rows).copy()
+    if not index and not isinstance(shown.index, pd.RangeIndex):
+        shown = shown.reset_index()  # a meaningful index (e.g. scorer, segment_id) is kept
     for col in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[col]):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
@@ -356,7 +358,9 @@ def _evaluation(ev, lab, max_rows, target):
 
 def _auc_headline(metrics: pd.DataFrame) -> str:
     """'ROC AUC 0.81 against 0.74 for the baseline' from a metrics table."""
-    scorer = _first(metrics.columns, "scorer", "model", "name")
+    if not isinstance(metrics.index, pd.RangeIndex):
+        metrics = metrics.reset_index()
+    scorer = _first(metrics.columns, "scorer", "model", "name", "index")
     if scorer is None or "roc_auc" not in metrics.columns or not len(metrics):
         return ""
     auc = dict(zip(metrics[scorer].astype(str), metrics["roc_auc"].astype(float), strict=False))
@@ -371,7 +375,10 @@ def _auc_headline(metrics: pd.DataFrame) -> str:
 def _shap(imp, lab, max_rows, target):
     df = _as_frame(imp, "importance")
     feat = _first(df.columns, "feature", "name", "index")
-    val = _first(df.columns, "importance", "mean_abs_shap", "mean_abs", "value")
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    val = _first(
+        numeric, "mean_abs_contribution", "importance", "mean_abs_shap", "mean_abs", "value"
+    ) or next((c for c in numeric if "abs" in str(c).lower()), numeric[0] if numeric else None)
     if feat is None or val is None:
         return _table(df, max_rows)
     df = df.sort_values(val, ascending=False, key=lambda s: pd.to_numeric(s, errors="coerce").abs())
