@@ -297,7 +297,8 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
         raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
     if n_partitions is not None and (format != "parquet" or int(n_partitions) < 1):
         raise ValueError(f"n_partitions needs format='parquet' and a value >= 1, got {n_partitions!r}")
-    if isinstance(tables, Tables):
+    declared = isinstance(tables, Tables)
+    if declared:
         frames, data_end = dict(tables.items()), tables.data_end
     else:
         frames, data_end = {k: v for k, v in tables.items() if k in TABLES and v is not None}, None
@@ -319,9 +320,9 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
             _atomic_write(target, lambda p, table=table: pq.write_table(table, p))
         _remove_other_forms(root, name, target)
     info = read_dataset_info(root)
-    start, end = _date_range(frames)
-    if data_end is None:
-        data_end = info.get("data_end") or end
+    start, _ = _date_range(frames)
+    if not declared:  # a plain mapping keeps the end already declared in the folder
+        data_end = info.get("data_end")
     info.update({
         "schema_version": SCHEMA_VERSION,
         "data_start": info.get("data_start") or (None if start is None else pd.Timestamp(start).date().isoformat()),
