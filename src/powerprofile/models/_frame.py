@@ -46,7 +46,11 @@ def to_frame(X, feature_names=None) -> pd.DataFrame:
     pandas.DataFrame
     """
     if isinstance(X, pd.DataFrame):
-        return X
+        if all(isinstance(c, str) for c in X.columns):
+            return X
+        if feature_names is not None and len(feature_names) == X.shape[1]:
+            return X.set_axis(list(feature_names), axis=1)
+        return X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(
             "PropensityModel needs dense input; got a sparse matrix. "
@@ -139,12 +143,12 @@ def prepare_frame(X, schema: list[dict], *, check_names: bool = True) -> pd.Data
         If columns are missing, extra, or of a different kind than during fit.
     """
     names = [s["name"] for s in schema]
-    if not isinstance(X, pd.DataFrame):
+    if not isinstance(X, pd.DataFrame) or not all(isinstance(c, str) for c in X.columns):
         arr_frame = to_frame(X, names)
         if arr_frame.shape[1] != len(names):
             raise FeatureMismatchError(
-                f"X has {arr_frame.shape[1]} features, but the model was fitted with "
-                f"{len(names)} features. Pass a frame with columns {names[:10]!r}"
+                f"X has {arr_frame.shape[1]} features, but PropensityModel is expecting "
+                f"{len(names)} features as input. Pass a frame with columns {names[:10]!r}"
                 f"{' …' if len(names) > 10 else ''}."
             )
         if check_names and names != [f"x{i}" for i in range(len(names))]:
@@ -210,5 +214,6 @@ def prepare_frame(X, schema: list[dict], *, check_names: bool = True) -> pd.Data
                 cols[spec["name"]] = col.array
             else:
                 values = col.astype("string")
+                values = values.where(values.isin(cats))  # unseen categories -> missing
                 cols[spec["name"]] = pd.Categorical(values, categories=cats)
     return pd.DataFrame(cols, index=X.index, columns=names)

@@ -255,7 +255,12 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         self : PropensityModel
         """
         self._validate_params()
-        was_frame = isinstance(X, pd.DataFrame)
+        if y is None:
+            raise ValueError(
+                "PropensityModel requires y to be passed, but the target y is None. "
+                "Pass the 0/1 label column."
+            )
+        was_frame = isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
         X = to_frame(X)
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
@@ -280,7 +285,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         check_classification_targets(y_arr)
         if type_of_target(y_arr) != "binary" or len(np.unique(y_arr)) != 2:
             raise ValueError(
-                f"PropensityModel is a binary classifier; y has {len(np.unique(y_arr))} "
+                "Only binary classification is supported by PropensityModel; y has "
+                f"{len(np.unique(y_arr))} "
                 f"classes ({np.unique(y_arr)[:5]!r}). Pass a 0/1 event label."
             )
         self.classes_ = np.unique(y_arr)
@@ -288,6 +294,11 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         sw = None if sample_weight is None else np.asarray(sample_weight, float)
         if sw is not None and sw.shape != (len(X),):
             raise ValueError(f"sample_weight has shape {sw.shape}, expected ({len(X)},).")
+        if sw is not None and not sw.sum() > 0:
+            raise ValueError(
+                f"sample_weight sums to {float(sw.sum())!r} (all weights zero?); at least one "
+                "row needs a positive weight."
+            )
         for col in X.columns:
             c = X[col]
             if pd.api.types.is_numeric_dtype(c.dtype) and not pd.api.types.is_bool_dtype(c.dtype):
@@ -320,7 +331,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         )
         if yb[split.train].min() == yb[split.train].max():
             raise ValueError(
-                f"The training snapshots hold only class {self.classes_[yb[split.train][0]]!r} "
+                f"The training snapshots hold only class {_jsonable(self.classes_[yb[split.train][0]])!r} "
                 f"({int(split.train.sum())} rows); out-of-time validation needs both classes in "
                 "training. Add earlier snapshots or lower validation_size."
             )
@@ -487,8 +498,24 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         numpy.ndarray of shape (n_samples, 2)
             Column 1 is the calibrated event probability.
         """
-        p = self.calibrator_.transform(self.decision_function(X))
+        raw = self.decision_function(X)
+        p = self.calibrator_.transform(raw)
         return np.column_stack([1.0 - p, p])
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Features with the fitted columns.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, 2)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
         """Class label with the larger calibrated probability.
