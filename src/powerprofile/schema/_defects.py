@@ -207,7 +207,8 @@ def main(argv=None) -> int:
     path = argv[0] if argv else "data/sample"
     clean = load_tables(path)
     inj = inject_defects(clean, seed=0)
-    print(f"Injected into {path!r} ({len(inj.expected)} bad rows expected, customer "
+    n_rows = len(inj.expected[["table", "row"]].drop_duplicates())
+    print(f"Injected into {path!r} ({n_rows} bad rows expected, customer "
           f"{inj.bad_customer!r} broken in customers):")
     print(inj.expected.groupby(["table", "check"], sort=False).size().to_string())
     print()
