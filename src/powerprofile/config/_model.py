@@ -110,14 +110,14 @@ class LabelsConfig:
         Labels look at ``(T, T + horizon_days]``.
     churn_kinds : list of str or None, default=None
         Event kinds that count as churn (None: all kinds).
-    churn_usage_collapse : dict or None, default=None
+    churn_usage_collapse : bool or dict or None, default=None
         Usage-collapse churn definition passed to the feature builder
         (e.g. ``{recent_days: 60, prior_days: 180, ratio: 0.2}``); None disables it.
     """
 
     horizon_days: int = 90
     churn_kinds: list[Literal["closure", "supplier_switch", "suspension", "capacity_reduction"]] | None = None
-    churn_usage_collapse: dict[str, Any] | None = None
+    churn_usage_collapse: bool | dict[str, Any] | None = None
 
     def _check(self, source, prefix):
         if self.horizon_days < 1:

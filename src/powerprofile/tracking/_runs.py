@@ -151,7 +151,10 @@ def log_training_run(
                 pip_requirements.append(f"{pkg}=={version(pkg)}")
             except PackageNotFoundError:
                 pip_requirements.append(pkg)
+    import warnings
+
     try:
+        warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         exp = mlflow.set_experiment(experiment)
