@@ -41,10 +41,16 @@ DRIVER_NAMES = (
 )
 """Hazard drivers; ``"baseline"`` is reported when none adds at least :data:`DOMINANT_MIN`."""
 DOMINANT_MIN = 0.7
+# offsets added to the archetypes' baseline log-hazards (calibration of base rates)
+OFFSET = {"churn": -2.2, "complaint": -2.0, "disengage": 0.8}
+DECLINE_TAU = (15.0, 40.0)  # days of exponential usage decline before a closure
+DROP_THRESHOLD = 0.3  # -log(usage ratio) above which the drop raises the churn hazard
+DROP_CAP = 1.2
+DECLINE_FLOOR = (0.03, 0.25)
 
 #                         drop  outage bill  repeat arrears complaints offer
-BETA_CHURN = np.array([4.0, 0.35, 0.8, 0.3, 0.55, 0.55, 1.4], dtype=np.float32)
-BETA_COMPLAINT = np.array([0.0, 1.0, 1.9, 0.8, 0.3, 0.9, 0.0], dtype=np.float32)
+BETA_CHURN = np.array([8.0, 0.4, 0.9, 0.4, 0.9, 0.7, 1.5], dtype=np.float32)
+BETA_COMPLAINT = np.array([0.0, 1.4, 2.2, 1.1, 0.4, 1.5, 0.0], dtype=np.float32)
 BETA_DISENGAGE = np.array([0.0, 0.5, 0.8, 0.4, 0.7, 0.7, 0.0], dtype=np.float32)
 
 KIND_CODES = {"closure": 0, "supplier_switch": 1, "suspension": 2, "capacity_reduction": 3}
@@ -179,8 +185,8 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
     cap = np.ones(n, np.float32)
     dis = np.zeros(n, bool)
     dis_start = np.zeros(n, np.int64)
-    dis_tau = rng.uniform(10.0, 30.0, n)
-    dis_floor = rng.uniform(0.05, 0.3, n)
+    dis_tau = rng.uniform(*DECLINE_TAU, n)
+    dis_floor = rng.uniform(*DECLINE_FLOOR, n)
     last_contact = np.full(n, -1000, np.int64)
     follow_day = np.full(n, -1, np.int64)
     follow_type = np.zeros(n, np.int64)
@@ -243,24 +249,25 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         active = started & ~closed
         hist = t - np.maximum(pop.supply_start, 0)
         ratio = np.where(s90p > 1e-6, (s30 / 30.0) / np.maximum(s90p / 90.0, 1e-9), 1.0)
-        x_drop = np.where(hist >= 120, np.clip(-np.log(np.maximum(ratio, 0.02)) - 0.5, 0.0, 3.0), 0.0)
+        x_drop = np.where(hist >= 120, np.clip(-np.log(np.maximum(ratio, 0.02)) - DROP_THRESHOLD, 0.0, DROP_CAP), 0.0)
         u30 = _window(cu, t, 30)[pop.area]
         u90 = _window(cu, t, 90)[pop.area]
         p90 = _window(cpl, t, 90)[pop.area]
-        x_out = np.log1p(u30) + 0.5 * np.log1p(u90) + 0.25 * np.log1p(p90)
+        u365 = _window(cu, t, 365)[pop.area]
+        x_out = np.log1p(u30) + 0.5 * np.log1p(u90) + 0.25 * np.log1p(p90) + 0.3 * np.log1p(u365)
         mcur = int(cal.month_index[min(t, D - 1)]) + 1
         overdue = (due[:, :mcur] < t) & (paid[:, :mcur] >= t)
         oldest = np.where(overdue, due[:, :mcur], _BIG).min(axis=1)
         x_arr = np.where(oldest < _BIG, np.clip(t - oldest, 0, 180) / 60.0, 0.0)
         x_rep = np.log1p(r30) + 0.5 * np.log1p(r90)
-        x_cmp = np.log1p(c90) + 0.5 * np.log1p(c365)
+        x_cmp = np.minimum(np.log1p(c90) + 0.5 * np.log1p(c365), 1.5)
         x_off = np.where(business, np.log1p(b90), 0.0)
         X = np.stack([x_drop, x_out, bill_x, x_rep, x_arr, x_cmp, x_off]).astype(np.float32)
         contrib_ch = BETA_CHURN[:, None] * X
         contrib_cp = BETA_COMPLAINT[:, None] * X
         tenure = (t - pop.supply_start).astype(np.float32)
-        log_ch = A["churn"][a] + tenure_term * np.exp(-tenure / 365.0) + contrib_ch.sum(axis=0)
-        log_cp = A["complaint"][a] + contrib_cp.sum(axis=0)
+        log_ch = A["churn"][a] + OFFSET["churn"] + tenure_term * np.exp(-tenure / 365.0) + contrib_ch.sum(axis=0)
+        log_cp = A["complaint"][a] + OFFSET["complaint"] + contrib_cp.sum(axis=0)
         qc, qp = _quantise(log_ch), _quantise(log_cp)
         elig_ch = active & ~churned
         q_ch[:, t] = np.where(elig_ch, qc, 0)
@@ -271,7 +278,7 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         # --- events of day t
         ev = elig_ch & (rng.random(n) < -np.expm1(-_hazard(qc)))
         cp_ev = active & (rng.random(n) < -np.expm1(-_hazard(qp)))
-        lam_dis = np.exp(A["disengage"][a] + (BETA_DISENGAGE[:, None] * X).sum(axis=0))
+        lam_dis = np.exp(A["disengage"][a] + OFFSET["disengage"] + (BETA_DISENGAGE[:, None] * X).sum(axis=0))
         new_dis = elig_ch & ~dis & (hist >= 60) & (rng.random(n) < lam_dis)
         dis[new_dis] = True
         dis_start[new_dis] = t
