@@ -529,7 +529,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
         """
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        proba = self.predict_proba(X)
+        return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the features the model consumes, in the fitted order.
