@@ -17,6 +17,7 @@ from sklearn.base import (
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ..exceptions import ConfigError, FeatureMismatchError
 from ..exceptions import NotFittedError as _PPNotFitted
@@ -29,17 +30,20 @@ DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
     # usage level, shape and seasonality over the long window
     "kwh_mean_365d",
     "kwh_cv_365d",
-    "summer_ratio_365d",
-    "winter_ratio_365d",
+    "kwh_summer_ratio",
+    "kwh_winter_ratio",
+    "kwh_weekend_ratio_365d",
     "peak_share_365d",
     "valley_share_365d",
-    "weekend_ratio_365d",
-    # channel behaviour
-    "online_contact_share_365d",
+    # service-contact channel mix
     "contacts_365d",
+    "online_contact_share_365d",
+    "contact_share_hotline_95598_365d",
+    "contact_share_grid_manager_365d",
+    # payment channel mix and punctuality
     "online_payment_share_365d",
-    "counter_payment_share_365d",
-    "bank_withholding_share_365d",
+    "payment_share_counter_365d",
+    "payment_share_bank_withholding_365d",
     "late_payment_rate_365d",
 )
 """Long-window behaviour features used when ``features=None`` (those present in ``X``)."""
@@ -91,6 +95,10 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     catalog : pandas.DataFrame or None, default=None
         Feature catalogue used to name segments on features outside the built-in
         vocabulary.
+    n_jobs : int or None, default=None
+        Threads of the final KMeans fit (None: the library default). The search
+        over k always runs single-threaded: many small fits gain nothing from
+        threads.
     random_state : int, default=0
         Seed of sampling and KMeans.
 
@@ -141,6 +149,7 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         min_jaccard=0.3,
         name_threshold=0.4,
         catalog=None,
+        n_jobs=None,
         random_state=0,
     ):
         self.features = features
@@ -156,6 +165,7 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.min_jaccard = min_jaccard
         self.name_threshold = name_threshold
         self.catalog = catalog
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -261,12 +271,14 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 k = 1
                 self.k_scores_ = None
             else:
-                self.k_scores_ = self._k_scores(Z, range(lo, hi + 1), rng)
+                # many small fits: one thread each is fastest, and never oversubscribes
+                with threadpool_limits(limits=1):
+                    self.k_scores_ = self._k_scores(Z, range(lo, hi + 1), rng)
                 k = int(self.k_scores_.loc[self.k_scores_["chosen"], "k"].iloc[0])
         else:
             k = int(min(self.n_clusters, n_distinct))
             self.k_scores_ = None
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=self.n_jobs):
             warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
             km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
         centers = km.cluster_centers_
@@ -309,7 +321,7 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         n = len(Z)
         m = min(n, int(self.sample_size))
         S = Z[np.sort(rng.choice(n, size=m, replace=False))] if m < n else Z
-        sil_idx = np.sort(rng.choice(m, size=min(m, 3000), replace=False))
+        sil_idx = np.sort(rng.choice(m, size=min(m, 2000), replace=False))
         sub = max(2, int(0.8 * m))
         rows = []
         for k in ks:
