@@ -86,8 +86,8 @@ def make_calendar(start, end) -> Calendar:
     end = pd.Timestamp(end).normalize()
     dr = pd.date_range(start, end, freq="D")
     n = len(dr)
-    doy = dr.dayofyear.to_numpy()
-    weekend = dr.dayofweek.to_numpy() >= 5
+    doy = dr.day_of_year.to_numpy()
+    weekend = dr.day_of_week.to_numpy() >= 5
     month = dr.month.to_numpy()
     day = dr.day.to_numpy()
     holiday = np.zeros(n, dtype=bool)

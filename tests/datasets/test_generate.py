@@ -1,0 +1,234 @@
+"""Generator: determinism, contract dtypes, plausibility, base rates, oracle difficulty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from powerprofile.datasets import ARCHETYPE_NAMES, DRIVER_NAMES, make_utility_data
+from powerprofile.schema import TABLE_ORDER, TABLES
+
+START, END = "2024-01-01", "2025-12-31"
+
+
+@pytest.fixture(scope="module")
+def big():
+    """1,500 customers over two years: enough events for rates and AUCs."""
+    return make_utility_data(1500, START, END, seed=11)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return make_utility_data(300, START, END, seed=5)
+
+
+def test_deterministic_for_a_seed(small):
+    tables, truth = small
+    again, truth2 = make_utility_data(300, START, END, seed=5)
+    for name in TABLE_ORDER:
+        pd.testing.assert_frame_equal(tables[name], again[name])
+    pd.testing.assert_series_equal(
+        truth.churn_probability("2025-03-01"), truth2.churn_probability("2025-03-01")
+    )
+    pd.testing.assert_frame_equal(truth.drivers, truth2.drivers)
+
+
+def test_other_seed_gives_other_data(small):
+    tables, _ = small
+    other, _ = make_utility_data(300, START, END, seed=6)
+    assert not tables.usage["kwh"].head(1000).equals(other.usage["kwh"].head(1000))
+    assert not tables.customers["customer_type"].equals(other.customers["customer_type"])
+
+
+def test_contract_columns_and_dtypes(small):
+    tables, _ = small
+    for name in TABLE_ORDER:
+        df = tables[name]
+        spec = TABLES[name]
+        required = [c.name for c in spec.columns if c.required]
+        assert set(required) <= set(df.columns), (name, set(required) - set(df.columns))
+        assert set(df.columns) <= set(spec.names), (name, set(df.columns) - set(spec.names))
+        for c in spec.columns:
+            if c.name not in df.columns:
+                continue
+            s = df[c.name]
+            if c.kind in ("id", "text"):
+                assert s.dtype == "string", (name, c.name, s.dtype)
+            elif c.kind == "category":
+                assert isinstance(s.dtype, pd.CategoricalDtype), (name, c.name)
+                assert list(s.cat.categories) == list(c.categories), (name, c.name)
+                assert s.notna().all(), (name, c.name)
+            elif c.kind in ("date", "datetime"):
+                assert pd.api.types.is_datetime64_dtype(s), (name, c.name, s.dtype)
+            elif c.kind == "float":
+                assert s.dtype == np.float64, (name, c.name)
+                if c.min_value is not None:
+                    assert (s.dropna() >= c.min_value).all(), (name, c.name)
+                if c.max_value is not None:
+                    assert (s.dropna() <= c.max_value).all(), (name, c.name)
+            elif c.kind == "bool":
+                assert s.dtype == bool, (name, c.name)
+            if not c.nullable and c.kind != "float":
+                assert s.notna().all(), (name, c.name)
+    assert tables.data_end == pd.Timestamp(END)
+
+
+def test_keys_unique_and_rows_within_period(small):
+    tables, _ = small
+    end = pd.Timestamp(END)
+    assert tables.customers["customer_id"].str.match(r"^C\d{7}$").all()
+    assert not tables.usage.duplicated(["customer_id", "date", "recorded_at"]).any()
+    assert not tables.bills.duplicated(["customer_id", "bill_month", "recorded_at"]).any()
+    assert tables.payments["payment_id"].is_unique
+    assert tables.interactions["interaction_id"].is_unique
+    assert tables.outages["outage_id"].is_unique
+    assert not tables.events.duplicated(["customer_id", "date", "kind"]).any()
+    for name in ("usage", "bills", "payments", "interactions", "events"):
+        col = TABLES[name].time_column
+        assert (tables[name][col] <= end + pd.Timedelta(hours=23, minutes=59, seconds=59)).all(), name
+        assert tables[name]["customer_id"].isin(tables.customers["customer_id"]).all(), name
+    assert tables.outages["transformer_area"].isin(tables.customers["transformer_area"]).all()
+    assert (tables.outages["end"] > tables.outages["start"]).all()
+    # a known read is never recorded before its day ends
+    assert (tables.usage["recorded_at"] > tables.usage["date"]).all()
+
+
+def test_pii_and_contact_flags(small):
+    tables, truth = small
+    c = tables.customers
+    phones = c["phone"].dropna()
+    assert phones.str.fullmatch(r"1[358]\d{9}").all()
+    assert c["name"].notna().all() and c["address"].notna().all()
+    # digital-first households use the app far more than elderly counter payers
+    seg = truth.segments.set_index("customer_id")["segment"]
+    app = c.set_index("customer_id")["app_user"]
+    assert app[seg == "digital_young_household"].mean() > 0.8
+    assert app[seg == "elderly_counter_payer"].mean() < 0.3
+
+
+def test_residential_summer_and_winter_peaks(big):
+    tables, _ = big
+    res_ids = tables.customers.loc[tables.customers["customer_type"] == "residential", "customer_id"]
+    u = tables.usage[tables.usage["customer_id"].isin(res_ids) & (tables.usage["read_quality"] == "actual")]
+    by_month = u.groupby(u["date"].dt.month)["kwh"].mean()
+    shoulder = by_month.loc[[4, 5, 10, 11]].max()
+    assert by_month.loc[[7, 8]].mean() > 1.15 * shoulder
+    assert by_month.loc[[1, 12]].mean() > 1.15 * shoulder
+
+
+def test_business_weekday_above_weekend(big):
+    tables, _ = big
+    ids = tables.customers.loc[tables.customers["customer_type"] == "commercial", "customer_id"]
+    u = tables.usage[tables.usage["customer_id"].isin(ids)]
+    weekend = u["date"].dt.day_of_week >= 5
+    assert u.loc[~weekend, "kwh"].mean() > 1.1 * u.loc[weekend, "kwh"].mean()
+    # Spring Festival dip for businesses: the core week of 2025 (29 Jan) vs January before it
+    sf = u[(u["date"] >= "2025-01-27") & (u["date"] <= "2025-02-04")]["kwh"].mean()
+    jan = u[(u["date"] >= "2025-01-06") & (u["date"] <= "2025-01-19")]["kwh"].mean()
+    assert sf < 0.7 * jan
+
+
+def _active(tables, day):
+    c = tables.customers
+    churned = tables.events.loc[tables.events["date"] < day, "customer_id"]
+    return c.loc[(c["supply_start"] < day) & ~c["customer_id"].isin(churned), "customer_id"]
+
+
+def test_annual_base_rates_between_1_and_8_percent(big):
+    tables, _ = big
+    y0, y1 = pd.Timestamp("2025-01-01"), pd.Timestamp("2026-01-01")
+    at_risk = _active(tables, y0)
+    ev = tables.events
+    churned = ev.loc[(ev["date"] >= y0) & (ev["date"] < y1), "customer_id"].unique()
+    churn_rate = np.isin(churned, at_risk).sum() / len(at_risk)
+    it = tables.interactions
+    comp = it.loc[(it["type"] == "complaint") & (it["timestamp"] >= y0) & (it["timestamp"] < y1), "customer_id"]
+    complaint_rate = np.isin(comp.unique(), at_risk).sum() / len(at_risk)
+    # measured (seed 11, 1,500 customers, 2025): churn ~3.7 %, complaint ~4.5 %
+    assert 0.01 <= churn_rate <= 0.08, churn_rate
+    assert 0.01 <= complaint_rate <= 0.08, complaint_rate
+    # every churn meaning occurs across a population (2,000 customers hold each kind)
+    assert set(ev["kind"].unique()) >= {"closure", "supplier_switch"}
+
+
+def _labels(tables, snapshot, horizon):
+    lo, hi = snapshot, snapshot + pd.Timedelta(days=horizon)
+    ev = tables.events
+    churn = ev.loc[(ev["date"] > lo) & (ev["date"] <= hi), "customer_id"]
+    it = tables.interactions
+    day = it["timestamp"].dt.normalize()
+    comp = it.loc[(it["type"] == "complaint") & (day > lo) & (day <= hi), "customer_id"]
+    return set(churn), set(comp)
+
+
+def test_oracle_auc_in_realistic_range(big):
+    tables, truth = big
+    p_ch, y_ch, p_cp, y_cp = [], [], [], []
+    for snap in pd.date_range("2024-07-01", "2025-10-01", freq="MS"):
+        churn, comp = _labels(tables, snap, 90)
+        pc = truth.churn_probability(snap, 90)
+        pp = truth.complaint_probability(snap, 90)
+        p_ch.append(pc.to_numpy())
+        y_ch.append(pc.index.isin(list(churn)))
+        p_cp.append(pp.to_numpy())
+        y_cp.append(pp.index.isin(list(comp)))
+    auc_churn = roc_auc_score(np.concatenate(y_ch), np.concatenate(p_ch))
+    auc_complaint = roc_auc_score(np.concatenate(y_cp), np.concatenate(p_cp))
+    # measured (seed 11, 1,500 customers): churn ~0.80, complaint ~0.80
+    assert 0.75 <= auc_churn <= 0.92, auc_churn
+    assert 0.75 <= auc_complaint <= 0.92, auc_complaint
+
+
+def test_no_usage_after_closure_and_suspension_is_near_zero(big):
+    tables, _ = big
+    ev = tables.events
+    closed = ev[ev["kind"] == "closure"][["customer_id", "date"]].rename(columns={"date": "closed"})
+    assert len(closed) > 0
+    u = tables.usage.merge(closed, on="customer_id")
+    assert (u["date"] < u["closed"]).all()
+    assert (tables.customers.set_index("customer_id").loc[closed["customer_id"], "status"] == "closed").all()
+    it = tables.interactions.merge(closed, on="customer_id")
+    assert (it["timestamp"] < it["closed"]).all()
+    susp = ev[ev["kind"] == "suspension"][["customer_id", "date"]]
+    if len(susp):
+        u = tables.usage.merge(susp.rename(columns={"date": "s"}), on="customer_id")
+        before = u[(u["date"] < u["s"]) & (u["date"] >= u["s"] - pd.Timedelta(days=60))]
+        after = u[(u["date"] >= u["s"]) & (u["date"] < u["s"] + pd.Timedelta(days=25))]
+        assert after["kwh"].mean() < 0.1 * before["kwh"].mean()
+
+
+def test_usage_declines_before_closures_driven_by_usage_drop(big):
+    tables, truth = big
+    d = truth.drivers
+    drop = d[(d["target"] == "churn") & (d["driver"] == "usage_drop")][["customer_id", "date"]]
+    u = tables.usage.merge(drop.rename(columns={"date": "c"}), on="customer_id")
+    last30 = u[(u["date"] >= u["c"] - pd.Timedelta(days=30)) & (u["date"] < u["c"])]
+    prior = u[(u["date"] >= u["c"] - pd.Timedelta(days=150)) & (u["date"] < u["c"] - pd.Timedelta(days=60))]
+    ratio = last30.groupby("customer_id")["kwh"].mean() / prior.groupby("customer_id")["kwh"].mean()
+    assert ratio.median() < 0.6
+
+
+def test_ground_truth_shape(big):
+    tables, truth = big
+    seg = truth.segments
+    assert list(seg.columns) == ["customer_id", "segment"]
+    assert set(seg["segment"]) == set(ARCHETYPE_NAMES)
+    assert seg["customer_id"].equals(tables.customers["customer_id"])
+    p = truth.churn_probability("2025-06-01", 90)
+    assert p.between(0, 1).all() and p.index.is_unique
+    churned_before = tables.events.loc[tables.events["date"] < "2025-06-01", "customer_id"]
+    assert not p.index.isin(churned_before).any()
+    assert p.index.isin(tables.customers["customer_id"]).all()
+    assert set(truth.drivers["driver"]) <= {*DRIVER_NAMES, "baseline"}
+    assert set(truth.drivers["target"]) == {"churn", "complaint"}
+    # each churn event has exactly one driver row on its date
+    ch = truth.drivers[truth.drivers["target"] == "churn"]
+    pd.testing.assert_frame_equal(
+        ch[["customer_id", "date"]].sort_values("customer_id").reset_index(drop=True),
+        tables.events[["customer_id", "date"]].sort_values("customer_id").reset_index(drop=True),
+        check_dtype=False,
+    )
+    with pytest.raises(ValueError, match="outside the generated period"):
+        truth.churn_probability("2030-01-01")
