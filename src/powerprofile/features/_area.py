@@ -76,16 +76,19 @@ def area_partial(customers, interactions, events, snap_days, windows, churn_kind
     comp = complained_in_windows(interactions, index, snap_days, windows)
     frames = []
     for level in LEVELS:
-        area = customers[level].astype("string").to_numpy(dtype=object, na_value=None)
+        codes, uniq = pd.factorize(customers[level].astype("string"), sort=True)
+        uniq = np.asarray(uniq, dtype=object)
+        k = len(uniq)
         for s, t in enumerate(snap_days):
-            a = active[s]
-            df = pd.DataFrame({"area": area[a], "n_active": np.ones(a.sum())})
+            a = active[s] & (codes >= 0)
+            n_act = np.bincount(codes[a], minlength=k)
+            keep = n_act > 0
+            cols = {"level": np.full(keep.sum(), level, dtype=object), "area": uniq[keep],
+                    "snapshot_day": np.full(keep.sum(), int(t), dtype=np.int64),
+                    "n_active": n_act[keep].astype(np.float64)}
             for w in windows:
-                df[f"complainers_{w}d"] = comp[w][s][a].astype(np.float64)
-            g = df.groupby("area", sort=True).sum().reset_index()
-            g.insert(0, "level", level)
-            g.insert(2, "snapshot_day", int(t))
-            frames.append(g)
+                cols[f"complainers_{w}d"] = np.bincount(codes[a & comp[w][s]], minlength=k)[keep].astype(np.float64)
+            frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -114,30 +117,33 @@ def outage_stats(outages: pd.DataFrame, snap_days, windows) -> pd.DataFrame:
     cols.append("days_since_last_outage")
     if outages is None or len(outages) == 0:
         return pd.DataFrame(columns=cols)
-    area = outages["transformer_area"].astype("string").to_numpy(dtype=object, na_value=None)
+    codes, uniq = pd.factorize(outages["transformer_area"].astype("string"), sort=True)
+    uniq = np.asarray(uniq, dtype=object)
+    k = len(uniq)
     start = to_ns(outages["start"])
     end = to_ns(outages["end"])
     planned = outages["planned"].to_numpy(dtype=bool, na_value=False)
     frames = []
     for t in snap_days:
         T = int(t) * DAY_NS
-        vis = (start < T) & (start != NAT)
-        stop = np.where((end == NAT) | (end > T), T, end)
-        df = pd.DataFrame({"area": area[vis]})
+        vis = (start < T) & (start != NAT) & (codes >= 0)
+        c = codes[vis]
+        seen = np.bincount(c, minlength=k) > 0
+        stop = np.where((end == NAT) | (end > T), T, end)[vis]
         age = (T - start[vis]) / DAY_NS
-        minutes = np.clip((stop[vis] - start[vis]) / 60e9, 0, None)
+        minutes = np.clip((stop - start[vis]) / 60e9, 0, None)
+        pl = planned[vis]
+        out = {"area": uniq[seen], "snapshot_day": np.full(seen.sum(), int(t), dtype=np.int64)}
         for w in windows:
             inw = age <= w
-            df[f"outage_count_{w}d"] = inw.astype(np.float64)
-            df[f"outage_minutes_{w}d"] = np.where(inw, minutes, 0.0)
-            df[f"planned_outages_{w}d"] = (inw & planned[vis]).astype(np.float64)
-            df[f"unplanned_outages_{w}d"] = (inw & ~planned[vis]).astype(np.float64)
-        df["days_since_last_outage"] = age
-        agg = {c: "sum" for c in df.columns if c != "area"}
-        agg["days_since_last_outage"] = "min"
-        g = df.groupby("area", sort=True).agg(agg).reset_index()
-        g.insert(1, "snapshot_day", int(t))
-        frames.append(g)
+            out[f"outage_count_{w}d"] = np.bincount(c[inw], minlength=k)[seen].astype(np.float64)
+            out[f"outage_minutes_{w}d"] = np.bincount(c[inw], weights=minutes[inw], minlength=k)[seen]
+            out[f"planned_outages_{w}d"] = np.bincount(c[inw & pl], minlength=k)[seen].astype(np.float64)
+            out[f"unplanned_outages_{w}d"] = np.bincount(c[inw & ~pl], minlength=k)[seen].astype(np.float64)
+        last = np.full(k, np.inf)
+        np.minimum.at(last, c, age)
+        out["days_since_last_outage"] = last[seen]
+        frames.append(pd.DataFrame(out))
     return pd.concat(frames, ignore_index=True)[cols]
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._area import area_partial, combine_area_partials, outage_stats
 from ._labels import CollapseRule, LabelSpec, resolve_kinds
-from ._partition import FeatureSpec, compute_partition, leakage_partial
+from ._partition import PER_CUSTOMER, FeatureSpec, compute_partition, leakage_partial
 from ._source import DataSource
 from ._time import DAY_NS, NAT, as_snapshots, snapshot_days
 
@@ -97,7 +97,7 @@ class _LeakTask:
         self.P, self.sd = P, sd
 
     def __call__(self, src, p):
-        return leakage_partial(src.partition(p, self.P), self.sd)
+        return leakage_partial(src.partition(p, self.P), self.sd, PER_CUSTOMER)
 
 
 def _area_stats(src, P, sd, windows, kinds, n_jobs, progress) -> dict:
@@ -188,8 +188,9 @@ def leakage_report(tables, snapshots, *, n_partitions=None, n_jobs=1) -> pd.Data
     src = DataSource(tables)
     snaps = as_snapshots(snapshots)
     P = _check_partitions(n_partitions, src)
-    parts = _map(_LeakTask(P, snapshot_days(snaps)), src, P, n_jobs, False, "leakage")
-    return _combine_leakage(parts, snaps)
+    sd = snapshot_days(snaps)
+    parts = _map(_LeakTask(P, sd), src, P, n_jobs, False, "leakage")
+    return _combine_leakage(parts + [leakage_partial({"outages": src.outages}, sd, ("outages",))], snaps)
 
 
 def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n_partitions, n_jobs,
@@ -219,7 +220,8 @@ def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n
     frame = pd.concat([r[0] for r in results]) if P > 1 else results[0][0]
     if P > 1:
         frame = frame.sort_index()
-    frame.attrs["leakage_report"] = _combine_leakage([r[1] for r in results], snaps)
+    outages = leakage_partial({"outages": src.outages}, sd, ("outages",))
+    frame.attrs["leakage_report"] = _combine_leakage([r[1] for r in results] + [outages], snaps)
     return frame
 
 

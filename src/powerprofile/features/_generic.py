@@ -183,14 +183,16 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
         dz = _Design(d0, n_days, int(t_day), windows)
         Xs = X[:, dz.lo : dz.hi]
         M = np.isfinite(Xs)
-        X0 = np.where(M, Xs, np.float32(0))
-        Mf = M.astype(np.float32)
-        SX = (X0 @ dz.W).astype(np.float64)
-        SM = (Mf @ dz.W).astype(np.float64)
-        Win = dz.W[:, dz.win_cols]
-        SXX = ((X0 * X0) @ Win).astype(np.float64)
-        Z = (Xs == 0).astype(np.float32)
-        SZ = (Z @ Win).astype(np.float64)
+        # float64 products: sums of squares and centred-time sums cancel, float32 would lose digits
+        X0 = np.where(M, Xs, 0).astype(np.float64)
+        W = dz.W.astype(np.float64)
+        SX = X0 @ W
+        SM = M.astype(np.float64) @ W
+        Win = W[:, dz.win_cols]
+        X0 *= X0
+        SXX = X0 @ Win
+        del X0
+        SZ = (Xs == 0).astype(np.float64) @ Win
         runs = _longest_run(Xs == 0, windows)
         for i, w in enumerate(windows):
             cnt = SM[:, dz.col(("in", w))]
@@ -229,7 +231,7 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
             since = np.full(n, np.nan)
         put(f"{prefix}_days_since_last", s, since)
         for name, A in (extra or {}).items():
-            sums = (np.nan_to_num(A[:, dz.lo : dz.hi]) @ Win).astype(np.float64)
+            sums = np.nan_to_num(A[:, dz.lo : dz.hi].astype(np.float64)) @ Win
             for i, w in enumerate(windows):
                 put(("sum", name, w), s, sums[:, i])
     return feats

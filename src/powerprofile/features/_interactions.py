@@ -27,8 +27,13 @@ REPEAT_DAYS = 7
 
 def contact_codes(column: pd.Series, categories) -> np.ndarray:
     """Positions of a category column's values in ``categories`` (``-1`` otherwise)."""
-    values = column.astype("string") if not isinstance(column.dtype, pd.CategoricalDtype) else column
-    return pd.Categorical(values.astype(object), categories=list(categories)).codes.astype(np.int64)
+    cats = pd.Index(list(categories), dtype=object)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        pos = cats.get_indexer(pd.Index(column.cat.categories.astype(str), dtype=object))
+        raw = column.cat.codes.to_numpy()
+        return np.where(raw >= 0, pos[np.maximum(raw, 0)], -1).astype(np.int64)
+    values = column.astype("string").to_numpy(dtype=object, na_value=None)
+    return cats.get_indexer(values).astype(np.int64)
 
 
 def _repeat_flags(codes: np.ndarray, t_ns: np.ndarray) -> np.ndarray:

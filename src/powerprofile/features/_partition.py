@@ -74,13 +74,13 @@ def _get(tables: Mapping, name: str) -> pd.DataFrame:
     return empty_table(name) if df is None else df
 
 
-def leakage_partial(tables: Mapping, snap_days) -> pd.DataFrame:
+def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages")) -> pd.DataFrame:
     """Per (table, snapshot): rows used, latest time and latest ``recorded_at`` used.
 
     Uses the same visibility rule as the builders (:func:`._time.visible_mask`).
     """
     rows = []
-    for name in (*PER_CUSTOMER, "outages"):
+    for name in names:
         df = tables.get(name) if hasattr(tables, "get") else None
         spec = TABLES[name]
         if df is None or len(df) == 0:
@@ -105,6 +105,10 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
                       labels: LabelSpec | None = None):
     """Features (and labels) of one partition plus its leakage partial.
 
+    The partial covers the per-customer tables, plus ``outages`` only when
+    ``area_stats`` is ``None`` (the partition is the whole population); otherwise the
+    caller reports the global ``outages`` table once.
+
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
@@ -118,7 +122,9 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
     index = pd.Index(customers["customer_id"].astype("string"))
     usage, bills = _get(tables, "usage"), _get(tables, "bills")
     payments, inter, events = _get(tables, "payments"), _get(tables, "interactions"), _get(tables, "events")
+    names = PER_CUSTOMER
     if area_stats is None:  # single-partition use: the partition is the whole population
+        names = (*PER_CUSTOMER, "outages")
         from ._area import area_partial, combine_area_partials
 
         area_stats = {
@@ -157,8 +163,8 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
     frame = pd.DataFrame(cols, index=mi)
     order = np.lexsort((s_idx, index.to_numpy(dtype=object)[c_idx].astype(str)))
     frame = frame.iloc[order]
-    lk = leakage_partial({**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": tables.get("outages")
-                          if hasattr(tables, "get") else None}, sd)
+    lk = leakage_partial({**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
+                         sd, names)
     return frame, lk
 
 
