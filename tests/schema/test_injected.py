@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
+import pandas as pd
 import pytest
 from conftest import DATA_END, SAMPLE, clean_frames
 
 from powerprofile.exceptions import DataValidationError
 from powerprofile.schema import TABLE_ORDER, load_tables, validate_tables
 from powerprofile.schema._defects import inject_defects
+
+
+@functools.cache
+def _generated():
+    from powerprofile.datasets import make_utility_data
+
+    return make_utility_data(n_customers=200, seed=1)[0]
 
 
 @pytest.fixture(scope="module", params=["hand_built", "sample"])
@@ -67,3 +76,11 @@ def test_lenient_mode_quarantines_exactly_the_injected_rows(injected):
     assert q.loc[0, "_problem"] == ("customers.customer_type: value not an allowed category; "
                                     "customers.tou_flag: cannot be read as a boolean (true/false, 1/0, yes/no)")
     assert injected.bad_customer not in set(t.usage["customer_id"])
+
+
+def test_generated_data_is_valid_and_a_fixed_point():
+    tables = _generated()
+    checked = validate_tables(tables)
+    assert len(checked.report) == 0 and checked.data_end == tables.data_end
+    for name in TABLE_ORDER:
+        pd.testing.assert_frame_equal(checked[name], tables[name].reset_index(drop=True), obj=name)

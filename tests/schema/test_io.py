@@ -178,7 +178,7 @@ def data_sets(draw):
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=data_sets())
 def test_anything_that_passes_validation_round_trips(fmt, data):
     frames, end = data

@@ -85,6 +85,15 @@ class _TableCheck:
         self.values: dict[str, pd.Series] = {}
         self.present: set[str] = set()
         self.problems: list[_Problem] = []
+        self._factorized: dict[tuple[str, bool], tuple[np.ndarray, pd.Index]] = {}
+
+    def factorize(self, column: str, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+        """Codes (missing = -1) and uniques of a coerced column, computed once."""
+        k = (column, sort)
+        if k not in self._factorized:
+            codes, uniques = pd.factorize(self.values[column], sort=sort, use_na_sentinel=True)
+            self._factorized[k] = (np.asarray(codes, dtype=np.int64), pd.Index(uniques))
+        return self._factorized[k]
 
     # identity of a row for examples: customer + time, or the key, or the row number
     def _identity(self, i: int) -> str:
@@ -250,14 +259,15 @@ def _check_after_end(tc: _TableCheck, data_end: pd.Timestamp | None) -> None:
            show=() if tc.spec.name != "outages" else (col,))
 
 
-def _codes(s: pd.Series, sort: bool) -> tuple[np.ndarray, int]:
+def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
+    s = tc.values[column]
     if s.dtype.kind == "M":
-        ints = s.to_numpy().view("int64")
-        codes, uniq = pd.factorize(ints, sort=True)
-        codes = np.where(np.isnat(s.to_numpy()), -1, codes)
+        values = s.to_numpy()
+        codes, uniq = pd.factorize(values.view("int64"), sort=True)
+        codes = np.where(np.isnat(values), -1, codes)
         return np.asarray(codes, dtype=np.int64), len(uniq)
-    codes, uniq = pd.factorize(s, sort=sort, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), len(uniq)
+    codes, uniq = tc.factorize(column, sort=sort)
+    return codes, len(uniq)
 
 
 def _check_key(tc: _TableCheck) -> None:
@@ -271,7 +281,7 @@ def _check_key(tc: _TableCheck) -> None:
     combined = np.zeros(tc.n, dtype=np.int64)
     top = 1
     for j, k in enumerate(key):
-        codes, m = _codes(tc.values[k], sort=j > 0)
+        codes, m = _codes(tc, k, sort=j > 0)
         valid &= codes >= 0
         if top * (m + 1) >= 2**62:
             combined, _ = pd.factorize(combined)
@@ -300,11 +310,10 @@ def _check_customers(tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Ind
     col = tc.spec.customer_column
     if col is None or all_ids is None or col not in tc.values:
         return
-    codes, uniques = pd.factorize(tc.values[col], use_na_sentinel=True)
-    codes = np.asarray(codes)
+    codes, uniques = tc.factorize(col)
     if len(uniques) == 0:
         return
-    u_known = np.asarray(pd.Index(uniques).isin(all_ids))
+    u_known = np.asarray(uniques.isin(all_ids))
     present = codes >= 0
     safe = np.where(present, codes, 0)
     orphan = present & ~u_known[safe]
@@ -312,7 +321,7 @@ def _check_customers(tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Ind
            f"{_plural(int(orphan.sum()), 'row refers', 'rows refer')} to customers absent from the customers table",
            "customer_id not in customers", show=())
     if lenient and kept_ids is not None:
-        u_kept = np.asarray(pd.Index(uniques).isin(kept_ids))
+        u_kept = np.asarray(uniques.isin(kept_ids))
         gone = present & u_known[safe] & ~u_kept[safe]
         tc.add(col, "customer_quarantined", gone,
                f"{_plural(int(gone.sum()), 'row belongs', 'rows belong')} to customers whose customers row was quarantined",
