@@ -10,18 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._generic import daily_matrix, lookback_days, matrix_features
+from ._generic import lookback_days, matrix_features
 from ._time import (
     DAY_NS,
     customer_codes,
-    latest_versions,
     require_columns,
     to_days,
     to_ns,
     visible_mask,
 )
 
-__all__ = ["usage_features", "usage_matrix"]
+__all__ = ["UsageRows", "usage_features", "usage_matrix"]
 
 _RENAME = {
     "kwh_drop_ratio": "usage_drop_ratio",
@@ -31,6 +30,70 @@ _RENAME = {
 
 def _has_versions(usage: pd.DataFrame) -> bool:
     return "recorded_at" in usage.columns and bool(usage["recorded_at"].notna().any())
+
+
+class UsageRows:
+    """One partition's usage rows as arrays, sorted by (customer, day, recorded_at).
+
+    Sorting once lets every snapshot pick the latest version visible at its cutoff
+    with a linear scan (no per-snapshot sort).
+    """
+
+    def __init__(self, usage: pd.DataFrame, index: pd.Index):
+        require_columns(usage, "usage", ("customer_id", "date", "kwh"))
+        self.n = len(index)
+        codes = customer_codes(usage["customer_id"], index)
+        days = to_days(usage["date"])
+        cols = {"kwh": usage["kwh"].to_numpy(dtype=np.float64, na_value=np.nan)}
+        if "read_quality" in usage.columns and usage["read_quality"].notna().any():
+            est = (usage["read_quality"].astype("string") == "estimated").to_numpy(dtype=bool, na_value=False)
+            cols["estimated"] = np.where(np.isfinite(cols["kwh"]), est.astype(np.float64), np.nan)
+        for part in ("peak", "flat", "valley"):
+            col = f"{part}_kwh"
+            if col in usage.columns and usage[col].notna().any():
+                cols[part] = usage[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        self.versions = _has_versions(usage)
+        if self.versions:
+            rec = to_ns(usage["recorded_at"])
+            order = np.lexsort((rec, days, codes))
+            codes, days, rec = codes[order], days[order], rec[order]
+            cols = {k: v[order] for k, v in cols.items()}
+            # position of the next row with the same (customer, day): its later version
+            self.same_next = np.r_[(codes[1:] == codes[:-1]) & (days[1:] == days[:-1]), False]
+            self.rec = rec
+        self.codes, self.days, self.cols = codes, days, cols
+
+    def rows(self, cutoff_day=None):
+        """Rows to use: the latest version known before ``cutoff_day`` (all when ``None``)."""
+        if not self.versions:
+            return None if cutoff_day is None else np.flatnonzero(self.days < cutoff_day)
+        if cutoff_day is None:
+            return np.flatnonzero(~self.same_next)
+        vis = visible_mask(self.days * DAY_NS, self.rec, int(cutoff_day) * DAY_NS)
+        idx = np.flatnonzero(vis)
+        # keep a visible row unless the next visible row is a later version of the same day
+        nxt_same = np.r_[(self.codes[idx[1:]] == self.codes[idx[:-1]]) & (self.days[idx[1:]] == self.days[idx[:-1]]),
+                         False]
+        return idx[~nxt_same]
+
+    def matrices(self, rows, d0: int, n_days: int) -> dict:
+        """Day matrices (``float32``, customers x days) of the chosen rows."""
+        c = self.codes if rows is None else self.codes[rows]
+        d = self.days if rows is None else self.days[rows]
+        ok = (c >= 0) & (d >= d0) & (d < d0 + n_days)
+        if rows is None:
+            rows = np.flatnonzero(ok)
+        else:
+            rows = rows[ok]
+        flat = self.codes[rows] * n_days + (self.days[rows] - d0)
+        out = {}
+        for k, v in self.cols.items():
+            vals = v[rows]
+            fin = np.isfinite(vals)
+            m = np.full(self.n * n_days, np.nan, dtype=np.float32)
+            m[flat[fin]] = vals[fin]
+            out[k] = m.reshape(self.n, n_days)
+        return out
 
 
 def usage_matrix(usage: pd.DataFrame, index: pd.Index, d0: int, n_days: int, *, cutoff_ns=None):
@@ -45,9 +108,8 @@ def usage_matrix(usage: pd.DataFrame, index: pd.Index, d0: int, n_days: int, *, 
     d0, n_days : int
         First day number and number of day columns.
     cutoff_ns : int, optional
-        With ``recorded_at`` versions, keep only rows visible at this cutoff (dated and
-        recorded before it), latest version per day. ``None`` keeps every row, latest
-        version per day.
+        Keep only rows visible at this cutoff (dated and recorded before it), latest
+        version per day. ``None`` keeps every row, latest version per day.
 
     Returns
     -------
@@ -55,37 +117,9 @@ def usage_matrix(usage: pd.DataFrame, index: pd.Index, d0: int, n_days: int, *, 
         ``"kwh"`` and, when the columns carry data, ``"estimated"``, ``"peak"``,
         ``"flat"``, ``"valley"`` (``float32``, customers x days).
     """
-    require_columns(usage, "usage", ("customer_id", "date", "kwh"))
-    codes = customer_codes(usage["customer_id"], index)
-    days = to_days(usage["date"])
-    rows = None
-    if _has_versions(usage):
-        rec = to_ns(usage["recorded_at"])
-        if cutoff_ns is None:
-            cand = np.arange(len(usage))
-        else:
-            cand = np.flatnonzero(visible_mask(days * DAY_NS, rec, cutoff_ns))
-        rows = cand[latest_versions([codes[cand], days[cand]], rec[cand])]
-    elif cutoff_ns is not None:
-        rows = np.flatnonzero(days * DAY_NS < cutoff_ns)
-
-    def take(a):
-        return a if rows is None else a[rows]
-
-    c, d = take(codes), take(days)
-    out = {"kwh": daily_matrix(c, d, take(usage["kwh"].to_numpy(dtype=np.float64, na_value=np.nan)),
-                               len(index), d0, n_days, unique=True)}
-    if "read_quality" in usage.columns and usage["read_quality"].notna().any():
-        est = (usage["read_quality"].astype("string") == "estimated").to_numpy(dtype=bool, na_value=False)
-        kwh_ok = np.isfinite(take(usage["kwh"].to_numpy(dtype=np.float64, na_value=np.nan)))
-        vals = np.where(kwh_ok, take(est).astype(np.float64), np.nan)
-        out["estimated"] = daily_matrix(c, d, vals, len(index), d0, n_days, unique=True)
-    for part in ("peak", "flat", "valley"):
-        col = f"{part}_kwh"
-        if col in usage.columns and usage[col].notna().any():
-            vals = take(usage[col].to_numpy(dtype=np.float64, na_value=np.nan))
-            out[part] = daily_matrix(c, d, vals, len(index), d0, n_days, unique=True)
-    return out
+    ur = UsageRows(usage, index)
+    cutoff = None if cutoff_ns is None else -(-int(cutoff_ns) // DAY_NS)
+    return ur.matrices(ur.rows(cutoff), d0, n_days)
 
 
 def _from_matrices(mats: dict, d0: int, snap_days, windows, min_history_days) -> dict:
@@ -135,14 +169,14 @@ def usage_features(usage: pd.DataFrame, index: pd.Index, snap_days, windows, min
         Feature name -> ``(n_snapshots, n_customers)`` array.
     """
     snap_days = np.asarray(snap_days, dtype=np.int64)
-    d0 = int(snap_days.min()) - lookback_days(windows)
-    n_days = int(snap_days.max()) - d0
-    if not _has_versions(usage):
-        mats = usage_matrix(usage, index, d0, n_days)
+    ur = UsageRows(usage, index)
+    if not ur.versions:
+        d0 = int(snap_days.min()) - lookback_days(windows)
+        mats = ur.matrices(None, d0, int(snap_days.max()) - d0)
         return _from_matrices(mats, d0, snap_days, windows, min_history_days)
     parts = []
     for t in snap_days:  # versions differ per cutoff: one matrix per snapshot
         t_d0 = int(t) - lookback_days(windows)
-        mats = usage_matrix(usage, index, t_d0, int(t) - t_d0, cutoff_ns=int(t) * DAY_NS)
+        mats = ur.matrices(ur.rows(int(t)), t_d0, int(t) - t_d0)
         parts.append(_from_matrices(mats, t_d0, [t], windows, min_history_days))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
