@@ -537,7 +537,7 @@ def score_frame(model, frame: pd.DataFrame, *, target: str = "model", top_k: int
     return out.sort_values("customer_key", kind="mergesort").reset_index(drop=True)
 
 
-def segment_customers(cfg: Config, frame: pd.DataFrame, *, previous=None):
+def segment_customers(cfg: Config, frame: pd.DataFrame, *, previous=None, labelled=None):
     """Fit the segmenter on the scoring frame.
 
     Parameters
@@ -547,6 +547,9 @@ def segment_customers(cfg: Config, frame: pd.DataFrame, *, previous=None):
         Scoring features.
     previous : CustomerSegmenter or None, default=None
         A previous segmenter to keep segment ids stable.
+    labelled : pandas.DataFrame or None, default=None
+        Feature rows with ``label_*`` columns (e.g. the latest training snapshot) for
+        the churn and complaint rates of the profile; default ``frame`` without rates.
 
     Returns
     -------
@@ -559,7 +562,11 @@ def segment_customers(cfg: Config, frame: pd.DataFrame, *, previous=None):
     params = {"random_state": cfg.seed, **cfg.segmentation.params}
     seg = CustomerSegmenter(**params).fit(X, previous=previous)
     labels = seg.predict(X)
-    profile = seg.profile(X, labels)
+    if labelled is not None and len(labelled):
+        lab = _label_columns(labelled)
+        profile = seg.profile(labelled.drop(columns=lab), labelled[lab])
+    else:
+        profile = seg.profile(X)
     log.info("segmentation: %d segments", seg.n_clusters_)
     return seg, labels, profile
 
@@ -769,7 +776,9 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
         if cfg.segmentation.enabled:
             import joblib
 
-            segmenter, _labels, profile = segment_customers(cfg, score)
+            snaps = train_frame.index.get_level_values("snapshot_date")
+            latest = train_frame[snaps == snaps.max()]
+            segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
             _mkparent(paths.segmenter)
             joblib.dump(segmenter, paths.segmenter)
             profile.to_csv(paths.segment_profile, encoding="utf-8-sig")

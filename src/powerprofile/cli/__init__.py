@@ -57,7 +57,7 @@ def _setup_logging(args) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    logging.getLogger("mlflow").setLevel(logging.INFO if args.verbose >= 1 else logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.INFO if args.verbose >= 1 else logging.ERROR)
     if args.quiet:
         os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
         os.environ.setdefault("TQDM_DISABLE", "1")
