@@ -1,0 +1,43 @@
+"""Streaming from a partitioned data-set folder gives the same features as in memory."""
+
+import pandas as pd
+import pytest
+from feature_tables import random_tables
+
+from powerprofile.features import build_training_frame, leakage_report, partition_features
+from powerprofile.schema import save_tables
+
+SNAPS = ["2025-02-01", "2025-05-01"]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return random_tables(11, n_customers=12)
+
+
+@pytest.fixture(scope="module")
+def folder(tables, tmp_path_factory):
+    return save_tables(tables, tmp_path_factory.mktemp("ds") / "set", n_partitions=3)
+
+
+def test_folder_equals_memory(tables, folder):
+    mem = build_training_frame(tables, SNAPS, 60)
+    disk = build_training_frame(folder, SNAPS, 60)  # its own 3 parts, straight from Parquet
+    pd.testing.assert_frame_equal(mem, disk, check_exact=False, rtol=1e-6)
+    other = build_training_frame(folder, SNAPS, 60, n_partitions=2)  # re-partitioned on read
+    pd.testing.assert_frame_equal(mem, other, check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(mem.attrs["leakage_report"], disk.attrs["leakage_report"])
+    pd.testing.assert_frame_equal(mem.attrs["leakage_report"], leakage_report(folder, SNAPS))
+
+
+def test_two_workers_give_the_same_frame(folder):
+    one = build_training_frame(folder, SNAPS, 60)
+    two = build_training_frame(folder, SNAPS, 60, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_partition_function_alone_on_the_whole_population(tables):
+    whole = partition_features(tables.__dict__, SNAPS[-1])
+    built = build_training_frame(tables, SNAPS[-1:], 60)
+    pd.testing.assert_frame_equal(whole, built.drop(columns=["label_churn", "label_complaint"]),
+                                  check_exact=False, rtol=1e-6)
