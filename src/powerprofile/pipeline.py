@@ -794,17 +794,16 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
             hits.to_csv(paths.risk_hits, index=False, encoding="utf-8-sig")
         bar.update(1)
 
-        model_versions = {t: getattr(m, "version_", "") for t, m in models.items()}
         if cfg.tracking.enabled:
             bar.set_description("tracking")
             summary.model_uris = _track(cfg, tracking_uri, tables, trained, paths)
-            model_versions = {t: f"{getattr(models[t], 'version_', '')} ({uri})" for t, uri in summary.model_uris.items()}
         else:
             summary.model_uris = {t: str(final / "models" / t) for t in models}
 
         bar.set_description("export")
-        result = export_portraits(cfg, portraits, tables, paths.export, previous_dir=final / "export",
-                                  model_versions=model_versions)
+        # model versions in the manifest come from the portraits (content hashes), so a
+        # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
+        result = export_portraits(cfg, portraits, tables, paths.export, previous_dir=final / "export")
         summary.export_files = result.files
         bar.update(1)
 

@@ -1,0 +1,266 @@
+"""The ``powerprofile`` command: full run on the sample, subcommands, errors and exit codes."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from powerprofile.cli import EXIT_CODES, main
+from powerprofile.export import read_frame
+
+from .conftest import KEY, ROOT, SAMPLE, copy_sample, fast_config
+
+pytestmark = pytest.mark.skipif(not (SAMPLE / "customers.parquet").exists(), reason="no sample data")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_help_lists_every_subcommand_and_exit_code(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for cmd in ("sample", "validate", "features", "train", "score", "segment", "export", "report", "run"):
+        assert cmd in out
+        assert main([cmd, "--help"]) == 0
+        sub = capsys.readouterr().out
+        assert "--config" in sub and "--set" in sub and "--quiet" in sub and "exit codes" in sub
+    for code in EXIT_CODES:
+        assert f"  {code} " in out
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys; from powerprofile.cli import main; main(['run', '--help']); "
+            "heavy = [m for m in ('mlflow', 'lightgbm', 'shap', 'sklearn', 'pandas') if m in sys.modules]; "
+            "print('HEAVY', heavy)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in res.stdout, res.stdout[-500:]
+
+
+def test_full_run_writes_every_output(full_run):
+    assert full_run["code"] == 0
+    out = full_run["out"]
+    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    for name in ("config", "validation", "training_frame", "scoring_frame", "feature_catalog",
+                 "leakage_report", "metrics", "plots", "segment_profile", "portraits", "export"):
+        assert Path(summary["outputs"][name]).exists(), name
+    # features: 6 monthly training snapshots ending 2025-10-01 (horizon 90 d, data end 2025-12-31)
+    train = pd.read_parquet(out / "features" / "training.parquet")
+    snaps = sorted(train.index.get_level_values("snapshot_date").unique())
+    assert snaps == list(pd.date_range("2025-05-01", "2025-10-01", freq="MS"))
+    assert {"label_churn", "label_complaint"} <= set(train.columns)
+    score = pd.read_parquet(out / "features" / "scoring.parquet")
+    assert set(score.index.get_level_values("snapshot_date")) == {pd.Timestamp("2026-01-01")}
+    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    assert len(score) <= len(customers)
+    # metrics of each model and its baseline, probabilities in range
+    metrics = pd.read_csv(out / "models" / "metrics.csv")
+    assert set(zip(metrics.target, metrics.scorer, strict=True)) == {
+        ("churn", "model"), ("churn", "logistic_baseline"), ("complaint", "model"), ("complaint", "logistic_baseline")}
+    assert metrics["roc_auc"].between(0.5, 1).all()
+    for t in ("churn", "complaint"):
+        for plot in ("gains", "calibration", "shap_summary"):
+            assert (out / "models" / "plots" / f"{t}_{plot}.png").stat().st_size > 1000
+    # portraits: one row per scored customer, pseudonymised, scores are probabilities
+    portraits = pd.read_parquet(out / "portraits" / "portraits.parquet")
+    assert len(portraits) == len(score)
+    assert portraits["customer_key"].is_unique
+    assert "customer_id" not in portraits.columns
+    assert portraits["churn_score"].between(0, 1).all()
+    profile = pd.read_csv(out / "segments" / "segment_profile.csv", encoding="utf-8-sig")
+    assert len(profile) >= 2
+    # the resolved config records the overrides
+    assert "experiment: cli-tests" in (out / "config.resolved.yaml").read_text(encoding="utf-8")
+
+
+def test_export_content_and_manifest(full_run):
+    out = full_run["out"] / "export"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["snapshot_date"] == "2026-01-01"
+    assert set(manifest["model_versions"]) >= {"churn", "complaint"}
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
+    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    from powerprofile.privacy import pseudonymise
+
+    customers.index = pseudonymise(customers["customer_id"], KEY).to_numpy()
+    seen = []
+    for f in manifest["files"]:
+        path = out / f["file"]
+        import hashlib
+
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"]
+        df = read_frame(path)
+        assert len(df) == f["rows"]
+        if f["channel"] is None:
+            continue
+        if f["format"] == "csv":
+            assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+        keys = df["customer_key"].astype(str)
+        assert keys.isin(portraits.index).all()
+        seen.append(keys)
+        score_col = [c for c in df.columns if c.endswith("_score")][0]
+        assert np.allclose(df[score_col], portraits.loc[keys, score_col].round(6), atol=1e-6)
+        assert (np.diff(df[score_col].to_numpy()) <= 0).all()
+        ch = f["channel"]
+        c = customers.loc[keys]
+        if ch == "sms":
+            assert c["phone"].notna().all() and not c["sms_opt_out"].any()
+        if ch == "app_push":
+            assert c["app_user"].all()
+        if ch == "wechat":
+            assert c["wechat_bound"].all()
+    everyone = pd.concat(seen)
+    assert everyone.is_unique  # frequency cap 1 across campaigns
+
+
+def test_no_raw_pii_in_any_export_byte(full_run):
+    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    raw = set(customers["customer_id"].dropna())
+    for col in ("name", "phone", "address"):
+        if col in customers.columns:
+            raw |= {v for v in customers[col].dropna() if len(v) >= 2}
+    files = [p for p in (full_run["out"] / "export").rglob("*") if p.is_file()]
+    assert files
+    for p in files:
+        blob = p.read_bytes()
+        texts = [blob]
+        if p.suffix == ".parquet":
+            texts.append(pd.read_parquet(p).to_csv(index=False).encode("utf-8"))
+        for text in texts:
+            hits = [v for v in raw if v.encode("utf-8") in text]
+            assert not hits, f"{p.name} contains raw PII, e.g. {hits[:3]!r}"
+
+
+def test_mlflow_run_logged_and_model_scored_from_registry(full_run, tmp_path, key_env):
+    import mlflow
+
+    client = mlflow.MlflowClient(full_run["uri"])
+    exp = client.get_experiment_by_name("cli-tests")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    run = runs[0]
+    for t in ("churn", "complaint"):
+        assert 0.5 <= run.data.metrics[f"{t}.roc_auc"] <= 1
+        assert f"{t}_baseline.roc_auc" in run.data.metrics
+    assert run.data.params["data.rows.customers"] == str(len(pd.read_parquet(SAMPLE / "customers.parquet")))
+    arts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "data_fingerprint.json", "features", "leakage", "plots", "segments"} <= arts
+    # score the scoring frame from the registry; same numbers as the portraits
+    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q",
+                 "--tracking-uri", full_run["uri"], "--features", str(full_run["out"] / "features" / "scoring.parquet"),
+                 "--model", "churn=models:/powerprofile-churn@candidate", "--set", "models.top_k_reasons=0"])
+    assert code == 0
+    scores = pd.read_parquet(tmp_path / "o" / "scores" / "scores.parquet").set_index("customer_key")
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
+    np.testing.assert_allclose(scores.loc[portraits.index, "churn_score"], portraits["churn_score"], rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_installed_script_reexports_identical_bytes(full_run, tmp_path):
+    """The console script, in a fresh process: re-export the run's portraits -> same bytes."""
+    script = Path(sys.executable).with_name("powerprofile")
+    env = dict(os.environ, POWERPROFILE_PSEUDONYM_KEY=KEY)
+    res = subprocess.run(
+        [str(script), "export", "--config", str(full_run["config"]), "--out", str(full_run["out"]),
+         "--export-dir", str(tmp_path / "again"), "--quiet"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"export: {tmp_path / 'again'}" in res.stdout
+    first = {p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir()}
+    again = {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()}
+    assert first == again
+
+
+def test_train_is_reproducible(full_run, tmp_path, key_env):
+    code = main(["train", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q", "--no-tracking",
+                 "--features", str(full_run["out"] / "features" / "training.parquet")])
+    assert code == 0
+    a = pd.read_csv(full_run["out"] / "models" / "metrics.csv")
+    b = pd.read_csv(tmp_path / "o" / "models" / "metrics.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_config_exits_2_before_any_work(tmp_path, capsys):
+    cfg = fast_config(tmp_path, sede=1)
+    assert main(["run", "--config", str(cfg), "--no-tracking", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown config key 'sede'" in err and str(cfg) in err
+    assert not (tmp_path / "out").exists()
+    assert main(["validate", "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["run", "--config", str(fast_config(tmp_path)), "--set", "labels.horizon_days=soon", "-q"]) == 2
+    assert "'labels.horizon_days'" in capsys.readouterr().err
+    assert main(["run", "--bogus-flag"]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_table_exits_3_without_output(tmp_path, capsys, key_env):
+    data = copy_sample(tmp_path / "data", drop=("usage",))
+    cfg = fast_config(tmp_path)
+    assert main(["run", "--config", str(cfg), "--data", str(data), "--no-tracking", "-q"]) == 3
+    err = capsys.readouterr().err
+    assert "usage" in err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "data"]
+    assert main(["validate", "--config", str(cfg), "--data", str(tmp_path / "nowhere"), "-q"]) == 3
+
+
+def test_unreachable_tracking_server_exits_4_without_output(tmp_path, capsys, key_env):
+    cfg = fast_config(tmp_path)
+    uri = f"http://127.0.0.1:{closed_port()}"
+    assert main(["run", "--config", str(cfg), "--tracking-uri", uri, "-q"]) == 4
+    err = capsys.readouterr().err
+    assert f"tracking server '{uri}' is unreachable" in err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]
+
+
+def test_validate_and_segment_subcommands(full_run, tmp_path, capsys, key_env):
+    cfg = str(full_run["config"])
+    assert main(["validate", "--config", cfg, "--out", str(tmp_path / "v"), "-q"]) == 0
+    assert (tmp_path / "v" / "validation" / "validation_report.csv").exists()
+    assert main(["segment", "--config", cfg, "--out", str(tmp_path / "s"), "-q",
+                 "--features", str(full_run["out"] / "features" / "scoring.parquet")]) == 0
+    assign = pd.read_parquet(tmp_path / "s" / "segments" / "assignments.parquet")
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet")
+    merged = assign.merge(portraits[["customer_key", "segment_id"]], on="customer_key", suffixes=("", "_run"))
+    assert len(merged) == len(portraits)
+    assert (merged["segment_id"].astype(int) == merged["segment_id_run"].astype(int)).all()
+    out = capsys.readouterr().out
+    assert "segment profile:" in out
+
+
+def test_export_interrupted_keeps_previous(full_run, tmp_path, monkeypatch, key_env):
+    import shutil
+
+    from powerprofile.export import _export
+
+    shutil.copytree(full_run["out"] / "export", tmp_path / "export")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "export").iterdir()}
+
+    def boom(*a, **k):
+        raise OSError("killed mid-write")
+
+    monkeypatch.setattr(_export, "write_frame", boom)
+    code = main(["export", "--config", str(full_run["config"]), "--out", str(full_run["out"]),
+                 "--export-dir", str(tmp_path / "export"), "-q"])
+    assert code == 5
+    after = {p.name: p.read_bytes() for p in (tmp_path / "export").iterdir()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_root_of_repo_default_config_is_used(monkeypatch, tmp_path, capsys):
+    # run from the repository root: configs/default.yaml is picked up without --config
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", "--set", "sede=1"]) == 2
+    assert "'sede'" in capsys.readouterr().err
