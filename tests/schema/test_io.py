@@ -44,11 +44,12 @@ def test_csv_is_utf8_with_bom_and_iso_dates(tmp_path, clean):
     raw = (tmp_path / "customers.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    assert "张三" in text and "2015-06-01," in text and ",true," in text
+    assert '"张三"' in text and ",2015-06-01," in text and ",false,2015-06-01," in text
     usage = (tmp_path / "usage.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert usage[1] == "C0000001,2024-03-01,2.0,,,,actual,2024-03-02 00:00:00"
+    assert usage[0] == '"customer_id","date","kwh","peak_kwh","flat_kwh","valley_kwh","read_quality","recorded_at"'
+    assert usage[1] == '"C0000001",2024-03-01,2,,,,"actual",2024-03-02 00:00:00'
     inter = (tmp_path / "interactions.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert inter[1] == "W1,C0000001,2024-03-02 09:15:00,hotline_95598,outage_report,3.0"
+    assert inter[1] == '"W1","C0000001",2024-03-02 09:15:00,"hotline_95598","outage_report",3'
 
 
 def test_csv_without_bom_and_hand_written(tmp_path, clean):
@@ -207,3 +208,13 @@ def test_round_trip_of_awkward_text(tmp_path):
     assert back.customers["name"].tolist() == ['a,"b"', "line\nbreak", "  spaced  ", "NA"]
     _assert_same(t, back)
     np.testing.assert_array_equal(back.usage["kwh"].to_numpy(), t.usage["kwh"].to_numpy())
+
+
+def test_unreadable_csv_names_the_file(tmp_path, clean):
+    save_tables(validate_tables(clean), tmp_path, format="csv")
+    (tmp_path / "events.csv").write_bytes(b"customer_id,date,kind\nC0000003,2024-03-15,suspension,x,y\n")
+    with pytest.raises(DataValidationError, match=r"events\.csv' is not a readable CSV file"):
+        load_tables(tmp_path)
+    (tmp_path / "events.csv").write_bytes("customer_id,date,kind\nC0000003,2024-03-15,暂停\n".encode("gbk"))
+    with pytest.raises(DataValidationError, match=r"save it as UTF-8 CSV"):
+        load_tables(tmp_path)

@@ -148,7 +148,7 @@ def _to_datetime_values(raw: pd.Series):
         raw = raw.dt.tz_localize(None)
         dtype = raw.dtype
     if dtype.kind == "M":
-        return raw.to_numpy().astype(DATETIME_DTYPE), np.zeros(n, dtype=bool)
+        return raw.to_numpy().astype(DATETIME_DTYPE, copy=False), np.zeros(n, dtype=bool)
     codes, uniques = _factorized(raw)
     if len(uniques) == 0:
         return np.full(n, np.datetime64("NaT", "us")), np.zeros(n, dtype=bool)

@@ -10,8 +10,10 @@ Layout::
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._partition import partition_of
@@ -147,9 +150,43 @@ def read_table(source) -> pd.DataFrame:
     if source.suffix == ".parquet":
         return _arrow_to_pandas(pq.read_table(source))
     if source.suffix == ".csv":
-        return pd.read_csv(source, dtype=STRING_DTYPE, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig", low_memory=False)
+        return _read_csv(source)
     raise ValueError(f"cannot read {str(source)!r}: expected .parquet, .csv or a folder of parts")
+
+
+def _read_csv(source: Path) -> pd.DataFrame:
+    """Read a CSV file with every column as text (Arrow's reader, pandas' as fallback)."""
+    try:
+        with open(source, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error):
+        header = []  # pandas reads it and says what is wrong
+    if header and len(set(header)) == len(header):
+        try:
+            table = pacsv.read_csv(
+                source,
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in header},
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+            if table.column_names == header:
+                return _arrow_to_pandas(table)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass  # ragged rows, odd quoting: let pandas read it and report
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # never lose fields silently
+            return pd.read_csv(source, dtype=STRING_DTYPE, keep_default_na=False, na_values=[""],
+                               encoding="utf-8-sig", low_memory=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise DataValidationError(
+            f"{str(source)!r} is not a readable CSV file ({exc}); save it as UTF-8 CSV with "
+            f"one header row and the same number of fields on every line"
+        ) from exc
 
 
 def load_tables(path, errors: str = "raise", data_end=None) -> Tables:
@@ -236,22 +273,56 @@ def _to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
     return table
 
 
+def _format_times(col: pd.Series, fmt: str) -> pd.Series:
+    """Format datetimes with ``fmt``, once per distinct value."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    text = np.asarray(pd.DatetimeIndex(uniques).strftime(fmt), dtype=object)
+    present = codes >= 0
+    out = np.where(present, text[np.where(present, codes, 0)] if len(text) else None, None)
+    return pd.Series(pd.array(out, dtype=STRING_DTYPE), index=col.index, name=col.name)
+
+
 def _csv_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    out = df.copy()
+    out = df.copy(deep=False)
     spec = TABLES[name]
     for c in spec.columns:
         if c.name not in out.columns:
             continue
         col = out[c.name]
         if col.dtype.kind == "M":
-            fmt = "%Y-%m-%d" if c.kind == "date" else None
-            if fmt is None:
-                has_us = (col.dropna().dt.microsecond != 0).any()
+            if c.kind == "date":
+                fmt = "%Y-%m-%d"
+            else:
+                has_us = bool((col.dropna().dt.microsecond != 0).any())
                 fmt = "%Y-%m-%d %H:%M:%S.%f" if has_us else "%Y-%m-%d %H:%M:%S"
-            out[c.name] = col.dt.strftime(fmt)
+            out[c.name] = _format_times(col, fmt)
         elif col.dtype == np.dtype(bool):
             out[c.name] = np.where(col.to_numpy(), "true", "false")
     return out
+
+
+def _write_csv(df: pd.DataFrame, name: str, target: Path) -> None:
+    """UTF-8 with BOM; Arrow's writer, pandas' when Arrow cannot convert a column."""
+    try:
+        table = _to_arrow(df, name)  # dates as date32: written YYYY-MM-DD
+        cols = []
+        for c in table.columns:
+            if pa.types.is_dictionary(c.type):
+                c = pc.cast(c, pa.string())
+            elif pa.types.is_timestamp(c.type) and c.type.unit != "s":
+                try:  # whole seconds are written without a fraction
+                    c = pc.cast(c, pa.timestamp("s", c.type.tz))
+                except pa.ArrowInvalid:
+                    pass
+            cols.append(c)
+        table = pa.table(cols, names=table.column_names)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        out = _csv_frame(df, name)
+        out.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
+        return
+    with open(target, "wb") as fh:
+        fh.write("\ufeff".encode())
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
 
 
 def _date_range(frames: Mapping[str, pd.DataFrame]):
@@ -308,9 +379,7 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
         spec = TABLES[name]
         if format == "csv":
             target = root / f"{name}.csv"
-            out = _csv_frame(df, name)
-            _atomic_write(target, lambda p, out=out: out.to_csv(p, index=False, encoding="utf-8-sig",
-                                                                 lineterminator="\n"))
+            _atomic_write(target, lambda p, df=df, name=name: _write_csv(df, name, p))
         elif n_partitions is not None and spec.customer_column is not None:
             target = root / name
             _write_parts(df, name, target, int(n_partitions))
