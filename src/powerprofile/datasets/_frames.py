@@ -113,9 +113,14 @@ def generate_chunk(seed: int, chunk: int, first_number: int, n: int, start, end)
 
 
 def _usage_rows(rng, res: ChunkResult, pop: Population, cal: Calendar) -> dict:
+    """Daily reads: gaps, ~2 % estimated reads and their later corrected versions.
+
+    Rows are kept compact (customer, day, kWh, quality, recorded day); dates and the
+    peak/flat/valley split are computed when a slice is converted to Arrow.
+    """
     kwh = res.usage["kwh"]
     n, d = kwh.shape
-    days = np.arange(d)
+    days = np.arange(d, dtype=np.int32)
     present = days[None, :] >= pop.supply_start[:, None]
     closure = np.where(res.churn_kind == 0, res.churn_day, d + 1)
     present &= days[None, :] < closure[:, None]
@@ -126,46 +131,71 @@ def _usage_rows(rng, res: ChunkResult, pop: Population, cal: Calendar) -> dict:
     g0, glen = rng.integers(0, d, n), rng.integers(3, 21, n)
     present &= ~(run[:, None] & (days[None, :] >= g0[:, None]) & (days[None, :] < (g0 + glen)[:, None]))
     flat = np.flatnonzero(present)
-    cust = flat // d
-    day = flat - cust * d
-    del flat, present
+    del present
+    cust = (flat // d).astype(np.int32)
+    day = (flat - cust.astype(np.int64) * d).astype(np.int16)
+    del flat
     val = np.round(kwh[cust, day].astype(np.float64), 2)
-    est_rate = 0.02 * np.exp(rng.normal(0, 0.5, n))
-    est = rng.random(len(cust)) < est_rate[cust]
-    est_idx = np.flatnonzero(est)
+    est_rate = (0.02 * np.exp(rng.normal(0, 0.5, n))).astype(np.float32)
+    est_idx = np.flatnonzero(rng.random(len(cust), dtype=np.float32) < est_rate[cust])
     k_fix = rng.integers(3, 21, len(est_idx))
     fixed = day[est_idx] + k_fix <= d  # corrections known by the extract (the morning after the end)
     q = np.zeros(len(cust), np.int8)
     q[est_idx] = 1
-    shown = val.copy()
-    shown[est_idx] = np.round(val[est_idx] * rng.uniform(0.7, 1.3, len(est_idx)), 2)
-    rec_day = day + 1
+    shown = val
+    true_est = val[est_idx].copy()
+    shown[est_idx] = np.round(true_est * rng.uniform(0.7, 1.3, len(est_idx)), 2)
+    rec_day = day + np.int16(1)
     # corrected versions go right after their estimated row
     src = est_idx[fixed]
     ins = src + 1
-    c_cust, c_day, c_val, c_rec = cust[src], day[src], val[src], day[src] + k_fix[fixed]
-    cust = np.insert(cust, ins, c_cust)
-    day = np.insert(day, ins, c_day)
-    shown = np.insert(shown, ins, c_val)
-    q = np.insert(q, ins, 0)
-    rec_day = np.insert(rec_day, ins, c_rec)
+    c_cust, c_day = cust[src], day[src]
+    c_val, c_rec = true_est[fixed], (day[src] + k_fix[fixed]).astype(np.int16)
+    return {
+        "cust": np.insert(cust, ins, c_cust),
+        "day": np.insert(day, ins, c_day),
+        "kwh": np.insert(shown, ins, c_val),
+        "read_quality": np.insert(q, ins, 0),
+        "rec_day": np.insert(rec_day, ins, c_rec),
+    }
+
+
+def _jitter(number: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Deterministic pseudo-random factors (2 x rows) in ~[0.87, 1.15] from (customer, day).
+
+    A hash instead of a generator, so that any slice of rows gives the same values
+    whatever the partitioning.
+    """
+    x = number.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + day.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+    out = []
+    for salt in (np.uint64(0x94D049BB133111EB), np.uint64(0x2545F4914F6CDD1D)):
+        z = x ^ salt
+        z ^= z >> np.uint64(31)
+        z *= np.uint64(0xD6E8FEB86659FD93)
+        z ^= z >> np.uint64(29)
+        u = (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        out.append(np.exp(0.14 * (u - 0.5)))
+    return np.stack(out)
+
+
+def _usage_arrow_columns(pop: Population, cal: Calendar, cols: dict) -> dict:
+    cust = cols["cust"]
+    kwh = cols["kwh"]
     tou = pop.tou[cust]
-    jit = np.exp(rng.normal(0, 0.08, (2, len(cust))))
+    jit = _jitter(pop.number[cust], cols["day"])
     sp = np.minimum(pop.tou_shares[cust, 0] * jit[0], 0.9)
     sv = np.minimum(pop.tou_shares[cust, 2] * jit[1], 0.95 - sp)
-    peak = np.round(shown * sp, 2)
-    valley = np.round(shown * sv, 2)
-    flat_kwh = np.round(np.maximum(shown - peak - valley, 0.0), 2)
-    nan = np.nan
+    peak = np.round(kwh * sp, 2)
+    valley = np.round(kwh * sv, 2)
+    flat_kwh = np.round(np.maximum(kwh - peak - valley, 0.0), 2)
     return {
-        "cust": cust,
-        "date": _day_us(cal, day),
-        "kwh": shown,
-        "peak_kwh": np.where(tou, peak, nan),
-        "flat_kwh": np.where(tou, flat_kwh, nan),
-        "valley_kwh": np.where(tou, valley, nan),
-        "read_quality": q,
-        "recorded_at": _day_us(cal, rec_day) + np.timedelta64(2 * 3600 * 10**6, "us"),
+        "date": _day_us(cal, cols["day"]),
+        "kwh": kwh,
+        "peak_kwh": np.where(tou, peak, np.nan),
+        "flat_kwh": np.where(tou, flat_kwh, np.nan),
+        "valley_kwh": np.where(tou, valley, np.nan),
+        "read_quality": cols["read_quality"],
+        "recorded_at": _day_us(cal, cols["rec_day"]) + np.timedelta64(2 * 3600 * 10**6, "us"),
     }
 
 
@@ -250,6 +280,8 @@ def to_arrow(chunk: Chunk, name: str, rows=None) -> pa.Table:
         cols = {k: v[rows] for k, v in cols.items()}
     cust = cols["cust"]
     out = {"customer_id": pc.take(pop.ids, pa.array(cust))}
+    if name == "usage":
+        cols = {"cust": cust, **_usage_arrow_columns(pop, chunk.cal, cols)}
     if name == "payments":
         out = {"payment_id": _derived_id("P", pop.number[cust], cols["_seq"], 3), **out}
     if name == "interactions":

@@ -244,7 +244,7 @@ def write_utility_data(
         part_of_cust = partition_of(chunk.pop.ids.to_numpy(zero_copy_only=False), P)
         for name in PER_CUSTOMER:
             cust = chunk.tables[name]["cust"]
-            prow = part_of_cust[cust]
+            prow = part_of_cust[cust].astype(np.int16)
             order = np.argsort(prow, kind="stable")
             bounds = np.r_[0, np.cumsum(np.bincount(prow, minlength=P))]
             for p in range(P):

@@ -42,16 +42,16 @@ DRIVER_NAMES = (
 """Hazard drivers; ``"baseline"`` is reported when none adds at least :data:`DOMINANT_MIN`."""
 DOMINANT_MIN = 0.7
 # offsets added to the archetypes' baseline log-hazards (calibration of base rates)
-OFFSET = {"churn": -2.2, "complaint": -2.0, "disengage": 0.8}
+OFFSET = {"churn": -2.2, "complaint": -2.85, "disengage": -0.6}
 DECLINE_TAU = (15.0, 40.0)  # days of exponential usage decline before a closure
 DROP_THRESHOLD = 0.3  # -log(usage ratio) above which the drop raises the churn hazard
 DROP_CAP = 1.2
 DECLINE_FLOOR = (0.03, 0.25)
 
 #                         drop  outage bill  repeat arrears complaints offer
-BETA_CHURN = np.array([8.0, 0.4, 0.9, 0.4, 0.9, 0.7, 1.5], dtype=np.float32)
-BETA_COMPLAINT = np.array([0.0, 1.4, 2.2, 1.1, 0.4, 1.5, 0.0], dtype=np.float32)
-BETA_DISENGAGE = np.array([0.0, 0.5, 0.8, 0.4, 0.7, 0.7, 0.0], dtype=np.float32)
+BETA_CHURN = np.array([8.0, 0.8, 1.2, 0.7, 1.0, 1.0, 1.5], dtype=np.float32)
+BETA_COMPLAINT = np.array([0.0, 1.75, 2.4, 1.3, 0.5, 1.5, 0.0], dtype=np.float32)
+BETA_DISENGAGE = np.array([0.0, 1.0, 1.5, 0.8, 1.2, 1.2, 0.0], dtype=np.float32)
 
 KIND_CODES = {"closure": 0, "supplier_switch": 1, "suspension": 2, "capacity_reduction": 3}
 # contact types: inquiry, outage_report, payment, business_request, complaint, opinion, praise
@@ -81,6 +81,9 @@ _PRICE = np.array(
 )
 _TIER1, _TIER2 = 2760.0, 4800.0
 _BIG = np.iinfo(np.int32).max // 2
+_LOG1P = np.log1p(np.arange(4096, dtype=np.float64)).astype(np.float32)
+_P_EVENT = (-np.expm1(-np.exp(LOG_MIN + LOG_STEP * np.arange(256)))).astype(np.float32)
+_P_EVENT[0] = 0.0
 
 
 @dataclass
@@ -102,10 +105,6 @@ class ChunkResult:
 
 def _quantise(log_h: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((log_h - LOG_MIN) / LOG_STEP), 1, 255).astype(np.uint8)
-
-
-def _hazard(q: np.ndarray) -> np.ndarray:
-    return np.exp(LOG_MIN + LOG_STEP * q.astype(np.float64))
 
 
 def _categorical(rng, probs: np.ndarray) -> np.ndarray:
@@ -160,13 +159,14 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
     a = pop.arch
     ctype = pop.ctype
     business = (ctype == 1) | (ctype == 2)
-    base = baseline_usage(rng, pop, out, cal)
-    kwh = np.zeros((n, D), dtype=np.float32)
-    rep = np.zeros((n, D), dtype=np.uint8)
-    cmp_ = np.zeros((n, D), dtype=np.uint8)
-    brq = np.zeros((n, D), dtype=np.uint8)
-    q_ch = np.zeros((n, D + 1), dtype=np.uint8)
-    q_cp = np.zeros((n, D + 1), dtype=np.uint8)
+    # day-major (days x customers) so that each day's step reads contiguous memory
+    base = np.ascontiguousarray(baseline_usage(rng, pop, out, cal).T)
+    kwh = np.zeros((D, n), dtype=np.float32)
+    rep = np.zeros((D, n), dtype=np.uint8)
+    cmp_ = np.zeros((D, n), dtype=np.uint8)
+    brq = np.zeros((D, n), dtype=np.uint8)
+    q_ch = np.zeros((D + 1, n), dtype=np.uint8)
+    q_cp = np.zeros((D + 1, n), dtype=np.uint8)
     # area-level outage cumulative counts: cs[:, t] = count over days < t
     n_area = out.unplanned_daily.shape[0]
     cu = np.zeros((n_area, D + 1), dtype=np.float32)
@@ -193,11 +193,13 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
     binq_day = np.full(n, -1, np.int64)
     s30 = np.zeros(n)
     s90p = np.zeros(n)
-    r30 = np.zeros(n)
-    r90 = np.zeros(n)
-    c90 = np.zeros(n)
-    c365 = np.zeros(n)
-    b90 = np.zeros(n)
+    r30, r90, c90, c365, b90 = (np.zeros(n, np.int32) for _ in range(5))
+    a_ch = (A["churn"][a] + OFFSET["churn"]).astype(np.float32)
+    a_cp = (A["complaint"][a] + OFFSET["complaint"]).astype(np.float32)
+    a_dis = (A["disengage"][a] + OFFSET["disengage"]).astype(np.float32)
+    # tenure term 0.5 * exp(-tenure / 365) = exp(-t / 365) * tenure_w
+    tenure_w = (0.5 * np.exp(np.minimum(pop.supply_start, 3 * 365) / 365.0)).astype(np.float32)
+    contact_p = (-np.expm1(-pop.contact_rate)).astype(np.float32)
     bill_x = np.zeros(n, np.float32)
     bill_med = np.ones(n)
     corr_day = np.full(n, -1, np.int64)
@@ -205,12 +207,11 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
     n_months = int(cal.month_index[-1]) + 1
     ms = np.r_[cal.month_starts, D]
     amt_known = np.full((n, n_months), np.nan)
-    due = np.full((n, n_months), _BIG, np.int64)
-    paid = np.full((n, n_months), _BIG, np.int64)
+    due = np.full((n, n_months), _BIG, np.int32)
+    paid = np.full((n, n_months), _BIG, np.int32)
     year_kwh = np.zeros(n)
     month_of_year = ((cal.dates.astype("datetime64[M]").astype(np.int64)) % 12) + 1
     doms = (cal.dates - cal.dates.astype("datetime64[M]")).astype(np.int64) + 1
-    tenure_term = np.float32(0.5)
     unresolved_p = A["unresolved"][a]
     or_p = A["outage_report"][a]
     cmp_mix = 0.5 * _CMP_MIX[None, :] + 0.5 * pop.contact_mix
@@ -223,62 +224,62 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
     bills = _Rows("cust", "month", "issue", "due", "amount", "kwh", "rec_day")
     pays = _Rows("cust", "day", "amount", "channel", "month")
     drv = _Rows("cust", "day", "target", "driver")
-    idx_all = np.arange(n)
 
     for t in range(D + 1):  # loop over days; everything inside is vectorised over customers
         if t >= 1:
-            s30 += kwh[:, t - 1]
-            r30 += rep[:, t - 1]
-            r90 += rep[:, t - 1]
-            c90 += cmp_[:, t - 1]
-            c365 += cmp_[:, t - 1]
-            b90 += brq[:, t - 1]
+            s30 += kwh[t - 1]
+            r30 += rep[t - 1]
+            r90 += rep[t - 1]
+            c90 += cmp_[t - 1]
+            c365 += cmp_[t - 1]
+            b90 += brq[t - 1]
             if t - 31 >= 0:
-                s30 -= kwh[:, t - 31]
-                s90p += kwh[:, t - 31]
-                r30 -= rep[:, t - 31]
+                s30 -= kwh[t - 31]
+                s90p += kwh[t - 31]
+                r30 -= rep[t - 31]
             if t - 121 >= 0:
-                s90p -= kwh[:, t - 121]
+                s90p -= kwh[t - 121]
             if t - 91 >= 0:
-                r90 -= rep[:, t - 91]
-                c90 -= cmp_[:, t - 91]
-                b90 -= brq[:, t - 91]
+                r90 -= rep[t - 91]
+                c90 -= cmp_[t - 91]
+                b90 -= brq[t - 91]
             if t - 366 >= 0:
-                c365 -= cmp_[:, t - 366]
+                c365 -= cmp_[t - 366]
         started = pop.supply_start <= t
         active = started & ~closed
         hist = t - np.maximum(pop.supply_start, 0)
         ratio = np.where(s90p > 1e-6, (s30 / 30.0) / np.maximum(s90p / 90.0, 1e-9), 1.0)
         x_drop = np.where(hist >= 120, np.clip(-np.log(np.maximum(ratio, 0.02)) - DROP_THRESHOLD, 0.0, DROP_CAP), 0.0)
-        u30 = _window(cu, t, 30)[pop.area]
-        u90 = _window(cu, t, 90)[pop.area]
-        p90 = _window(cpl, t, 90)[pop.area]
-        u365 = _window(cu, t, 365)[pop.area]
-        x_out = np.log1p(u30) + 0.5 * np.log1p(u90) + 0.25 * np.log1p(p90) + 0.3 * np.log1p(u365)
+        x_out_area = (
+            np.log1p(_window(cu, t, 30))
+            + 0.5 * np.log1p(_window(cu, t, 90))
+            + 0.25 * np.log1p(_window(cpl, t, 90))
+            + 0.3 * np.log1p(_window(cu, t, 365))
+        )
+        x_out = x_out_area[pop.area]
         mcur = int(cal.month_index[min(t, D - 1)]) + 1
         overdue = (due[:, :mcur] < t) & (paid[:, :mcur] >= t)
         oldest = np.where(overdue, due[:, :mcur], _BIG).min(axis=1)
         x_arr = np.where(oldest < _BIG, np.clip(t - oldest, 0, 180) / 60.0, 0.0)
-        x_rep = np.log1p(r30) + 0.5 * np.log1p(r90)
-        x_cmp = np.minimum(np.log1p(c90) + 0.5 * np.log1p(c365), 1.5)
-        x_off = np.where(business, np.log1p(b90), 0.0)
+        x_rep = _LOG1P[np.minimum(r30, 4095)] + 0.5 * _LOG1P[np.minimum(r90, 4095)]
+        x_cmp = np.minimum(_LOG1P[np.minimum(c90, 4095)] + 0.5 * _LOG1P[np.minimum(c365, 4095)], 1.5)
+        x_off = np.where(business, _LOG1P[np.minimum(b90, 4095)], 0.0)
         X = np.stack([x_drop, x_out, bill_x, x_rep, x_arr, x_cmp, x_off]).astype(np.float32)
         contrib_ch = BETA_CHURN[:, None] * X
         contrib_cp = BETA_COMPLAINT[:, None] * X
-        tenure = (t - pop.supply_start).astype(np.float32)
-        log_ch = A["churn"][a] + OFFSET["churn"] + tenure_term * np.exp(-tenure / 365.0) + contrib_ch.sum(axis=0)
-        log_cp = A["complaint"][a] + OFFSET["complaint"] + contrib_cp.sum(axis=0)
+        log_ch = a_ch + np.float32(np.exp(-t / 365.0)) * tenure_w + contrib_ch.sum(axis=0)
+        log_cp = a_cp + contrib_cp.sum(axis=0)
         qc, qp = _quantise(log_ch), _quantise(log_cp)
         elig_ch = active & ~churned
-        q_ch[:, t] = np.where(elig_ch, qc, 0)
-        q_cp[:, t] = np.where(active, qp, 0)
+        q_ch[t] = np.where(elig_ch, qc, 0)
+        q_cp[t] = np.where(active, qp, 0)
         if t == D:
             break
 
         # --- events of day t
-        ev = elig_ch & (rng.random(n) < -np.expm1(-_hazard(qc)))
-        cp_ev = active & (rng.random(n) < -np.expm1(-_hazard(qp)))
-        lam_dis = np.exp(A["disengage"][a] + OFFSET["disengage"] + (BETA_DISENGAGE[:, None] * X).sum(axis=0))
+        ev = elig_ch & (rng.random(n, dtype=np.float32) < _P_EVENT[qc])
+        cp_ev = active & (rng.random(n, dtype=np.float32) < _P_EVENT[qp])
+        lam_dis = np.exp(a_dis + (BETA_DISENGAGE[:, None] * X).sum(axis=0))
         new_dis = elig_ch & ~dis & (hist >= 60) & (rng.random(n) < lam_dis)
         dis[new_dis] = True
         dis_start[new_dis] = t
@@ -312,14 +313,15 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
 
         # --- consumption of day t
         mult = cap * np.where(susp_until > t, np.float32(0.03), np.float32(1.0))
-        dec = np.where(dis, dis_floor + (1 - dis_floor) * np.exp(-(t - dis_start) / dis_tau), 1.0)
-        kwh[:, t] = np.where(active, base[:, t] * mult * dec.astype(np.float32), 0.0)
+        dec = np.ones(n, np.float32)
+        di = np.flatnonzero(dis)
+        dec[di] = dis_floor[di] + (1 - dis_floor[di]) * np.exp(-(t - dis_start[di]) / dis_tau[di])
+        kwh[t] = np.where(active, base[t] * mult * dec, np.float32(0.0))
 
         # --- contacts of day t
         years = t / 365.0
         drift = np.array([np.exp(-0.12 * years), 1.0, 1.0, np.exp(-0.45 * years), 1.0])
-        k_bg = rng.poisson(pop.contact_rate * active)
-        c_bg = np.repeat(idx_all, k_bg)
+        c_bg = np.flatnonzero(active & (rng.random(n, dtype=np.float32) < contact_p))
         ty_bg = _categorical(rng, type_p[c_bg])
         ar = pop.area
         unpl_today = out.unplanned_daily[ar, t] > 0
@@ -361,10 +363,10 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             inter.add(cust=cust, day=np.full(len(cust), t), sec=sec, channel=chan, type=typ, sat=sat)
             k = np.bincount(cust, minlength=n)
             has = k > 0
-            rep[:, t] = np.minimum(np.maximum(k - 1, 0) + (has & (t - last_contact <= 7)), 255)
+            rep[t] = np.minimum(np.maximum(k - 1, 0) + (has & (t - last_contact <= 7)), 255)
             last_contact[has] = t
-            cmp_[:, t] = np.minimum(np.bincount(cust[typ == T_CMP], minlength=n), 255)
-            brq[:, t] = np.minimum(np.bincount(cust[typ == T_BREQ], minlength=n), 255)
+            cmp_[t] = np.minimum(np.bincount(cust[typ == T_CMP], minlength=n), 255)
+            brq[t] = np.minimum(np.bincount(cust[typ == T_BREQ], minlength=n), 255)
 
         # --- re-bill corrections known today
         fix = np.flatnonzero(corr_day == t)
@@ -387,7 +389,7 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
 
     status = np.where(closed, 2, np.where(susp_until > D - 1, 1, 0))
     return ChunkResult(
-        usage={"kwh": kwh},
+        usage={"kwh": np.ascontiguousarray(kwh.T)},
         bills=bills.done({"cust": np.int64}),
         payments=pays.done({"cust": np.int64}),
         interactions=inter.done({"cust": np.int64, "sat": np.float64}),
@@ -395,8 +397,8 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         status=status,
         churn_day=churn_day,
         churn_kind=churn_kind,
-        q_churn=q_ch,
-        q_complaint=q_cp,
+        q_churn=np.ascontiguousarray(q_ch.T),
+        q_complaint=np.ascontiguousarray(q_cp.T),
         drivers=drv.done({"cust": np.int64, "target": np.int8, "driver": np.int64}),
     )
 
@@ -414,7 +416,7 @@ def _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh, month
                  amt_known, due, paid, bill_x, bill_med, corr_day, corr_amt, binq_day, bills,
                  pays, D):
     """Issue month ``m``'s bills to customers ``b`` on day ``t`` and schedule payments."""
-    mk = kwh[b, ms[m]: ms[m + 1]].sum(axis=1, dtype=np.float64)
+    mk = kwh[ms[m]: ms[m + 1], b].sum(axis=0, dtype=np.float64)
     ct = pop.ctype[b]
     tou = pop.tou[b]
     pk, vl = mk * sp[b], mk * sv[b]
