@@ -41,3 +41,20 @@ def test_partition_function_alone_on_the_whole_population(tables):
     built = build_training_frame(tables, SNAPS[-1:], 60)
     pd.testing.assert_frame_equal(whole, built.drop(columns=["label_churn", "label_complaint"]),
                                   check_exact=False, rtol=1e-6)
+
+
+def test_streamed_chunks_cover_each_customer_once(tables, folder, monkeypatch):
+    from powerprofile.features import _source
+
+    monkeypatch.setattr(_source, "CHUNK_CUSTOMERS", 2)
+    monkeypatch.setattr(_source, "BATCH_ROWS", 97)
+    src = _source.DataSource(folder)
+    for p in range(3):
+        chunks = list(src.chunks(p, 3))
+        ids = [i for c in chunks for i in c["customers"]["customer_id"]]
+        whole = src.partition(p, 3)
+        assert len(chunks) > 1 and sorted(ids) == sorted(whole["customers"]["customer_id"])
+        assert sum(len(c.get("usage", [])) for c in chunks) == len(whole["usage"])
+        assert sum(len(c["interactions"]) for c in chunks) == len(whole["interactions"])
+    streamed = build_training_frame(folder, SNAPS, 60)
+    pd.testing.assert_frame_equal(build_training_frame(tables, SNAPS, 60), streamed, check_exact=False, rtol=1e-6)

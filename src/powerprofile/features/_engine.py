@@ -87,9 +87,8 @@ class _FeatureTask:
         self.P, self.snaps, self.area_stats, self.spec, self.labels = P, snaps, area_stats, spec, labels
 
     def __call__(self, src, p):
-        parts = src.partition(p, self.P)
-        return compute_partition(parts, self.snaps, area_stats=self.area_stats, spec=self.spec,
-                                 labels=self.labels)
+        return [compute_partition(parts, self.snaps, area_stats=self.area_stats, spec=self.spec,
+                                  labels=self.labels) for parts in src.chunks(p, self.P)]
 
 
 class _LeakTask:
@@ -216,12 +215,18 @@ def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n
                           f"after the data's end {end.date()}: those labels are censored (too few positives); "
                           "use earlier snapshots for training", UserWarning, stacklevel=3)
     area = _area_stats(src, P, sd, windows, kinds, n_jobs, progress)
-    results = _map(_FeatureTask(P, snaps, area, spec, labels), src, P, n_jobs, progress, "features")
-    frame = pd.concat([r[0] for r in results]) if P > 1 else results[0][0]
-    if P > 1:
+    results = [r for task in _map(_FeatureTask(P, snaps, area, spec, labels), src, P, n_jobs, progress,
+                                  "features") for r in task]
+    leaks = [r[1] for r in results] + [leakage_partial({"outages": src.outages}, sd, ("outages",))]
+    frames = [r[0] for r in results]
+    del results
+    if len(frames) == 1:
+        frame = frames[0]
+    else:
+        frame = pd.concat(frames)
+        del frames
         frame = frame.sort_index()
-    outages = leakage_partial({"outages": src.outages}, sd, ("outages",))
-    frame.attrs["leakage_report"] = _combine_leakage([r[1] for r in results] + [outages], snaps)
+    frame.attrs["leakage_report"] = _combine_leakage(leaks, snaps)
     return frame
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._partition import partition_of
@@ -24,7 +25,29 @@ from ._time import customer_codes
 __all__ = ["DataSource"]
 
 DEFAULT_PARTITION_SIZE = 50_000  # customers per partition when none is given
+CHUNK_CUSTOMERS = 5_000  # customers per chunk when streaming a Parquet part
+BATCH_ROWS = 1 << 18  # usage rows per record batch read
 _SKIP_COLUMNS = {"payment_id", "interaction_id"}
+
+
+def _clustered(f) -> bool:
+    """Whether each customer's usage rows in part file ``f`` are contiguous."""
+    pf = pq.ParquetFile(f, read_dictionary=["customer_id"])
+    seen_runs, prev = 0, None
+    values = []
+    for batch in pf.iter_batches(batch_size=1 << 20, columns=["customer_id"]):
+        ids = batch.column(0)
+        v = ids.dictionary.to_numpy(zero_copy_only=False)[ids.indices.to_numpy(zero_copy_only=False)] \
+            if len(ids.dictionary) < len(ids) else ids.to_numpy(zero_copy_only=False)
+        if len(v) == 0:
+            continue
+        starts = np.r_[prev is None or v[0] != prev, v[1:] != v[:-1]]
+        seen_runs += int(starts.sum())
+        values.append(v[starts])
+        prev = v[-1]
+    if not values:
+        return True
+    return seen_runs == len(pd.unique(np.concatenate(values)))
 
 
 class DataSource:
@@ -146,3 +169,85 @@ class DataSource:
             if isinstance(f["customer_id"].dtype, pd.CategoricalDtype):
                 f["customer_id"] = f["customer_id"].astype("string")
         return pd.concat(frames, ignore_index=True) if frames else None
+
+    # ------------------------------------------------------------------ streaming chunks
+    def chunks(self, p: int, P: int, max_customers: int | None = None):
+        """Yield partition ``p``'s rows as groups of at most ~``max_customers`` customers.
+
+        For a folder read with its own partitioning, the usage part is streamed in
+        record batches (rows are clustered by customer), so memory is bounded by the
+        chunk, not the part; the smaller per-customer tables are read once per part
+        and split. Otherwise the whole partition is one chunk.
+        """
+        if self.path is None or P != self.native_partitions:
+            yield self.partition(p, P)
+            return
+        f = self.path / "usage" / f"part-{p:05d}.parquet"
+        if f.exists() and not _clustered(f):
+            yield self.partition(p, P)
+            return
+        yield from self._stream(p, max_customers or CHUNK_CUSTOMERS)
+
+    def _stream(self, p: int, max_customers: int):
+        cust = self.customers[self._customer_parts(self.native_partitions) == p].reset_index(drop=True)
+        index = pd.Index(cust["customer_id"].astype("string"))
+        n = len(index)
+        others = {name: self._read_part(name, p) for name in PER_CUSTOMER if name != "usage"}
+        codes = {k: (None if v is None else customer_codes(v["customer_id"], index)) for k, v in others.items()}
+        done = np.zeros(n, dtype=bool)
+
+        def emit(batches, positions):
+            sel = np.zeros(n, dtype=bool)
+            sel[positions] = True
+            if not sel.any():
+                return None
+            done[sel] = True
+            out = {"customers": cust[sel].reset_index(drop=True), "outages": self.outages}
+            if batches is not None:
+                out["usage"] = pa.Table.from_batches(batches).to_pandas(date_as_object=False)
+            for name, df in others.items():
+                out[name] = None if df is None else df[sel[np.maximum(codes[name], 0)] & (codes[name] >= 0)]
+            return out
+
+        f = self.path / "usage" / f"part-{p:05d}.parquet"
+        if f.exists():
+            pf = pq.ParquetFile(f, read_dictionary=["customer_id"])
+            cols = self._columns("usage", pf.schema_arrow.names)
+            id_col = cols.index("customer_id")
+            buf, buf_pos, n_cust, last = [], [], 0, -1
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=cols):
+                ids = batch.column(id_col)
+                dpos = index.get_indexer(pd.Index(ids.dictionary.to_numpy(zero_copy_only=False)))
+                pos = dpos[ids.indices.to_numpy(zero_copy_only=False)]
+                if len(pos) == 0:
+                    continue
+                if (pos < 0).any():  # ids missing from customers (orphans) have no features
+                    keep = pos >= 0
+                    batch, pos = batch.filter(pa.array(keep)), pos[keep]
+                    if len(pos) == 0:
+                        continue
+                starts = np.r_[pos[0] != last, pos[1:] != pos[:-1]]
+                n_cust += int(starts.sum())
+                last = int(pos[-1])
+                buf.append(batch)
+                buf_pos.append(pos)
+                if n_cust >= max_customers:
+                    tail = int(np.flatnonzero(starts)[-1]) if starts.any() else 0
+                    if tail == 0 and len(buf) == 1:
+                        continue  # one customer fills the batch: keep reading
+                    head_batches = buf[:-1] + ([batch.slice(0, tail)] if tail else [])
+                    head_pos = np.concatenate(buf_pos[:-1] + [pos[:tail]])
+                    chunk = emit(head_batches, np.unique(head_pos))
+                    if chunk is not None:
+                        yield chunk
+                    buf, buf_pos = [batch.slice(tail)], [pos[tail:]]
+                    n_cust = 1
+            if buf:
+                chunk = emit(buf, np.unique(np.concatenate(buf_pos)))
+                if chunk is not None:
+                    yield chunk
+        rest = np.flatnonzero(~done)  # customers without usage rows
+        for i in range(0, len(rest), max_customers):
+            chunk = emit(None, rest[i:i + max_customers])
+            if chunk is not None:
+                yield chunk
