@@ -59,10 +59,14 @@ class RobustPreprocessor:
     def _log(self, X: np.ndarray) -> np.ndarray:
         return np.where(self.log_, np.log1p(np.abs(X)) * np.sign(X), X)
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scaled copy of ``X``."""
+    def transform(self, X: np.ndarray, impute: bool = True) -> np.ndarray:
+        """Scaled copy of ``X``; with ``impute=False`` missing values stay NaN."""
         X = np.asarray(X, dtype="float64")
         Xi = np.where(np.isnan(X), self.impute_, X)
+        if not impute:
+            out = self.transform(Xi)
+            out[np.isnan(X)] = np.nan
+            return out
         if self.method == "quantile":
             out = np.empty_like(Xi)
             for j in range(Xi.shape[1]):  # loop over features (few), vectorised over rows

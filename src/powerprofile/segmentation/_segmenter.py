@@ -72,14 +72,27 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         quantiles to a standard normal. Missing values take the column median.
     clip : float, default=5.0
         Scaled values are clipped to ``[-clip, clip]``.
+    missing : {"partial", "median"}, default="partial"
+        How missing values (no contacts yet, no time-of-use readings, short
+        history) are handled. ``"partial"``: k is chosen and the centroids seeded on
+        customers with every feature observed; every customer is then assigned by
+        the distance over the features it has, and its missing values take its
+        centroid's values while the centroids are refined. ``"median"``: missing
+        values take the column median (simple, but customers with many gaps can
+        form a cluster of their own).
     sample_size : int, default=20000
         Rows sampled (without replacement) for choosing k, so the search costs the
         same at a million customers as at twenty thousand.
     n_resamples : int, default=4
         Subsamples per candidate k for the stability score.
-    min_stability : float, default=0.85
+    min_stability : float, default=0.9
         Candidate k whose mean pairwise ARI across subsamples is below this are only
         chosen when none reaches it.
+    min_separation : float, default=0.8
+        Among the stable candidates, the largest k whose silhouette is at least this
+        fraction of the best candidate's silhouette is chosen: as much detail as the
+        data supports stably, without giving up much separation (silhouette alone
+        favours merging small segments).
     n_init : int, default=4
         KMeans restarts of the final fit.
     reference : CustomerSegmenter or None, default=None
@@ -141,9 +154,11 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         k_range=(3, 10),
         scaling="robust",
         clip=5.0,
+        missing="partial",
         sample_size=20000,
         n_resamples=4,
-        min_stability=0.85,
+        min_stability=0.9,
+        min_separation=0.8,
         n_init=4,
         reference=None,
         min_jaccard=0.3,
@@ -157,9 +172,11 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.k_range = k_range
         self.scaling = scaling
         self.clip = clip
+        self.missing = missing
         self.sample_size = sample_size
         self.n_resamples = n_resamples
         self.min_stability = min_stability
+        self.min_separation = min_separation
         self.n_init = n_init
         self.reference = reference
         self.min_jaccard = min_jaccard
@@ -216,6 +233,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def _validate_params(self):
         if not (self.n_clusters == "auto" or (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1)):
             raise ConfigError(f"n_clusters must be 'auto' or a positive int, got {self.n_clusters!r}")
+        if self.missing not in ("partial", "median"):
+            raise ConfigError(f"missing must be 'partial' or 'median', got {self.missing!r}")
         if self.scaling not in ("robust", "quantile"):
             raise ConfigError(f"scaling must be 'robust' or 'quantile', got {self.scaling!r}")
         lo, hi = self.k_range
@@ -260,7 +279,10 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         order = np.lexsort(keys.T[::-1])
         Ms = M[order]
         self.preprocessor_ = RobustPreprocessor(self.scaling, clip=self.clip).fit(Ms)
-        Z = self.preprocessor_.transform(Ms)
+        Zn = self.preprocessor_.transform(Ms, impute=False)
+        obs = ~np.isnan(Zn)
+        self.fill_ = self.preprocessor_.transform(self.preprocessor_.impute_[None, :])[0]
+        Z = np.where(obs, Zn, self.fill_)
         n_distinct = len(np.unique(Z, axis=0)) if len(Z) <= 50000 else len(Z)
         rng = np.random.default_rng(self.random_state)
 
@@ -273,23 +295,21 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             else:
                 # many small fits: one thread each is fastest, and never oversubscribes
                 with threadpool_limits(limits=1):
-                    self.k_scores_ = self._k_scores(Z, range(lo, hi + 1), rng)
+                    self.k_scores_ = self._k_scores(Zn, obs, Z, range(lo, hi + 1), rng)
                 k = int(self.k_scores_.loc[self.k_scores_["chosen"], "k"].iloc[0])
         else:
-            k = int(min(self.n_clusters, n_distinct))
+            k = int(max(1, min(self.n_clusters, n_distinct)))
             self.k_scores_ = None
-        with warnings.catch_warnings(), threadpool_limits(limits=self.n_jobs):
-            warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
-        centers = km.cluster_centers_
-        raw_labels = np.empty(len(M), dtype=np.int64)
-        raw_labels[order] = km.labels_
-        self.kmeans_ = km
+        with threadpool_limits(limits=self.n_jobs):
+            centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
         self.n_clusters_ = k
         self._n_features_out = k
+        lab = _assign(Zn, obs, centers, Z)
+        raw_labels = np.empty(len(M), dtype=np.int64)
+        raw_labels[order] = lab
 
         ref = previous if previous is not None else self.reference
-        sizes = np.bincount(km.labels_, minlength=k)
+        sizes = np.bincount(lab, minlength=k)
         if ref is not None:
             check_is_fitted(ref, "segment_ids_")
             ids, self.matching_ = _match_to_reference(raw_labels, ref.predict(X), k, self.min_jaccard)
@@ -303,8 +323,11 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.cluster_centers_ = centers
         self.labels_ = ids[raw_labels]
         # names from the deviation of each segment's median from the population's
-        overall = np.median(Z, axis=0)
-        dev = np.vstack([np.median(Z[km.labels_ == c], axis=0) - overall for c in range(k)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # all-NaN slices
+            overall = np.nanmedian(Zn, axis=0)
+            dev = np.vstack([np.nanmedian(Zn[lab == c], axis=0) - overall for c in range(k)])
+        dev = np.nan_to_num(dev)
         names = [str(f) for f in feats]
         self.names_ = dict(
             sorted(
@@ -317,37 +340,39 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.version_ = f"seg-k{k}-{digest[:10]}"
         return self
 
-    def _k_scores(self, Z: np.ndarray, ks, rng) -> pd.DataFrame:
+    def _k_scores(self, Zn, obs, Z, ks, rng) -> pd.DataFrame:
         n = len(Z)
         m = min(n, int(self.sample_size))
-        S = Z[np.sort(rng.choice(n, size=m, replace=False))] if m < n else Z
+        take = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
+        Sn, So, S = Zn[take], obs[take], Z[take]
         sil_idx = np.sort(rng.choice(m, size=min(m, 2000), replace=False))
         sub = max(2, int(0.8 * m))
         rows = []
         for k in ks:
             seeds = rng.integers(0, 2**31 - 1, size=self.n_resamples + 1)
             labelings = []
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for b in range(self.n_resamples):
-                    idx = np.sort(rng.choice(m, size=sub, replace=False))
-                    km = KMeans(n_clusters=k, n_init=2, random_state=int(seeds[b])).fit(S[idx])
-                    labelings.append(km.predict(S))
-                full = KMeans(n_clusters=k, n_init=2, random_state=int(seeds[-1])).fit(S)
+            for b in range(self.n_resamples):
+                idx = np.sort(rng.choice(m, size=sub, replace=False))
+                C = _fit_centers(Sn[idx], So[idx], S[idx], k, int(seeds[b]), 2, self.missing)
+                labelings.append(_assign(Sn, So, C, S))
+            C = _fit_centers(Sn, So, S, k, int(seeds[-1]), 2, self.missing)
+            lab = _assign(Sn, So, C, S)
             aris = [
                 adjusted_rand_score(labelings[i], labelings[j])
                 for i in range(len(labelings))
                 for j in range(i + 1, len(labelings))
             ]
             stab = float(np.mean(aris)) if aris else 1.0
-            lab = full.labels_[sil_idx]
-            sil = float(silhouette_score(S[sil_idx], lab)) if len(np.unique(lab)) > 1 else 0.0
+            filled = np.where(So, Sn, C[lab])[sil_idx]
+            ls = lab[sil_idx]
+            sil = float(silhouette_score(filled, ls)) if len(np.unique(ls)) > 1 else 0.0
             rows.append({"k": k, "stability": stab, "silhouette": sil})
         tab = pd.DataFrame(rows)
         ok = tab["stability"] >= self.min_stability
         pool = tab[ok] if ok.any() else tab
-        # among stable k, the best separated; stability ties favour more detail
-        best = pool.sort_values(["silhouette", "k"], ascending=[False, False]).iloc[0]["k"]
+        # the most detailed k that is stable and not much worse separated than the best
+        floor = self.min_separation * pool["silhouette"].max()
+        best = pool.loc[pool["silhouette"] >= floor, "k"].max()
         tab["chosen"] = tab["k"] == best
         return tab
 
@@ -372,7 +397,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         else:
             X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
         M = self._matrix(X, self.features_)
-        return self.preprocessor_.transform(M)
+        Zn = self.preprocessor_.transform(M, impute=False)
+        obs = ~np.isnan(Zn)
+        return Zn, obs, np.where(obs, Zn, self.fill_)
 
     def predict(self, X):
         """Segment id of each row.
@@ -386,8 +413,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         -------
         ndarray of int
         """
-        Z = self._scaled(X)
-        return self.segment_ids_[self.kmeans_.predict(Z)]
+        Zn, obs, Z = self._scaled(X)
+        return self.segment_ids_[_assign(Zn, obs, self.cluster_centers_, Z)]
 
     def fit_predict(self, X, y=None, previous=None):
         """Fit and return the segment id of each training row."""
@@ -404,8 +431,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         -------
         ndarray of shape (n_samples, n_clusters_)
         """
-        Z = self._scaled(X)
-        d = self.kmeans_.transform(Z)
+        Zn, obs, Z = self._scaled(X)
+        d = np.sqrt(_partial_sq_distances(Zn, obs, self.cluster_centers_, Z, rescale=True))
         return d[:, np.argsort(self.segment_ids_)]
 
     def segment_names(self, language: str = "en") -> dict[int, str]:
@@ -456,6 +483,55 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         out.loc[-1] = pd.Series(allrow)
         out["size"] = out["size"].astype("int64")
         return out
+
+
+def _fit_centers(Zn, obs, Z, k, seed, n_init, missing) -> np.ndarray:
+    """KMeans centroids; with ``missing="partial"``, robust to missing values.
+
+    Centroids are seeded on the rows with every feature observed (when there are
+    enough), every row is assigned by the distance over its observed features, its
+    missing values take its centroid's values, and KMeans refines the centroids.
+    """
+    complete = obs.all(axis=1)
+    partial = missing == "partial" and not complete.all()
+    use_complete = partial and complete.sum() >= max(5 * k, 0.2 * len(Z))
+    Zk = Z[complete] if use_complete else Z
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Zk)
+        if partial:
+            lab = _assign(Zn, obs, km.cluster_centers_, Z)
+            Zi = np.where(obs, Zn, km.cluster_centers_[lab])
+            km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed).fit(Zi)
+    return km.cluster_centers_
+
+
+def _partial_sq_distances(Zn, obs, C, Zfill, rescale=False):
+    """Squared distances to the centroids over each row's observed features.
+
+    Rows with no observed feature use ``Zfill`` (median-imputed values). With
+    ``rescale`` the sum is scaled by ``n_features / n_observed`` (partial distance).
+    """
+    none = ~obs.any(axis=1)
+    W = obs.astype("float64")
+    X0 = np.where(obs, Zn, 0.0)
+    if none.any():
+        W[none] = 1.0
+        X0[none] = Zfill[none]
+    D = (X0**2).sum(axis=1)[:, None] - 2.0 * X0 @ C.T + W @ (C**2).T
+    D = np.maximum(D, 0.0)
+    if rescale:
+        D *= (Zn.shape[1] / W.sum(axis=1))[:, None]
+    return D
+
+
+def _assign(Zn, obs, C, Zfill) -> np.ndarray:
+    """Nearest centroid over the observed features (the median fills empty rows)."""
+    if obs.all():
+        X = Zn
+        D = (X**2).sum(axis=1)[:, None] - 2.0 * X @ C.T + (C**2).sum(axis=1)[None, :]
+        return np.argmin(D, axis=1)
+    return np.argmin(_partial_sq_distances(Zn, obs, C, Zfill), axis=1)
 
 
 def _label_frame(X, labels):
