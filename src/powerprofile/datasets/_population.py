@@ -184,14 +184,14 @@ def make_population(rng: np.random.Generator, n: int, first_number: int, chunk: 
     cmix[:, 1] *= app_user
     cmix[:, 2] *= wechat_bound
     cmix[:, 0] += 0.01
-    contact_mix = _dirichlet(rng, 25.0 * cmix / cmix.sum(axis=1, keepdims=True))
+    contact_mix = _dirichlet(rng, 40.0 * cmix / cmix.sum(axis=1, keepdims=True))
     pmix = A["pay_mix"][arch].copy()
     pmix[:, 0] *= app_user
     pmix[:, 1] *= wechat_bound
     withholding = rng.random(n) < pmix[:, 3] / pmix.sum(axis=1)
     pmix[:, 3] = 0.0
     pmix[:, 4] += 0.01
-    pay_mix = _dirichlet(rng, 25.0 * pmix / pmix.sum(axis=1, keepdims=True))
+    pay_mix = _dirichlet(rng, 40.0 * pmix / pmix.sum(axis=1, keepdims=True))
     late_p = np.clip(A["late"][arch] * np.exp(rng.normal(0.0, 0.6, n)), 0.0, 0.8)
     chronic = rng.random(n) < A["chronic"][arch]
     capacity_kva = np.round(level / 24.0 / 0.45 / 10.0) * 10.0 + 10.0
