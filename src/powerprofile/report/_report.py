@@ -49,8 +49,10 @@ padding:8px 12px;color:#444}.section-error{background:#fdecea;border-left:4px so
 .note{background:#fff8e1;border-left:4px solid #e0a800;padding:8px 12px}
 table.dataframe{border-collapse:collapse;font-size:.82em;margin:8px 0 16px}
 table.dataframe th,table.dataframe td{border:1px solid #d5dbe0;padding:3px 7px;text-align:right}
-table.dataframe th{background:#eef3f8}img{max-width:100%;height:auto;display:block;margin:8px 0}
-nav ol{columns:2}code{background:#f0f0f0;padding:0 3px}
+table.dataframe th{background:#eef3f8}table.dataframe td{white-space:nowrap}img{max-width:100%;height:auto;display:block;margin:8px 0}
+nav ol{columns:2}code{background:#f0f0f0;padding:0 3px}.scroll{overflow-x:auto}
+.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
+details{margin:6px 0 12px}summary{cursor:pointer;color:#1f6fb2}
 """
 
 
@@ -69,8 +71,13 @@ def _fmt(x) -> str:
     return str(x)
 
 
+def _details(summary: str, html_block: str) -> str:
+    """A collapsed block (no script needed): ``<details><summary>…``."""
+    return f"<details><summary>{_e(summary)}</summary>\n{html_block}\n</details>"
+
+
 def _table(df: pd.DataFrame, max_rows: int = 30, index: bool = False) -> str:
-    """An escaped HTML table (first ``max_rows`` rows, a note when cut)."""
+    """An escaped HTML table (first ``max_rows`` rows, a note when cut), scrolling sideways."""
     if df is None or len(df.columns) == 0:
         return "<p>(empty)</p>"
     shown = df.head(max_rows).copy()
@@ -82,6 +89,7 @@ def _table(df: pd.DataFrame, max_rows: int = 30, index: bool = False) -> str:
     out = shown.to_html(
         index=index, escape=True, na_rep="–", border=0, float_format=_fmt, justify="center"
     )
+    out = f'<div class="scroll">{out}</div>'
     if len(df) > max_rows:
         out += f'<p class="meta">First {max_rows} of {len(df):,} rows.</p>'
     return out
@@ -154,8 +162,12 @@ def _section_kpis(kpis, tables, lab, max_rows):
         latest = latest.assign(channel=[lab_channel(c) for c in latest["channel"]])
     parts.append(f"<h3>Latest month ({_e(f'{last:%Y-%m}')}) · 最近一个月</h3>")
     parts.append(_table(_labelled(latest), max_rows))
-    parts.append("<h3>Monthly totals · 月度汇总</h3>")
-    parts.append(_table(_labelled(m.sort_values("month", ascending=False)), max_rows))
+    parts.append(
+        _details(
+            "Monthly totals · 月度汇总",
+            _table(_labelled(m.sort_values("month", ascending=False)), max_rows),
+        )
+    )
     if tables is not None:
         for key, en, zh in (
             ("region", "By region (whole period)", "分地区"),
@@ -165,8 +177,11 @@ def _section_kpis(kpis, tables, lab, max_rows):
             df = channel_kpis(tables, by=(key,))
             if key == "grid_unit":
                 df = df.sort_values("contacts", ascending=False, kind="stable")
-            parts.append(f"<h3>{_e(en)} · {_e(zh)}</h3>")
-            parts.append(_table(_labelled(df), max_rows))
+            if key == "grid_unit":
+                parts.append(_details(f"{en} · {zh}", _table(_labelled(df), max_rows)))
+            else:
+                parts.append(f"<h3>{_e(en)} · {_e(zh)}</h3>")
+                parts.append(_table(_labelled(df), max_rows))
     return "\n".join(parts)
 
 
@@ -335,23 +350,28 @@ def _evaluation(ev, lab, max_rows, target):
         if _is_figure(val):
             figs.append(figure_to_img(val, f"{target}: {key}"))
         elif isinstance(val, (pd.DataFrame, pd.Series)):
-            block = f"<p class='meta'>{_e(key)}</p>" + _table(_as_frame(val), max_rows)
+            block = _table(_as_frame(val), max_rows)
             if "metric" in str(key):
                 metric_blocks += [_auc_headline(_as_frame(val)), block]
+            elif str(key) == "gains":
+                frames.insert(0, f"<p class='meta'>gains by decile</p>{block}")
             else:
-                frames.append(block)
+                frames.append(_details(str(key), block))
         elif isinstance(val, Mapping):
             flat = {k: v for k, v in val.items() if np.isscalar(v)}
             if flat:
                 frames.append(
-                    f"<p class='meta'>{_e(key)}</p>"
-                    + _table(pd.DataFrame({"name": list(flat), "value": list(flat.values())}))
+                    _details(
+                        str(key),
+                        _table(pd.DataFrame({"name": list(flat), "value": list(flat.values())})),
+                    )
                 )
             figs.extend(
                 figure_to_img(v2, f"{target}: {key} {k2}")
                 for k2, v2 in val.items()
                 if _is_figure(v2)
             )
+    figs = [f'<div class="figs">{"".join(figs)}</div>'] if figs else []
     parts = metric_blocks + parts + figs + frames
     return "\n".join(parts) or "<p>(nothing to show)</p>"
 
@@ -382,14 +402,36 @@ def _shap(imp, lab, max_rows, target):
     if feat is None or val is None:
         return _table(df, max_rows)
     df = df.sort_values(val, ascending=False, key=lambda s: pd.to_numeric(s, errors="coerce").abs())
-    top = df.head(15)
+    nonzero = pd.to_numeric(df[val], errors="coerce").abs() > 0
+    top = df[nonzero.to_numpy()].head(15)
+    if not len(top):
+        return "<p>Every feature's importance is zero.</p>"
     title = lab("Mean |SHAP| per feature", "平均SHAP绝对值") + (f" — {target}" if target else "")
     fig = bar_figure(
         [lab.safe(x) for x in top[feat]],
         pd.to_numeric(top[val]).abs().to_numpy(),
         lab.safe(title) if not lab.cjk else title,
     )
-    return figure_to_img(fig, f"SHAP summary {target}") + _table(df, max_rows)
+    table = _with_descriptions(df[nonzero.to_numpy()], feat)
+    return figure_to_img(fig, f"SHAP summary {target}") + _details(
+        f"importance table{' — ' + target if target else ''} · 特征重要性表",
+        _table(table, max_rows),
+    )
+
+
+def _with_descriptions(df: pd.DataFrame, feat) -> pd.DataFrame:
+    """Add the feature catalogue's English and Chinese descriptions when available."""
+    try:
+        from ..features import feature_catalog
+
+        cat = feature_catalog()[["name", "description_en", "description_zh"]]
+    except Exception:  # no catalogue: raw feature names are fine
+        return df
+    lookup = cat.drop_duplicates("name").set_index("name")
+    out = df.copy()
+    for col in ("description_en", "description_zh"):
+        out[col] = out[feat].astype(str).map(lookup[col]).to_numpy()
+    return out
 
 
 def _section_scores(scores, region_column, score_columns, lab, max_rows):
@@ -681,6 +723,9 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from readers
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
