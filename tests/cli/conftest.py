@@ -18,7 +18,7 @@ def fast_config(tmp: Path, **extra) -> Path:
         "data:",
         f"  path: {SAMPLE}",
         "features:",
-        "  n_training_snapshots: 6",
+        "  n_training_snapshots: 8",
         "models:",
         "  params: {learning_rate: 0.1, early_stopping_rounds: 20, n_jobs: 1}",
         "portraits:",

@@ -57,6 +57,8 @@ def _setup_logging(args) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # MLflow configures its loggers when first imported; the variable reaches it then.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if args.verbose >= 1 else "ERROR")
     logging.getLogger("mlflow").setLevel(logging.INFO if args.verbose >= 1 else logging.ERROR)
     if args.quiet:
         os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
