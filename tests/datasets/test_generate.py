@@ -232,3 +232,37 @@ def test_ground_truth_shape(big):
     )
     with pytest.raises(ValueError, match="outside the generated period"):
         truth.churn_probability("2030-01-01")
+
+
+def test_archetypes_recoverable_from_long_window_behaviour(big):
+    """A plain KMeans on a dozen yearly behaviour features finds the latent segments."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.preprocessing import StandardScaler
+
+    tables, truth = big
+    u = tables.usage[(tables.usage["read_quality"] == "actual") & (tables.usage["date"] < "2025-01-01")]
+    month = u["date"].dt.month
+    g = u.groupby("customer_id")["kwh"]
+    f = pd.DataFrame({"level": np.log1p(g.mean())})
+    shoulder = u[month.isin([4, 5, 10, 11])].groupby("customer_id")["kwh"].mean() + 0.1
+    f["summer"] = np.log((u[month.isin([7, 8])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder)
+    f["winter"] = np.log((u[month.isin([1, 12])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder)
+    we = u["date"].dt.day_of_week >= 5
+    f["weekend"] = np.log(
+        (u[we].groupby("customer_id")["kwh"].mean() + 0.1) / (u[~we].groupby("customer_id")["kwh"].mean() + 0.1)
+    )
+    tot = u.groupby("customer_id")[["kwh", "peak_kwh", "valley_kwh"]].sum(min_count=1)
+    f["peak"] = (tot["peak_kwh"] / tot["kwh"]).fillna(0.4)
+    f["valley"] = (tot["valley_kwh"] / tot["kwh"]).fillna(0.25)
+    it = tables.interactions
+    f["online"] = it.assign(o=it["channel"].isin(["app", "wechat"])).groupby("customer_id")["o"].mean()
+    pay = pd.crosstab(tables.payments["customer_id"], tables.payments["channel"], normalize="index")
+    f = f.join(pay.add_prefix("pay_"))
+    f = f.fillna(f.median())
+    seg = truth.segments.set_index("customer_id")["segment"].reindex(f.index)
+    X = StandardScaler().fit_transform(f.clip(f.quantile(0.01), f.quantile(0.99), axis=1))
+    labels = KMeans(len(ARCHETYPE_NAMES), n_init=10, random_state=0).fit_predict(X)
+    ari = adjusted_rand_score(seg.astype(str), labels)
+    # measured (seed 11, 1,500 customers): ~0.9
+    assert ari >= 0.8, ari

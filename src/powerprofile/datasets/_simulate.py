@@ -42,7 +42,7 @@ DRIVER_NAMES = (
 """Hazard drivers; ``"baseline"`` is reported when none adds at least :data:`DOMINANT_MIN`."""
 DOMINANT_MIN = 0.7
 # offsets added to the archetypes' baseline log-hazards (calibration of base rates)
-OFFSET = {"churn": -2.2, "complaint": -2.85, "disengage": -0.6}
+OFFSET = {"churn": -2.45, "complaint": -3.1, "disengage": -0.85}
 DECLINE_TAU = (15.0, 40.0)  # days of exponential usage decline before a closure
 DROP_THRESHOLD = 0.3  # -log(usage ratio) above which the drop raises the churn hazard
 DROP_CAP = 1.2
@@ -288,12 +288,15 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             dom = _dominant(contrib_ch[:, e])
             u = rng.random(len(e))
             ct = ctype[e]
-            kind = np.zeros(len(e), np.int64)  # closure
+            # residential: closure (move-out); agricultural: closure or suspension;
+            # businesses: supplier switch after offers, else closure, suspension or
+            # capacity reduction (a production cut shows as a usage drop first)
+            kind = np.zeros(len(e), np.int64)
             off = dom == 6
             drop = dom == 0
-            kind = np.where((ct == 3) & ~drop & (u >= 0.55), 2, kind)
-            kind = np.where((ct == 1) & ~drop, np.select([u < 0.45, u < 0.75], [0, 2], 3), kind)
-            kind = np.where((ct == 2) & ~drop, np.select([u < 0.2, u < 0.55], [0, 2], 3), kind)
+            kind = np.where((ct == 3) & (u >= np.where(drop, 0.6, 0.5)), 2, kind)
+            kind = np.where((ct == 1), np.select([u < np.where(drop, 0.55, 0.45), u < 0.75], [0, 2], 3), kind)
+            kind = np.where((ct == 2), np.select([u < np.where(drop, 0.4, 0.2), u < 0.6], [0, 2], 3), kind)
             kind = np.where(off & business[e], 1, kind)
             churned[e] = True
             churn_day[e] = t
