@@ -58,3 +58,19 @@ def test_streamed_chunks_cover_each_customer_once(tables, folder, monkeypatch):
         assert sum(len(c["interactions"]) for c in chunks) == len(whole["interactions"])
     streamed = build_training_frame(folder, SNAPS, 60)
     pd.testing.assert_frame_equal(build_training_frame(tables, SNAPS, 60), streamed, check_exact=False, rtol=1e-6)
+
+
+def test_unclustered_part_is_a_named_error(tables, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from powerprofile.exceptions import DataValidationError
+    from powerprofile.features import _source
+
+    d = save_tables(tables, tmp_path / "set", n_partitions=1)
+    part = d / "usage" / "part-00000.parquet"
+    pq.write_table(pq.read_table(part).take(list(range(0, pq.read_metadata(part).num_rows, 2))
+                                             + list(range(1, pq.read_metadata(part).num_rows, 2))), part)
+    monkeypatch.setattr(_source, "CHUNK_CUSTOMERS", 2)
+    monkeypatch.setattr(_source, "BATCH_ROWS", 97)
+    with pytest.raises(DataValidationError, match="not clustered by customer"):
+        build_training_frame(d, SNAPS, 60)

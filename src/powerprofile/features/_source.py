@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._partition import partition_of
+from ..exceptions import DataValidationError
 from ..schema._contract import TABLES
 from ._partition import PER_CUSTOMER
 from ._time import customer_codes
@@ -30,24 +31,12 @@ BATCH_ROWS = 1 << 18  # usage rows per record batch read
 _SKIP_COLUMNS = {"payment_id", "interaction_id"}
 
 
-def _clustered(f) -> bool:
-    """Whether each customer's usage rows in part file ``f`` are contiguous."""
-    pf = pq.ParquetFile(f, read_dictionary=["customer_id"])
-    seen_runs, prev = 0, None
-    values = []
-    for batch in pf.iter_batches(batch_size=1 << 20, columns=["customer_id"]):
-        ids = batch.column(0)
-        v = ids.dictionary.to_numpy(zero_copy_only=False)[ids.indices.to_numpy(zero_copy_only=False)] \
-            if len(ids.dictionary) < len(ids) else ids.to_numpy(zero_copy_only=False)
-        if len(v) == 0:
-            continue
-        starts = np.r_[prev is None or v[0] != prev, v[1:] != v[:-1]]
-        seen_runs += int(starts.sum())
-        values.append(v[starts])
-        prev = v[-1]
-    if not values:
-        return True
-    return seen_runs == len(pd.unique(np.concatenate(values)))
+def _not_clustered(f) -> DataValidationError:
+    return DataValidationError(
+        f"usage part {str(f)!r} is not clustered by customer (a customer's rows are not contiguous); "
+        "rewrite the data set with powerprofile.schema.save_tables(tables, path, n_partitions=P), "
+        "which sorts each part by customer and time"
+    )
 
 
 class DataSource:
@@ -178,12 +167,14 @@ class DataSource:
         record batches (rows are clustered by customer), so memory is bounded by the
         chunk, not the part; the smaller per-customer tables are read once per part
         and split. Otherwise the whole partition is one chunk.
+
+        Raises
+        ------
+        DataValidationError
+            When a usage part is not clustered by customer (the data-set layout
+            requires each customer's rows to be contiguous in its part).
         """
         if self.path is None or P != self.native_partitions:
-            yield self.partition(p, P)
-            return
-        f = self.path / "usage" / f"part-{p:05d}.parquet"
-        if f.exists() and not _clustered(f):
             yield self.partition(p, P)
             return
         yield from self._stream(p, max_customers or CHUNK_CUSTOMERS)
@@ -226,6 +217,8 @@ class DataSource:
                     batch, pos = batch.filter(pa.array(keep)), pos[keep]
                     if len(pos) == 0:
                         continue
+                if done[pos].any():
+                    raise _not_clustered(f)
                 starts = np.r_[pos[0] != last, pos[1:] != pos[:-1]]
                 n_cust += int(starts.sum())
                 last = int(pos[-1])
@@ -237,6 +230,8 @@ class DataSource:
                         continue  # one customer fills the batch: keep reading
                     head_batches = buf[:-1] + ([batch.slice(0, tail)] if tail else [])
                     head_pos = np.concatenate(buf_pos[:-1] + [pos[:tail]])
+                    if (head_pos == pos[-1]).any():
+                        raise _not_clustered(f)
                     chunk = emit(head_batches, np.unique(head_pos))
                     if chunk is not None:
                         yield chunk

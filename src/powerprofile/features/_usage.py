@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._generic import lookback_days, matrix_features
+from ._interactions import contact_codes
 from ._time import (
     DAY_NS,
     customer_codes,
@@ -46,7 +47,7 @@ class UsageRows:
         days = to_days(usage["date"])
         cols = {"kwh": usage["kwh"].to_numpy(dtype=np.float64, na_value=np.nan)}
         if "read_quality" in usage.columns and usage["read_quality"].notna().any():
-            est = (usage["read_quality"].astype("string") == "estimated").to_numpy(dtype=bool, na_value=False)
+            est = contact_codes(usage["read_quality"], ("estimated",)) == 0
             cols["estimated"] = np.where(np.isfinite(cols["kwh"]), est.astype(np.float64), np.nan)
         for part in ("peak", "flat", "valley"):
             col = f"{part}_kwh"
@@ -55,9 +56,12 @@ class UsageRows:
         self.versions = _has_versions(usage)
         if self.versions:
             rec = to_ns(usage["recorded_at"])
-            order = np.lexsort((rec, days, codes))
-            codes, days, rec = codes[order], days[order], rec[order]
-            cols = {k: v[order] for k, v in cols.items()}
+            same = codes[1:] == codes[:-1]
+            later = (days[1:] > days[:-1]) | ((days[1:] == days[:-1]) & (rec[1:] >= rec[:-1]))
+            if not bool(np.all(~same | later)):  # not yet clustered by customer, day, version
+                order = np.lexsort((rec, days, codes))
+                codes, days, rec = codes[order], days[order], rec[order]
+                cols = {k: v[order] for k, v in cols.items()}
             # position of the next row with the same (customer, day): its later version
             self.same_next = np.r_[(codes[1:] == codes[:-1]) & (days[1:] == days[:-1]), False]
             self.rec = rec
