@@ -461,6 +461,9 @@ def _shap_summary(res: dict, path: Path) -> None:
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
     res["shap_importance"] = imp
+    imp.rename("mean_abs_shap").rename_axis("feature").sort_values(ascending=False).to_csv(
+        path.with_name(path.name.replace("_shap_summary.png", "_shap_importance.csv"))
+    )
 
 
 def _global_importance(res: dict):
@@ -677,7 +680,7 @@ def export_portraits(cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, p
 
 
 def write_run_report(cfg: Config, path, *, tables, trained=None, profile=None, segmenter=None,
-                     portraits=None, risk_hits=None, snapshot=None):
+                     portraits=None, risk_hits=None, snapshot=None, evaluations=None, shap_importance=None):
     """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
 
     Returns
@@ -692,8 +695,9 @@ def write_run_report(cfg: Config, path, *, tables, trained=None, profile=None, s
     except ImportError:
         log.warning("powerprofile.report is not available; no report written")
         return None
-    evaluations = {t: r["evaluation"] for t, r in (trained or {}).items()}
+    evaluations = {t: r["evaluation"] for t, r in (trained or {}).items()} or evaluations
     shap = {t: r["shap_importance"] for t, r in (trained or {}).items() if r.get("shap_importance") is not None}
+    shap = shap or shap_importance
     kwargs = {
         "tables": tables,
         "segment_profile": profile,

@@ -114,24 +114,15 @@ def cmd_train(cfg: Config, args) -> int:
 
 
 def _parse_models(cfg: Config, refs) -> dict:
+    """``TARGET=REF`` pairs; a bare REF takes the target its name mentions, else the first target."""
     out = {}
     for ref in refs:
         target, sep, value = ref.partition("=")
-        if not sep:
-            if len(cfg.models.targets) != 1 and len(refs) == 1 and not ref.startswith(("models:/", "runs:/")):
-                value, target = ref, Path(ref).name
-            else:
-                value = ref
-                target = _target_from_ref(ref, cfg)
+        if not sep or "/" in target or ":" in target:
+            value = ref
+            target = next((t for t in ("churn", "complaint") if t in ref), cfg.models.targets[0])
         out[target] = value
     return out
-
-
-def _target_from_ref(ref: str, cfg: Config) -> str:
-    for t in ("churn", "complaint"):
-        if t in ref:
-            return t
-    return cfg.models.targets[0]
 
 
 def cmd_score(cfg: Config, args) -> int:
@@ -231,11 +222,21 @@ def cmd_report(cfg: Config, args) -> int:
     snap = None
     if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
         snap = pd.Timestamp(portraits["snapshot_date"].max()).date().isoformat()
+    evaluations, shap = {}, {}
+    if paths.metrics.is_file():
+        metrics = pd.read_csv(paths.metrics)
+        for t, g in metrics.groupby("target"):
+            evaluations[t] = {"metrics": g.drop(columns="target").set_index("scorer")}
+    for t in cfg.models.targets:
+        f = paths.plots / f"{t}_shap_importance.csv"
+        if f.is_file():
+            shap[t] = pd.read_csv(f, index_col=0).iloc[:, 0]
     target = Path(args.output) if args.output else paths.report
     if not cfg.report.enabled:
         raise ConfigError("config key 'report.enabled' is false; set it to true to write the report.")
     written = write_run_report(cfg, target, tables=tables, profile=profile, portraits=portraits,
-                               risk_hits=hits, snapshot=snap)
+                               risk_hits=hits, snapshot=snap, evaluations=evaluations or None,
+                               shap_importance=shap or None)
     if written is None:
         log.error("the report module is not installed")
         return 1
