@@ -330,3 +330,12 @@ def test_index_holding_contract_columns_is_restored(clean):
     clean["customers"] = clean["customers"].set_index("customer_id")
     t = validate_tables(clean)
     assert t.customers["customer_id"].tolist() == ["C0000001", "C0000002", "C0000003", "C0000004"]
+
+
+def test_categorical_input_with_other_categories(clean):
+    rq = ["estimated", "actual", "guess"]
+    clean["usage"]["read_quality"] = pd.Categorical(["actual"] * 38 + ["guess", "estimated"], categories=rq)
+    t = validate_tables(clean, errors="quarantine")
+    assert t.quarantine["usage"]["_row"].tolist() == [38]
+    assert t.usage["read_quality"].tolist() == ["actual"] * 38 + ["estimated"]
+    assert list(t.usage["read_quality"].dtype.categories) == ["actual", "estimated"]

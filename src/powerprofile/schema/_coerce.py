@@ -71,9 +71,13 @@ def _coerce_category(raw: pd.Series, categories: tuple[str, ...]):
     dtype = pd.CategoricalDtype(list(categories), ordered=False)
     if isinstance(raw.dtype, pd.CategoricalDtype) and list(raw.dtype.categories) == list(categories):
         return raw.astype(dtype), np.zeros(len(raw), dtype=bool)
-    s = _as_string(raw)
-    codes, uniques = _factorized(s)
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # map the categories, not the rows
+        codes = np.asarray(raw.cat.codes, dtype=np.int64)
+        uniques = pd.Index(raw.cat.categories.astype(str), dtype=object)
+    else:
+        codes, uniques = _factorized(_as_string(raw))
     normal = pd.Series(uniques, dtype=STRING_DTYPE).str.strip()
+    normal = normal.mask(normal == "")
     mapping = pd.Index(list(categories)).get_indexer(pd.Index(normal))
     missing_u = _na_token(normal)
     present = codes >= 0

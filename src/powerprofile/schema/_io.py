@@ -109,8 +109,14 @@ def _types_mapper(t: pa.DataType):
     return None
 
 
-def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Convert with dates/timestamps as datetime64[us] and text as pandas ``string``."""
+def _arrow_to_pandas(holder: list) -> pd.DataFrame:
+    """Convert ``holder.pop()`` (a pyarrow Table) with bounded memory.
+
+    Dates and timestamps become datetime64[us], text pandas ``string``; dictionary
+    (category) columns stay categorical. The table is taken out of ``holder`` so that
+    ``self_destruct`` can free each Arrow column as soon as it is converted.
+    """
+    table = holder.pop()
     cols = []
     for i, field in enumerate(table.schema):
         col = table.column(i)
@@ -119,10 +125,11 @@ def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
             col = pc.cast(col, pa.timestamp("us"))
         elif pa.types.is_timestamp(t) and t.tz is None and t.unit != "us":
             col = pc.cast(col, pa.timestamp("us"), safe=False)
-        elif pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
-            col = pc.cast(col, pa.string())
         cols.append(col)
-    table = pa.table(cols, names=table.schema.names)
+    names = table.schema.names
+    del table, col
+    table = pa.table(cols, names=names)
+    del cols
     return table.to_pandas(types_mapper=_types_mapper, self_destruct=True, split_blocks=True)
 
 
@@ -142,13 +149,12 @@ def read_table(source) -> pd.DataFrame:
     source = Path(source)
     if source.is_dir():
         parts = _parts(source)
-        tables = [pq.read_table(p) for p in parts]
-        if not tables:
+        if not parts:
             raise DataValidationError(f"folder {str(source)!r} holds no Parquet parts")
-        table = pa.concat_tables(tables, promote_options="permissive")
-        return _arrow_to_pandas(table)
+        return _arrow_to_pandas([pa.concat_tables([pq.read_table(p) for p in parts],
+                                                  promote_options="permissive")])
     if source.suffix == ".parquet":
-        return _arrow_to_pandas(pq.read_table(source))
+        return _arrow_to_pandas([pq.read_table(source)])
     if source.suffix == ".csv":
         return _read_csv(source)
     raise ValueError(f"cannot read {str(source)!r}: expected .parquet, .csv or a folder of parts")
@@ -174,7 +180,7 @@ def _read_csv(source: Path) -> pd.DataFrame:
                 ),
             )
             if table.column_names == header:
-                return _arrow_to_pandas(table)
+                return _arrow_to_pandas([table])
         except (pa.ArrowInvalid, UnicodeDecodeError):
             pass  # ragged rows, odd quoting: let pandas read it and report
     try:
