@@ -334,3 +334,21 @@ def test_order_independent(tiny_tables):
     a = channel_kpis(tiny_tables, by=("month", "region", "channel"), end="2024-02-29")
     b = channel_kpis(shuffled, by=("month", "region", "channel"), end="2024-02-29")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_simultaneous_contacts_tie_break(tiny_tables):
+    # C4 also calls the hotline at the very time of its app contact (2024-02-25 18:00):
+    # hotline comes first in the contract's channel order, so the app contact is the repeat
+    tables = {name: frame for name, frame in tiny_tables.items()}
+    inter = tables["interactions"]
+    extra = inter[inter["customer_id"] == "C4"].assign(
+        channel=pd.Categorical(["hotline_95598"], categories=inter["channel"].cat.categories),
+        interaction_id=pd.array(["X1"], dtype="string"),
+    )
+    for frame in (pd.concat([inter, extra]), pd.concat([extra, inter])):
+        tables["interactions"] = frame.reset_index(drop=True)
+        out = channel_kpis(tables, by=("month", "channel"))
+        # February app: #9 (repeat) and C4's app contact (now a repeat) -> 2 of 2
+        assert _row(out, month=FEB, channel="app")["repeat_contact_rate_7d"] == 1.0
+        # February hotline: #8 (not) and C4's hotline contact (first of the pair) -> 0 of 2
+        assert _row(out, month=FEB, channel="hotline_95598")["repeat_contact_rate_7d"] == 0.0

@@ -181,7 +181,9 @@ def channel_kpis(
         adopted, 1 out of 2 is not.
     repeat_window_days : float, default=7.0
         A contact is a repeat contact when the same customer's previous contact
-        (through any channel) happened at most this many days earlier.
+        (through any channel) happened at most this many days earlier. Contacts with
+        the same timestamp are ordered by channel, then type, in the contract's order
+        (the later one is the repeat).
     exit_kinds : sequence of str, default=("closure",)
         Event kinds that end a customer's service.
 
@@ -319,8 +321,14 @@ def channel_kpis(
         return pos, period.astype(np.int64), cell
 
     # repeat flag over the whole table (previous contact may precede the period)
+    # simultaneous contacts of one customer: ordered by channel, then type (contract
+    # order), so the result never depends on the input's row order
     ts = pd.to_datetime(inter["timestamp"])
-    order = np.lexsort((ts.to_numpy(), inter["customer_id"].astype("string").to_numpy()))
+    ch_all = pd.Categorical(inter["channel"].astype("string"), categories=CHANNELS).codes
+    ty_all = pd.Categorical(inter["type"].astype("string"), categories=CONTACT_TYPES).codes
+    order = np.lexsort(
+        (ty_all, ch_all, ts.to_numpy(), inter["customer_id"].astype("string").to_numpy())
+    )
     cid_sorted = inter["customer_id"].astype("string").to_numpy()[order]
     ts_sorted = ts.to_numpy()[order]
     repeat_sorted = np.zeros(len(order), dtype=bool)
@@ -333,7 +341,7 @@ def channel_kpis(
     repeat[order] = repeat_sorted
 
     i_pos, i_period, i_cell = _locate(inter["customer_id"], i_month)
-    ch_code = pd.Categorical(inter["channel"].astype("string"), categories=CHANNELS).codes
+    ch_code = ch_all
     keep = (i_period >= 0) & (i_cell >= 0) & (ch_code >= 0)
     i_ch = ch_code if "channel" in by else np.zeros(len(inter), dtype=np.int64)
     flat = (
