@@ -2,15 +2,38 @@
 
 The loop runs over days; every step is vectorised across the chunk's customers. On day
 ``t`` the churn, complaint and disengagement hazards are computed from state built from
-history strictly before ``t`` only (trailing outage counts in the customer's transformer
-area, the latest bill's shock ratio, arrears age, repeat contacts, recent complaints,
-the usage drop, supplier offers seen as business requests, the archetype baseline);
-then the day's events, consumption, contacts and bills are drawn.
+history strictly before ``t`` only, then the day's events, consumption, contacts and
+bills are drawn.
 
-The log-hazard is ``baseline + sum_k beta_k * x_k`` (see :data:`DRIVER_NAMES`). It is
-stored per customer and day, quantised to ``uint8`` steps of :data:`LOG_STEP` in log
-space, and the simulation draws its events from the quantised value, so the stored
-ground truth is exactly the hazard that produced the data.
+Drivers ``x_k`` (all from days ``< t``; windows end the day before ``t``):
+
+``usage_drop``
+    ``clip(-log(r) - 0.3, 0, 1.2)`` with ``r`` = mean daily kWh of the last 30 days over
+    the mean of the 90 days before those (needs 120 days of history in the data).
+``outages``
+    In the customer's transformer area: ``log1p(unplanned 30d) + 0.5 log1p(unplanned 90d)
+    + 0.25 log1p(planned 90d) + 0.3 log1p(unplanned 365d)`` (outages counted by start day).
+``bill_shock``
+    ``clip(log(latest bill / median of the up-to-12 previous bills) - log 1.25, 0, 1.5)``
+    (needs 3 previous bills; the latest version known, so a re-bill replaces the shock).
+``repeat_contacts``
+    ``log1p(R30) + 0.5 log1p(R90)``, ``R`` = contacts made within 7 days of a previous
+    contact of the same customer.
+``arrears``
+    ``min(age, 180) / 60`` with ``age`` the days since the due date of the oldest bill
+    unpaid at ``t``.
+``complaint_history``
+    ``min(log1p(complaints 90d) + 0.5 log1p(complaints 365d), 1.5)``.
+``supplier_offer``
+    businesses only: ``log1p(business_request contacts in 90d)`` (retail suppliers'
+    offers surface as business requests).
+
+The log-hazard is the archetype's baseline (plus, for churn, ``0.5 exp(-tenure/365)``)
+plus ``sum_k beta_k x_k``. It is stored per customer and day, quantised to ``uint8``
+steps of :data:`LOG_STEP` in log space, and the simulation draws its events from the
+quantised value, so the stored ground truth is exactly the hazard that produced the
+data. A latent disengagement process (driven by the same drivers) makes usage decline
+over weeks; the decline raises the churn hazard through ``usage_drop``.
 """
 
 from __future__ import annotations
@@ -482,7 +505,7 @@ def _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh, month
     ok = pay_day <= D - 1
     years = pay_day[ok] / 365.0
     mix = pop.pay_mix[b[ok]].copy()
-    mix[:, 4] *= np.exp(-0.35 * years)
+    mix[:, 4] *= np.exp(-0.6 * years)
     chan = _categorical(rng, mix)
     chan = np.where(wh[ok], 3, chan)
     pay_amt = np.where(err[ok] & (fix_day[ok] <= pay_day[ok]), amount[ok], issued[ok])
