@@ -71,7 +71,9 @@ def test_lookup_exact_on_any_values(fitted, data):
             )
         else:
             th = _thresholds(fitted, j)
-            special = [*th.tolist(), np.nan, -1e30, 1e30, 0.0]
+            # LightGBM reads |x| <= 1e-35 as 0 and puts zero-bin thresholds at +-1e-35
+            tiny = [1.0000000180025095e-35, -1.0000000180025095e-35, 1e-36, -1e-36, -1e-300]
+            special = [*th.tolist(), np.nan, -1e30, 1e30, 0.0, *tiny, -0.01, 0.01]
             vals = data.draw(
                 st.lists(
                     st.one_of(st.sampled_from(special), st.floats(-5, 5, allow_nan=False)),
@@ -217,3 +219,20 @@ def test_global_importance_and_mismatch(fitted, panel):
     assert top4 == {"num_0", "num_1", "num_2", "customer_type"}
     with pytest.raises(FeatureMismatchError, match="missing columns"):
         explain(fitted, X.head(3).rename(columns={"num_0": "zz"}))
+
+
+def test_lookup_exact_around_lightgbm_zero_bin():
+    """LightGBM puts thresholds at +-1e-35 around its zero bin and reads |x| <= 1e-35 as 0."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    x = rng.normal(scale=0.02, size=n)
+    x[rng.random(n) < 0.1] = np.nan
+    X = pd.DataFrame({"x": x, "z": rng.normal(size=n)})
+    y = (rng.random(n) < np.where(np.nan_to_num(x) < 0, 0.6, 0.2)).astype(int)
+    model = PropensityModel(n_estimators=100, n_jobs=1).fit(X, y)
+    th = _thresholds(model, 0)
+    assert np.isclose(np.abs(th), 1e-35, rtol=1e-6, atol=0).any()  # the case arises
+    Z = pd.DataFrame({"x": np.r_[np.linspace(-0.03, 0.03, 61), th, -th, np.nan], "z": 0.0})
+    a = contributions(model, Z, method="lookup").to_numpy()
+    b = contributions(model, Z, method="lightgbm").to_numpy()
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -86,6 +86,27 @@ def tree_summaries(booster, num_iteration=None) -> list[dict]:
     return trees
 
 
+_K_ZERO = 1.0000000180025095e-35
+"""LightGBM's ``kZeroThreshold``: its predictor reads ``|x| <= kZeroThreshold`` as 0."""
+
+
+def _representatives(th: np.ndarray) -> list:
+    """One value inside each interval (-inf, t0], (t0, t1], ..., (t_last, inf).
+
+    Interior points (not the thresholds themselves): LightGBM's predictor turns any
+    ``|x| <= kZeroThreshold`` into 0, so a threshold of ``-kZeroThreshold`` would not
+    represent its own interval.
+    """
+    if len(th) == 0:
+        return [0.0]
+    reps = [th[0] - max(1.0, abs(th[0]))]
+    for lo, hi in zip(th[:-1], th[1:], strict=True):
+        mid = lo + (hi - lo) / 2
+        reps.append(mid if lo < mid <= hi else hi)
+    reps.append(th[-1] + max(1.0, abs(th[-1])))
+    return [0.0 if abs(r) <= _K_ZERO else float(r) for r in reps]
+
+
 class AdditiveLookup:
     """Per-feature step functions equal to exact TreeSHAP of an additive booster.
 
@@ -134,8 +155,7 @@ class AdditiveLookup:
                 specs.append(("cat", None, k, zero))
             else:
                 th = np.unique(np.array([x for i in tids for x in trees[i]["thresholds"]], float))
-                top = th[-1] + max(1.0, abs(th[-1])) if len(th) else 0.0
-                vals = [*th.tolist(), top]
+                vals = _representatives(th)
                 specs.append(("num", th, len(vals), zero))
             vals = [*vals, np.nan] + ([0.0] if zero else [])
             probes.append(vals)
@@ -196,6 +216,9 @@ class AdditiveLookup:
                 out[:, j] = table[codes]
                 return
             x = col.to_numpy(dtype=float, na_value=np.nan)
+            tiny = np.abs(x) <= _K_ZERO  # as LightGBM's predictor: read as exactly 0
+            if tiny.any():
+                x = np.where(tiny, 0.0, x)
             res = g[np.searchsorted(th, x, side="left")]
             nan = np.isnan(x)
             if nan.any():

@@ -1,0 +1,263 @@
+"""Scoring with calibrated probabilities and top-3 reason codes, and training, at 1 M rows.
+
+Run by hand (not a test), on an otherwise quiet machine::
+
+    nice .venv/bin/python benchmarks/bench_scoring.py --rows 1000000 --features 100
+
+What it measures (2 threads unless ``--jobs``):
+
+1. training time of ``PropensityModel`` on ``--rows`` x ``--features`` (additive trees,
+   the default) and of the unconstrained model (``additive=False``, 31 leaves);
+2. holdout AUC of both (the additive model may lose at most 0.005);
+3. scoring + top-3 reason codes (EN and ZH text) with :func:`powerprofile.explain`
+   for all rows, in rows per second (target >= 20,000/s);
+4. agreement of the top-3 reasons with exact TreeSHAP (LightGBM ``pred_contrib``) of
+   the same model, on a sample (target >= 99 % identical);
+5. alternatives on a sample, in rows per second: LightGBM ``pred_contrib`` and
+   ``shap.TreeExplainer`` on the unconstrained model, on a depth-6 model, and on the
+   additive model; and, when ``--fasttreeshap-python`` points at a throwaway
+   environment with fasttreeshap installed, FastTreeSHAP v1/v2 on the same boosters.
+
+The data: numeric features with skewed, count-like and bounded columns, three
+categoricals, missing values; the label is drawn from a logistic model with
+non-linear main effects and a few weak interactions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+
+def make_data(n, p, seed):
+    rng = np.random.default_rng(seed)
+    n_cat = 3
+    n_num = p - n_cat
+    Z = rng.normal(size=(n, n_num)).astype(np.float64)
+    # some skewed and count-like columns
+    Z[:, 0::5] = np.exp(Z[:, 0::5])
+    Z[:, 1::7] = rng.poisson(1.0, size=Z[:, 1::7].shape)
+    Z[rng.random((n, n_num)) < 0.03] = np.nan
+    X = pd.DataFrame(Z, columns=[f"f{i:03d}" for i in range(n_num)])
+    cats = {
+        "customer_type": (
+            ["residential", "commercial", "large_industrial", "agricultural"],
+            [0.7, 0.2, 0.05, 0.05],
+        ),
+        "region": ([f"R{i}" for i in range(12)], None),
+        "tariff": (["tiered", "general", "two_part"], [0.6, 0.3, 0.1]),
+    }
+    for name, (levels, prob) in cats.items():
+        X[name] = pd.Categorical(rng.choice(levels, n, p=prob), categories=levels)
+    z = np.nan_to_num(Z)
+    logit = (
+        -4.0
+        + 0.8 * np.log1p(z[:, 0])
+        + 0.6 * np.tanh(z[:, 2])
+        - 0.5 * z[:, 3]
+        + 0.4 * (z[:, 4] > 1)
+        + 0.3 * np.minimum(z[:, 1], 4)
+        + 0.3 * np.abs(z[:, 6])
+        - 0.3 * z[:, 7]
+        + 0.25 * z[:, 8]
+        + 0.2 * z[:, 9]
+        + 0.6 * (X["customer_type"] == "commercial").to_numpy()
+        + 0.1 * z[:, 2] * z[:, 3]  # weak interactions
+        + 0.1 * (z[:, 4] > 0) * z[:, 8]
+        + 0.05 * z[:, 10:20].sum(axis=1)
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    idx = pd.MultiIndex.from_arrays(
+        [
+            pd.Index([f"C{i:07d}" for i in range(n)], dtype="string"),
+            pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 12, n) * 30, unit="D"),
+        ],
+        names=["customer_id", "snapshot_date"],
+    )
+    X.index = idx
+    return X, pd.Series(y, index=idx)
+
+
+def rate(n, seconds):
+    return n / seconds if seconds > 0 else float("inf")
+
+
+def timed(fn, *a, **k):
+    t = time.perf_counter()
+    out = fn(*a, **k)
+    return out, time.perf_counter() - t
+
+
+FASTTREESHAP_SCRIPT = r"""
+import json, sys, time, warnings
+import numpy as np, lightgbm as lgb
+warnings.filterwarnings("ignore")
+model_file, data_file, n_jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = {}
+try:
+    import fasttreeshap
+    out["version"] = getattr(fasttreeshap, "__version__", "?")
+except Exception as e:
+    print(json.dumps({"import_error": repr(e)[:300]})); sys.exit(0)
+booster = lgb.Booster(model_file=model_file)
+X = np.load(data_file)
+ref = booster.predict(X, pred_contrib=True)
+for algo in ("v1", "v2"):
+    try:
+        t = time.perf_counter()
+        ex = fasttreeshap.TreeExplainer(booster, algorithm=algo, n_jobs=n_jobs)
+        phi = ex.shap_values(X, check_additivity=False)
+        phi = np.asarray(phi[1] if isinstance(phi, list) else phi)
+        dt = time.perf_counter() - t
+        out[algo] = {"rows_per_s": len(X) / dt, "max_abs_diff_vs_pred_contrib": float(np.abs(phi - ref[:, :-1]).max())}
+    except Exception as e:
+        out[algo] = {"error": repr(e)[:300]}
+print(json.dumps(out))
+"""
+
+
+def run_fasttreeshap(python, booster, X_numeric, n_jobs, label):
+    with tempfile.TemporaryDirectory() as d:
+        mf, df, sf = os.path.join(d, "m.txt"), os.path.join(d, "x.npy"), os.path.join(d, "s.py")
+        booster.save_model(mf)
+        np.save(df, X_numeric)
+        with open(sf, "w") as f:
+            f.write(FASTTREESHAP_SCRIPT)
+        r = subprocess.run(
+            [python, sf, mf, df, str(n_jobs)], capture_output=True, text=True, timeout=1800
+        )
+        try:
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+        except Exception:
+            res = {"error": (r.stderr or r.stdout)[-500:]}
+    print(f"  fasttreeshap [{python}] on {label}: {res}", flush=True)
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--features", type=int, default=100)
+    ap.add_argument("--holdout", type=int, default=200_000)
+    ap.add_argument("--sample", type=int, default=20_000, help="rows for the slow alternatives")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--fasttreeshap-python",
+        action="append",
+        default=[],
+        help="python of a throwaway venv with fasttreeshap (repeatable)",
+    )
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+
+    from powerprofile.explain import explain, select_top_k
+    from powerprofile.explain._contrib import raw_contributions
+    from powerprofile.models import PropensityModel
+
+    res = {"rows": args.rows, "features": args.features, "jobs": args.jobs}
+    (X, y), t = timed(make_data, args.rows, args.features, args.seed)
+    Xh, yh = make_data(args.holdout, args.features, args.seed + 1)
+    print(f"data {t:.1f}s: {X.shape}, event rate {y.mean():.3f}", flush=True)
+
+    models = {}
+    for name, kw in {
+        "additive": dict(additive=True),
+        "unconstrained": dict(additive=False, num_leaves=31),
+        "depth6": dict(additive=False, num_leaves=31, max_depth=6),
+    }.items():
+        m, t = timed(PropensityModel(n_jobs=args.jobs, **kw).fit, X, y)
+        auc = roc_auc_score(yh, m.predict_proba(Xh)[:, 1])
+        models[name] = m
+        res[f"train_{name}"] = {
+            "seconds": round(t, 1),
+            "trees": m.best_iteration_,
+            "holdout_auc": round(auc, 5),
+            "calibration": m.calibration_,
+        }
+        print(f"train {name}: {res[f'train_{name}']}", flush=True)
+    res["auc_loss_additive_vs_unconstrained"] = round(
+        res["train_unconstrained"]["holdout_auc"] - res["train_additive"]["holdout_auc"], 5
+    )
+
+    add = models["additive"]
+    # 3. scoring + reasons for all rows
+    for lang in ("both", "none"):
+        out, t = timed(explain, add, X, top_k=3, language=lang, n_jobs=args.jobs)
+        res[f"score_reasons_{lang}"] = {
+            "seconds": round(t, 1),
+            "rows_per_s": round(rate(len(X), t)),
+        }
+        print(f"score + top-3 reasons (text={lang}): {res[f'score_reasons_{lang}']}", flush=True)
+    print(out.head(2).T if lang == "none" else "", flush=True)
+    out_text = explain(add, X.head(3), top_k=3)
+    print(out_text.T.to_string()[:3000])
+    del out
+
+    # 4. exactness of the reasons vs exact TreeSHAP (pred_contrib) of the same model
+    S = X.sample(args.sample, random_state=0)
+    Sp = add._prepare(S)
+    phi_l, _ = raw_contributions(add, Sp, "lookup", args.jobs)
+    phi_e, _ = raw_contributions(add, Sp, "lightgbm", args.jobs)
+    same = (select_top_k(phi_l, 3) == select_top_k(phi_e, 3)).all(axis=1).mean()
+    res["top3_identical_to_exact_treeshap"] = float(same)
+    res["max_abs_diff_lookup_vs_pred_contrib"] = float(np.abs(phi_l - phi_e).max())
+    unc = models["unconstrained"]
+    phi_u, _ = raw_contributions(unc, unc._prepare(S), "lightgbm", args.jobs)
+    res["top3_identical_to_unconstrained_model_treeshap"] = float(
+        (select_top_k(phi_l, 3) == select_top_k(phi_u, 3)).all(axis=1).mean()
+    )
+    res["top3_same_set_as_unconstrained_model_treeshap"] = float(
+        (np.sort(select_top_k(phi_l, 3), 1) == np.sort(select_top_k(phi_u, 3), 1))
+        .all(axis=1)
+        .mean()
+    )
+    print({k: res[k] for k in res if k.startswith(("top3", "max_abs"))}, flush=True)
+
+    # 5. alternatives on the sample
+    alts = {}
+    for name, m in models.items():
+        Mp = m._prepare(S)
+        for method in ("lightgbm", "shap") + (("lookup",) if m.lookup_ is not None else ()):
+            for jobs in sorted({1, args.jobs}):
+                _, t = timed(raw_contributions, m, Mp, method, jobs)
+                alts[f"{name}/{method}/{jobs}t"] = round(rate(len(S), t))
+                print(
+                    f"  {name:14s} {method:9s} {jobs} threads: {alts[f'{name}/{method}/{jobs}t']:>10,} rows/s",
+                    flush=True,
+                )
+    res["alternatives_rows_per_s"] = alts
+    # fasttreeshap in throwaway environments (numeric copy: categoricals as codes)
+    Snum = np.column_stack(
+        [
+            S[c].cat.codes.to_numpy().astype(float)
+            if isinstance(S[c].dtype, pd.CategoricalDtype)
+            else S[c].to_numpy(float)
+            for c in S.columns
+        ]
+    )
+    res["fasttreeshap"] = {}
+    for py in args.fasttreeshap_python:
+        for name in ("unconstrained", "depth6", "additive"):
+            res["fasttreeshap"][f"{py}:{name}"] = run_fasttreeshap(
+                py, models[name].booster_, Snum, args.jobs, name
+            )
+    res["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(json.dumps(res, indent=1))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
