@@ -22,7 +22,7 @@ from ._interactions import interaction_features
 from ._labels import LabelSpec, active_mask, collapse_flags, first_churn_day, label_arrays
 from ._profile import profile_columns, tenure_days
 from ._time import DAY_NS, NAT, as_snapshots, snapshot_days, to_ns, visible_mask
-from ._usage import usage_features, usage_matrix
+from ._usage import UsageRows, usage_features
 
 __all__ = ["FeatureSpec", "compute_partition", "empty_table", "leakage_partial", "partition_features"]
 
@@ -74,12 +74,20 @@ def _get(tables: Mapping, name: str) -> pd.DataFrame:
     return empty_table(name) if df is None else df
 
 
-def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages")) -> pd.DataFrame:
+def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages"), usage_rows=None) -> pd.DataFrame:
     """Per (table, snapshot): rows used, latest time and latest ``recorded_at`` used.
 
-    Uses the same visibility rule as the builders (:func:`._time.visible_mask`).
+    Uses the same visibility rule as the builders (:func:`._time.visible_mask`);
+    ``usage_rows`` (a :class:`._usage.UsageRows`) reports what the usage builder saw.
     """
     rows = []
+    if usage_rows is not None and "usage" in names:
+        names = tuple(n for n in names if n != "usage")
+        for t in snap_days:
+            n, max_day, max_rec = usage_rows.stats(int(t))
+            rows.append({"table": "usage", "snapshot_day": int(t), "rows_used": n,
+                         "max_time_ns": NAT if max_day is None else max_day * DAY_NS,
+                         "max_recorded_ns": NAT if max_rec is None else max_rec})
     for name in names:
         df = tables.get(name) if hasattr(tables, "get") else None
         spec = TABLES[name]
@@ -134,7 +142,8 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
         }
     active = active_mask(customers, first_churn_day(events, index, spec.churn_kinds), sd)
     feats = {"tenure_days": tenure_days(customers, sd)}
-    feats.update(usage_features(usage, index, sd, windows, spec.min_history_days))
+    urows = UsageRows(usage, index)
+    feats.update(usage_features(urows, index, sd, windows, spec.min_history_days))
     feats.update(billing_features(bills, payments, index, sd, windows))
     feats.update(payment_features(payments, index, sd, windows))
     feats.update(interaction_features(inter, index, sd, windows))
@@ -145,7 +154,7 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
         if labels.collapse is not None:
             rule = labels.collapse
             d0 = int(sd.min()) - rule.baseline_days - rule.window_days
-            X = usage_matrix(usage, index, d0, int(sd.max()) + int(labels.horizon_days) - d0)["kwh"]
+            X = urows.matrices(urows.rows(None), d0, int(sd.max()) + int(labels.horizon_days) - d0)["kwh"]
             active &= ~collapse_flags(X, d0, sd, labels, before=True)
         feats.update(label_arrays({"events": events, "interactions": inter}, index, sd, labels, X, d0))
     s_idx, c_idx = np.nonzero(active)
@@ -164,7 +173,7 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
     order = np.lexsort((s_idx, index.to_numpy(dtype=object)[c_idx].astype(str)))
     frame = frame.iloc[order]
     lk = leakage_partial({**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
-                         sd, names)
+                         sd, names, usage_rows=urows)
     return frame, lk
 
 

@@ -195,7 +195,7 @@ class DataSource:
             done[sel] = True
             out = {"customers": cust[sel].reset_index(drop=True), "outages": self.outages}
             if batches is not None:
-                out["usage"] = pa.Table.from_batches(batches).to_pandas(date_as_object=False)
+                out["usage"] = pa.Table.from_batches(batches)  # Arrow: the usage builder reads it directly
             for name, df in others.items():
                 out[name] = None if df is None else df[sel[np.maximum(codes[name], 0)] & (codes[name] >= 0)]
             return out

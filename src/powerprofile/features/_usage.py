@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._generic import lookback_days, matrix_features
 from ._interactions import contact_codes
-from ._time import (
-    DAY_NS,
-    customer_codes,
-    require_columns,
-    to_days,
-    to_ns,
-    visible_mask,
-)
+from ._time import DAY_NS, NAT, customer_codes, require_columns, to_days, to_ns
 
 __all__ = ["UsageRows", "usage_features", "usage_matrix"]
 
@@ -29,56 +24,156 @@ _RENAME = {
 }
 
 
-def _has_versions(usage: pd.DataFrame) -> bool:
-    return "recorded_at" in usage.columns and bool(usage["recorded_at"].notna().any())
+_UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _arrow_ns(col: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps/dates of an Arrow column as int64 ns (``NAT`` for nulls)."""
+    t = col.type
+    if pa.types.is_date32(t):
+        v = pc.fill_null(col.cast(pa.int32()), np.iinfo(np.int32).min).to_numpy().astype(np.int64)
+        return np.where(v == np.iinfo(np.int32).min, NAT, v * DAY_NS)
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            col = col.cast(pa.timestamp(t.unit))
+        v = pc.fill_null(col.cast(pa.int64()), NAT).to_numpy()
+        mult = _UNIT_NS[t.unit]
+        return v if mult == 1 else np.where(v == NAT, NAT, v * mult)
+    return to_ns(col.to_pandas())
+
+
+def _arrow_codes(col: pa.ChunkedArray, index: pd.Index) -> np.ndarray:
+    """Customer positions of an Arrow id column, mapped per distinct id when dictionary-encoded."""
+    if not pa.types.is_dictionary(col.type):
+        return customer_codes(col.to_pandas(), index)
+    parts = []
+    for chunk in col.chunks:
+        pos = index.get_indexer(pd.Index(chunk.dictionary.to_numpy(zero_copy_only=False)))
+        idx = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        parts.append(np.where(idx >= 0, pos[np.maximum(idx, 0)], -1))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _arrays(usage, index: pd.Index):
+    """(codes, days, value columns, recorded_at ns or None) from a DataFrame or an Arrow table."""
+    if isinstance(usage, pa.Table):
+        names = usage.column_names
+        require_columns(pd.DataFrame(columns=names), "usage", ("customer_id", "date", "kwh"))
+        codes = _arrow_codes(usage.column("customer_id"), index)
+        days = _arrow_ns(usage.column("date")) // DAY_NS
+
+        def floats(name):
+            return usage.column(name).to_numpy().astype(np.float32)
+
+        cols = {"kwh": floats("kwh")}
+        if "read_quality" in names and usage.column("read_quality").null_count < len(usage):
+            rq = usage.column("read_quality")
+            if pa.types.is_dictionary(rq.type):
+                rq = rq.cast(pa.string())
+            est = pc.fill_null(pc.equal(rq, "estimated"), False).to_numpy(zero_copy_only=False)
+            cols["estimated"] = est
+        for part in ("peak", "flat", "valley"):
+            name = f"{part}_kwh"
+            if name in names and usage.column(name).null_count < len(usage):
+                cols[part] = floats(name)
+        rec = None
+        if "recorded_at" in names and usage.column("recorded_at").null_count < len(usage):
+            rec = _arrow_ns(usage.column("recorded_at"))
+        return codes, days, cols, rec
+    require_columns(usage, "usage", ("customer_id", "date", "kwh"))
+    codes = customer_codes(usage["customer_id"], index)
+    days = to_days(usage["date"])
+    cols = {"kwh": usage["kwh"].to_numpy(dtype=np.float32, na_value=np.nan)}
+    if "read_quality" in usage.columns and usage["read_quality"].notna().any():
+        cols["estimated"] = contact_codes(usage["read_quality"], ("estimated",)) == 0
+    for part in ("peak", "flat", "valley"):
+        name = f"{part}_kwh"
+        if name in usage.columns and usage[name].notna().any():
+            cols[part] = usage[name].to_numpy(dtype=np.float32, na_value=np.nan)
+    rec = None
+    if "recorded_at" in usage.columns and usage["recorded_at"].notna().any():
+        rec = to_ns(usage["recorded_at"])
+    return codes, days, cols, rec
 
 
 class UsageRows:
-    """One partition's usage rows as arrays, sorted by (customer, day, recorded_at).
+    """One partition's usage rows as arrays, clustered by (customer, day, recorded_at).
 
-    Sorting once lets every snapshot pick the latest version visible at its cutoff
-    with a linear scan (no per-snapshot sort).
+    Parameters
+    ----------
+    usage : pandas.DataFrame or pyarrow.Table
+        The partition's usage rows (contract columns).
+    index : pandas.Index
+        The partition's customer ids.
+
+    Notes
+    -----
+    Rows are sorted once (skipped when already clustered, as in the data-set parts);
+    then every snapshot picks the latest version visible at its cutoff with a linear
+    scan over the rows that have several versions.
     """
 
-    def __init__(self, usage: pd.DataFrame, index: pd.Index):
-        require_columns(usage, "usage", ("customer_id", "date", "kwh"))
+    def __init__(self, usage, index: pd.Index):
         self.n = len(index)
-        codes = customer_codes(usage["customer_id"], index)
-        days = to_days(usage["date"])
-        cols = {"kwh": usage["kwh"].to_numpy(dtype=np.float64, na_value=np.nan)}
-        if "read_quality" in usage.columns and usage["read_quality"].notna().any():
-            est = contact_codes(usage["read_quality"], ("estimated",)) == 0
-            cols["estimated"] = np.where(np.isfinite(cols["kwh"]), est.astype(np.float64), np.nan)
-        for part in ("peak", "flat", "valley"):
-            col = f"{part}_kwh"
-            if col in usage.columns and usage[col].notna().any():
-                cols[part] = usage[col].to_numpy(dtype=np.float64, na_value=np.nan)
-        self.versions = _has_versions(usage)
+        codes, days, cols, rec = _arrays(usage, index)
+        self.versions = rec is not None
         if self.versions:
-            rec = to_ns(usage["recorded_at"])
             same = codes[1:] == codes[:-1]
             later = (days[1:] > days[:-1]) | ((days[1:] == days[:-1]) & (rec[1:] >= rec[:-1]))
             if not bool(np.all(~same | later)):  # not yet clustered by customer, day, version
                 order = np.lexsort((rec, days, codes))
                 codes, days, rec = codes[order], days[order], rec[order]
                 cols = {k: v[order] for k, v in cols.items()}
-            # position of the next row with the same (customer, day): its later version
-            self.same_next = np.r_[(codes[1:] == codes[:-1]) & (days[1:] == days[:-1]), False]
+            dup = np.flatnonzero((codes[1:] == codes[:-1]) & (days[1:] == days[:-1]))
+            multi = np.zeros(len(codes), dtype=bool)  # rows of (customer, day) keys with several versions
+            multi[dup] = True
+            multi[dup + 1] = True
+            self.multi = np.flatnonzero(multi)
+            self.single = ~multi
             self.rec = rec
         self.codes, self.days, self.cols = codes, days, cols
+        self._stats: dict = {}
 
     def rows(self, cutoff_day=None):
         """Rows to use: the latest version known before ``cutoff_day`` (all when ``None``)."""
-        if not self.versions:
-            return None if cutoff_day is None else np.flatnonzero(self.days < cutoff_day)
         if cutoff_day is None:
-            return np.flatnonzero(~self.same_next)
-        vis = visible_mask(self.days * DAY_NS, self.rec, int(cutoff_day) * DAY_NS)
-        idx = np.flatnonzero(vis)
-        # keep a visible row unless the next visible row is a later version of the same day
-        nxt_same = np.r_[(self.codes[idx[1:]] == self.codes[idx[:-1]]) & (self.days[idx[1:]] == self.days[idx[:-1]]),
-                         False]
-        return idx[~nxt_same]
+            if not self.versions:
+                return None
+            keep = self.single.copy()
+            keep[self._last_of_keys(self.multi)] = True
+            return np.flatnonzero(keep)
+        vis = self.days < cutoff_day
+        if self.versions:
+            vis &= self.rec < int(cutoff_day) * DAY_NS
+        self._remember(cutoff_day, vis)
+        if not self.versions:
+            return np.flatnonzero(vis)
+        keep = vis & self.single
+        keep[self._last_of_keys(self.multi[vis[self.multi]])] = True  # last visible version of each key
+        return np.flatnonzero(keep)
+
+    def _last_of_keys(self, m: np.ndarray) -> np.ndarray:
+        """Of the sorted row positions ``m``, those that are the last of their (customer, day)."""
+        if len(m) == 0:
+            return m
+        same_next = np.r_[(self.codes[m[1:]] == self.codes[m[:-1]]) & (self.days[m[1:]] == self.days[m[:-1]]),
+                          False]
+        return m[~same_next]
+
+    def _remember(self, cutoff_day, vis):
+        n = int(vis.sum())
+        max_day = int(self.days[vis].max()) if n else None
+        max_rec = int(self.rec[vis].max()) if (n and self.versions) else None
+        self._stats[int(cutoff_day)] = (n, max_day, max_rec)
+
+    def stats(self, cutoff_day):
+        """(rows visible, latest day, latest ``recorded_at`` ns) at ``cutoff_day``."""
+        if int(cutoff_day) not in self._stats:
+            vis = self.days < cutoff_day
+            if self.versions:
+                vis &= self.rec < int(cutoff_day) * DAY_NS
+            self._remember(cutoff_day, vis)
+        return self._stats[int(cutoff_day)]
 
     def matrices(self, rows, d0: int, n_days: int) -> dict:
         """Day matrices (``float32``, customers x days) of the chosen rows."""
@@ -91,9 +186,10 @@ class UsageRows:
             rows = rows[ok]
         flat = self.codes[rows] * n_days + (self.days[rows] - d0)
         out = {}
+        kwh = self.cols["kwh"][rows]
         for k, v in self.cols.items():
-            vals = v[rows]
-            fin = np.isfinite(vals)
+            vals = kwh if k == "kwh" else v[rows]
+            fin = np.isfinite(kwh if v.dtype == bool else vals)
             m = np.full(self.n * n_days, np.nan, dtype=np.float32)
             m[flat[fin]] = vals[fin]
             out[k] = m.reshape(self.n, n_days)
@@ -151,12 +247,12 @@ def _from_matrices(mats: dict, d0: int, snap_days, windows, min_history_days) ->
     return feats
 
 
-def usage_features(usage: pd.DataFrame, index: pd.Index, snap_days, windows, min_history_days=60) -> dict:
+def usage_features(usage, index: pd.Index, snap_days, windows, min_history_days=60) -> dict:
     """Usage features of one partition for each snapshot.
 
     Parameters
     ----------
-    usage : pandas.DataFrame
+    usage : pandas.DataFrame or pyarrow.Table or UsageRows
         The partition's usage rows.
     index : pandas.Index
         The partition's customer ids.
@@ -173,7 +269,7 @@ def usage_features(usage: pd.DataFrame, index: pd.Index, snap_days, windows, min
         Feature name -> ``(n_snapshots, n_customers)`` array.
     """
     snap_days = np.asarray(snap_days, dtype=np.int64)
-    ur = UsageRows(usage, index)
+    ur = usage if isinstance(usage, UsageRows) else UsageRows(usage, index)
     if not ur.versions:
         d0 = int(snap_days.min()) - lookback_days(windows)
         mats = ur.matrices(None, d0, int(snap_days.max()) - d0)
