@@ -137,6 +137,9 @@ def log_training_run(
     TrackingError
         When MLflow cannot log or register.
     """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")
     import mlflow
     from mlflow.models import infer_signature
 
@@ -151,10 +154,7 @@ def log_training_run(
                 pip_requirements.append(f"{pkg}=={version(pkg)}")
             except PackageNotFoundError:
                 pip_requirements.append(pkg)
-    import warnings
-
     try:
-        warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         exp = mlflow.set_experiment(experiment)
