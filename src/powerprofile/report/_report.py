@@ -83,6 +83,7 @@ def _table(df: pd.DataFrame, max_rows: int = 30, index: bool = False) -> str:
     shown = df.head(max_rows).copy()
     if not index and not isinstance(shown.index, pd.RangeIndex):
         shown = shown.reset_index()  # a meaningful index (e.g. scorer, segment_id) is kept
+    shown.columns.name = None  # crosstab/pivot column titles would add a stray header cell
     for col in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[col]):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
@@ -516,8 +517,9 @@ def _section_risk(risk_hits, lab, max_rows):
                     f"<h3>Share flagged by {_e(group)} · 分组命中率</h3>"
                     + _table(wide.reset_index(), max_rows)
                 )
-        parts.append("<h3>All hits · 命中明细</h3>")
-    parts.append(_table(df, max_rows))
+        parts.append(_details("All hits · 命中明细", _table(df, max_rows)))
+    else:
+        parts.append(_table(df, max_rows))
     return "\n".join(parts)
 
 
