@@ -37,13 +37,15 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     meta = json.loads((Path(out) / "dataset.json").read_text())
     rows = meta["row_counts"]
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_gb = usage.ru_maxrss / 1024**2
     size_gb = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1024**3
     report = {
         "customers": a.customers,
         "chunk_customers": a.chunk,
         "n_partitions": meta["n_partitions"],
         "wall_s": round(wall, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "rows": rows,
         "rows_total": sum(rows.values()),
         "usage_rows_per_s": round(rows["usage"] / wall),
