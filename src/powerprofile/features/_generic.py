@@ -161,8 +161,8 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
     prefix : str
         Feature name prefix (``"kwh"`` gives ``kwh_mean_90d``).
     extra : dict of str to numpy.ndarray, optional
-        Further matrices of the same shape whose window sums are wanted
-        (returned under ``("sum", name, w)``, not as features).
+        Further matrices of the same shape (0 where missing) whose window sums are
+        wanted (returned under ``("sum", name, w)``, not as features).
 
     Returns
     -------
@@ -231,7 +231,7 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
             since = np.full(n, np.nan)
         put(f"{prefix}_days_since_last", s, since)
         for name, A in (extra or {}).items():
-            sums = np.nan_to_num(A[:, dz.lo : dz.hi].astype(np.float64)) @ Win
+            sums = A[:, dz.lo : dz.hi].astype(np.float64) @ Win  # extra matrices hold 0 where missing
             for i, w in enumerate(windows):
                 put(("sum", name, w), s, sums[:, i])
     return feats

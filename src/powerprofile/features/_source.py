@@ -31,6 +31,13 @@ BATCH_ROWS = 1 << 18  # usage rows per record batch read
 _SKIP_COLUMNS = {"payment_id", "interaction_id"}
 
 
+def _run_values(pos: np.ndarray) -> np.ndarray:
+    """Distinct values of a clustered array (one per run)."""
+    if len(pos) == 0:
+        return pos
+    return pos[np.r_[True, pos[1:] != pos[:-1]]]
+
+
 def _not_clustered(f) -> DataValidationError:
     return DataValidationError(
         f"usage part {str(f)!r} is not clustered by customer (a customer's rows are not contiguous); "
@@ -232,13 +239,13 @@ class DataSource:
                     head_pos = np.concatenate(buf_pos[:-1] + [pos[:tail]])
                     if (head_pos == pos[-1]).any():
                         raise _not_clustered(f)
-                    chunk = emit(head_batches, np.unique(head_pos))
+                    chunk = emit(head_batches, _run_values(head_pos))
                     if chunk is not None:
                         yield chunk
                     buf, buf_pos = [batch.slice(tail)], [pos[tail:]]
                     n_cust = 1
             if buf:
-                chunk = emit(buf, np.unique(np.concatenate(buf_pos)))
+                chunk = emit(buf, _run_values(np.concatenate(buf_pos)))
                 if chunk is not None:
                     yield chunk
         rest = np.flatnonzero(~done)  # customers without usage rows

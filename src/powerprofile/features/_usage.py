@@ -49,6 +49,9 @@ def _arrow_codes(col: pa.ChunkedArray, index: pd.Index) -> np.ndarray:
     parts = []
     for chunk in col.chunks:
         pos = index.get_indexer(pd.Index(chunk.dictionary.to_numpy(zero_copy_only=False)))
+        if chunk.indices.null_count == 0:
+            parts.append(pos[chunk.indices.to_numpy()])
+            continue
         idx = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         parts.append(np.where(idx >= 0, pos[np.maximum(idx, 0)], -1))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -176,7 +179,11 @@ class UsageRows:
         return self._stats[int(cutoff_day)]
 
     def matrices(self, rows, d0: int, n_days: int) -> dict:
-        """Day matrices (``float32``, customers x days) of the chosen rows."""
+        """Day matrices (``float32``, customers x days) of the chosen rows.
+
+        ``"kwh"`` is ``NaN`` on days without a reading; the other matrices (estimated
+        flag, peak/flat/valley) are 0 there, since only their window sums are used.
+        """
         c = self.codes if rows is None else self.codes[rows]
         d = self.days if rows is None else self.days[rows]
         ok = (c >= 0) & (d >= d0) & (d < d0 + n_days)
@@ -187,10 +194,14 @@ class UsageRows:
         flat = self.codes[rows] * n_days + (self.days[rows] - d0)
         out = {}
         kwh = self.cols["kwh"][rows]
+        fin_kwh = np.isfinite(kwh)
         for k, v in self.cols.items():
             vals = kwh if k == "kwh" else v[rows]
-            fin = np.isfinite(kwh if v.dtype == bool else vals)
-            m = np.full(self.n * n_days, np.nan, dtype=np.float32)
+            fin = fin_kwh if (k == "kwh" or v.dtype == bool) else np.isfinite(vals)
+            if k == "kwh":  # missing days are NaN; the other matrices only feed window sums: 0
+                m = np.full(self.n * n_days, np.nan, dtype=np.float32)
+            else:
+                m = np.zeros(self.n * n_days, dtype=np.float32)
             m[flat[fin]] = vals[fin]
             out[k] = m.reshape(self.n, n_days)
         return out
