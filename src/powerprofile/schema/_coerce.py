@@ -192,8 +192,11 @@ def _coerce_date(raw: pd.Series):
     values, bad = _to_datetime_values(raw)
     ints = values.view("int64")
     off = ints % _US_PER_DAY
-    if (off[~np.isnat(values)] != 0).any():
-        values = np.where(np.isnat(values), values, (ints - off).view(DATETIME_DTYPE))
+    need = off != 0
+    need &= ~np.isnat(values)
+    if need.any():  # a time of day on a date column: keep the day
+        values = values.copy()
+        values[need] = (ints[need] - off[need]).view(DATETIME_DTYPE)
     return pd.Series(values, index=raw.index, name=raw.name), bad
 
 

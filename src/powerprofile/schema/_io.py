@@ -29,7 +29,7 @@ from ..exceptions import DataValidationError
 from ._coerce import STRING_DTYPE
 from ._contract import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from ._tables import Tables
-from ._validate import validate_tables
+from ._validate import _validate
 
 __all__ = ["find_table_source", "load_tables", "read_dataset_info", "read_table", "save_tables"]
 
@@ -239,7 +239,7 @@ def load_tables(path, errors: str = "raise", data_end=None) -> Tables:
         src = find_table_source(root, name)
         if src is not None:
             frames[name] = read_table(src)
-    return validate_tables(frames, errors=errors, data_end=data_end)
+    return _validate(frames, errors, data_end)  # frames is emptied as tables are validated
 
 
 # ---------------------------------------------------------------- writing

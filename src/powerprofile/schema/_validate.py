@@ -289,9 +289,12 @@ def _check_key(tc: _TableCheck) -> None:
             combined, _ = pd.factorize(combined)
             combined = np.asarray(combined, dtype=np.int64)
             top = int(combined.max()) + 1 if len(combined) else 1
-        combined = combined * (m + 1) + (codes + 1)
+        combined *= m + 1
+        combined += codes
+        combined += 1
+        del codes
         top *= m + 1
-    sub = combined[valid]
+    sub = combined if valid.all() else combined[valid]
     if len(sub) < 2 or bool(np.all(sub[1:] > sub[:-1])):
         return  # rows grouped by customer and sorted in time: no duplicate possible
     dup_sub = pd.Series(sub).duplicated(keep=False).to_numpy()
@@ -371,6 +374,8 @@ def _prepare_raw(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         df = df.reset_index()
     elif not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1:
         df = df.reset_index(drop=True)
+    else:
+        df = df.copy(deep=False)  # columns are released one by one later; never touch the caller's
     return df
 
 
@@ -379,25 +384,18 @@ def _empty_table(spec: TableSpec) -> pd.DataFrame:
 
 
 def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray]:
-    """Return (kept, quarantined or None, bad mask)."""
+    """Return (kept, quarantined or None, bad mask).
+
+    Builds the kept table column by column, releasing each raw column as it goes, so
+    that at most one column exists twice (the raw frame is a private shallow copy).
+    """
     spec, raw, n = tc.spec, tc.raw, tc.n
     bad = np.zeros(n, dtype=bool)
     row_problems = [p for p in tc.problems if p.mask is not None]
     for p in row_problems:
         bad |= p.mask
-    cols: dict[str, pd.Series] = {}
-    for c in spec.columns:
-        cols[c.name] = tc.values[c.name] if c.name in tc.values else empty_column(
-            c.kind, n, c.categories, index=raw.index)
-    for name in raw.columns:
-        if name not in spec.names:
-            cols[name] = raw[name]
-    full = pd.DataFrame(cols, copy=False)
-    kept = full if not bad.any() else full.loc[~bad].reset_index(drop=True)
-    for c in spec.columns:
-        if c.kind == "bool" and kept[c.name].dtype != np.dtype(bool):
-            kept[c.name] = kept[c.name].astype(bool)
     quarantined = None
+    keep = None
     if bad.any():
         idx = np.flatnonzero(bad)
         q = raw.iloc[idx].copy()
@@ -410,7 +408,33 @@ def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndar
                 labels[hit] = labels[hit] + sep + p.label
         q["_problem"] = pd.array(labels, dtype="string")
         quarantined = q.reset_index(drop=True)
-    return kept, quarantined, bad
+        keep = np.flatnonzero(~bad)
+    for p in row_problems:
+        p.mask = None  # the report keeps counts and examples, not masks
+    n_kept = n if keep is None else len(keep)
+    index = pd.RangeIndex(n_kept)
+    extras = [c for c in raw.columns if c not in spec.names]
+    cols: dict[str, pd.Series] = {}
+    for name in [*spec.names, *extras]:
+        if name in tc.values:
+            col = tc.values.pop(name)
+        elif name in extras:
+            col = raw[name]
+        else:
+            c = spec.column(name)
+            cols[name] = empty_column(c.kind, n_kept, c.categories, index=index)
+            continue
+        if name in raw.columns:
+            del raw[name]
+        if keep is not None:
+            col = col.take(keep)
+        col = col.set_axis(index)
+        if spec.names and name in spec.names and spec.column(name).kind == "bool" and col.dtype != bool:
+            col = col.astype(bool)
+        cols[name] = col
+        del col
+    tc._factorized.clear()
+    return pd.DataFrame(cols, copy=False), quarantined, bad
 
 
 def _report_frame(problems: list[_Problem], lenient: bool) -> pd.DataFrame:
@@ -473,12 +497,15 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
         In strict mode when any problem is found; in both modes when a required table
         or column is missing. ``.problems`` holds the report as a DataFrame.
     """
+    frames, default_end, unknown = _input_frames(tables_or_mapping)
+    return _validate(frames, errors, default_end if data_end is None else data_end, unknown)
+
+
+def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
+    """Validate ``frames`` (a private dict, emptied as the tables are processed)."""
     if errors not in ("raise", "quarantine"):
         raise ValueError(f"errors must be 'raise' or 'quarantine', got {errors!r}")
     lenient = errors == "quarantine"
-    frames, default_end, unknown = _input_frames(tables_or_mapping)
-    if data_end is None:
-        data_end = default_end
     if data_end is not None:
         try:
             data_end = pd.Timestamp(data_end).normalize()
@@ -500,7 +527,7 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
                 problems.append(_Problem(name, "", "absent_table", "info", 0, "",
                                          f"{name}: optional table absent; an empty table is used"))
             continue
-        tc = _TableCheck(spec, _prepare_raw(frames[name], spec))
+        tc = _TableCheck(spec, _prepare_raw(frames.pop(name), spec))
         _check_columns(tc)
         _check_logic(tc)
         _check_after_end(tc, data_end)
@@ -543,9 +570,9 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
     input_rows: dict[str, int] = {}
     for name in TABLE_ORDER:
         if name in checks:
-            kept, q, _ = _finish(checks[name])
-            out[name] = kept
             input_rows[name] = checks[name].n
+            kept, q, _ = _finish(checks.pop(name))
+            out[name] = kept
             if q is not None:
                 quarantine[name] = q
         else:
