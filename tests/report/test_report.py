@@ -250,3 +250,27 @@ def test_deterministic_bytes(tmp_path, tiny_tables):
     a = write_report(tmp_path / "a.html", tables=tiny_tables, generated_at="x").read_bytes()
     b = write_report(tmp_path / "b.html", tables=tiny_tables, generated_at="x").read_bytes()
     assert a == b
+
+
+def test_no_cjk_font_installed(tmp_path, monkeypatch, full_inputs):
+    """Where no font has Chinese glyphs, "auto" falls back to English and says so."""
+    import matplotlib.font_manager as fm
+
+    from powerprofile.report import _fonts, _report
+
+    dejavu = [e for e in fm.fontManager.ttflist if e.name == "DejaVu Sans"]
+    monkeypatch.setattr(fm.fontManager, "ttflist", dejavu)
+    monkeypatch.setattr(fm, "findSystemFonts", lambda *a, **k: [])
+    _fonts.find_cjk_font.cache_clear()
+    try:
+        choice = _fonts.find_cjk_font()
+        assert not choice.cjk and choice.name is None
+        monkeypatch.setattr(_report, "find_cjk_font", lambda: choice)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            text = write_report(tmp_path / "r.html", **full_inputs).read_text(encoding="utf-8")
+        assert not _glyph_warnings(record)
+        assert "No installed font with Chinese glyphs was found" in text
+        check_html(text)
+    finally:
+        _fonts.find_cjk_font.cache_clear()
