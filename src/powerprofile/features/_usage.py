@@ -36,10 +36,28 @@ def _arrow_ns(col: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_timestamp(t):
         if t.tz is not None:
             col = col.cast(pa.timestamp(t.unit))
-        v = pc.fill_null(col.cast(pa.int64()), NAT).to_numpy()
+        ints = col.cast(pa.int64())
+        if ints.null_count:
+            ints = pc.fill_null(ints, NAT)
+        v = ints.to_numpy()
         mult = _UNIT_NS[t.unit]
-        return v if mult == 1 else np.where(v == NAT, NAT, v * mult)
+        if mult == 1:
+            return v
+        return v * mult if not (v == NAT).any() else np.where(v == NAT, NAT, v * mult)
     return to_ns(col.to_pandas())
+
+
+def _arrow_days(col: pa.ChunkedArray) -> np.ndarray:
+    """Day numbers of an Arrow date/timestamp column (one division, no ns round trip)."""
+    t = col.type
+    if pa.types.is_timestamp(t) and t.tz is None and col.null_count == 0:
+        return col.cast(pa.int64()).to_numpy() // (DAY_NS // _UNIT_NS[t.unit])
+    if pa.types.is_date32(t) and col.null_count == 0:
+        return col.cast(pa.int32()).to_numpy().astype(np.int64)
+    ns = _arrow_ns(col)
+    out = ns // DAY_NS
+    out[ns == NAT] = NAT
+    return out
 
 
 def _arrow_codes(col: pa.ChunkedArray, index: pd.Index) -> np.ndarray:
@@ -63,17 +81,21 @@ def _arrays(usage, index: pd.Index):
         names = usage.column_names
         require_columns(pd.DataFrame(columns=names), "usage", ("customer_id", "date", "kwh"))
         codes = _arrow_codes(usage.column("customer_id"), index)
-        days = _arrow_ns(usage.column("date")) // DAY_NS
+        days = _arrow_days(usage.column("date"))
 
         def floats(name):
-            return usage.column(name).to_numpy().astype(np.float32)
+            return usage.column(name).to_numpy()
 
         cols = {"kwh": floats("kwh")}
         if "read_quality" in names and usage.column("read_quality").null_count < len(usage):
             rq = usage.column("read_quality")
-            if pa.types.is_dictionary(rq.type):
-                rq = rq.cast(pa.string())
-            est = pc.fill_null(pc.equal(rq, "estimated"), False).to_numpy(zero_copy_only=False)
+            if pa.types.is_dictionary(rq.type) and rq.null_count == 0:  # compare the few dictionary values
+                est = np.concatenate([
+                    (c.dictionary.to_numpy(zero_copy_only=False) == "estimated")[c.indices.to_numpy()]
+                    for c in rq.chunks]) if rq.num_chunks else np.zeros(0, dtype=bool)
+            else:
+                rq = rq.cast(pa.string()) if pa.types.is_dictionary(rq.type) else rq
+                est = pc.fill_null(pc.equal(rq, "estimated"), False).to_numpy(zero_copy_only=False)
             cols["estimated"] = est
         for part in ("peak", "flat", "valley"):
             name = f"{part}_kwh"
