@@ -21,6 +21,7 @@ import argparse
 import json
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,9 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--additive", choices=["yes", "no", "both"], default="both")
     ap.add_argument("--out", default=None, help="write the figures as JSON here")
+    ap.add_argument("--cache", default=None, help="folder to keep the generated frame and truth")
+    ap.add_argument("--params", default="{}", help="extra PropensityModel params as JSON")
+    ap.add_argument("--targets", default="churn,complaint")
     args = ap.parse_args(argv)
 
     from powerprofile.datasets import make_utility_data
@@ -106,11 +110,26 @@ def main(argv=None):
 
     horizon = 90
     t0 = time.perf_counter()
-    tables, truth = make_utility_data(args.customers, "2024-01-01", "2025-12-31", seed=args.seed)
-    t1 = time.perf_counter()
-    snaps = pd.date_range("2024-10-01", "2025-09-01", freq="MS")
-    frame = build_training_frame(tables, snaps, horizon_days=horizon, n_jobs=args.jobs)
-    t2 = time.perf_counter()
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and (cache / "frame.parquet").exists():
+        from powerprofile.datasets import load_ground_truth
+
+        frame = pd.read_parquet(cache / "frame.parquet")
+        truth = load_ground_truth(cache / "truth")
+        t1 = t2 = time.perf_counter()
+    else:
+        tables, truth = make_utility_data(
+            args.customers, "2024-01-01", "2025-12-31", seed=args.seed
+        )
+        t1 = time.perf_counter()
+        snaps = pd.date_range("2024-10-01", "2025-09-01", freq="MS")
+        frame = build_training_frame(tables, snaps, horizon_days=horizon, n_jobs=args.jobs)
+        t2 = time.perf_counter()
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            frame.attrs = {}
+            frame.to_parquet(cache / "frame.parquet")
+            truth.save(cache / "truth")
     print(f"data {t1 - t0:.0f}s, features {t2 - t1:.0f}s: {frame.shape} rows x columns")
     labels = [c for c in frame.columns if c.startswith("label_")]
     X = frame.drop(columns=labels)
@@ -123,7 +142,8 @@ def main(argv=None):
         "rows_holdout": int(hold.sum()),
     }
     variants = {"yes": [True], "no": [False], "both": [True, False]}[args.additive]
-    for target in ("churn", "complaint"):
+    extra = json.loads(args.params)
+    for target in args.targets.split(","):
         y = frame[f"label_{target}"].astype(int)
         p_true = oracle(truth, X.index[hold], target, horizon)
         ok = ~np.isnan(p_true)
@@ -133,7 +153,7 @@ def main(argv=None):
             name = f"{target}/{'additive' if additive else 'unconstrained'}"
             ts = time.perf_counter()
             model = PropensityModel(
-                horizon_days=horizon, label=target, additive=additive, n_jobs=args.jobs
+                horizon_days=horizon, label=target, additive=additive, n_jobs=args.jobs, **extra
             )
             model.fit(X[train], y[train])
             fit_s = time.perf_counter() - ts
