@@ -31,6 +31,7 @@ __all__ = [
     "score_frame",
     "segment_customers",
     "snapshot_plan",
+    "thread_limits",
     "train_models",
     "write_run_report",
 ]
@@ -136,6 +137,8 @@ class RunSummary:
         Exported files with row counts.
     seconds : float
         Wall time.
+    stage_seconds : dict of str to float
+        Wall time of each stage.
     notes : list of str
         Stages skipped and why.
     """
@@ -146,6 +149,7 @@ class RunSummary:
     model_uris: dict = field(default_factory=dict)
     export_files: pd.DataFrame | None = None
     seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
 
 
@@ -388,6 +392,8 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
             raise ConfigError(f"models.targets names {target!r} but the training frame has no {col!r} column.")
         y = frame[col].astype(int)
         params = {"random_state": cfg.seed, **cfg.models.params}
+        if cfg.n_threads is not None:
+            params.setdefault("n_jobs", cfg.n_threads)
         model = PropensityModel(horizon_days=cfg.labels.horizon_days, label=_label_text(cfg, target), **params)
         log.info("training %s on %d rows (%d positives), holdout %d rows", target, int(train.sum()),
                  int(y[train].sum()), int(test.sum()))
@@ -716,6 +722,17 @@ def write_run_report(cfg: Config, path, *, tables, trained=None, profile=None, s
 # ------------------------------------------------------------------ the whole job
 
 
+def thread_limits(cfg: Config):
+    """Context manager capping BLAS/OpenMP threads at ``cfg.n_threads`` (no-op when None)."""
+    import contextlib
+
+    if cfg.n_threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=cfg.n_threads)
+
+
 def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str | None = None) -> RunSummary:
     """Run every stage; outputs appear under ``cfg.output_dir`` all at once at the end.
 
@@ -738,21 +755,23 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
     previous outputs intact and no partial output. Only the MLflow run (when
     tracking is on) is recorded as the stages go.
     """
-    from tqdm.auto import tqdm
+    with thread_limits(cfg):
+        return _run_pipeline(cfg, progress=progress, tracking_uri=tracking_uri)
 
+
+def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
     from .export._atomic import atomic_directory
     from .features import feature_catalog
 
     progress = cfg.progress if progress is None else progress
     t0 = time.perf_counter()
-    stages = ["validate", "features", "train", "segment", "portraits", "export", "report"]
-    bar = tqdm(total=len(stages), desc="powerprofile run", disable=not progress, unit="stage")
+    bar = _Stages(["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"], progress)
     if cfg.tracking.enabled and tracking_uri is None:
         tracking_uri = preflight(cfg, stages=("data", "tracking", "export", "portraits"))
     else:
         preflight(cfg, stages=("data", "export", "portraits"))
     tables = load_data(cfg)
-    bar.update(1)
+    bar.done("validate", "features")
     final = _resolve(cfg.output_dir)
     summary = RunSummary(output_dir=final)
     with atomic_directory(final) as tmp:
@@ -761,21 +780,18 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
         _mkparent(paths.validation)
         (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(paths.validation, index=False)
 
-        bar.set_description("features")
         train_frame, score = build_feature_frames(cfg, tables, progress=False)
         write_feature_outputs(paths, train_frame, score)
-        bar.update(1)
+        bar.done("features", "train")
 
-        bar.set_description("train")
         trained = train_models(cfg, train_frame)
         X_score = score.drop(columns=_label_columns(score))
         for res in trained.values():
             res["X_importance"] = X_score
         write_model_outputs(paths, trained)
         summary.metrics = {t: {"model": r["metrics"], "baseline": r["baseline_metrics"]} for t, r in trained.items()}
-        bar.update(1)
+        bar.done("train", "segment")
 
-        bar.set_description("segment")
         segmenter = profile = None
         if cfg.segmentation.enabled:
             import joblib
@@ -786,9 +802,8 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
             _mkparent(paths.segmenter)
             joblib.dump(segmenter, paths.segmenter)
             profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
-        bar.update(1)
+        bar.done("segment", "portraits")
 
-        bar.set_description("portraits")
         models = {t: r["model"] for t, r in trained.items()}
         portraits, hits = make_portraits(cfg, score, models=models, segmenter=segmenter, tables=tables,
                                          catalog=feature_catalog())
@@ -796,29 +811,27 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
         portraits.to_parquet(paths.portraits, index=False)
         if hits is not None:
             hits.to_csv(paths.risk_hits, index=False, encoding="utf-8-sig")
-        bar.update(1)
+        bar.done("portraits", "tracking")
 
         if cfg.tracking.enabled:
-            bar.set_description("tracking")
             summary.model_uris = _track(cfg, tracking_uri, tables, trained, paths)
         else:
             summary.model_uris = {t: str(final / "models" / t) for t in models}
+        bar.done("tracking", "export")
 
-        bar.set_description("export")
         # model versions in the manifest come from the portraits (content hashes), so a
         # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
         result = export_portraits(cfg, portraits, tables, paths.export, previous_dir=final / "export")
         summary.export_files = result.files
-        bar.update(1)
+        bar.done("export", "report")
 
-        bar.set_description("report")
         snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
         snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
         rep = write_run_report(cfg, paths.report, tables=tables, trained=trained, profile=profile,
                                segmenter=segmenter, portraits=portraits, risk_hits=hits, snapshot=snap_text)
         if rep is None:
             summary.notes.append("report: not written (module missing or report.enabled false)")
-        bar.update(1)
+        bar.done("report")
         bar.close()
         outputs = {
             "config": paths.config, "validation": paths.validation, "training_frame": paths.training_frame,
@@ -828,8 +841,32 @@ def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str
         }
         summary.outputs = {k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()}
         summary.seconds = time.perf_counter() - t0
+        summary.stage_seconds = dict(bar.times)
         _write_summary(paths.summary, summary)
     return summary
+
+
+class _Stages:
+    """Progress bar over the stages plus a log line with each stage's wall time."""
+
+    def __init__(self, names, progress: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(names), desc="powerprofile run", disable=not progress, unit="stage")
+        self.t = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    def done(self, name: str, next_name: str | None = None) -> None:
+        now = time.perf_counter()
+        self.times[name] = round(now - self.t, 1)
+        log.info("%s done in %.1f s", name, now - self.t)
+        self.t = now
+        self.bar.update(1)
+        if next_name:
+            self.bar.set_description(next_name)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _mkparent(path: Path) -> Path:

@@ -19,6 +19,7 @@ def fast_config(tmp: Path, **extra) -> Path:
         f"  path: {SAMPLE}",
         "features:",
         "  n_training_snapshots: 8",
+        "n_threads: 1",
         "models:",
         "  params: {learning_rate: 0.1, early_stopping_rounds: 20, n_jobs: 1}",
         "portraits:",

@@ -110,7 +110,9 @@ def main(argv=None) -> int:
             config_path = _DEFAULT_CONFIG
         cfg = load_config(config_path, _overrides(args))
         log.debug("config %s resolved", config_path)
-        with warnings.catch_warnings():
+        from ..pipeline import thread_limits
+
+        with warnings.catch_warnings(), thread_limits(cfg):
             if args.verbose < 2:
                 warnings.simplefilter("ignore")
             return COMMANDS[args.command](cfg, args)

@@ -309,6 +309,9 @@ class Config:
         Where results go (features, models, portraits, export, report).
     progress : bool, default=True
         Show progress bars on stderr (``--quiet`` turns them off).
+    n_threads : int or None, default=None
+        Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
+        defaults). On small data or a busy machine 1 is fastest.
     data, features, labels, models, segmentation, portraits, export, tracking, report
         The sections, see their classes.
     """
@@ -316,6 +319,7 @@ class Config:
     seed: int = 0
     output_dir: str = "out/default"
     progress: bool = True
+    n_threads: int | None = None
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
@@ -326,3 +330,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
+
+    def _check(self, source, prefix):
+        if self.n_threads is not None and self.n_threads < 1:
+            raise _bad(source, "n_threads", self.n_threads, "must be >= 1 or null.")

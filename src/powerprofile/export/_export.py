@@ -413,7 +413,7 @@ def export_campaigns(
             f"export to {str(out_dir)!r} failed ({type(exc).__name__}: {exc}); the previous export, "
             "if any, is untouched."
         ) from exc
-    log.info("export written to %s (%d files)", out_dir, len(files) + 1)
+    log.debug("export written to %s (%d files)", out_dir, len(files) + 1)
     return ExportResult(out_dir=out_dir, manifest=manifest, files=pd.DataFrame(manifest["files"]))
 
 
