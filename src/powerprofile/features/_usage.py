@@ -209,22 +209,30 @@ class UsageRows:
         c = self.codes if rows is None else self.codes[rows]
         d = self.days if rows is None else self.days[rows]
         ok = (c >= 0) & (d >= d0) & (d < d0 + n_days)
-        if rows is None:
-            rows = np.flatnonzero(ok)
-        else:
-            rows = rows[ok]
-        flat = self.codes[rows] * n_days + (self.days[rows] - d0)
+        if not ok.all():
+            c, d = c[ok], d[ok]
+            rows = np.flatnonzero(ok) if rows is None else rows[ok]
+        flat = c * n_days + (d - d0)
+
+        def take(v):
+            return v if rows is None else v[rows]
+
         out = {}
-        kwh = self.cols["kwh"][rows]
+        kwh = take(self.cols["kwh"])
         fin_kwh = np.isfinite(kwh)
+        all_fin = bool(fin_kwh.all())
         for k, v in self.cols.items():
-            vals = kwh if k == "kwh" else v[rows]
-            fin = fin_kwh if (k == "kwh" or v.dtype == bool) else np.isfinite(vals)
+            vals = kwh if k == "kwh" else take(v)
             if k == "kwh":  # missing days are NaN; the other matrices only feed window sums: 0
                 m = np.full(self.n * n_days, np.nan, dtype=np.float32)
             else:
                 m = np.zeros(self.n * n_days, dtype=np.float32)
-            m[flat[fin]] = vals[fin]
+            fin = fin_kwh if (k == "kwh" or v.dtype == bool) else np.isfinite(vals)
+            if all_fin and (fin is fin_kwh or fin.all()):
+                m[flat] = vals
+            else:
+                fin = fin & fin_kwh
+                m[flat[fin]] = vals[fin]
             out[k] = m.reshape(self.n, n_days)
         return out
 
