@@ -266,3 +266,14 @@ def test_root_of_repo_default_config_is_used(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["validate", "--set", "sede=1"]) == 2
     assert "'sede'" in capsys.readouterr().err
+
+
+def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
+    from powerprofile.schema import load_tables
+
+    assert main(["sample", "--customers", "40", "--seed", "3", "--out", str(tmp_path / "d"), "-q"]) == 0
+    assert f"sample data: {tmp_path / 'd'}" in capsys.readouterr().out
+    tables = load_tables(tmp_path / "d")
+    assert len(tables.customers) == 40
+    info = json.loads((tmp_path / "d" / "dataset.json").read_text(encoding="utf-8"))
+    assert (info["n_customers"], info["seed"]) == (40, 3)

@@ -31,11 +31,16 @@ def _read_frame(path: Path, what: str, hint: str) -> pd.DataFrame:
 
 
 def cmd_sample(cfg: Config, args) -> int:
-    from ..datasets import write_utility_data
+    from ..datasets import write_sample, write_utility_data
 
     out = Path(args.output_dir or cfg.data.path)
-    write_utility_data(out, n_customers=args.customers, start=args.start, end=args.end, seed=cfg.seed,
-                       n_partitions=args.partitions, progress=cfg.progress)
+    if args.partitions is None and args.customers <= 20_000:
+        # the committed sample's layout: 2 partitions, strong compression (small for git)
+        write_sample(out, n_customers=args.customers, seed=cfg.seed, start=args.start, end=args.end,
+                     progress=cfg.progress)
+    else:
+        write_utility_data(out, n_customers=args.customers, start=args.start, end=args.end, seed=cfg.seed,
+                           n_partitions=args.partitions, progress=cfg.progress)
     _say("sample data", out)
     return 0
 

@@ -6,15 +6,24 @@ do-not-contact lists, a frequency cap and the PII policy, and the whole export f
 appears atomically with a ``manifest.json``.
 """
 
-from ._atomic import atomic_directory, recover_directory
+from ._atomic import atomic_directory, fsync_tree, recover_directory
 from ._campaigns import CHANNELS, Campaign, CampaignSet, load_campaigns
-from ._export import EXPORT_SCHEMA_VERSION, ExportResult, eligibility, export_campaigns, read_export
+from ._export import (
+    EXPORT_SCHEMA_VERSION,
+    MEMBERSHIP_FILE,
+    ExportResult,
+    eligibility,
+    export_campaigns,
+    read_export,
+)
 from ._select import Selection, compile_selection
-from ._writers import file_sha256, read_frame, write_frame
+from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
 
 __all__ = [
     "CHANNELS",
     "EXPORT_SCHEMA_VERSION",
+    "EXTENSIONS",
+    "MEMBERSHIP_FILE",
     "Campaign",
     "CampaignSet",
     "ExportResult",
@@ -24,6 +33,7 @@ __all__ = [
     "eligibility",
     "export_campaigns",
     "file_sha256",
+    "fsync_tree",
     "load_campaigns",
     "read_export",
     "read_frame",

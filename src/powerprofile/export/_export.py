@@ -16,7 +16,7 @@ from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
 
-__all__ = ["EXPORT_SCHEMA_VERSION", "ExportResult", "eligibility", "export_campaigns"]
+__all__ = ["EXPORT_SCHEMA_VERSION", "MEMBERSHIP_FILE", "ExportResult", "eligibility", "export_campaigns", "read_export"]
 
 log = logging.getLogger(__name__)
 
