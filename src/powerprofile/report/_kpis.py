@@ -100,6 +100,26 @@ def _month_start(values) -> np.ndarray:
     return pd.to_datetime(values).to_numpy().astype("datetime64[M]")
 
 
+def _codes(values: pd.Series, categories: Sequence[str]) -> np.ndarray:
+    """Integer code of each value in ``categories`` (-1 for missing or unknown)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = np.asarray(values.cat.categories.astype(str))
+        lookup = np.array([categories.index(c) if c in categories else -1 for c in cats] + [-1])
+        return lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
+    return np.asarray(
+        pd.Categorical(values.astype("string"), categories=list(categories)).codes, dtype=np.int64
+    )
+
+
+def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each id in ``index`` (-1 when absent); Arrow's hash lookup is fast."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pos = pc.index_in(pa.array(ids.astype("string")), value_set=pa.array(index.astype("string")))
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _check_by(by) -> tuple[str, ...]:
     if isinstance(by, str):
         by = (by,)
@@ -309,7 +329,7 @@ def channel_kpis(
     # ---- contacts ----------------------------------------------------------------
     def _locate(ids, month_values):
         """Period index and cell code per row; -1 when outside range/unknown."""
-        pos = cust_ids.get_indexer(pd.Index(ids.astype("string")))
+        pos = _positions(ids, cust_ids)
         cell = np.where(pos >= 0, cell_codes[np.maximum(pos, 0)], -1)
         if n_months == 0:
             period = np.full(len(ids), -1, dtype=np.int64)
@@ -324,12 +344,15 @@ def channel_kpis(
     # simultaneous contacts of one customer: ordered by channel, then type (contract
     # order), so the result never depends on the input's row order
     ts = pd.to_datetime(inter["timestamp"])
-    ch_all = pd.Categorical(inter["channel"].astype("string"), categories=CHANNELS).codes
-    ty_all = pd.Categorical(inter["type"].astype("string"), categories=CONTACT_TYPES).codes
-    order = np.lexsort(
-        (ty_all, ch_all, ts.to_numpy(), inter["customer_id"].astype("string").to_numpy())
-    )
-    cid_sorted = inter["customer_id"].astype("string").to_numpy()[order]
+    ch_all = _codes(inter["channel"], CHANNELS)
+    ty_all = _codes(inter["type"], CONTACT_TYPES)
+    i_pos, i_period, i_cell = _locate(inter["customer_id"], i_month)
+    cid_codes = i_pos.astype(np.int64)  # ints sort fast; orphans get their own codes
+    if (i_pos < 0).any():
+        orphan = i_pos < 0
+        cid_codes[orphan] = len(cust_ids) + pd.factorize(inter["customer_id"][orphan])[0]
+    order = np.lexsort((ty_all, ch_all, ts.to_numpy(), cid_codes))
+    cid_sorted = cid_codes[order]
     ts_sorted = ts.to_numpy()[order]
     repeat_sorted = np.zeros(len(order), dtype=bool)
     if len(order) > 1:
@@ -340,7 +363,6 @@ def channel_kpis(
     repeat = np.empty(len(order), dtype=bool)
     repeat[order] = repeat_sorted
 
-    i_pos, i_period, i_cell = _locate(inter["customer_id"], i_month)
     ch_code = ch_all
     keep = (i_period >= 0) & (i_cell >= 0) & (ch_code >= 0)
     i_ch = ch_code if "channel" in by else np.zeros(len(inter), dtype=np.int64)
@@ -349,9 +371,7 @@ def channel_kpis(
         if size
         else np.array([], dtype=np.int64)
     )
-    is_complaint = (
-        (inter["type"].astype("string") == "complaint").fillna(False).to_numpy(bool)[keep]
-    )
+    is_complaint = (ty_all == CONTACT_TYPES.index("complaint"))[keep]
     sat = (
         pd.to_numeric(inter["satisfaction"], errors="coerce").to_numpy(float)[keep]
         if "satisfaction" in inter.columns
@@ -365,45 +385,45 @@ def channel_kpis(
     sat_sum = np.bincount(flat[has_sat], weights=sat[has_sat], minlength=size)
 
     # distinct customers per (period, cell, channel) with a contact
-    c_pos = i_pos[keep]
-    pair = pd.DataFrame({"flat": flat, "cust": c_pos}).drop_duplicates()
-    contacting = np.bincount(pair["flat"].to_numpy(), minlength=size)
+    c_pos = i_pos[keep].astype(np.int64)
+    n_cust = max(len(cust_ids), 1)
+    pair = pd.unique(flat.astype(np.int64) * n_cust + c_pos)  # distinct (cell, customer)
+    contacting = np.bincount(pair // n_cust, minlength=size)
 
     # ---- digital adoption: per (customer, period), over every channel ------------
     is_online = np.isin(ch_code, [CHANNELS.index(c) for c in ONLINE_CHANNELS])[keep]
-    cp = pd.DataFrame(
-        {"cust": c_pos, "period": i_period[keep], "cell": i_cell[keep], "online": is_online}
-    )
-    per_cust = cp.groupby(["cust", "period", "cell"], sort=False)["online"].agg(["sum", "size"])
-    adopted = (per_cust["sum"] / per_cust["size"] > mostly_online).to_numpy()
-    pc_idx = per_cust.index.to_frame(index=False)
-    cell2 = (
-        np.ravel_multi_index(
-            (pc_idx["period"].to_numpy(), pc_idx["cell"].to_numpy()), (n_periods, n_cells)
-        )
-        if len(pc_idx)
-        else np.array([], dtype=np.int64)
-    )
+    cp_codes, cp_keys = pd.factorize(c_pos * n_periods + i_period[keep])
+    n_online = np.bincount(cp_codes, weights=is_online, minlength=len(cp_keys))
+    n_all = np.bincount(cp_codes, minlength=len(cp_keys))
+    adopted = n_online / np.maximum(n_all, 1) > mostly_online
+    cp_keys = np.asarray(cp_keys, dtype=np.int64)
+    cell2 = (cp_keys % n_periods) * n_cells + cell_codes[cp_keys // n_periods]
     adopters = np.bincount(cell2, weights=adopted, minlength=n_periods * n_cells)
     contacting_any = np.bincount(cell2, minlength=n_periods * n_cells)
 
     # ---- payments -----------------------------------------------------------------
     p_pos, p_period, p_cell = _locate(pays["customer_id"], p_month)
-    pch = pays["channel"].astype("string")
-    p_keep = (p_period >= 0) & (p_cell >= 0) & pch.notna().to_numpy()
+    pch = _codes(pays["channel"], PAYMENT_CHANNELS)
+    p_keep = (p_period >= 0) & (p_cell >= 0) & (pch >= 0)
     p_cell2 = (
         np.ravel_multi_index((p_period[p_keep], p_cell[p_keep]), (n_periods, n_cells))
         if (n_periods * n_cells)
         else np.array([], dtype=np.int64)
     )
-    online_pay = pch.isin(list(ONLINE_PAYMENT_CHANNELS)).fillna(False).to_numpy(bool)[p_keep]
+    online_pay = np.isin(pch, [PAYMENT_CHANNELS.index(c) for c in ONLINE_PAYMENT_CHANNELS])[p_keep]
     payments = np.bincount(p_cell2, minlength=n_periods * n_cells)
     online_payments = np.bincount(p_cell2, weights=online_pay, minlength=n_periods * n_cells)
 
     # ---- active customers: contacts or payments through the channel --------------
     if "channel" in by:
-        mapped = pch.map(_PAYMENT_TO_SERVICE, na_action="ignore")
-        svc = pd.Categorical(mapped.astype("string"), categories=CHANNELS).codes[p_keep]
+        to_service = np.array(
+            [
+                CHANNELS.index(_PAYMENT_TO_SERVICE[c]) if c in _PAYMENT_TO_SERVICE else -1
+                for c in PAYMENT_CHANNELS
+            ]
+            + [-1]
+        )  # payment-channel code -> service-channel code (last entry: missing, code -1)
+        svc = to_service[pch][p_keep]
         has_svc = svc >= 0
         pay_flat = (
             np.ravel_multi_index(
@@ -423,10 +443,10 @@ def channel_kpis(
             else np.array([], dtype=np.int64)
         )
         pay_cust = p_pos[p_keep]
-    act = pd.concat(
-        [pair, pd.DataFrame({"flat": pay_flat, "cust": pay_cust})], ignore_index=True
-    ).drop_duplicates()
-    active = np.bincount(act["flat"].to_numpy(), minlength=size)
+    act = pd.unique(
+        np.concatenate([pair, pay_flat.astype(np.int64) * n_cust + pay_cust.astype(np.int64)])
+    )
+    active = np.bincount(act // n_cust, minlength=size)
 
     # ---- assemble -------------------------------------------------------------------
     def _cellwise(values):  # (n_periods * n_cells) -> broadcast over channels
