@@ -539,8 +539,9 @@ def score_frame(model, frame: pd.DataFrame, *, target: str = "model", top_k: int
         try:
             from .explain import explain
 
-            reasons = explain(model, X, top_k=top_k)
-            out = pd.concat([out, reasons.reset_index(drop=True).add_prefix(f"{target}_")], axis=1)
+            reasons = explain(model, X, top_k=top_k).reset_index(drop=True)
+            reasons = reasons[[c for c in reasons.columns if str(c).startswith("reason")]]
+            out = pd.concat([out, reasons.add_prefix(f"{target}_")], axis=1)
         except ImportError:
             log.warning("powerprofile.explain is not available; scores written without reasons")
     return out.sort_values("customer_key", kind="mergesort").reset_index(drop=True)

@@ -277,3 +277,26 @@ def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
     assert len(tables.customers) == 40
     info = json.loads((tmp_path / "d" / "dataset.json").read_text(encoding="utf-8"))
     assert (info["n_customers"], info["seed"]) == (40, 3)
+
+
+def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, key_env, capsys):
+    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q",
+                 "--features", str(full_run["out"] / "features" / "scoring.parquet"),
+                 "--model", str(full_run["out"] / "models" / "complaint")])
+    assert code == 0
+    scores = pd.read_parquet(tmp_path / "o" / "scores" / "scores.parquet").set_index("customer_key")
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
+    p = portraits.loc[scores.index]
+    np.testing.assert_allclose(scores["complaint_score"], p["complaint_score"], rtol=1e-9)
+    assert (scores["complaint_reason_1_feature"] == p["complaint_reason_1_feature"]).all()
+    assert scores["complaint_reason_1_text_zh"].str.len().gt(0).all()
+    # a frame without one of the model's features is refused, naming it
+    frame = pd.read_parquet(full_run["out"] / "features" / "scoring.parquet")
+    dropped = frame.columns[0]
+    frame.drop(columns=dropped).to_parquet(tmp_path / "bad.parquet")
+    capsys.readouterr()
+    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o2"), "-q",
+                 "--features", str(tmp_path / "bad.parquet"), "--model", str(full_run["out"] / "models" / "complaint")])
+    assert code == 3
+    assert repr(dropped) in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
