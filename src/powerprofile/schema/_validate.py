@@ -266,8 +266,9 @@ def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
     if s.dtype.kind == "M":
         values = s.to_numpy()
         codes, uniq = pd.factorize(values.view("int64"), sort=True)
-        codes = np.where(np.isnat(values), -1, codes)
-        return np.asarray(codes, dtype=np.int64), len(uniq)
+        codes = np.asarray(codes, dtype=np.int64)
+        codes[np.isnat(values)] = -1
+        return codes, len(uniq)
     codes, uniq = tc.factorize(column, sort=sort)
     return codes, len(uniq)
 
