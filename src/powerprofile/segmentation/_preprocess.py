@@ -56,6 +56,17 @@ class RobustPreprocessor:
         self.scale_ = scale
         return self
 
+    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+        """Map scaled values (e.g. centroids) back to the original units."""
+        Z = np.asarray(Z, dtype="float64")
+        if self.method == "quantile":
+            out = np.empty_like(Z)
+            for j in range(Z.shape[1]):
+                out[:, j] = np.interp(Z[:, j], self.references_, self.quantiles_[:, j])
+            return out
+        Xl = Z * self.scale_ + self.center_
+        return np.where(self.log_, np.sign(Xl) * np.expm1(np.abs(Xl)), Xl)
+
     def _log(self, X: np.ndarray) -> np.ndarray:
         return np.where(self.log_, np.log1p(np.abs(X)) * np.sign(X), X)
 

@@ -33,18 +33,14 @@ DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
     "kwh_summer_ratio",
     "kwh_winter_ratio",
     "kwh_weekend_ratio_365d",
-    "peak_share_365d",
-    "valley_share_365d",
     # service-contact channel mix
     "contacts_365d",
     "online_contact_share_365d",
     "contact_share_hotline_95598_365d",
     "contact_share_grid_manager_365d",
-    # payment channel mix and punctuality
+    # payment channel mix
     "online_payment_share_365d",
     "payment_share_counter_365d",
-    "payment_share_bank_withholding_365d",
-    "late_payment_rate_365d",
 )
 """Long-window behaviour features used when ``features=None`` (those present in ``X``)."""
 
@@ -72,6 +68,14 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         quantiles to a standard normal. Missing values take the column median.
     clip : float, default=5.0
         Scaled values are clipped to ``[-clip, clip]``.
+    categorical : list of str or None, default=None
+        Categorical columns one-hot encoded into the clustering space. None uses
+        ``customer_type`` when ``X`` has it, so segments do not straddle the
+        customer types the utility already manages separately (a segment made of
+        one minority type is named after it, e.g. "commercial: ..." / "一般工商业·...");
+        ``()`` uses numeric features only.
+    categorical_weight : float, default=2.0
+        Value of a one-hot column (in robust-scaled units: IQRs).
     missing : {"partial", "median"}, default="partial"
         How missing values (no contacts yet, no time-of-use readings, short
         history) are handled. ``"partial"``: k is chosen and the centroids seeded on
@@ -80,20 +84,20 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         centroid's values while the centroids are refined. ``"median"``: missing
         values take the column median (simple, but customers with many gaps can
         form a cluster of their own).
-    sample_size : int, default=20000
+    sample_size : int, default=10000
         Rows sampled (without replacement) for choosing k, so the search costs the
         same at a million customers as at twenty thousand.
-    n_resamples : int, default=4
-        Subsamples per candidate k for the stability score.
-    min_stability : float, default=0.9
-        Candidate k whose mean pairwise ARI across subsamples is below this are only
+    n_resamples : int, default=5
+        Subsamples (80 % of the sample each) per candidate k; the stability score is
+        the median adjusted Rand index between their labelings of the sample.
+    min_stability : float, default=0.8
+        Candidate k whose median pairwise ARI across subsamples is below this are only
         chosen when none reaches it.
-    min_separation : float, default=0.8
+    min_separation : float, default=1.0
         Among the stable candidates, the largest k whose silhouette is at least this
-        fraction of the best candidate's silhouette is chosen: as much detail as the
-        data supports stably, without giving up much separation (silhouette alone
-        favours merging small segments).
-    n_init : int, default=4
+        fraction of the best candidate's silhouette is chosen. The default picks the
+        best separated stable k; e.g. 0.95 lets near-ties go to more detail.
+    n_init : int, default=10
         KMeans restarts of the final fit.
     reference : CustomerSegmenter or None, default=None
         A previously fitted segmenter; new segments are matched to its segments
@@ -132,7 +136,7 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     names_ : dict of int to (str, str)
         English and Chinese name of each segment id.
     k_scores_ : pandas.DataFrame or None
-        Per candidate k: ``stability`` (mean pairwise ARI across subsamples),
+        Per candidate k: ``stability`` (median pairwise ARI across subsamples),
         ``silhouette`` and ``chosen``; None when ``n_clusters`` is an int.
     matching_ : pandas.DataFrame or None
         When refitted against a reference: new id, reference id, overlap, Jaccard.
@@ -154,12 +158,14 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         k_range=(3, 10),
         scaling="robust",
         clip=5.0,
+        categorical=None,
+        categorical_weight=2.0,
         missing="partial",
-        sample_size=20000,
-        n_resamples=4,
-        min_stability=0.9,
-        min_separation=0.8,
-        n_init=4,
+        sample_size=10000,
+        n_resamples=5,
+        min_stability=0.8,
+        min_separation=1.0,
+        n_init=10,
         reference=None,
         min_jaccard=0.3,
         name_threshold=0.4,
@@ -172,6 +178,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.k_range = k_range
         self.scaling = scaling
         self.clip = clip
+        self.categorical = categorical
+        self.categorical_weight = categorical_weight
         self.missing = missing
         self.sample_size = sample_size
         self.n_resamples = n_resamples
@@ -259,6 +267,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self
         """
         self._validate_params()
+        ref = previous if previous is not None else self.reference
+        if ref is not None:
+            check_is_fitted(ref, "segment_ids_")
         if not isinstance(X, pd.DataFrame):
             X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", ensure_min_samples=2)
         feats = self._resolve_features(X)
@@ -273,15 +284,23 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
             self.n_features_in_ = X.shape[1]
         self.features_ = feats
+        self.categorical_ = self._resolve_categorical(X)
+        self.categories_ = {
+            c: sorted(str(v) for v in pd.unique(X[c].dropna().astype(str))) for c in self.categorical_
+        }
+        OH = self._onehot(X)
         # Canonical row order: every later step (sampling, KMeans init) sees the same
         # data whatever order the customers came in, so segments are order-invariant.
-        keys = np.where(np.isnan(M), np.inf, M)
+        keys = np.hstack([np.where(np.isnan(M), np.inf, M), OH])
         order = np.lexsort(keys.T[::-1])
         Ms = M[order]
         self.preprocessor_ = RobustPreprocessor(self.scaling, clip=self.clip).fit(Ms)
-        Zn = self.preprocessor_.transform(Ms, impute=False)
-        obs = ~np.isnan(Zn)
         self.fill_ = self.preprocessor_.transform(self.preprocessor_.impute_[None, :])[0]
+        Zn = self.preprocessor_.transform(Ms, impute=False)
+        p = Zn.shape[1]
+        Zn = np.hstack([Zn, OH[order]])
+        self.fill_ = np.concatenate([self.fill_, np.zeros(OH.shape[1])])
+        obs = ~np.isnan(Zn)
         Z = np.where(obs, Zn, self.fill_)
         n_distinct = len(np.unique(Z, axis=0)) if len(Z) <= 50000 else len(Z)
         rng = np.random.default_rng(self.random_state)
@@ -297,21 +316,32 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 with threadpool_limits(limits=1):
                     self.k_scores_ = self._k_scores(Zn, obs, Z, range(lo, hi + 1), rng)
                 k = int(self.k_scores_.loc[self.k_scores_["chosen"], "k"].iloc[0])
+                ref_k = getattr(ref, "n_clusters_", None)
+                stable = self.k_scores_.loc[self.k_scores_["stability"] >= self.min_stability, "k"]
+                if ref_k is not None and ref_k != k and ref_k in set(stable):
+                    # continuity: keep the previous number of segments while it is stable
+                    self.k_scores_["chosen"] = self.k_scores_["k"] == ref_k
+                    k = int(ref_k)
         else:
             k = int(max(1, min(self.n_clusters, n_distinct)))
             self.k_scores_ = None
         with threadpool_limits(limits=self.n_jobs):
             centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
+            init = self._reference_centers(ref, feats, k)
+            if init is not None:
+                # start from the previous segments; keep that solution unless a fresh
+                # fit is clearly better (inertia lower by more than 2 %)
+                warm = _fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
+                if _inertia(Zn, obs, warm, Z) <= 1.02 * _inertia(Zn, obs, centers, Z):
+                    centers = warm
         self.n_clusters_ = k
         self._n_features_out = k
         lab = _assign(Zn, obs, centers, Z)
         raw_labels = np.empty(len(M), dtype=np.int64)
         raw_labels[order] = lab
 
-        ref = previous if previous is not None else self.reference
         sizes = np.bincount(lab, minlength=k)
         if ref is not None:
-            check_is_fitted(ref, "segment_ids_")
             ids, self.matching_ = _match_to_reference(raw_labels, ref.predict(X), k, self.min_jaccard)
         else:
             # canonical ids: largest segment first, ties broken by centroid coordinates
@@ -325,27 +355,91 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         # names from the deviation of each segment's median from the population's
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # all-NaN slices
-            overall = np.nanmedian(Zn, axis=0)
-            dev = np.vstack([np.nanmedian(Zn[lab == c], axis=0) - overall for c in range(k)])
+            overall = np.nanmedian(Zn[:, :p], axis=0)
+            dev = np.vstack([np.nanmedian(Zn[lab == c, :p], axis=0) - overall for c in range(k)])
         dev = np.nan_to_num(dev)
         names = [str(f) for f in feats]
-        self.names_ = dict(
-            sorted(
-                segment_names(
-                    dev, names, list(ids), threshold=self.name_threshold, catalog=self.catalog
-                ).items()
-            )
-        )
+        prefixes = self._type_prefixes(OH[order], lab, k)
+        named = segment_names(dev, names, list(ids), threshold=self.name_threshold, catalog=self.catalog)
+        for c in range(k):
+            sid = int(ids[c])
+            if prefixes[c] is not None:
+                en, zh = named[sid]
+                named[sid] = (f"{prefixes[c][0]}: {en}", f"{prefixes[c][1]}·{zh}")
+        self.names_ = dict(sorted(named.items()))
         digest = hashlib.sha256(np.round(centers, 6).tobytes() + repr(list(ids)).encode()).hexdigest()
         self.version_ = f"seg-k{k}-{digest[:10]}"
         return self
+
+    def _reference_centers(self, ref, feats, k):
+        """The reference's centroids in this model's scaled space (None if not comparable)."""
+        if (
+            ref is None
+            or getattr(ref, "n_clusters_", None) != k
+            or list(ref.features_) != list(feats)
+            or getattr(ref, "categories_", {}) != self.categories_
+        ):
+            return None
+        p = len(feats)
+        raw = ref.preprocessor_.inverse_transform(ref.cluster_centers_[:, :p])
+        return np.hstack([self.preprocessor_.transform(raw), ref.cluster_centers_[:, p:]])
+
+    def _resolve_categorical(self, X) -> list:
+        if not isinstance(X, pd.DataFrame):
+            if self.categorical:
+                raise ConfigError("categorical columns need X as a DataFrame; pass categorical=()")
+            return []
+        if self.categorical is None:
+            return ["customer_type"] if "customer_type" in X.columns else []
+        missing = [c for c in self.categorical if c not in X.columns]
+        if missing:
+            raise ConfigError(
+                f"CustomerSegmenter: categorical column(s) {missing!r} are not columns of X; "
+                "pass categorical=() to cluster on numeric features only"
+            )
+        return list(self.categorical)
+
+    def _onehot(self, X) -> np.ndarray:
+        """One-hot columns of the categorical features, scaled by ``categorical_weight``."""
+        blocks = [np.zeros((len(X), 0))]
+        for c in self.categorical_:
+            cats = self.categories_[c]
+            v = X[c].astype("string").to_numpy(dtype=object, na_value=None)
+            blocks.append(
+                np.stack([v == cat for cat in cats], axis=1).astype("float64") * float(self.categorical_weight)
+                if cats
+                else np.zeros((len(X), 0))
+            )
+        return np.hstack(blocks)
+
+    def _type_prefixes(self, OH, lab, k):
+        """Name prefix for segments made (>= 90 %) of one category that is not the most common."""
+        out = [None] * k
+        if not self.categorical_ or OH.shape[1] == 0:
+            return out
+        c0 = self.categorical_[0]
+        cats = self.categories_[c0]
+        block = OH[:, : len(cats)] > 0
+        overall = block.sum(axis=0)
+        if overall.sum() == 0:
+            return out
+        common = int(np.argmax(overall))
+        for c in range(k):
+            member = block[lab == c]
+            if len(member) == 0:
+                continue
+            share = member.mean(axis=0)
+            j = int(np.argmax(share))
+            if share[j] >= 0.9 and j != common:
+                out[c] = _category_words(c0, cats[j])
+        return out
 
     def _k_scores(self, Zn, obs, Z, ks, rng) -> pd.DataFrame:
         n = len(Z)
         m = min(n, int(self.sample_size))
         take = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
         Sn, So, S = Zn[take], obs[take], Z[take]
-        sil_idx = np.sort(rng.choice(m, size=min(m, 2000), replace=False))
+        sil_idx = np.sort(rng.choice(m, size=min(m, 4000), replace=False))
         sub = max(2, int(0.8 * m))
         rows = []
         for k in ks:
@@ -353,16 +447,16 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             labelings = []
             for b in range(self.n_resamples):
                 idx = np.sort(rng.choice(m, size=sub, replace=False))
-                C = _fit_centers(Sn[idx], So[idx], S[idx], k, int(seeds[b]), 2, self.missing)
+                C = _fit_centers(Sn[idx], So[idx], S[idx], k, int(seeds[b]), _SEARCH_INIT, self.missing)
                 labelings.append(_assign(Sn, So, C, S))
-            C = _fit_centers(Sn, So, S, k, int(seeds[-1]), 2, self.missing)
+            C = _fit_centers(Sn, So, S, k, int(seeds[-1]), _SEARCH_INIT, self.missing)
             lab = _assign(Sn, So, C, S)
             aris = [
                 adjusted_rand_score(labelings[i], labelings[j])
                 for i in range(len(labelings))
                 for j in range(i + 1, len(labelings))
             ]
-            stab = float(np.mean(aris)) if aris else 1.0
+            stab = float(np.median(aris)) if aris else 1.0
             filled = np.where(So, Sn, C[lab])[sil_idx]
             ls = lab[sil_idx]
             sil = float(silhouette_score(filled, ls)) if len(np.unique(ls)) > 1 else 0.0
@@ -398,6 +492,13 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
         M = self._matrix(X, self.features_)
         Zn = self.preprocessor_.transform(M, impute=False)
+        if self.categorical_:
+            missing = [c for c in self.categorical_ if c not in getattr(X, "columns", [])]
+            if missing:
+                raise FeatureMismatchError(
+                    f"CustomerSegmenter was fitted with categorical {self.categorical_!r}; X lacks {missing!r}."
+                )
+            Zn = np.hstack([Zn, self._onehot(X)])
         obs = ~np.isnan(Zn)
         return Zn, obs, np.where(obs, Zn, self.fill_)
 
@@ -485,24 +586,45 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         return out
 
 
-def _fit_centers(Zn, obs, Z, k, seed, n_init, missing) -> np.ndarray:
+_SEED_COMPLETE = True
+_KPOD_ITER = 3
+_SEARCH_INIT = 5
+
+
+def _category_words(column: str, value: str) -> tuple[str, str]:
+    if column == "customer_type":
+        from ..schema._contract import CUSTOMER_TYPE_ZH
+
+        return value.replace("_", " "), CUSTOMER_TYPE_ZH.get(value, value)
+    return f"{column} {value}", f"{column}{value}"
+
+
+def _inertia(Zn, obs, C, Z) -> float:
+    return float(_partial_sq_distances(Zn, obs, C, Z, rescale=True).min(axis=1).sum())
+
+
+def _fit_centers(Zn, obs, Z, k, seed, n_init, missing, init=None) -> np.ndarray:
     """KMeans centroids; with ``missing="partial"``, robust to missing values.
 
     Centroids are seeded on the rows with every feature observed (when there are
     enough), every row is assigned by the distance over its observed features, its
     missing values take its centroid's values, and KMeans refines the centroids.
     """
+    partial = missing == "partial" and not obs.all()
     complete = obs.all(axis=1)
-    partial = missing == "partial" and not complete.all()
-    use_complete = partial and complete.sum() >= max(5 * k, 0.2 * len(Z))
+    use_complete = partial and _SEED_COMPLETE and complete.sum() >= max(5 * k, 0.2 * len(Z))
     Zk = Z[complete] if use_complete else Z
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
-        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Zk)
+        if init is None:
+            km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Zk)
+        else:
+            km = KMeans(n_clusters=k, init=init, n_init=1, random_state=seed).fit(Zk)
         if partial:
-            lab = _assign(Zn, obs, km.cluster_centers_, Z)
-            Zi = np.where(obs, Zn, km.cluster_centers_[lab])
-            km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed).fit(Zi)
+            for _ in range(_KPOD_ITER):
+                lab = _assign(Zn, obs, km.cluster_centers_, Z)
+                Zi = np.where(obs, Zn, km.cluster_centers_[lab])
+                km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed).fit(Zi)
     return km.cluster_centers_
 
 
