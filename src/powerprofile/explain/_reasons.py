@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,7 @@ __all__ = ["explain", "reason_phrases", "select_top_k"]
 
 _UP_EN, _DOWN_EN = " raises the risk", " lowers the risk"
 _UP_ZH, _DOWN_ZH = "，风险上升", "，风险下降"
+_DIRECTIONS = pd.Index(["increase", "decrease"], dtype="str")
 
 
 def _value_zh_map() -> dict:
@@ -50,6 +53,31 @@ def _load_catalog(catalog) -> dict:
         str(r["name"]): {c: (None if pd.isna(r[c]) else str(r[c])) for c in cols}
         for r in cat[["name", *cols]].to_dict("records")
     }
+
+
+_SPEC = re.compile(r"\{value(?::([^}]*))?\}")
+
+
+def _display_round(v: np.ndarray, template: str | None) -> np.ndarray:
+    """Round values to the precision their phrase shows (fewer distinct phrases to format).
+
+    ``{value:.1f}`` rounds to 1 decimal, ``{value:.0%}`` to whole percent, no template
+    (the generic phrase, ``.4g``) to 4 significant digits; other specs are left alone.
+    """
+    m = _SPEC.search(template) if template else None
+    spec = (m.group(1) or "") if m else ".4g"
+    d = re.fullmatch(r"[+ ]?,?\.(\d+)([fg%])", spec)
+    if not d:
+        return v
+    p, kind = int(d.group(1)), d.group(2)
+    with np.errstate(all="ignore"):
+        if kind == "f":
+            return np.round(v, p)
+        if kind == "%":
+            return np.round(v * 100, p) / 100
+        mag = np.floor(np.log10(np.abs(v)))
+        scale = 10.0 ** (max(p, 1) - 1 - np.where(np.isfinite(mag), mag, 0))
+        return np.where(np.isfinite(mag), np.round(v * scale) / scale, v)
 
 
 def _fmt_generic(v) -> str:
@@ -134,18 +162,18 @@ def select_top_k(phi: np.ndarray, k: int, rank_by: str = "abs") -> np.ndarray:
     """
     if rank_by not in ("abs", "positive"):
         raise ValueError(f"rank_by must be 'abs' or 'positive', got {rank_by!r}.")
-    key = -np.abs(phi) if rank_by == "abs" else -phi
     k = min(k, phi.shape[1])
-    if k == 0:
-        return np.zeros((len(phi), 0), np.int64)
-    if k < phi.shape[1]:
-        cand = np.argpartition(key, k - 1, axis=1)[:, :k]
-    else:
-        cand = np.tile(np.arange(phi.shape[1]), (len(phi), 1))
-    ck = np.take_along_axis(key, cand, axis=1)
-    # strongest first; ties by column position
-    order = np.lexsort((cand, ck), axis=1)
-    return np.take_along_axis(cand, order, axis=1)
+    out = np.zeros((len(phi), k), np.int64)
+    if k == 0 or len(phi) == 0:
+        return out
+    # k passes of argmax (the first maximum wins: ties go to the lower column)
+    key = np.abs(phi) if rank_by == "abs" else phi.copy()
+    rows = np.arange(len(phi))
+    for i in range(k):
+        j = np.argmax(key, axis=1)
+        out[:, i] = j
+        key[rows, j] = -np.inf
+    return out
 
 
 def _slot_values(Xp: pd.DataFrame, feat: np.ndarray, schema) -> np.ndarray:
@@ -168,22 +196,23 @@ def _slot_values(Xp: pd.DataFrame, feat: np.ndarray, schema) -> np.ndarray:
 
 
 def _slot_texts(feat, values, contrib, schema, catalog, value_zh):
+    """Phrases of one reason slot as categorical codes (phrases built once per value)."""
     n = len(feat)
-    en = np.empty(n, dtype=object)
-    zh = np.empty(n, dtype=object)
+    codes = np.full(n, -1, np.int64)
+    cats_en, cats_zh = [], []
     for j in np.unique(feat):
         rows = np.flatnonzero(feat == j)
         spec = schema[j]
         vals = values[rows]
         if spec["kind"] == "numeric" and spec["dtype"] != "bool":
-            fv = vals.astype(float)
+            entry = catalog.get(spec["name"]) or {}
+            fv = _display_round(vals.astype(float), entry.get("template_en"))
             uniq, inv = np.unique(fv, return_inverse=True)  # NaNs collapse to one
             uniq_list = list(uniq)
         else:
             keys = pd.Series(vals, dtype=object).astype("string").fillna("\x00")
-            codes, uniq_keys = pd.factorize(keys)
-            inv = codes
-            first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+            inv, _ = pd.factorize(keys)
+            first = pd.Series(np.arange(len(inv))).groupby(inv).first().to_numpy()
             uniq_list = [vals[i] for i in first]
         p_en, p_zh = reason_phrases(
             spec["name"],
@@ -193,14 +222,29 @@ def _slot_texts(feat, values, contrib, schema, catalog, value_zh):
             catalog.get(spec["name"]),
             value_zh,
         )
-        up = contrib[rows] > 0
-        en[rows] = np.asarray(p_en, dtype=object)[inv] + np.where(up, _UP_EN, _DOWN_EN).astype(
-            object
-        )
-        zh[rows] = np.asarray(p_zh, dtype=object)[inv] + np.where(up, _UP_ZH, _DOWN_ZH).astype(
-            object
-        )
-    return en, zh
+        base, u = len(cats_en), len(p_en)
+        cats_en += [p + _UP_EN for p in p_en] + [p + _DOWN_EN for p in p_en]
+        cats_zh += [p + _UP_ZH for p in p_zh] + [p + _DOWN_ZH for p in p_zh]
+        codes[rows] = base + np.asarray(inv).reshape(-1) + np.where(contrib[rows] > 0, 0, u)
+    out = []
+    for cats in (cats_en, cats_zh):
+        remap, uniq = pd.factorize(pd.Index(cats, dtype=object))
+        out.append(pd.Categorical.from_codes(remap[codes], categories=pd.Index(uniq, dtype="str")))
+    return out
+
+
+def _concat(parts: list) -> pd.DataFrame:
+    """Concatenate chunk frames, keeping categorical columns categorical."""
+    if len(parts) == 1:
+        return parts[0]
+    cols = {}
+    for c in parts[0].columns:
+        if isinstance(parts[0][c].dtype, pd.CategoricalDtype):
+            cols[c] = pd.api.types.union_categoricals([p[c] for p in parts])
+        else:
+            cols[c] = np.concatenate([p[c].to_numpy() for p in parts])
+    index = parts[0].index.append([p.index for p in parts[1:]])
+    return pd.DataFrame(cols, index=index)
 
 
 def explain(
@@ -259,7 +303,7 @@ def explain(
         raise ValueError(f"language must be 'both', 'en', 'zh' or 'none', got {language!r}.")
     Xp = model._prepare(X)
     schema = model.schema_
-    names = np.asarray([s["name"] for s in schema], dtype=object)
+    names = pd.Index([s["name"] for s in schema], dtype="str")
     cat = _load_catalog(catalog) if language != "none" else {}
     value_zh = _value_zh_map()
     k = min(int(top_k), Xp.shape[1])
@@ -277,10 +321,12 @@ def explain(
             feat = top[:, i]
             contrib = np.take_along_axis(phi, feat[:, None], axis=1)[:, 0]
             values = _slot_values(chunk, feat, schema)
-            cols[f"reason_{i + 1}_feature"] = names[feat]
-            cols[f"reason_{i + 1}_value"] = values
+            cols[f"reason_{i + 1}_feature"] = pd.Categorical.from_codes(feat, categories=names)
+            cols[f"reason_{i + 1}_value"] = pd.Series(values, index=chunk.index, dtype=object)
             cols[f"reason_{i + 1}_contribution"] = contrib
-            cols[f"reason_{i + 1}_direction"] = np.where(contrib > 0, "increase", "decrease")
+            cols[f"reason_{i + 1}_direction"] = pd.Categorical.from_codes(
+                (contrib <= 0).astype(np.int8), categories=_DIRECTIONS
+            )
             if language != "none":
                 en, zh = _slot_texts(feat, values, contrib, schema, cat, value_zh)
                 if language in ("both", "en"):
@@ -288,8 +334,4 @@ def explain(
                 if language in ("both", "zh"):
                     cols[f"reason_{i + 1}_text_zh"] = zh
         parts.append(pd.DataFrame(cols, index=chunk.index))
-    out = pd.concat(parts) if len(parts) > 1 else parts[0]
-    for c in out.columns:
-        if c.endswith(("_feature", "_direction", "_text_en", "_text_zh")):
-            out[c] = out[c].astype("string")
-    return out
+    return _concat(parts)

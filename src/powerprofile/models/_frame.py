@@ -31,6 +31,16 @@ def _is_numeric(dtype) -> bool:
     return pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
 
 
+def _as_fitted(dtype, spec) -> bool:
+    """Whether a column of ``dtype`` needs no conversion for ``spec``."""
+    if spec["kind"] == "numeric":
+        return dtype == np.float64
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        and [str(c) for c in dtype.categories] == spec["categories"]
+    )
+
+
 def to_frame(X, feature_names=None) -> pd.DataFrame:
     """Return ``X`` as a DataFrame, naming the columns of an array ``x0``, ``x1``, …
 
@@ -200,6 +210,8 @@ def prepare_frame(X, schema: list[dict], *, check_names: bool = True) -> pd.Data
             + ". Build the frame with the same feature code and options as the training "
             "frame (see model.metadata_['features'])."
         )
+    if all(_as_fitted(X[spec["name"]].dtype, spec) for spec in schema):
+        return X[names]  # already as fitted: no conversion, no copy
     cols = {}
     for spec in schema:
         col = X[spec["name"]]
