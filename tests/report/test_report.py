@@ -274,3 +274,26 @@ def test_no_cjk_font_installed(tmp_path, monkeypatch, full_inputs):
         check_html(text)
     finally:
         _fonts.find_cjk_font.cache_clear()
+
+
+def test_segment_profile_shape_of_the_segmenter(tmp_path):
+    # CustomerSegmenter.profile: indexed by segment_id, names, size, share, median_*,
+    # and a final row -1 for all customers
+    profile = pd.DataFrame(
+        {
+            "name_en": ["low-usage", "high-usage", "all customers"],
+            "name_zh": ["低用电", "高用电", "全部用户"],
+            "size": [30, 10, 40],
+            "share": [0.75, 0.25, 1.0],
+            "median_kwh_mean_90d": [5.0, 20.0, 10.0],
+            "median_contacts_90d": [1.0, 1.1, 1.0],
+        },
+        index=pd.Index([0, 1, -1], name="segment_id"),
+    )
+    text = write_report(tmp_path / "s.html", segment_profile=profile).read_text(encoding="utf-8")
+    check_html(text)
+    # segment 0: kwh is 50 % below all customers, contacts equal -> only kwh
+    assert "<td>kwh_mean_90d 5 (all 10)</td>" in text
+    # segment 1: kwh +100 %, contacts +10 %
+    assert "<td>kwh_mean_90d 20 (all 10), contacts_90d 1.1 (all 1)</td>" in text
+    assert "高用电" in text and "segment_id" in text

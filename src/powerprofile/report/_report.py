@@ -282,12 +282,40 @@ def _section_segments(profile, names, lab, max_rows):
         shown.insert(1, "name_en", [p[0] for p in pairs])
     if names and zh_col is None:
         shown.insert(2, "name_zh", [p[1] for p in pairs])
+    defining = _defining_features(shown, seg_col)
+    if defining is not None:
+        pos = list(shown.columns).index(size_col) if size_col is not None else len(shown.columns)
+        shown.insert(pos, "defining_features", defining)
     parts.append(
-        "<p>One row per segment: its size and share, the median of the features that set "
-        "it apart, and its churn and complaint rates where given.</p>"
+        "<p>One row per segment: its size and share, the three features whose segment median "
+        "departs most from all customers' median (defining features), the medians, and the "
+        "churn and complaint rates where given.</p>"
     )
     parts.append(_table(shown, max_rows))
     return "\n".join(parts)
+
+
+def _defining_features(prof: pd.DataFrame, seg_col, k: int = 3):
+    """Per segment, the ``median_*`` features farthest from the all-customers row (-1)."""
+    med = [c for c in prof.columns if str(c).startswith("median_")]
+    is_all = prof[seg_col].astype(str) == "-1"
+    if not med or is_all.sum() != 1:
+        return None
+    values = prof[med].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    ref = values[is_all.to_numpy()][0]
+    scale = np.where(np.abs(ref) > 0, np.abs(ref), np.nanmax(np.abs(values), axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.abs(values - ref) / scale
+    dist = np.nan_to_num(dist, nan=-1.0)
+    names = [str(c)[len("median_") :] for c in med]
+    out = []
+    for i, row in enumerate(dist):  # one row per segment: a handful
+        if is_all.iloc[i]:
+            out.append("")
+            continue
+        top = [j for j in np.argsort(-row, kind="stable")[:k] if row[j] > 0]
+        out.append(", ".join(f"{names[j]} {_fmt(values[i, j])} (all {_fmt(ref[j])})" for j in top))
+    return out
 
 
 def _section_models(evaluations, shap_importance, lab, max_rows):
