@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import DATA_END, SAMPLE, clean_frames
+from schema_data import DATA_END, SAMPLE, clean_frames
 
 from powerprofile.exceptions import DataValidationError
 from powerprofile.schema import TABLE_ORDER, load_tables, validate_tables

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA_END, clean_frames
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schema_data import DATA_END, clean_frames
 
 from powerprofile._partition import partition_of
 from powerprofile.exceptions import DataValidationError

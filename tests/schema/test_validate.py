@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA_END, clean_frames
+from schema_data import DATA_END, clean_frames
 
 from powerprofile.exceptions import DataValidationError
 from powerprofile.schema import REPORT_COLUMNS, TABLE_ORDER, TABLES, Tables, validate_tables
