@@ -117,7 +117,7 @@ class OutputPaths:
 
     @property
     def report(self) -> Path:  # noqa: D102
-        return self.root / "report" / "report.html"
+        return self.root / "report.html"
 
 
 @dataclass
@@ -426,14 +426,16 @@ def _label_text(cfg: Config, target: str) -> str:
     return f"complaint: at least one complaint within {cfg.labels.horizon_days} days"
 
 
-def write_model_outputs(paths: OutputPaths, trained: dict) -> dict:
-    """Save models, metrics, gains/calibration plots and SHAP summaries; return artifact paths."""
+def write_model_outputs(paths: OutputPaths, trained: dict, cfg: Config | None = None) -> dict:
+    """Save models (with the resolved config beside each), metrics, plots and SHAP summaries."""
     from .tracking import save_local_model
 
     paths.plots.mkdir(parents=True, exist_ok=True)
     rows = []
     for target, res in sorted(trained.items()):
         save_local_model(res["model"], paths.model(target))
+        if cfg is not None:
+            dump_config(cfg, paths.model(target) / "config.resolved.yaml")
         rows.append({"target": target, "scorer": "model", **res["metrics"]})
         if res["baseline_metrics"]:
             rows.append({"target": target, "scorer": "logistic_baseline", **res["baseline_metrics"]})
@@ -789,7 +791,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         X_score = score.drop(columns=_label_columns(score))
         for res in trained.values():
             res["X_importance"] = X_score
-        write_model_outputs(paths, trained)
+        write_model_outputs(paths, trained, cfg)
         summary.metrics = {t: {"model": r["metrics"], "baseline": r["baseline_metrics"]} for t, r in trained.items()}
         bar.done("train", "segment")
 
@@ -915,5 +917,7 @@ def _write_summary(path: Path, summary: RunSummary) -> None:
         "model_uris": summary.model_uris,
         "export_files": [] if summary.export_files is None else summary.export_files.to_dict(orient="records"),
         "notes": summary.notes,
+        "stage_seconds": summary.stage_seconds,
+        "seconds": round(summary.seconds, 1),
     }
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

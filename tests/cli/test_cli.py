@@ -50,8 +50,13 @@ def test_full_run_writes_every_output(full_run):
     out = full_run["out"]
     summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
     for name in ("config", "validation", "training_frame", "scoring_frame", "feature_catalog",
-                 "leakage_report", "metrics", "plots", "segment_profile", "portraits", "export"):
+                 "leakage_report", "metrics", "plots", "segment_profile", "portraits", "export", "report"):
         assert Path(summary["outputs"][name]).exists(), name
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html") and "data:image/png;base64," in html
+    for t in ("churn", "complaint"):
+        saved = (out / "models" / t / "config.resolved.yaml").read_text(encoding="utf-8")
+        assert saved == (out / "config.resolved.yaml").read_text(encoding="utf-8")
     # features: 8 monthly training snapshots ending 2025-10-01 (horizon 90 d, data end 2025-12-31)
     train = pd.read_parquet(out / "features" / "training.parquet")
     snaps = sorted(train.index.get_level_values("snapshot_date").unique())

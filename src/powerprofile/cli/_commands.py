@@ -108,7 +108,7 @@ def cmd_train(cfg: Config, args) -> int:
         res["X_importance"] = X.iloc[-min(len(X), 5000):]
     paths.root.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, paths.config)
-    write_model_outputs(paths, trained)
+    write_model_outputs(paths, trained, cfg)
     for target in trained:
         _say(f"{target} model", paths.model(target))
     _say("metrics", paths.metrics)

@@ -140,9 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="write the self-contained HTML report",
-                       description="Write <out>/report/report.html from the data and whatever earlier "
+                       description="Write <out>/report.html from the data and whatever earlier "
                                    "steps left in <out>.")
-    p.add_argument("--output", metavar="FILE", help="report file (default <out>/report/report.html)")
+    p.add_argument("--output", metavar="FILE", help="report file (default <out>/report.html)")
 
     p = sub.add_parser("run", parents=[common, tracking], formatter_class=fmt, epilog=_EPILOG,
                        help="the whole pipeline: validate, features, train, segment, portraits, export, report",

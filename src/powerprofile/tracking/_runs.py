@@ -139,7 +139,7 @@ def log_training_run(
     """
     import warnings
 
-    warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.pyfunc\.utils\.data_validation")
     import mlflow
     from mlflow.models import infer_signature
 
