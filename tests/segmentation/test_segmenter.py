@@ -27,7 +27,7 @@ def test_sklearn_checks(estimator, check):
 @pytest.fixture(scope="module")
 def fitted(population):
     X, _ = population
-    return CustomerSegmenter(random_state=0).fit(X)
+    return CustomerSegmenter(n_init=3, random_state=0).fit(X)
 
 
 def test_recovers_kinds_and_chooses_k(population, fitted):
@@ -86,9 +86,10 @@ def test_stable_ids_across_retrain():
     X1, kind1 = make_population(2500, seed=10, shares=[0.4, 0.3, 0.1, 0.2])
     # next run: same kinds, sizes reordered, so canonical ids alone would change
     X2, kind2 = make_population(2500, seed=11, shares=[0.1, 0.2, 0.4, 0.3])
-    old = CustomerSegmenter(n_clusters=4, random_state=0).fit(X1)
-    fresh = CustomerSegmenter(n_clusters=4, random_state=0).fit(X2)
-    new = CustomerSegmenter(n_clusters=4, random_state=0).fit(X2, previous=old)
+    params = dict(n_clusters=4, n_init=3, random_state=0)
+    old = CustomerSegmenter(**params).fit(X1)
+    fresh = CustomerSegmenter(**params).fit(X2)
+    new = CustomerSegmenter(**params).fit(X2, previous=old)
     id_of_kind_old = {k: pd.Series(old.labels_[kind1 == k]).mode()[0] for k in range(4)}
     id_of_kind_new = {k: pd.Series(new.labels_[kind2 == k]).mode()[0] for k in range(4)}
     id_of_kind_fresh = {k: pd.Series(fresh.labels_[kind2 == k]).mode()[0] for k in range(4)}
@@ -96,15 +97,15 @@ def test_stable_ids_across_retrain():
     assert id_of_kind_fresh != id_of_kind_old  # the matching, not luck, kept the ids
     assert set(new.matching_["reference_id"]) == {0, 1, 2, 3}
     # the reference parameter does the same
-    ref = CustomerSegmenter(n_clusters=4, random_state=0, reference=old).fit(X2)
+    ref = CustomerSegmenter(**params, reference=old).fit(X2)
     np.testing.assert_array_equal(ref.labels_, new.labels_)
 
 
 def test_new_kind_gets_a_new_id():
     X1, _ = make_population(2000, seed=20, shares=[0.5, 0.3, 0.0, 0.2])
     X2, kind2 = make_population(2000, seed=21, shares=[0.4, 0.3, 0.1, 0.2])
-    old = CustomerSegmenter(n_clusters=3, random_state=0).fit(X1)
-    new = CustomerSegmenter(n_clusters=4, random_state=0).fit(X2, previous=old)
+    old = CustomerSegmenter(n_clusters=3, n_init=3, random_state=0).fit(X1)
+    new = CustomerSegmenter(n_clusters=4, n_init=3, random_state=0).fit(X2, previous=old)
     assert set(new.segment_ids_) == {0, 1, 2, 3}
     office_id = pd.Series(new.labels_[kind2 == 2]).mode()[0]
     assert office_id == 3  # fresh id: max previous id + 1
@@ -114,8 +115,8 @@ def test_same_population_next_quarter_keeps_ids():
     X1, kind = make_population(2500, seed=30)
     rng = np.random.default_rng(31)
     X2 = X1 * np.exp(rng.normal(0, 0.03, X1.shape))  # same customers, a little drift
-    old = CustomerSegmenter(k_range=(3, 6), random_state=0).fit(X1)
-    new = CustomerSegmenter(k_range=(3, 6), random_state=1).fit(X2, previous=old)
+    old = CustomerSegmenter(k_range=(3, 6), n_resamples=3, n_init=3, random_state=0).fit(X1)
+    new = CustomerSegmenter(k_range=(3, 6), n_resamples=3, n_init=3, random_state=1).fit(X2, previous=old)
     before = pd.Series(old.predict(X1), index=X1.index)
     after = pd.Series(new.predict(X2), index=X2.index)
     assert same_segment_share(before, after) >= 0.95
@@ -140,7 +141,7 @@ def test_errors(population):
     X, _ = population
     with pytest.raises(NotFittedError, match="not fitted yet"):
         CustomerSegmenter().predict(X)
-    seg = CustomerSegmenter(n_clusters=3).fit(X)
+    seg = CustomerSegmenter(n_clusters=3, n_init=1).fit(X)
     with pytest.raises(FeatureMismatchError, match=r"X lacks \['kwh_mean_365d'\]"):
         seg.predict(X.drop(columns="kwh_mean_365d"))
     with pytest.raises(ValueError, match=r"feature\(s\) \['nope'\] are not columns of X"):
@@ -148,7 +149,7 @@ def test_errors(population):
 
 
 _PERM_X, _ = make_population(400, seed=5, noise=3.0)  # overlapping kinds: order could matter
-_PERM_PARAMS = dict(k_range=(3, 5), n_resamples=2, n_jobs=1, random_state=0)
+_PERM_PARAMS = dict(k_range=(3, 5), n_resamples=2, n_init=3, n_jobs=1, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +166,16 @@ def test_any_permutation_gives_same_segments(perm_base, seed):
     seg = CustomerSegmenter(**_PERM_PARAMS).fit(Xp)
     np.testing.assert_array_equal(seg.labels_, base.labels_[perm])
     assert seg.names_ == base.names_
+
+
+def test_missing_values_do_not_form_their_own_segment():
+    X, kind = make_population(2000, seed=40)
+    rng = np.random.default_rng(41)
+    # a third of the customers never contacted the utility: no online share
+    X.loc[rng.random(len(X)) < 0.33, "online_contact_share_365d"] = np.nan
+    partial = CustomerSegmenter(n_clusters=4, n_init=3, random_state=0).fit(X)
+    assert adjusted_rand_score(kind, partial.labels_) > 0.95
+    # a customer with every feature missing still gets a segment
+    empty = X.iloc[:1].copy()
+    empty.loc[:, :] = np.nan
+    assert partial.predict(empty)[0] in partial.names_
