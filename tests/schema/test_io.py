@@ -16,7 +16,14 @@ from schema_data import DATA_END, clean_frames
 
 from powerprofile._partition import partition_of
 from powerprofile.exceptions import DataValidationError
-from powerprofile.schema import TABLE_ORDER, TABLES, load_tables, save_tables, validate_tables
+from powerprofile.schema import (
+    TABLE_ORDER,
+    TABLES,
+    load_tables,
+    save_quarantine,
+    save_tables,
+    validate_tables,
+)
 
 
 def _assert_same(a, b):
@@ -218,3 +225,22 @@ def test_unreadable_csv_names_the_file(tmp_path, clean):
     (tmp_path / "events.csv").write_bytes("customer_id,date,kind\nC0000003,2024-03-15,暂停\n".encode("gbk"))
     with pytest.raises(DataValidationError, match=r"save it as UTF-8 CSV"):
         load_tables(tmp_path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_save_quarantine(tmp_path, clean, fmt):
+    clean["usage"]["date"] = clean["usage"]["date"].astype(object)
+    clean["usage"].loc[4, "date"] = "someday"
+    clean["payments"].loc[1, "amount"] = -3.0
+    t = validate_tables(clean, errors="quarantine")
+    files = save_quarantine(t, tmp_path / "q", format=fmt)
+    assert [f.name for f in files] == [f"usage.{fmt}", f"payments.{fmt}"]
+    if fmt == "csv":
+        assert files[0].read_bytes().startswith(b"\xef\xbb\xbf")
+        back = pd.read_csv(files[0], encoding="utf-8-sig", dtype=str)
+    else:
+        back = pd.read_parquet(files[0])
+    assert back["_row"].astype(int).tolist() == [4]
+    assert back["date"].tolist() == ["someday"]
+    assert back["_problem"].tolist() == ["usage.date: cannot be read as a date (use ISO YYYY-MM-DD)"]
+    assert save_quarantine(validate_tables(clean_frames(), errors="quarantine"), tmp_path / "none") == []

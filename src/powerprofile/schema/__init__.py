@@ -21,7 +21,7 @@ from ._contract import (
     ColumnSpec,
     TableSpec,
 )
-from ._io import load_tables, read_dataset_info, save_tables
+from ._io import load_tables, read_dataset_info, save_quarantine, save_tables
 from ._report import format_report, summarize
 from ._tables import Tables
 from ._validate import REPORT_COLUMNS, validate_tables
@@ -45,6 +45,7 @@ __all__ = [
     "format_report",
     "load_tables",
     "read_dataset_info",
+    "save_quarantine",
     "save_tables",
     "summarize",
     "validate_tables",

@@ -31,7 +31,8 @@ from ._contract import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from ._tables import Tables
 from ._validate import _validate
 
-__all__ = ["find_table_source", "load_tables", "read_dataset_info", "read_table", "save_tables"]
+__all__ = ["find_table_source", "load_tables", "read_dataset_info", "read_table", "save_quarantine",
+           "save_tables"]
 
 DATASET_FILE = "dataset.json"
 
@@ -410,6 +411,46 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
     text = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     _atomic_write(root / DATASET_FILE, lambda p: p.write_text(text, encoding="utf-8"))
     return root
+
+
+def save_quarantine(tables: Tables, path, format: str = "csv") -> list[Path]:
+    """Write the rows set aside by lenient validation, one file per table.
+
+    Parameters
+    ----------
+    tables : Tables
+        Tables returned by ``load_tables``/``validate_tables`` with
+        ``errors="quarantine"``.
+    path : str or os.PathLike
+        Folder (created if needed); gets ``<table>.csv`` (UTF-8 with BOM, raw values,
+        with ``_row`` and ``_problem``) or ``<table>.parquet`` per table with
+        quarantined rows.
+    format : {"csv", "parquet"}, default="csv"
+        File format.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (none when nothing was quarantined).
+    """
+    if format not in ("parquet", "csv"):
+        raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
+    root = Path(path)
+    written = []
+    for name in TABLE_ORDER:
+        q = tables.quarantine.get(name)
+        if q is None or len(q) == 0:
+            continue
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / f"{name}.{format}"
+        if format == "csv":
+            _atomic_write(target, lambda p, q=q: q.to_csv(p, index=False, encoding="utf-8-sig",
+                                                           lineterminator="\n"))
+        else:
+            q = q.astype({c: STRING_DTYPE for c in q.columns if q[c].dtype == object})
+            _atomic_write(target, lambda p, q=q: q.to_parquet(p, index=False))
+        written.append(target)
+    return written
 
 
 def _write_parts(df: pd.DataFrame, name: str, folder: Path, n_partitions: int) -> None:
