@@ -339,3 +339,11 @@ def test_categorical_input_with_other_categories(clean):
     assert t.quarantine["usage"]["_row"].tolist() == [38]
     assert t.usage["read_quality"].tolist() == ["actual"] * 38 + ["estimated"]
     assert list(t.usage["read_quality"].dtype.categories) == ["actual", "estimated"]
+
+
+@pytest.mark.parametrize("errors", ["raise", "quarantine"])
+def test_duplicated_column_is_an_error_in_both_modes(clean, errors):
+    clean["events"] = pd.concat([clean["events"], clean["events"][["kind"]]], axis=1)
+    with pytest.raises(DataValidationError,
+                       match=r"events\.kind: the column appears more than once; keep one of them"):
+        validate_tables(clean, errors=errors)

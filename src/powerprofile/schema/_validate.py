@@ -28,7 +28,7 @@ __all__ = ["REPORT_COLUMNS", "validate_tables"]
 REPORT_COLUMNS = ["table", "column", "check", "severity", "n_rows", "examples", "action", "message"]
 """Columns of ``Tables.report`` and ``DataValidationError.problems``."""
 
-_STRUCTURAL = ("missing_table", "missing_column")
+_STRUCTURAL = ("missing_table", "missing_column", "duplicate_column")
 _N_EXAMPLES = 5
 _FIX_HINT = "fix the source or pass errors='quarantine' to set the bad rows aside"
 
@@ -170,7 +170,13 @@ def _plural(n: int, one: str, many: str) -> str:
 def _check_columns(tc: _TableCheck) -> None:
     """Coerce present columns; check types, nulls, categories and bounds."""
     spec, raw = tc.spec, tc.raw
+    dup_names = list(dict.fromkeys(raw.columns[raw.columns.duplicated()]))
+    for name in dup_names:
+        tc.structural(str(name), "duplicate_column",
+                      f"{spec.name}.{name}: the column appears more than once; keep one of them")
     for col in spec.columns:
+        if col.name in dup_names:
+            continue
         if col.name not in raw.columns:
             if col.required:
                 found = ", ".join(repr(c) for c in raw.columns) or "none"
@@ -200,8 +206,8 @@ def _check_columns(tc: _TableCheck) -> None:
                    "missing value")
         if col.kind == "float" and (col.min_value is not None or col.max_value is not None):
             _check_bounds(tc, col, values.to_numpy(dtype="float64"))
-    for name in raw.columns:
-        if name not in spec.names:
+    for name in dict.fromkeys(raw.columns):
+        if name not in spec.names and name not in dup_names:
             tc.info(name, "extra_column",
                     f"{spec.name}.{name}: column not in the data contract; kept unchanged")
 
