@@ -305,3 +305,21 @@ def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, ke
     assert code == 3
     assert repr(dropped) in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
+
+
+def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys):
+    data = copy_sample(tmp_path / "data")
+    part = sorted((data / "usage").glob("part-*.parquet"))[0]
+    usage = pd.read_parquet(part)
+    usage.loc[usage.index[:3], "kwh"] = -5.0  # three absurd readings
+    usage.to_parquet(part, index=False)
+    cfg = fast_config(tmp_path)
+    assert main(["validate", "--config", str(cfg), "--data", str(data), "--out", str(tmp_path / "strict"), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert "usage" in err and "kwh" in err
+    assert not (tmp_path / "strict").exists()
+    assert main(["validate", "--config", str(cfg), "--data", str(data), "--out", str(tmp_path / "lenient"),
+                 "--errors", "quarantine", "-q"]) == 0
+    q = pd.read_parquet(tmp_path / "lenient" / "validation" / "quarantine" / "usage.parquet")
+    assert len(q) == 3 and (q["kwh"] == -5.0).all()
+    assert "quarantined 3 usage rows" in capsys.readouterr().out

@@ -251,3 +251,18 @@ def test_portraits_without_key_refused(tmp_path, data, campaigns_file):
     customers, portraits = data
     with pytest.raises(ExportError, match="customer_key"):
         export_campaigns(portraits.drop(columns="customer_key"), tmp_path / "e", campaigns=campaigns_file)
+
+
+def test_interrupted_swap_is_repaired_on_next_export(tmp_path, data, campaigns_file):
+    from powerprofile.export import recover_directory
+
+    customers, portraits = data
+    export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
+    before = _files(tmp_path / "exp")
+    # a crash between the two renames: the previous export sits under its hidden name
+    (tmp_path / "exp").rename(tmp_path / ".exp.old-abc")
+    (tmp_path / ".exp.tmp-def").mkdir()
+    (tmp_path / ".exp.tmp-def" / "half.csv").write_bytes(b"partial")
+    recover_directory(tmp_path / "exp")
+    assert _files(tmp_path / "exp") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaigns.yaml", "exp"]

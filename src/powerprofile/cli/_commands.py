@@ -56,6 +56,13 @@ def cmd_validate(cfg: Config, args) -> int:
     for line in format_report(tables).splitlines():
         log.info("%s", line)
     _say("validation report", paths.validation)
+    for name, rows in sorted((getattr(tables, "quarantine", None) or {}).items()):
+        if len(rows):
+            # internal file: quarantined rows keep their raw ids so the source can be fixed
+            target = paths.validation.parent / "quarantine" / f"{name}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rows.to_parquet(target, index=False)
+            _say(f"quarantined {len(rows)} {name} rows", target)
     return 0
 
 
