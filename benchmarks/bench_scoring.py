@@ -104,11 +104,16 @@ import numpy as np, lightgbm as lgb
 warnings.filterwarnings("ignore")
 model_file, data_file, n_jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 out = {}
-try:
-    import fasttreeshap
-    out["version"] = getattr(fasttreeshap, "__version__", "?")
-except Exception as e:
-    print(json.dumps({"import_error": repr(e)[:300]})); sys.exit(0)
+fasttreeshap = None
+for mod in ("fasttreeshap", "fasttreeshap_fixed"):
+    try:
+        fasttreeshap = __import__(mod)
+        out["module"], out["version"] = mod, getattr(fasttreeshap, "__version__", "?")
+        break
+    except Exception as e:
+        out[f"import_error_{mod}"] = repr(e)[:300]
+if fasttreeshap is None:
+    print(json.dumps(out)); sys.exit(0)
 booster = lgb.Booster(model_file=model_file)
 X = np.load(data_file)
 ref = booster.predict(X, pred_contrib=True)
@@ -151,6 +156,9 @@ def main(argv=None):
     ap.add_argument("--holdout", type=int, default=200_000)
     ap.add_argument("--sample", type=int, default=20_000, help="rows for the slow alternatives")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--alt-rows", type=int, default=200_000, help="training rows of the alternative shapes"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--fasttreeshap-python",
@@ -171,15 +179,23 @@ def main(argv=None):
     print(f"data {t:.1f}s: {X.shape}, event rate {y.mean():.3f}", flush=True)
 
     models = {}
-    for name, kw in {
-        "additive": dict(additive=True),
-        "unconstrained": dict(additive=False, num_leaves=31),
-        "depth6": dict(additive=False, num_leaves=31, max_depth=6),
-    }.items():
-        m, t = timed(PropensityModel(n_jobs=args.jobs, **kw).fit, X, y)
-        auc = roc_auc_score(yh, m.predict_proba(Xh)[:, 1])
+    n_alt = min(args.alt_rows, len(X))
+    numeric = [c for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)]
+    for name, kw, rows, cols in (
+        ("additive", dict(additive=True), len(X), list(X.columns)),
+        ("unconstrained", dict(additive=False, num_leaves=31), len(X), list(X.columns)),
+        # shapes for the explanation alternatives only: trained on fewer rows
+        ("depth6", dict(additive=False, num_leaves=31, max_depth=6), n_alt, list(X.columns)),
+        ("unconstrained_numeric", dict(additive=False, num_leaves=31), n_alt, numeric),
+    ):
+        m, t = timed(
+            PropensityModel(n_jobs=args.jobs, **kw).fit, X.iloc[:rows][cols], y.iloc[:rows]
+        )
+        m.bench_columns = cols
+        auc = roc_auc_score(yh, m.predict_proba(Xh[cols])[:, 1])
         models[name] = m
         res[f"train_{name}"] = {
+            "rows": rows,
             "seconds": round(t, 1),
             "trees": m.best_iteration_,
             "holdout_auc": round(auc, 5),
@@ -227,7 +243,7 @@ def main(argv=None):
     # 5. alternatives on the sample
     alts = {}
     for name, m in models.items():
-        Mp = m._prepare(S)
+        Mp = m._prepare(S[m.bench_columns])
         for method in ("lightgbm", "shap") + (("lookup",) if m.lookup_ is not None else ()):
             for jobs in sorted({1, args.jobs}):
                 _, t = timed(raw_contributions, m, Mp, method, jobs)
@@ -238,17 +254,18 @@ def main(argv=None):
                 )
     res["alternatives_rows_per_s"] = alts
     # fasttreeshap in throwaway environments (numeric copy: categoricals as codes)
-    Snum = np.column_stack(
-        [
-            S[c].cat.codes.to_numpy().astype(float)
-            if isinstance(S[c].dtype, pd.CategoricalDtype)
-            else S[c].to_numpy(float)
-            for c in S.columns
-        ]
-    )
     res["fasttreeshap"] = {}
     for py in args.fasttreeshap_python:
-        for name in ("unconstrained", "depth6", "additive"):
+        for name in ("unconstrained_numeric", "unconstrained", "depth6", "additive"):
+            cols = models[name].bench_columns
+            Snum = np.column_stack(
+                [
+                    S[c].cat.codes.to_numpy().astype(float)
+                    if isinstance(S[c].dtype, pd.CategoricalDtype)
+                    else S[c].to_numpy(float)
+                    for c in cols
+                ]
+            )
             res["fasttreeshap"][f"{py}:{name}"] = run_fasttreeshap(
                 py, models[name].booster_, Snum, args.jobs, name
             )
