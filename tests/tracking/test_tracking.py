@@ -95,6 +95,12 @@ def test_local_sqlite_store_registers_and_scores(tmp_path, monkeypatch, fitted):
     for ref in ("models:/powerprofile-churn/1", "models:/powerprofile-churn@candidate"):
         loaded = load_scoring_model(ref, tracking_uri=uri)
         np.testing.assert_allclose(loaded.predict_proba(X)[:, 1], expected)
+    # the registered pyfunc predicts the same calibrated scores for plain MLflow users
+    from powerprofile.tracking import signature_frame
+
+    mlflow.set_tracking_uri(uri)
+    pyfunc = mlflow.pyfunc.load_model("models:/powerprofile-churn/1")
+    np.testing.assert_allclose(pyfunc.predict(signature_frame(X))["score"].to_numpy(), expected)
     mv = mlflow.MlflowClient(uri).get_model_version("powerprofile-churn", "1")
     info = mlflow.models.get_model_info(f"models:/powerprofile-churn/{mv.version}")
     assert set(info.signature.inputs.input_names()) == set(X.columns)
