@@ -26,7 +26,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--data", type=Path, default=None)
-    ap.add_argument("--quarantine", action="store_true", help="also time a lenient run with defects")
+    ap.add_argument(
+        "--quarantine", action="store_true", help="also time a lenient run with defects"
+    )
     args = ap.parse_args()
     data = args.data or Path("bench-data") / f"validate-{args.customers}"
     if not (data / "dataset.json").exists():
@@ -44,8 +46,10 @@ def main() -> None:
     tables = load_tables(data)
     t_load = time.perf_counter() - t0
     n_rows = sum(tables.row_counts().values())
-    print(f"load_tables (strict, clean): {n_rows:,} rows in {t_load:.1f} s, "
-          f"{n_rows / t_load / 1e6:.2f} M rows/s; peak RSS {_rss_gb():.2f} GB")
+    print(
+        f"load_tables (strict, clean): {n_rows:,} rows in {t_load:.1f} s, "
+        f"{n_rows / t_load / 1e6:.2f} M rows/s; peak RSS {_rss_gb():.2f} GB"
+    )
     del tables
 
     # 2. the split between reading and validating, raw frames kept alive by the caller
@@ -53,14 +57,18 @@ def main() -> None:
     frames = {n: read_table(find_table_source(data, n)) for n in TABLE_ORDER}
     t_read = time.perf_counter() - t0
     n_rows = sum(len(f) for f in frames.values())
-    print(f"read {n_rows:,} rows ({len(frames['usage']):,} usage) in {t_read:.1f} s; "
-          f"peak RSS {_rss_gb():.2f} GB")
+    print(
+        f"read {n_rows:,} rows ({len(frames['usage']):,} usage) in {t_read:.1f} s; "
+        f"peak RSS {_rss_gb():.2f} GB"
+    )
     end = read_dataset_info(data).get("data_end")
     t0 = time.perf_counter()
     tables = validate_tables(frames, data_end=end)
     t_val = time.perf_counter() - t0
-    print(f"validate_tables (strict, clean): {t_val:.1f} s, {n_rows / t_val / 1e6:.1f} M rows/s; "
-          f"peak RSS {_rss_gb():.2f} GB")
+    print(
+        f"validate_tables (strict, clean): {t_val:.1f} s, {n_rows / t_val / 1e6:.1f} M rows/s; "
+        f"peak RSS {_rss_gb():.2f} GB"
+    )
     if args.quarantine:
         usage = frames["usage"]
         rng = np.random.default_rng(0)
@@ -72,8 +80,10 @@ def main() -> None:
         t0 = time.perf_counter()
         tables = validate_tables(frames, errors="quarantine", data_end=end)
         t_q = time.perf_counter() - t0
-        print(f"validate_tables (quarantine, 1,000 bad usage rows): {t_q:.1f} s; "
-              f"peak RSS {_rss_gb():.2f} GB")
+        print(
+            f"validate_tables (quarantine, 1,000 bad usage rows): {t_q:.1f} s; "
+            f"peak RSS {_rss_gb():.2f} GB"
+        )
         print(format_report(tables))
 
 

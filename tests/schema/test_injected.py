@@ -41,15 +41,25 @@ def test_strict_error_names_every_table_column_and_an_example(injected):
     direct = exp[exp["check"] != "customer_quarantined"]
     # strict mode does not cascade: every injected defect is one line of the message
     assert sorted(zip(problems["table"], problems["check"], strict=True)) == sorted(
-        {(t, c) for t, c in zip(direct["table"], direct["check"], strict=True)})
+        {(t, c) for t, c in zip(direct["table"], direct["check"], strict=True)}
+    )
     for table, column, check in direct[["table", "column", "check"]].itertuples(index=False):
         if check == "duplicate_key":
-            assert re.search(rf"\n  - {table} key \(customer_id, date(, recorded_at)?\): 2 rows share "
-                             r"1 duplicated key; every copy is set aside \(examples: customer '", msg)
+            assert re.search(
+                rf"\n  - {table} key \(customer_id, date(, recorded_at)?\): 2 rows share "
+                r"1 duplicated key; every copy is set aside \(examples: customer '",
+                msg,
+            )
             continue
-        line = next(x for x in msg.splitlines() if x.startswith(f"  - {table}.{column}: ")
-                    and check in problems.loc[(problems["table"] == table)
-                                              & (problems["column"] == column), "check"].tolist())
+        line = next(
+            x
+            for x in msg.splitlines()
+            if x.startswith(f"  - {table}.{column}: ")
+            and check
+            in problems.loc[
+                (problems["table"] == table) & (problems["column"] == column), "check"
+            ].tolist()
+        )
         assert "(examples: customer '" in line or "(examples: outage '" in line
     assert "customer 'X9999999'" in msg
     assert "customer_type='household'" in msg and "tou_flag='maybe'" in msg
@@ -67,14 +77,20 @@ def test_lenient_mode_quarantines_exactly_the_injected_rows(injected):
     # counts per check match the injection
     errors = t.report[t.report["severity"] == "error"]
     got_counts = errors.groupby(["table", "check"])["n_rows"].sum().to_dict()
-    want_counts = injected.expected.drop_duplicates(["table", "row", "check"]).groupby(
-        ["table", "check"]).size().to_dict()
+    want_counts = (
+        injected.expected.drop_duplicates(["table", "row", "check"])
+        .groupby(["table", "check"])
+        .size()
+        .to_dict()
+    )
     assert got_counts == want_counts
     # the bad customer's row lists both of its problems, once
     q = t.quarantine["customers"]
     assert len(q) == 1 and q.loc[0, "customer_id"] == injected.bad_customer
-    assert q.loc[0, "_problem"] == ("customers.customer_type: value not an allowed category; "
-                                    "customers.tou_flag: cannot be read as a boolean (true/false, 1/0, yes/no)")
+    assert q.loc[0, "_problem"] == (
+        "customers.customer_type: value not an allowed category; "
+        "customers.tou_flag: cannot be read as a boolean (true/false, 1/0, yes/no)"
+    )
     assert injected.bad_customer not in set(t.usage["customer_id"])
 
 

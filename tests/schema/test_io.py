@@ -53,7 +53,10 @@ def test_csv_is_utf8_with_bom_and_iso_dates(tmp_path, clean):
     text = raw.decode("utf-8-sig")
     assert '"张三"' in text and ",2015-06-01," in text and ",false,2015-06-01," in text
     usage = (tmp_path / "usage.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert usage[0] == '"customer_id","date","kwh","peak_kwh","flat_kwh","valley_kwh","read_quality","recorded_at"'
+    assert (
+        usage[0]
+        == '"customer_id","date","kwh","peak_kwh","flat_kwh","valley_kwh","read_quality","recorded_at"'
+    )
     assert usage[1] == '"C0000001",2024-03-01,2,,,,"actual",2024-03-02 00:00:00'
     inter = (tmp_path / "interactions.csv").read_text(encoding="utf-8-sig").splitlines()
     assert inter[1] == '"W1","C0000001",2024-03-02 09:15:00,"hotline_95598","outage_report",3'
@@ -97,8 +100,11 @@ def test_load_data_end_precedence(tmp_path, clean):
     info = json.loads((tmp_path / "dataset.json").read_text())
     info["data_end"] = "2024-03-31"
     (tmp_path / "dataset.json").write_text(json.dumps(info))
-    with pytest.raises(DataValidationError, match=r"events\.date: 1 row dated after data_end 2024-03-31 "
-                       r"\(examples: customer 'C0000004' on 2024-04-02\)"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"events\.date: 1 row dated after data_end 2024-03-31 "
+        r"\(examples: customer 'C0000004' on 2024-04-02\)",
+    ):
         load_tables(tmp_path)
     assert len(load_tables(tmp_path, data_end="2024-04-30").events) == 2
     (tmp_path / "dataset.json").unlink()
@@ -113,10 +119,15 @@ def test_load_missing_and_ambiguous(tmp_path, clean):
         with pytest.raises(DataValidationError, match=r"usage: required table is missing"):
             load_tables(tmp_path, errors=errors)
     (tmp_path / "payments.parquet").unlink()
-    (tmp_path / "payments.csv").write_text("payment_id,customer_id,date,amount,channel\n", encoding="utf-8")
+    (tmp_path / "payments.csv").write_text(
+        "payment_id,customer_id,date,amount,channel\n", encoding="utf-8"
+    )
     (tmp_path / "payments.parquet").write_bytes(b"")
-    with pytest.raises(DataValidationError, match=r"table 'payments' is stored more than once .*"
-                       r"'payments\.parquet', 'payments\.csv'"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"table 'payments' is stored more than once .*"
+        r"'payments\.parquet', 'payments\.csv'",
+    ):
         load_tables(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"does not exist"):
         load_tables(tmp_path / "nowhere")
@@ -138,12 +149,21 @@ def test_load_quarantine_from_csv(tmp_path, clean):
 
 # ---------------------------------------------------------------- hypothesis round trip
 
-TEXT = st.text(alphabet=st.sampled_from(list(string.ascii_letters + string.digits + " ,;\"'-_/\\") +
-                                        list("用户画像台区网格张李王")), min_size=0, max_size=8)
+TEXT = st.text(
+    alphabet=st.sampled_from(
+        list(string.ascii_letters + string.digits + " ,;\"'-_/\\") + list("用户画像台区网格张李王")
+    ),
+    min_size=0,
+    max_size=8,
+)
 IDS = st.text(alphabet="ABC012", min_size=1, max_size=3)
-DAY = st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2030-12-31").date())
-MOMENT = st.datetimes(min_value=pd.Timestamp("2000-01-01").to_pydatetime(),
-                      max_value=pd.Timestamp("2030-12-31").to_pydatetime())
+DAY = st.dates(
+    min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2030-12-31").date()
+)
+MOMENT = st.datetimes(
+    min_value=pd.Timestamp("2000-01-01").to_pydatetime(),
+    max_value=pd.Timestamp("2030-12-31").to_pydatetime(),
+)
 NUM = st.floats(min_value=-10.0, max_value=1e7, allow_nan=False, allow_infinity=False) | st.none()
 
 
@@ -175,8 +195,11 @@ def data_sets(draw):
             if not col.required and draw(st.booleans()):
                 continue
             if col.name == "customer_id":
-                vals = ids if name == "customers" else draw(st.lists(st.sampled_from([*ids, "ZZ"]),
-                                                                    min_size=n, max_size=n))
+                vals = (
+                    ids
+                    if name == "customers"
+                    else draw(st.lists(st.sampled_from([*ids, "ZZ"]), min_size=n, max_size=n))
+                )
             else:
                 vals = draw(st.lists(_value(col), min_size=n, max_size=n))
             cols[col.name] = pd.Series(vals, dtype=object)
@@ -219,10 +242,14 @@ def test_round_trip_of_awkward_text(tmp_path):
 
 def test_unreadable_csv_names_the_file(tmp_path, clean):
     save_tables(validate_tables(clean), tmp_path, format="csv")
-    (tmp_path / "events.csv").write_bytes(b"customer_id,date,kind\nC0000003,2024-03-15,suspension,x,y\n")
+    (tmp_path / "events.csv").write_bytes(
+        b"customer_id,date,kind\nC0000003,2024-03-15,suspension,x,y\n"
+    )
     with pytest.raises(DataValidationError, match=r"events\.csv' is not a readable CSV file"):
         load_tables(tmp_path)
-    (tmp_path / "events.csv").write_bytes("customer_id,date,kind\nC0000003,2024-03-15,暂停\n".encode("gbk"))
+    (tmp_path / "events.csv").write_bytes(
+        "customer_id,date,kind\nC0000003,2024-03-15,暂停\n".encode("gbk")
+    )
     with pytest.raises(DataValidationError, match=r"save it as UTF-8 CSV"):
         load_tables(tmp_path)
 
@@ -242,5 +269,10 @@ def test_save_quarantine(tmp_path, clean, fmt):
         back = pd.read_parquet(files[0])
     assert back["_row"].astype(int).tolist() == [4]
     assert back["date"].tolist() == ["someday"]
-    assert back["_problem"].tolist() == ["usage.date: cannot be read as a date (use ISO YYYY-MM-DD)"]
-    assert save_quarantine(validate_tables(clean_frames(), errors="quarantine"), tmp_path / "none") == []
+    assert back["_problem"].tolist() == [
+        "usage.date: cannot be read as a date (use ISO YYYY-MM-DD)"
+    ]
+    assert (
+        save_quarantine(validate_tables(clean_frames(), errors="quarantine"), tmp_path / "none")
+        == []
+    )

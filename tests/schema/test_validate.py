@@ -39,69 +39,133 @@ def _usage_date_text(f):
 
 
 CASES = [
-    ("negative_kwh", _set("usage", 12, "kwh", -5.0),
-     r"usage\.kwh: 1 negative value \(examples: customer 'C0000002' on 2024-03-03 kwh=-5\.0\)",
-     {"usage": [12]}, None),
-    ("absurd_kwh", _set("usage", 25, "kwh", 1e10),
-     r"usage\.kwh: 1 absurd value above the maximum 5,000,000 \(examples: customer 'C0000003' "
-     r"on 2024-03-06 kwh=10000000000\.0\)",
-     {"usage": [25]}, None),
-    ("null_kwh", _set("usage", 0, "kwh", None),
-     r"usage\.kwh: 1 missing value in a column that must be filled \(examples: customer "
-     r"'C0000001' on 2024-03-01 kwh=missing\)",
-     {"usage": [0]}, None),
-    ("unparseable_date", _usage_date_text,
-     r"usage\.date: 1 value that cannot be read as a date .*\(examples: customer 'C0000001' "
-     r"date='2024-02-30'\)",
-     {"usage": [5]}, None),
-    ("unparseable_number", _set("bills", 1, "amount", "3l0.0"),
-     r"bills\.amount: 1 value that cannot be read as a number \(examples: customer 'C0000002' "
-     r"on 2024-03-05 amount='3l0\.0'\)",
-     {"bills": [1]}, None),
-    ("unparseable_bool", _set("outages", 0, "planned", "perhaps"),
-     r"outages\.planned: 1 value that cannot be read as a boolean .*\(examples: outage 'O1' "
-     r"planned='perhaps'\)",
-     {"outages": [0]}, None),
-    ("bad_category", _set("interactions", 1, "type", "complain"),
-     r"interactions\.type: 1 value not among the allowed categories \('inquiry', .*'praise'\) "
-     r"\(examples: customer 'C0000001' on 2024-03-03 10:00:30 type='complain'\)",
-     {"interactions": [1]}, None),
-    ("duplicate_id", _dup_payment,
-     r"payments\.payment_id: 2 rows share 1 duplicated key; every copy is set aside \(examples: "
-     r"customer 'C0000003' on 2024-03-20 payment_id='P3', customer 'C0000001' on 2024-03-22 "
-     r"payment_id='P3'\)",
-     {"payments": [2, 4]}, None),
-    ("duplicate_event", _events_dup,
-     r"events key \(customer_id, date, kind\): 2 rows share 1 duplicated key",
-     {"events": [1, 2]}, None),
-    ("orphan", _set("events", 0, "customer_id", "C0000099"),
-     r"events\.customer_id: 1 row refers to customers absent from the customers table "
-     r"\(examples: customer 'C0000099' on 2024-03-15\)",
-     {"events": [0]}, None),
-    ("after_end", _set("interactions", 5, "timestamp", pd.Timestamp("2024-04-01 00:00:00")),
-     r"interactions\.timestamp: 1 row dated after data_end 2024-03-31 \(examples: customer "
-     r"'C0000004' on 2024-04-01\)",
-     {"interactions": [5]}, None),
-    ("end_before_start", _set("outages", 0, "end", pd.Timestamp("2024-03-02 07:00:00")),
-     r"outages\.end: 1 outage ends before it starts \(examples: outage 'O1' "
-     r"start=2024-03-02 08:00:00 end=2024-03-02 07:00:00\)",
-     {"outages": [0]}, None),
-    ("due_before_issue", _set("bills", 3, "due_date", pd.Timestamp("2024-03-01")),
-     r"bills\.due_date: 1 bill is due before it is issued \(examples: customer 'C0000004' on "
-     r"2024-03-05 issue_date=2024-03-05 due_date=2024-03-01\)",
-     {"bills": [3]}, None),
-    ("below_min", _set("interactions", 0, "satisfaction", 0.5),
-     r"interactions\.satisfaction: 1 value below the minimum 1 \(examples: customer 'C0000001' "
-     r"on 2024-03-02 09:15:00 satisfaction=0\.5\)",
-     {"interactions": [0]}, None),
-    ("customer_null", _set("customers", 2, "region", None),
-     r"customers\.region: 1 missing value in a column that must be filled \(examples: customer "
-     r"'C0000003' region=missing\)",
-     {"customers": [2]}, "C0000003"),
-    ("customer_category", _set("customers", 0, "status", "gone"),
-     r"customers\.status: 1 value not among the allowed categories \('active', 'suspended', "
-     r"'closed'\) \(examples: customer 'C0000001' status='gone'\)",
-     {"customers": [0]}, "C0000001"),
+    (
+        "negative_kwh",
+        _set("usage", 12, "kwh", -5.0),
+        r"usage\.kwh: 1 negative value \(examples: customer 'C0000002' on 2024-03-03 kwh=-5\.0\)",
+        {"usage": [12]},
+        None,
+    ),
+    (
+        "absurd_kwh",
+        _set("usage", 25, "kwh", 1e10),
+        r"usage\.kwh: 1 absurd value above the maximum 5,000,000 \(examples: customer 'C0000003' "
+        r"on 2024-03-06 kwh=10000000000\.0\)",
+        {"usage": [25]},
+        None,
+    ),
+    (
+        "null_kwh",
+        _set("usage", 0, "kwh", None),
+        r"usage\.kwh: 1 missing value in a column that must be filled \(examples: customer "
+        r"'C0000001' on 2024-03-01 kwh=missing\)",
+        {"usage": [0]},
+        None,
+    ),
+    (
+        "unparseable_date",
+        _usage_date_text,
+        r"usage\.date: 1 value that cannot be read as a date .*\(examples: customer 'C0000001' "
+        r"date='2024-02-30'\)",
+        {"usage": [5]},
+        None,
+    ),
+    (
+        "unparseable_number",
+        _set("bills", 1, "amount", "3l0.0"),
+        r"bills\.amount: 1 value that cannot be read as a number \(examples: customer 'C0000002' "
+        r"on 2024-03-05 amount='3l0\.0'\)",
+        {"bills": [1]},
+        None,
+    ),
+    (
+        "unparseable_bool",
+        _set("outages", 0, "planned", "perhaps"),
+        r"outages\.planned: 1 value that cannot be read as a boolean .*\(examples: outage 'O1' "
+        r"planned='perhaps'\)",
+        {"outages": [0]},
+        None,
+    ),
+    (
+        "bad_category",
+        _set("interactions", 1, "type", "complain"),
+        r"interactions\.type: 1 value not among the allowed categories \('inquiry', .*'praise'\) "
+        r"\(examples: customer 'C0000001' on 2024-03-03 10:00:30 type='complain'\)",
+        {"interactions": [1]},
+        None,
+    ),
+    (
+        "duplicate_id",
+        _dup_payment,
+        r"payments\.payment_id: 2 rows share 1 duplicated key; every copy is set aside \(examples: "
+        r"customer 'C0000003' on 2024-03-20 payment_id='P3', customer 'C0000001' on 2024-03-22 "
+        r"payment_id='P3'\)",
+        {"payments": [2, 4]},
+        None,
+    ),
+    (
+        "duplicate_event",
+        _events_dup,
+        r"events key \(customer_id, date, kind\): 2 rows share 1 duplicated key",
+        {"events": [1, 2]},
+        None,
+    ),
+    (
+        "orphan",
+        _set("events", 0, "customer_id", "C0000099"),
+        r"events\.customer_id: 1 row refers to customers absent from the customers table "
+        r"\(examples: customer 'C0000099' on 2024-03-15\)",
+        {"events": [0]},
+        None,
+    ),
+    (
+        "after_end",
+        _set("interactions", 5, "timestamp", pd.Timestamp("2024-04-01 00:00:00")),
+        r"interactions\.timestamp: 1 row dated after data_end 2024-03-31 \(examples: customer "
+        r"'C0000004' on 2024-04-01\)",
+        {"interactions": [5]},
+        None,
+    ),
+    (
+        "end_before_start",
+        _set("outages", 0, "end", pd.Timestamp("2024-03-02 07:00:00")),
+        r"outages\.end: 1 outage ends before it starts \(examples: outage 'O1' "
+        r"start=2024-03-02 08:00:00 end=2024-03-02 07:00:00\)",
+        {"outages": [0]},
+        None,
+    ),
+    (
+        "due_before_issue",
+        _set("bills", 3, "due_date", pd.Timestamp("2024-03-01")),
+        r"bills\.due_date: 1 bill is due before it is issued \(examples: customer 'C0000004' on "
+        r"2024-03-05 issue_date=2024-03-05 due_date=2024-03-01\)",
+        {"bills": [3]},
+        None,
+    ),
+    (
+        "below_min",
+        _set("interactions", 0, "satisfaction", 0.5),
+        r"interactions\.satisfaction: 1 value below the minimum 1 \(examples: customer 'C0000001' "
+        r"on 2024-03-02 09:15:00 satisfaction=0\.5\)",
+        {"interactions": [0]},
+        None,
+    ),
+    (
+        "customer_null",
+        _set("customers", 2, "region", None),
+        r"customers\.region: 1 missing value in a column that must be filled \(examples: customer "
+        r"'C0000003' region=missing\)",
+        {"customers": [2]},
+        "C0000003",
+    ),
+    (
+        "customer_category",
+        _set("customers", 0, "status", "gone"),
+        r"customers\.status: 1 value not among the allowed categories \('active', 'suspended', "
+        r"'closed'\) \(examples: customer 'C0000001' status='gone'\)",
+        {"customers": [0]},
+        "C0000001",
+    ),
 ]
 
 
@@ -172,8 +236,11 @@ def test_all_problems_listed_in_one_error(clean):
         validate_tables(clean, data_end=DATA_END)
     msg = str(info.value)
     assert msg.startswith("3 data-contract problems in 3 tables (customers, usage, events):")
-    assert "usage.kwh: 3 negative values (examples: customer 'C0000001' on 2024-03-04 kwh=-1.0, " \
-        "customer 'C0000001' on 2024-03-05 kwh=-2.0, customer 'C0000001' on 2024-03-06 kwh=-3.0)" in msg
+    assert (
+        "usage.kwh: 3 negative values (examples: customer 'C0000001' on 2024-03-04 kwh=-1.0, "
+        "customer 'C0000001' on 2024-03-05 kwh=-2.0, customer 'C0000001' on 2024-03-06 kwh=-3.0)"
+        in msg
+    )
     assert "customers.tariff: 1 value not among" in msg
     assert "events.date: 1 row dated after data_end 2024-03-31" in msg
     assert info.value.problems[["table", "column", "check", "n_rows"]].values.tolist() == [
@@ -210,8 +277,11 @@ def test_row_with_several_problems_is_quarantined_once(clean):
 @pytest.mark.parametrize("errors", ["raise", "quarantine"])
 def test_missing_required_table_is_an_error_in_both_modes(clean, errors):
     del clean["usage"]
-    with pytest.raises(DataValidationError, match=r"usage: required table is missing; provide "
-                       r"usage\.parquet, usage\.csv or a folder usage/"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"usage: required table is missing; provide "
+        r"usage\.parquet, usage\.csv or a folder usage/",
+    ):
         validate_tables(clean, errors=errors)
 
 
@@ -219,10 +289,12 @@ def test_missing_required_table_is_an_error_in_both_modes(clean, errors):
 def test_missing_required_column_is_an_error_in_both_modes(clean, errors):
     clean["bills"] = clean["bills"].drop(columns="due_date")
     clean["usage"].loc[0, "kwh"] = -1.0
-    with pytest.raises(DataValidationError,
-                       match=r"bills\.due_date: required column is missing \(columns found: "
-                             r"'customer_id', 'bill_month', 'issue_date', 'amount', 'kwh', "
-                             r"'recorded_at'\); add it to the source") as info:
+    with pytest.raises(
+        DataValidationError,
+        match=r"bills\.due_date: required column is missing \(columns found: "
+        r"'customer_id', 'bill_month', 'issue_date', 'amount', 'kwh', "
+        r"'recorded_at'\); add it to the source",
+    ) as info:
         validate_tables(clean, errors=errors)
     checks = info.value.problems["check"].tolist()
     # strict mode lists everything; lenient mode only what cannot be quarantined
@@ -230,10 +302,22 @@ def test_missing_required_column_is_an_error_in_both_modes(clean, errors):
 
 
 def test_optional_tables_and_columns(clean):
-    frames = {"customers": clean["customers"][["customer_id", "customer_type", "region", "grid_unit",
-                                               "transformer_area", "tariff", "tou_flag",
-                                               "supply_start", "status"]],
-              "usage": clean["usage"][["customer_id", "date", "kwh"]].assign(meter="M1")}
+    frames = {
+        "customers": clean["customers"][
+            [
+                "customer_id",
+                "customer_type",
+                "region",
+                "grid_unit",
+                "transformer_area",
+                "tariff",
+                "tou_flag",
+                "supply_start",
+                "status",
+            ]
+        ],
+        "usage": clean["usage"][["customer_id", "date", "kwh"]].assign(meter="M1"),
+    }
     t = validate_tables(frames)
     assert t.report[["table", "check", "severity", "action"]].values.tolist() == [
         ["outages", "absent_table", "info", "noted"],
@@ -258,7 +342,13 @@ def test_validated_dtypes_from_text(clean):
     text["payments"]["channel"] = [" app", "wechat ", "bank_withholding", "counter", "alipay"]
     t = validate_tables(text)
     assert t.customers["tou_flag"].tolist() == [True, True, True, False]
-    assert t.payments["channel"].tolist() == ["app", "wechat", "bank_withholding", "counter", "alipay"]
+    assert t.payments["channel"].tolist() == [
+        "app",
+        "wechat",
+        "bank_withholding",
+        "counter",
+        "alipay",
+    ]
     for name, df in t.items():
         for col in TABLES[name].columns:
             dtype = df[col.name].dtype
@@ -334,7 +424,9 @@ def test_index_holding_contract_columns_is_restored(clean):
 
 def test_categorical_input_with_other_categories(clean):
     rq = ["estimated", "actual", "guess"]
-    clean["usage"]["read_quality"] = pd.Categorical(["actual"] * 38 + ["guess", "estimated"], categories=rq)
+    clean["usage"]["read_quality"] = pd.Categorical(
+        ["actual"] * 38 + ["guess", "estimated"], categories=rq
+    )
     t = validate_tables(clean, errors="quarantine")
     assert t.quarantine["usage"]["_row"].tolist() == [38]
     assert t.usage["read_quality"].tolist() == ["actual"] * 38 + ["estimated"]
@@ -344,6 +436,8 @@ def test_categorical_input_with_other_categories(clean):
 @pytest.mark.parametrize("errors", ["raise", "quarantine"])
 def test_duplicated_column_is_an_error_in_both_modes(clean, errors):
     clean["events"] = pd.concat([clean["events"], clean["events"][["kind"]]], axis=1)
-    with pytest.raises(DataValidationError,
-                       match=r"events\.kind: the column appears more than once; keep one of them"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"events\.kind: the column appears more than once; keep one of them",
+    ):
         validate_tables(clean, errors=errors)

@@ -69,7 +69,9 @@ def _coerce_text(raw: pd.Series):
 
 def _coerce_category(raw: pd.Series, categories: tuple[str, ...]):
     dtype = pd.CategoricalDtype(list(categories), ordered=False)
-    if isinstance(raw.dtype, pd.CategoricalDtype) and list(raw.dtype.categories) == list(categories):
+    if isinstance(raw.dtype, pd.CategoricalDtype) and list(raw.dtype.categories) == list(
+        categories
+    ):
         return raw.astype(dtype), np.zeros(len(raw), dtype=bool)
     if isinstance(raw.dtype, pd.CategoricalDtype):  # map the categories, not the rows
         codes = np.asarray(raw.cat.codes, dtype=np.int64)
@@ -129,14 +131,22 @@ def _coerce_float(raw: pd.Series):
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("float64"), np.zeros(n, dtype=bool)
     if pd.api.types.is_numeric_dtype(raw.dtype):
-        out = raw.astype("float64") if not pd.api.types.is_extension_array_dtype(raw.dtype) else (
-            pd.Series(raw.to_numpy(dtype="float64", na_value=np.nan), index=raw.index, name=raw.name)
+        out = (
+            raw.astype("float64")
+            if not pd.api.types.is_extension_array_dtype(raw.dtype)
+            else (
+                pd.Series(
+                    raw.to_numpy(dtype="float64", na_value=np.nan), index=raw.index, name=raw.name
+                )
+            )
         )
         return out, np.zeros(n, dtype=bool)
     s = _as_string(raw).str.strip()
     present = s.notna().to_numpy(dtype=bool)
     out = pd.to_numeric(s, errors="coerce")
-    out = pd.Series(np.asarray(out.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index, name=raw.name)
+    out = pd.Series(
+        np.asarray(out.to_numpy(dtype="float64", na_value=np.nan)), index=raw.index, name=raw.name
+    )
     bad = present & np.isnan(out.to_numpy())
     if bad.any():
         where = np.flatnonzero(bad)

@@ -110,7 +110,11 @@ def inject_defects(tables, data_end=None, seed: int = 0) -> InjectedDefects:
         df = frames[name]
         ok = np.ones(len(df), dtype=bool)
         if "customer_id" in df.columns and name != "customers":
-            ok &= (df["customer_id"].astype(STRING_DTYPE) != bad_customer).fillna(True).to_numpy(dtype=bool)
+            ok &= (
+                (df["customer_id"].astype(STRING_DTYPE) != bad_customer)
+                .fillna(True)
+                .to_numpy(dtype=bool)
+            )
         if used[name]:
             ok[list(used[name])] = False
         choices = np.flatnonzero(ok)
@@ -154,8 +158,9 @@ def inject_defects(tables, data_end=None, seed: int = 0) -> InjectedDefects:
     j = pick("usage")
     use = pd.concat([use, use.iloc[[j]]], ignore_index=True)
     frames["usage"] = use
-    key = "customer_id+date" + ("+recorded_at" if "recorded_at" in use.columns
-                                and use["recorded_at"].notna().all() else "")
+    key = "customer_id+date" + (
+        "+recorded_at" if "recorded_at" in use.columns and use["recorded_at"].notna().all() else ""
+    )
     expected.append(("usage", j, key, "duplicate_key", None))
     expected.append(("usage", len(use) - 1, key, "duplicate_key", None))
 
@@ -164,7 +169,13 @@ def inject_defects(tables, data_end=None, seed: int = 0) -> InjectedDefects:
     bills["amount"] = bills["amount"].astype(STRING_DTYPE)
     put("bills", pick("bills"), "amount", "12,5O", "unparseable")
     i = pick("bills")
-    put("bills", i, "due_date", bills.loc[i, "issue_date"] - pd.Timedelta(days=1), "due_before_issue")
+    put(
+        "bills",
+        i,
+        "due_date",
+        bills.loc[i, "issue_date"] - pd.Timedelta(days=1),
+        "due_before_issue",
+    )
 
     # payments: unknown customer, unknown channel
     pay = frames["payments"]
@@ -189,7 +200,9 @@ def inject_defects(tables, data_end=None, seed: int = 0) -> InjectedDefects:
         spec = TABLES[name]
         if spec.customer_column is None:
             continue
-        mask = (frames[name][spec.customer_column].astype(STRING_DTYPE) == bad_customer).fillna(False)
+        mask = (frames[name][spec.customer_column].astype(STRING_DTYPE) == bad_customer).fillna(
+            False
+        )
         for r in np.flatnonzero(mask.to_numpy(dtype=bool)):
             expected.append((name, int(r), "customer_id", "customer_quarantined", bad_customer))
 
@@ -208,8 +221,10 @@ def main(argv=None) -> int:
     clean = load_tables(path)
     inj = inject_defects(clean, seed=0)
     n_rows = len(inj.expected[["table", "row"]].drop_duplicates())
-    print(f"Injected into {path!r} ({n_rows} bad rows expected, customer "
-          f"{inj.bad_customer!r} broken in customers):")
+    print(
+        f"Injected into {path!r} ({n_rows} bad rows expected, customer "
+        f"{inj.bad_customer!r} broken in customers):"
+    )
     print(inj.expected.groupby(["table", "check"], sort=False).size().to_string())
     print()
     result = validate_tables(inj.tables, errors="quarantine", data_end=inj.data_end)

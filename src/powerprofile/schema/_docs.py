@@ -149,8 +149,10 @@ def contract_markdown() -> str:
         if facts:
             lines.append(" ".join(facts))
             lines.append("")
-        lines.append("| column | type (validated dtype) | required | allowed values / range | "
-                     "meaning | 含义 | checks |")
+        lines.append(
+            "| column | type (validated dtype) | required | allowed values / range | "
+            "meaning | 含义 | checks |"
+        )
         lines.append("|---|---|---|---|---|---|---|")
         for col in spec.columns:
             req = "yes" if col.required else "optional"

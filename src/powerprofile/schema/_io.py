@@ -31,8 +31,14 @@ from ._contract import SCHEMA_VERSION, TABLE_ORDER, TABLES
 from ._tables import Tables
 from ._validate import _validate
 
-__all__ = ["find_table_source", "load_tables", "read_dataset_info", "read_table", "save_quarantine",
-           "save_tables"]
+__all__ = [
+    "find_table_source",
+    "load_tables",
+    "read_dataset_info",
+    "read_table",
+    "save_quarantine",
+    "save_tables",
+]
 
 DATASET_FILE = "dataset.json"
 
@@ -59,7 +65,9 @@ def read_dataset_info(path) -> dict:
             f"{str(f)!r} is not valid JSON ({exc}); fix the file or remove it"
         ) from exc
     if not isinstance(info, dict):
-        raise DataValidationError(f"{str(f)!r} must hold a JSON object, got {type(info).__name__!r}")
+        raise DataValidationError(
+            f"{str(f)!r} must hold a JSON object, got {type(info).__name__!r}"
+        )
     return info
 
 
@@ -152,8 +160,9 @@ def read_table(source) -> pd.DataFrame:
         parts = _parts(source)
         if not parts:
             raise DataValidationError(f"folder {str(source)!r} holds no Parquet parts")
-        return _arrow_to_pandas([pa.concat_tables([pq.read_table(p) for p in parts],
-                                                  promote_options="permissive")])
+        return _arrow_to_pandas(
+            [pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")]
+        )
     if source.suffix == ".parquet":
         return _arrow_to_pandas([pq.read_table(source)])
     if source.suffix == ".csv":
@@ -187,8 +196,15 @@ def _read_csv(source: Path) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # never lose fields silently
-            return pd.read_csv(source, dtype=STRING_DTYPE, keep_default_na=False, na_values=[""],
-                               encoding="utf-8-sig", low_memory=False, index_col=False)
+            return pd.read_csv(
+                source,
+                dtype=STRING_DTYPE,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
+                low_memory=False,
+                index_col=False,
+            )
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
         raise DataValidationError(
             f"{str(source)!r} is not a readable CSV file ({exc}); save it as UTF-8 CSV with "
@@ -374,7 +390,9 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
     if format not in ("parquet", "csv"):
         raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
     if n_partitions is not None and (format != "parquet" or int(n_partitions) < 1):
-        raise ValueError(f"n_partitions needs format='parquet' and a value >= 1, got {n_partitions!r}")
+        raise ValueError(
+            f"n_partitions needs format='parquet' and a value >= 1, got {n_partitions!r}"
+        )
     declared = isinstance(tables, Tables)
     if declared:
         frames, data_end = dict(tables.items()), tables.data_end
@@ -399,14 +417,17 @@ def save_tables(tables, path, format: str = "parquet", n_partitions: int | None 
     start, _ = _date_range(frames)
     if not declared:  # a plain mapping keeps the end already declared in the folder
         data_end = info.get("data_end")
-    info.update({
-        "schema_version": SCHEMA_VERSION,
-        "data_start": info.get("data_start") or (None if start is None else pd.Timestamp(start).date().isoformat()),
-        "data_end": None if data_end is None else pd.Timestamp(data_end).date().isoformat(),
-        "n_customers": int(len(frames["customers"])) if "customers" in frames else None,
-        "n_partitions": n_partitions,
-        "format": format,
-    })
+    info.update(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "data_start": info.get("data_start")
+            or (None if start is None else pd.Timestamp(start).date().isoformat()),
+            "data_end": None if data_end is None else pd.Timestamp(data_end).date().isoformat(),
+            "n_customers": int(len(frames["customers"])) if "customers" in frames else None,
+            "n_partitions": n_partitions,
+            "format": format,
+        }
+    )
     info.setdefault("generator", "powerprofile.schema.save_tables")
     text = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     _atomic_write(root / DATASET_FILE, lambda p: p.write_text(text, encoding="utf-8"))
@@ -444,8 +465,10 @@ def save_quarantine(tables: Tables, path, format: str = "csv") -> list[Path]:
         root.mkdir(parents=True, exist_ok=True)
         target = root / f"{name}.{format}"
         if format == "csv":
-            _atomic_write(target, lambda p, q=q: q.to_csv(p, index=False, encoding="utf-8-sig",
-                                                           lineterminator="\n"))
+            _atomic_write(
+                target,
+                lambda p, q=q: q.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n"),
+            )
         else:
             q = q.astype({c: STRING_DTYPE for c in q.columns if q[c].dtype == object})
             _atomic_write(target, lambda p, q=q: q.to_parquet(p, index=False))
@@ -468,6 +491,8 @@ def _write_parts(df: pd.DataFrame, name: str, folder: Path, n_partitions: int) -
     part_sorted = part[order]
     bounds = np.searchsorted(part_sorted, np.arange(n_partitions + 1))
     for p in range(n_partitions):
-        rows = order[bounds[p]:bounds[p + 1]]
+        rows = order[bounds[p] : bounds[p + 1]]
         table = _to_arrow(df.iloc[rows], name)
-        _atomic_write(folder / f"part-{p:05d}.parquet", lambda f, table=table: pq.write_table(table, f))
+        _atomic_write(
+            folder / f"part-{p:05d}.parquet", lambda f, table=table: pq.write_table(table, f)
+        )

@@ -40,16 +40,18 @@ def summarize(tables: Tables) -> pd.DataFrame:
         first = last = pd.NaT
         if col and col in df.columns and len(df):
             first, last = df[col].min(), df[col].max()
-        rows.append({
-            "table": name,
-            "rows": len(df),
-            "quarantined": nq,
-            "input_rows": tables.input_rows.get(name, len(df) + nq),
-            "customers": n_cust,
-            "date_column": col,
-            "first": first,
-            "last": last,
-        })
+        rows.append(
+            {
+                "table": name,
+                "rows": len(df),
+                "quarantined": nq,
+                "input_rows": tables.input_rows.get(name, len(df) + nq),
+                "customers": n_cust,
+                "date_column": col,
+                "first": first,
+                "last": last,
+            }
+        )
     out = pd.DataFrame(rows).set_index("table")
     out["customers"] = out["customers"].astype("Int64")
     return out
@@ -87,8 +89,10 @@ def format_report(tables: Tables, width: int = 100) -> str:
     for name, r in s.iterrows():
         cust = "-" if pd.isna(r["customers"]) else f"{int(r['customers']):,}"
         rng = "-" if pd.isna(r["first"]) else f"{_day(r['first'])} .. {_day(r['last'])}"
-        lines.append(f"{name:<13}{int(r['input_rows']):>13,}{int(r['rows']):>13,}"
-                     f"{int(r['quarantined']):>13,}{cust:>11}  {rng}")
+        lines.append(
+            f"{name:<13}{int(r['input_rows']):>13,}{int(r['rows']):>13,}"
+            f"{int(r['quarantined']):>13,}{cust:>11}  {rng}"
+        )
     report = tables.report
     lines.append("")
     if report is None or len(report) == 0:
@@ -98,14 +102,24 @@ def format_report(tables: Tables, width: int = 100) -> str:
     infos = report[report["severity"] != "error"]
     if len(errors):
         n_bad = sum(len(q) for q in tables.quarantine.values())
-        lines.append(f"Problems ({len(errors)}; {n_bad:,} rows quarantined, see Tables.quarantine):")
+        lines.append(
+            f"Problems ({len(errors)}; {n_bad:,} rows quarantined, see Tables.quarantine):"
+        )
         for msg, action in zip(errors["message"], errors["action"], strict=True):
-            lines.append(textwrap.fill(f"[{action}] {msg}", width=width, initial_indent="  ",
-                                       subsequent_indent="      "))
+            lines.append(
+                textwrap.fill(
+                    f"[{action}] {msg}",
+                    width=width,
+                    initial_indent="  ",
+                    subsequent_indent="      ",
+                )
+            )
     else:
         lines.append("No row-level problems found.")
     if len(infos):
         lines.append("Notes:")
         for msg in infos["message"]:
-            lines.append(textwrap.fill(msg, width=width, initial_indent="  ", subsequent_indent="      "))
+            lines.append(
+                textwrap.fill(msg, width=width, initial_indent="  ", subsequent_indent="      ")
+            )
     return "\n".join(lines)

@@ -72,11 +72,6 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
 
 
-def _fmt_time(v) -> str:
-    s = _fmt_value(v)
-    return s
-
-
 class _TableCheck:
     """Coerced columns, problems and helpers for one table."""
 
@@ -115,7 +110,7 @@ class _TableCheck:
         if spec.time_column and spec.time_column in self.values and spec.name != "outages":
             t = self.values[spec.time_column].iloc[i]
             if not pd.isna(t):
-                parts.append(f"on {_fmt_time(t)}")
+                parts.append(f"on {_fmt_value(t)}")
         if not parts:
             return f"row {i}"
         return " ".join(parts)
@@ -139,8 +134,16 @@ class _TableCheck:
         more = ", …" if mask.sum() > _N_EXAMPLES else ""
         return ", ".join(out) + more
 
-    def add(self, column: str, check: str, mask: np.ndarray, what: str, label: str,
-            show: tuple[str, ...] | None = None, name: str | None = None) -> None:
+    def add(
+        self,
+        column: str,
+        check: str,
+        mask: np.ndarray,
+        what: str,
+        label: str,
+        show: tuple[str, ...] | None = None,
+        name: str | None = None,
+    ) -> None:
         """Record a row-level error if ``mask`` has any True."""
         n = int(mask.sum())
         if n == 0:
@@ -150,8 +153,11 @@ class _TableCheck:
         if name is None:
             name = f"{self.spec.name}.{column}" if column else self.spec.name
         message = f"{name}: {n:,} {what} (examples: {ex})"
-        self.problems.append(_Problem(self.spec.name, column, check, "error", n, ex, message,
-                                      mask, f"{name}: {label}"))
+        self.problems.append(
+            _Problem(
+                self.spec.name, column, check, "error", n, ex, message, mask, f"{name}: {label}"
+            )
+        )
 
     def info(self, column: str, check: str, message: str) -> None:
         self.problems.append(_Problem(self.spec.name, column, check, "info", 0, "", message))
@@ -172,17 +178,23 @@ def _check_columns(tc: _TableCheck) -> None:
     spec, raw = tc.spec, tc.raw
     dup_names = list(dict.fromkeys(raw.columns[raw.columns.duplicated()]))
     for name in dup_names:
-        tc.structural(str(name), "duplicate_column",
-                      f"{spec.name}.{name}: the column appears more than once; keep one of them")
+        tc.structural(
+            str(name),
+            "duplicate_column",
+            f"{spec.name}.{name}: the column appears more than once; keep one of them",
+        )
     for col in spec.columns:
         if col.name in dup_names:
             continue
         if col.name not in raw.columns:
             if col.required:
                 found = ", ".join(repr(c) for c in raw.columns) or "none"
-                tc.structural(col.name, "missing_column",
-                              f"{spec.name}.{col.name}: required column is missing (columns found: {found}); "
-                              f"add it to the source (a missing column cannot be quarantined)")
+                tc.structural(
+                    col.name,
+                    "missing_column",
+                    f"{spec.name}.{col.name}: required column is missing (columns found: {found}); "
+                    f"add it to the source (a missing column cannot be quarantined)",
+                )
             continue
         values, bad = coerce_column(raw[col.name], col.kind, col.categories)
         isna = values.isna().to_numpy(dtype=bool)
@@ -192,24 +204,39 @@ def _check_columns(tc: _TableCheck) -> None:
         tc.present.add(col.name)
         if col.kind == "category":
             allowed = ", ".join(repr(c) for c in col.categories)
-            tc.add(col.name, "category", bad,
-                   f"{_plural(int(bad.sum()), 'value', 'values')} not among the allowed categories ({allowed})",
-                   "value not an allowed category")
+            tc.add(
+                col.name,
+                "category",
+                bad,
+                f"{_plural(int(bad.sum()), 'value', 'values')} not among the allowed categories ({allowed})",
+                "value not an allowed category",
+            )
         else:
-            tc.add(col.name, "unparseable", bad,
-                   f"{_plural(int(bad.sum()), 'value', 'values')} that cannot be read as {_KIND_WORD[col.kind]}",
-                   f"cannot be read as {_KIND_WORD[col.kind]}")
+            tc.add(
+                col.name,
+                "unparseable",
+                bad,
+                f"{_plural(int(bad.sum()), 'value', 'values')} that cannot be read as {_KIND_WORD[col.kind]}",
+                f"cannot be read as {_KIND_WORD[col.kind]}",
+            )
         if not col.nullable:
             null = isna & ~bad
-            tc.add(col.name, "null", null,
-                   f"missing {_plural(int(null.sum()), 'value', 'values')} in a column that must be filled",
-                   "missing value")
+            tc.add(
+                col.name,
+                "null",
+                null,
+                f"missing {_plural(int(null.sum()), 'value', 'values')} in a column that must be filled",
+                "missing value",
+            )
         if col.kind == "float" and (col.min_value is not None or col.max_value is not None):
             _check_bounds(tc, col, values.to_numpy(dtype="float64"))
     for name in dict.fromkeys(raw.columns):
         if name not in spec.names and name not in dup_names:
-            tc.info(name, "extra_column",
-                    f"{spec.name}.{name}: column not in the data contract; kept unchanged")
+            tc.info(
+                name,
+                "extra_column",
+                f"{spec.name}.{name}: column not in the data contract; kept unchanged",
+            )
 
 
 _KIND_WORD = {
@@ -227,17 +254,30 @@ def _check_bounds(tc: _TableCheck, col: ColumnSpec, x: np.ndarray) -> None:
         if col.min_value is not None:
             low = x < col.min_value
             if col.min_value == 0:
-                tc.add(col.name, "negative", low,
-                       f"negative {_plural(int(low.sum()), 'value', 'values')}", "negative value")
+                tc.add(
+                    col.name,
+                    "negative",
+                    low,
+                    f"negative {_plural(int(low.sum()), 'value', 'values')}",
+                    "negative value",
+                )
             else:
-                tc.add(col.name, "out_of_range", low,
-                       f"{_plural(int(low.sum()), 'value', 'values')} below the minimum {_num(col.min_value)}",
-                       f"below the minimum {_num(col.min_value)}")
+                tc.add(
+                    col.name,
+                    "out_of_range",
+                    low,
+                    f"{_plural(int(low.sum()), 'value', 'values')} below the minimum {_num(col.min_value)}",
+                    f"below the minimum {_num(col.min_value)}",
+                )
         if col.max_value is not None:
             high = (x > col.max_value) | np.isposinf(x)
-            tc.add(col.name, "absurd", high,
-                   f"absurd {_plural(int(high.sum()), 'value', 'values')} above the maximum {_num(col.max_value)}",
-                   f"absurd value above {_num(col.max_value)}")
+            tc.add(
+                col.name,
+                "absurd",
+                high,
+                f"absurd {_plural(int(high.sum()), 'value', 'values')} above the maximum {_num(col.max_value)}",
+                f"absurd value above {_num(col.max_value)}",
+            )
 
 
 def _check_logic(tc: _TableCheck) -> None:
@@ -245,14 +285,24 @@ def _check_logic(tc: _TableCheck) -> None:
     v = tc.values
     if tc.spec.name == "outages" and "start" in v and "end" in v:
         bad = (v["end"] < v["start"]).to_numpy(dtype=bool)
-        tc.add("end", "end_before_start", bad,
-               f"{_plural(int(bad.sum()), 'outage ends', 'outages end')} before {_plural(int(bad.sum()), 'it starts', 'they start')}",
-               "end before start", show=("start", "end"))
+        tc.add(
+            "end",
+            "end_before_start",
+            bad,
+            f"{_plural(int(bad.sum()), 'outage ends', 'outages end')} before {_plural(int(bad.sum()), 'it starts', 'they start')}",
+            "end before start",
+            show=("start", "end"),
+        )
     if tc.spec.name == "bills" and "issue_date" in v and "due_date" in v:
         bad = (v["due_date"] < v["issue_date"]).to_numpy(dtype=bool)
-        tc.add("due_date", "due_before_issue", bad,
-               f"{_plural(int(bad.sum()), 'bill is', 'bills are')} due before {_plural(int(bad.sum()), 'it is', 'they are')} issued",
-               "due before issue date", show=("issue_date", "due_date"))
+        tc.add(
+            "due_date",
+            "due_before_issue",
+            bad,
+            f"{_plural(int(bad.sum()), 'bill is', 'bills are')} due before {_plural(int(bad.sum()), 'it is', 'they are')} issued",
+            "due before issue date",
+            show=("issue_date", "due_date"),
+        )
 
 
 def _check_after_end(tc: _TableCheck, data_end: pd.Timestamp | None) -> None:
@@ -260,11 +310,15 @@ def _check_after_end(tc: _TableCheck, data_end: pd.Timestamp | None) -> None:
     if data_end is None or col is None or col not in tc.values:
         return
     limit = np.datetime64(data_end.normalize() + pd.Timedelta(days=1), "us")
-    bad = (tc.values[col].to_numpy() >= limit)
-    tc.add(col, "after_end", bad,
-           f"{_plural(int(bad.sum()), 'row', 'rows')} dated after data_end {data_end.date().isoformat()}",
-           f"dated after data_end {data_end.date().isoformat()}",
-           show=() if tc.spec.name != "outages" else (col,))
+    bad = tc.values[col].to_numpy() >= limit
+    tc.add(
+        col,
+        "after_end",
+        bad,
+        f"{_plural(int(bad.sum()), 'row', 'rows')} dated after data_end {data_end.date().isoformat()}",
+        f"dated after data_end {data_end.date().isoformat()}",
+        show=() if tc.spec.name != "outages" else (col,),
+    )
 
 
 def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
@@ -312,9 +366,15 @@ def _check_key(tc: _TableCheck) -> None:
     ident = {spec.customer_column or "customer_id"}
     ident |= {"outage_id"} if spec.name == "outages" else {spec.time_column}
     name = f"{spec.name}.{key[0]}" if len(key) == 1 else f"{spec.name} key ({cols})"
-    tc.add("+".join(key), "duplicate_key", dup,
-           f"rows share {n_keys:,} duplicated {_plural(n_keys, 'key', 'keys')}; every copy is set aside",
-           f"duplicated key ({cols})", show=tuple(k for k in key if k not in ident), name=name)
+    tc.add(
+        "+".join(key),
+        "duplicate_key",
+        dup,
+        f"rows share {n_keys:,} duplicated {_plural(n_keys, 'key', 'keys')}; every copy is set aside",
+        f"duplicated key ({cols})",
+        show=tuple(k for k in key if k not in ident),
+        name=name,
+    )
 
 
 def _isin(values: pd.Index, allowed: pd.Index) -> np.ndarray:
@@ -326,8 +386,9 @@ def _isin(values: pd.Index, allowed: pd.Index) -> np.ndarray:
     return np.asarray(pc.is_in(a, value_set=b).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _check_customers(tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Index | None,
-                     lenient: bool) -> None:
+def _check_customers(
+    tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Index | None, lenient: bool
+) -> None:
     col = tc.spec.customer_column
     if col is None or all_ids is None or col not in tc.values:
         return
@@ -338,21 +399,33 @@ def _check_customers(tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Ind
     present = codes >= 0
     safe = np.where(present, codes, 0)
     orphan = present & ~u_known[safe]
-    tc.add(col, "orphan", orphan,
-           f"{_plural(int(orphan.sum()), 'row refers', 'rows refer')} to customers absent from the customers table",
-           "customer_id not in customers", show=())
+    tc.add(
+        col,
+        "orphan",
+        orphan,
+        f"{_plural(int(orphan.sum()), 'row refers', 'rows refer')} to customers absent from the customers table",
+        "customer_id not in customers",
+        show=(),
+    )
     if lenient and kept_ids is not None:
         u_kept = _isin(uniques, kept_ids)
         gone = present & u_known[safe] & ~u_kept[safe]
-        tc.add(col, "customer_quarantined", gone,
-               f"{_plural(int(gone.sum()), 'row belongs', 'rows belong')} to customers whose customers row was quarantined",
-               "customer quarantined in customers", show=())
+        tc.add(
+            col,
+            "customer_quarantined",
+            gone,
+            f"{_plural(int(gone.sum()), 'row belongs', 'rows belong')} to customers whose customers row was quarantined",
+            "customer quarantined in customers",
+            show=(),
+        )
 
 
 # ---------------------------------------------------------------- assembly
 
 
-def _input_frames(tables_or_mapping) -> tuple[dict[str, pd.DataFrame], pd.Timestamp | None, list[str]]:
+def _input_frames(
+    tables_or_mapping,
+) -> tuple[dict[str, pd.DataFrame], pd.Timestamp | None, list[str]]:
     if isinstance(tables_or_mapping, Tables):
         frames = dict(tables_or_mapping.items())
         return frames, tables_or_mapping.data_end, []
@@ -367,7 +440,9 @@ def _input_frames(tables_or_mapping) -> tuple[dict[str, pd.DataFrame], pd.Timest
             if df is None:
                 continue
             if not isinstance(df, pd.DataFrame):
-                raise TypeError(f"table {name!r} must be a pandas DataFrame, got {type(df).__name__!r}")
+                raise TypeError(
+                    f"table {name!r} must be a pandas DataFrame, got {type(df).__name__!r}"
+                )
             frames[name] = df
         else:
             unknown.append(str(name))
@@ -436,7 +511,12 @@ def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndar
         if keep is not None:
             col = col.take(keep)
         col = col.set_axis(index)
-        if spec.names and name in spec.names and spec.column(name).kind == "bool" and col.dtype != bool:
+        if (
+            spec.names
+            and name in spec.names
+            and spec.column(name).kind == "bool"
+            and col.dtype != bool
+        ):
             col = col.astype(bool)
         cols[name] = col
         del col
@@ -453,7 +533,9 @@ def _report_frame(problems: list[_Problem], lenient: bool) -> pd.DataFrame:
             action = "raised"
         else:
             action = "quarantined" if lenient else "raised"
-        rows.append((p.table, p.column, p.check, p.severity, p.n_rows, p.examples, action, p.message))
+        rows.append(
+            (p.table, p.column, p.check, p.severity, p.n_rows, p.examples, action, p.message)
+        )
     df = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     df["n_rows"] = df["n_rows"].astype("int64")
     return df
@@ -461,9 +543,13 @@ def _report_frame(problems: list[_Problem], lenient: bool) -> pd.DataFrame:
 
 def _error_message(problems: list[_Problem], lenient: bool) -> str:
     n = len(problems)
-    tables = sorted({p.table for p in problems}, key=lambda t: TABLE_ORDER.index(t) if t in TABLE_ORDER else 99)
-    head = (f"{n} data-contract {_plural(n, 'problem', 'problems')} in "
-            f"{len(tables)} {_plural(len(tables), 'table', 'tables')} ({', '.join(tables)}):")
+    tables = sorted(
+        {p.table for p in problems}, key=lambda t: TABLE_ORDER.index(t) if t in TABLE_ORDER else 99
+    )
+    head = (
+        f"{n} data-contract {_plural(n, 'problem', 'problems')} in "
+        f"{len(tables)} {_plural(len(tables), 'table', 'tables')} ({', '.join(tables)}):"
+    )
     lines = [head] + [f"  - {p.message}" for p in problems]
     if lenient:
         lines.append("Missing tables and columns cannot be quarantined; add them to the source.")
@@ -517,7 +603,9 @@ def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
         try:
             data_end = pd.Timestamp(data_end).normalize()
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"data_end must be a date such as '2025-12-31', got {data_end!r}") from exc
+            raise ValueError(
+                f"data_end must be a date such as '2025-12-31', got {data_end!r}"
+            ) from exc
         if data_end is pd.NaT:
             data_end = None
 
@@ -527,12 +615,30 @@ def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
         spec = TABLES[name]
         if name not in frames:
             if name in ("customers", "usage"):
-                problems.append(_Problem(name, "", "missing_table", "error", 0, "",
-                                         f"{name}: required table is missing; provide {name}.parquet, "
-                                         f"{name}.csv or a folder {name}/ of part-*.parquet files"))
+                problems.append(
+                    _Problem(
+                        name,
+                        "",
+                        "missing_table",
+                        "error",
+                        0,
+                        "",
+                        f"{name}: required table is missing; provide {name}.parquet, "
+                        f"{name}.csv or a folder {name}/ of part-*.parquet files",
+                    )
+                )
             else:
-                problems.append(_Problem(name, "", "absent_table", "info", 0, "",
-                                         f"{name}: optional table absent; an empty table is used"))
+                problems.append(
+                    _Problem(
+                        name,
+                        "",
+                        "absent_table",
+                        "info",
+                        0,
+                        "",
+                        f"{name}: optional table absent; an empty table is used",
+                    )
+                )
             continue
         tc = _TableCheck(spec, _prepare_raw(frames.pop(name), spec))
         _check_columns(tc)
@@ -541,8 +647,11 @@ def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
         _check_key(tc)
         checks[name] = tc
     for name in unknown:
-        problems.append(_Problem(name, "", "unknown_table", "info", 0, "",
-                                 f"{name}: not a contract table; ignored"))
+        problems.append(
+            _Problem(
+                name, "", "unknown_table", "info", 0, "", f"{name}: not a contract table; ignored"
+            )
+        )
 
     # referential integrity against customers
     all_ids = kept_ids = None
@@ -570,7 +679,9 @@ def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
     structural = [p for p in errors_found if p.check in _STRUCTURAL]
     if structural or (errors_found and not lenient):
         shown = structural if lenient else errors_found
-        raise DataValidationError(_error_message(shown, lenient), problems=_report_frame(shown, lenient))
+        raise DataValidationError(
+            _error_message(shown, lenient), problems=_report_frame(shown, lenient)
+        )
 
     out: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
@@ -585,5 +696,10 @@ def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
         else:
             out[name] = _empty_table(TABLES[name])
             input_rows[name] = 0
-    return Tables(**out, data_end=data_end, quarantine=quarantine,
-                  report=_report_frame(problems, lenient), input_rows=input_rows)
+    return Tables(
+        **out,
+        data_end=data_end,
+        quarantine=quarantine,
+        report=_report_frame(problems, lenient),
+        input_rows=input_rows,
+    )
