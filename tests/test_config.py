@@ -34,7 +34,10 @@ def test_demo_config_extends_default():
 
 def test_unknown_key_names_key_file_and_suggestion(tmp_path):
     p = write(tmp_path, "bad.yaml", "export:\n  fromat: csv\n")
-    with pytest.raises(ConfigError, match=r"unknown config key 'export\.fromat' in '.*bad\.yaml'.*did you mean 'format'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown config key 'export\.fromat' in '.*bad\.yaml'.*did you mean 'format'",
+    ):
         load_config(p)
 
 
@@ -47,14 +50,20 @@ def test_unknown_top_level_key(tmp_path):
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [
-        ("seed: three\n", r"config key 'seed' in '.*bad\.yaml' has the wrong type: got 'three' \(str\), expected int"),
+        (
+            "seed: three\n",
+            r"config key 'seed' in '.*bad\.yaml' has the wrong type: got 'three' \(str\), expected int",
+        ),
         ("labels:\n  horizon_days: 9.5\n", r"'labels\.horizon_days'.*got 9\.5"),
         ("features:\n  windows: [30, x]\n", r"'features\.windows\[1\]'.*got 'x'"),
         ("data:\n  errors: lenient\n", r"'data\.errors'.*'lenient'.*'raise', 'quarantine'"),
         ("tracking:\n  enabled: yes please\n", r"'tracking\.enabled'.*expected bool"),
         ("models:\n  targets: [churn, upsell]\n", r"'models\.targets\[1\]'.*'upsell'"),
         ("data: [1, 2]\n", r"'data'.*expected mapping"),
-        ("features:\n  n_training_snapshots: 0\n", r"'features\.n_training_snapshots'.*must be >= 1"),
+        (
+            "features:\n  n_training_snapshots: 0\n",
+            r"'features\.n_training_snapshots'.*must be >= 1",
+        ),
         ("data:\n  data_end: 2025-13-01\n", r"not valid YAML.*month must be in 1..12"),
         ("data:\n  data_end: yesterday\n", r"'data\.data_end'.*ISO date"),
     ],
@@ -78,10 +87,14 @@ def test_not_yaml_or_not_a_mapping(tmp_path):
 
 
 def test_overrides_are_typed_and_checked(tmp_path):
-    cfg = load_config(None, [parse_override("labels.horizon_days=60"), parse_override("export.format=parquet")])
+    cfg = load_config(
+        None, [parse_override("labels.horizon_days=60"), parse_override("export.format=parquet")]
+    )
     assert cfg.labels.horizon_days == 60
     assert cfg.export.format == "parquet"
-    with pytest.raises(ConfigError, match=r"unknown config key 'labels\.horizon'.*overrides given: labels\.horizon"):
+    with pytest.raises(
+        ConfigError, match=r"unknown config key 'labels\.horizon'.*overrides given: labels\.horizon"
+    ):
         load_config(None, [parse_override("labels.horizon=60")])
     with pytest.raises(ConfigError, match=r"'seed'.*got 'x'"):
         load_config(None, [parse_override("seed=x")])
@@ -114,7 +127,9 @@ def test_raw_phone_needs_named_channels(tmp_path):
     p = write(tmp_path, "c.yaml", "export:\n  allow_raw_phone: true\n")
     with pytest.raises(ConfigError, match="raw_phone_channels"):
         load_config(p)
-    ok = write(tmp_path, "d.yaml", "export:\n  allow_raw_phone: true\n  raw_phone_channels: [sms]\n")
+    ok = write(
+        tmp_path, "d.yaml", "export:\n  allow_raw_phone: true\n  raw_phone_channels: [sms]\n"
+    )
     assert load_config(ok).export.raw_phone_channels == ["sms"]
 
 

@@ -192,7 +192,9 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
         for key in ("opt_out_list", "do_not_contact_list"):
             value = getattr(cfg.export, key)
             if value is not None and not _resolve(value).is_file():
-                raise ConfigError(f"config key 'export.{key}' names {value!r}, which does not exist.")
+                raise ConfigError(
+                    f"config key 'export.{key}' names {value!r}, which does not exist."
+                )
     if "portraits" in stages:
         from .portraits import load_rules
 
@@ -201,7 +203,9 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
             if value is not None and _resolve(value).is_file():
                 load_rules(value)
             elif value is not None and value != getattr(type(cfg.portraits)(), key):
-                raise ConfigError(f"config key 'portraits.{key}' names {value!r}, which does not exist.")
+                raise ConfigError(
+                    f"config key 'portraits.{key}' names {value!r}, which does not exist."
+                )
     if "tracking" in stages and cfg.tracking.enabled:
         from .tracking import check_tracking_uri, resolve_tracking_uri
 
@@ -255,7 +259,9 @@ def snapshot_plan(cfg: Config, tables) -> tuple[list[pd.Timestamp], pd.Timestamp
     limit = end + pd.Timedelta(days=1) - pd.Timedelta(days=cfg.labels.horizon_days)
     last = limit.to_period("M").to_timestamp()
     step = cfg.features.snapshot_interval_months
-    snaps = [last - pd.DateOffset(months=step * i) for i in range(cfg.features.n_training_snapshots)]
+    snaps = [
+        last - pd.DateOffset(months=step * i) for i in range(cfg.features.n_training_snapshots)
+    ]
     snaps = sorted(pd.Timestamp(s) for s in snaps)
     start = pd.Timestamp(pd.to_datetime(tables.usage["date"]).min()) if len(tables.usage) else None
     if start is not None and snaps[0] <= start:
@@ -263,7 +269,11 @@ def snapshot_plan(cfg: Config, tables) -> tuple[list[pd.Timestamp], pd.Timestamp
             f"config key 'features.n_training_snapshots' = {cfg.features.n_training_snapshots!r} puts the "
             f"first snapshot at {snaps[0].date()} but usage starts {start.date()}; use fewer snapshots."
         )
-    score = pd.Timestamp(cfg.features.scoring_snapshot) if cfg.features.scoring_snapshot else end + pd.Timedelta(days=1)
+    score = (
+        pd.Timestamp(cfg.features.scoring_snapshot)
+        if cfg.features.scoring_snapshot
+        else end + pd.Timedelta(days=1)
+    )
     return snaps, score
 
 
@@ -301,11 +311,19 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
     snaps, score_snap = snapshot_plan(cfg, tables)
     train = score = None
     if training:
-        log.info("training frame: %d snapshots %s .. %s, horizon %d days", len(snaps),
-                 snaps[0].date(), snaps[-1].date(), cfg.labels.horizon_days)
+        log.info(
+            "training frame: %d snapshots %s .. %s, horizon %d days",
+            len(snaps),
+            snaps[0].date(),
+            snaps[-1].date(),
+            cfg.labels.horizon_days,
+        )
         train = build_training_frame(
-            tables, snaps, horizon_days=cfg.labels.horizon_days,
-            churn_kinds=cfg.labels.churn_kinds, churn_usage_collapse=cfg.labels.churn_usage_collapse,
+            tables,
+            snaps,
+            horizon_days=cfg.labels.horizon_days,
+            churn_kinds=cfg.labels.churn_kinds,
+            churn_usage_collapse=cfg.labels.churn_usage_collapse,
             **_feature_kwargs(cfg, progress),
         )
     if scoring:
@@ -389,32 +407,53 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
     for target in tqdm(cfg.models.targets, desc="train", disable=not progress, leave=False):
         col = f"label_{target}"
         if col not in frame.columns:
-            raise ConfigError(f"models.targets names {target!r} but the training frame has no {col!r} column.")
+            raise ConfigError(
+                f"models.targets names {target!r} but the training frame has no {col!r} column."
+            )
         y = frame[col].astype(int)
         params = {"random_state": cfg.seed, **cfg.models.params}
         if cfg.n_threads is not None:
             params.setdefault("n_jobs", cfg.n_threads)
-        model = PropensityModel(horizon_days=cfg.labels.horizon_days, label=_label_text(cfg, target), **params)
-        log.info("training %s on %d rows (%d positives), holdout %d rows", target, int(train.sum()),
-                 int(y[train].sum()), int(test.sum()))
+        model = PropensityModel(
+            horizon_days=cfg.labels.horizon_days, label=_label_text(cfg, target), **params
+        )
+        log.info(
+            "training %s on %d rows (%d positives), holdout %d rows",
+            target,
+            int(train.sum()),
+            int(y[train].sum()),
+            int(test.sum()),
+        )
         model.fit(X[train], y[train])
         p = model.predict_proba(X[test])[:, 1]
-        ev = evaluate(y[test].to_numpy(), p, X_train=X[train], y_train=y[train], X_test=X[test],
-                      random_state=cfg.seed)
+        ev = evaluate(
+            y[test].to_numpy(),
+            p,
+            X_train=X[train],
+            y_train=y[train],
+            X_test=X[test],
+            random_state=cfg.seed,
+        )
         m = ev["metrics"]
         out[target] = {
             "model": model,
             "evaluation": ev,
             "metrics": {k: float(v) for k, v in m.loc["model"].items()},
             "baseline_metrics": (
-                {k: float(v) for k, v in m.loc["logistic_baseline"].items()} if "logistic_baseline" in m.index else {}
+                {k: float(v) for k, v in m.loc["logistic_baseline"].items()}
+                if "logistic_baseline" in m.index
+                else {}
             ),
             "X_example": X[test].head(5),
             "y_test": y[test].to_numpy(),
             "p_test": p,
         }
-        log.info("%s: holdout ROC AUC %.3f (baseline %.3f)", target, out[target]["metrics"].get("roc_auc", float("nan")),
-                 out[target]["baseline_metrics"].get("roc_auc", float("nan")))
+        log.info(
+            "%s: holdout ROC AUC %.3f (baseline %.3f)",
+            target,
+            out[target]["metrics"].get("roc_auc", float("nan")),
+            out[target]["baseline_metrics"].get("roc_auc", float("nan")),
+        )
     return out
 
 
@@ -438,7 +477,9 @@ def write_model_outputs(paths: OutputPaths, trained: dict, cfg: Config | None = 
             dump_config(cfg, paths.model(target) / "config.resolved.yaml")
         rows.append({"target": target, "scorer": "model", **res["metrics"]})
         if res["baseline_metrics"]:
-            rows.append({"target": target, "scorer": "logistic_baseline", **res["baseline_metrics"]})
+            rows.append(
+                {"target": target, "scorer": "logistic_baseline", **res["baseline_metrics"]}
+            )
         ev = res["evaluation"]
         for name, fig in (ev.get("figures") or {}).items():
             fig.savefig(paths.plots / f"{target}_{name}.png", dpi=80, bbox_inches="tight")
@@ -499,7 +540,9 @@ def _global_importance(res: dict):
 # ------------------------------------------------------------------ scoring, segments, portraits
 
 
-def score_frame(model, frame: pd.DataFrame, *, target: str = "model", top_k: int = 3, key=None) -> pd.DataFrame:
+def score_frame(
+    model, frame: pd.DataFrame, *, target: str = "model", top_k: int = 3, key=None
+) -> pd.DataFrame:
     """Calibrated scores and reason codes for a feature frame, with pseudonymised keys.
 
     Parameters
@@ -532,11 +575,13 @@ def score_frame(model, frame: pd.DataFrame, *, target: str = "model", top_k: int
     check_model_features(model, X, what=f"{target} model")
     scores = model.predict_proba(X)[:, 1]
     idx = X.index.to_frame(index=False)
-    out = pd.DataFrame({
-        "customer_key": pseudonymise(idx["customer_id"], key).to_numpy(),
-        "snapshot_date": idx["snapshot_date"].to_numpy() if "snapshot_date" in idx else pd.NaT,
-        f"{target}_score": scores,
-    })
+    out = pd.DataFrame(
+        {
+            "customer_key": pseudonymise(idx["customer_id"], key).to_numpy(),
+            "snapshot_date": idx["snapshot_date"].to_numpy() if "snapshot_date" in idx else pd.NaT,
+            f"{target}_score": scores,
+        }
+    )
     if top_k:
         try:
             from .explain import explain
@@ -590,7 +635,9 @@ def _rules_path(value):
     return p if p.is_file() else None
 
 
-def make_portraits(cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter, tables, catalog=None):
+def make_portraits(
+    cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter, tables, catalog=None
+):
     """Assemble the portraits (see ``docs/portrait.md``) with ``build_portraits``.
 
     Parameters
@@ -639,13 +686,19 @@ def make_portraits(cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter,
                 region = tables.customers.set_index("customer_id")["region"]
                 Xr = X.copy()
                 Xr["region"] = region.reindex(X.index.get_level_values("customer_id")).to_numpy()
-                hits = rules.hit_report(Xr, by="region") if "by" in rules.hit_report.__code__.co_varnames else rules.hit_report(Xr)
+                hits = (
+                    rules.hit_report(Xr, by="region")
+                    if "by" in rules.hit_report.__code__.co_varnames
+                    else rules.hit_report(Xr)
+                )
         except Exception as exc:  # noqa: BLE001 - the hit report is a nice-to-have
             log.warning("risk-rule hit report skipped: %s", exc)
     return portraits, hits
 
 
-def export_portraits(cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, previous_dir=None, model_versions=None):
+def export_portraits(
+    cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, previous_dir=None, model_versions=None
+):
     """Export campaigns per channel from the portraits (see ``docs/export.md``).
 
     Parameters
@@ -683,13 +736,30 @@ def export_portraits(cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, p
         raw_phone_channels=cfg.export.raw_phone_channels,
         snapshot_date=snap,
         model_versions=model_versions,
-        config_hash=config_hash({"export": cfg.export, "campaigns": Path(cfg.export.campaigns).read_text(encoding="utf-8")}),
+        config_hash=config_hash(
+            {
+                "export": cfg.export,
+                "campaigns": Path(cfg.export.campaigns).read_text(encoding="utf-8"),
+            }
+        ),
         previous_dir=previous_dir,
     )
 
 
-def write_run_report(cfg: Config, path, *, tables, trained=None, profile=None, segmenter=None,
-                     portraits=None, risk_hits=None, snapshot=None, evaluations=None, shap_importance=None):
+def write_run_report(
+    cfg: Config,
+    path,
+    *,
+    tables,
+    trained=None,
+    profile=None,
+    segmenter=None,
+    portraits=None,
+    risk_hits=None,
+    snapshot=None,
+    evaluations=None,
+    shap_importance=None,
+):
     """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
 
     Returns
@@ -705,7 +775,11 @@ def write_run_report(cfg: Config, path, *, tables, trained=None, profile=None, s
         log.warning("powerprofile.report is not available; no report written")
         return None
     evaluations = {t: r["evaluation"] for t, r in (trained or {}).items()} or evaluations
-    shap = {t: r["shap_importance"] for t, r in (trained or {}).items() if r.get("shap_importance") is not None}
+    shap = {
+        t: r["shap_importance"]
+        for t, r in (trained or {}).items()
+        if r.get("shap_importance") is not None
+    }
     shap = shap or shap_importance
     kwargs = {
         "tables": tables,
@@ -736,7 +810,9 @@ def thread_limits(cfg: Config):
     return threadpool_limits(limits=cfg.n_threads)
 
 
-def run_pipeline(cfg: Config, *, progress: bool | None = None, tracking_uri: str | None = None) -> RunSummary:
+def run_pipeline(
+    cfg: Config, *, progress: bool | None = None, tracking_uri: str | None = None
+) -> RunSummary:
     """Run every stage; outputs appear under ``cfg.output_dir`` all at once at the end.
 
     Parameters
@@ -768,7 +844,10 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
 
     progress = cfg.progress if progress is None else progress
     t0 = time.perf_counter()
-    bar = _Stages(["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"], progress)
+    bar = _Stages(
+        ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
+        progress,
+    )
     if cfg.tracking.enabled and tracking_uri is None:
         tracking_uri = preflight(cfg, stages=("data", "tracking", "export", "portraits"))
     else:
@@ -781,7 +860,9 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         paths = OutputPaths(tmp)
         dump_config(cfg, _mkparent(paths.config))
         _mkparent(paths.validation)
-        (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(paths.validation, index=False)
+        (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(
+            paths.validation, index=False
+        )
 
         train_frame, score = build_feature_frames(cfg, tables, progress=False)
         write_feature_outputs(paths, train_frame, score)
@@ -792,7 +873,10 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         for res in trained.values():
             res["X_importance"] = X_score
         write_model_outputs(paths, trained, cfg)
-        summary.metrics = {t: {"model": r["metrics"], "baseline": r["baseline_metrics"]} for t, r in trained.items()}
+        summary.metrics = {
+            t: {"model": r["metrics"], "baseline": r["baseline_metrics"]}
+            for t, r in trained.items()
+        }
         bar.done("train", "segment")
 
         segmenter = profile = None
@@ -808,8 +892,9 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         bar.done("segment", "portraits")
 
         models = {t: r["model"] for t, r in trained.items()}
-        portraits, hits = make_portraits(cfg, score, models=models, segmenter=segmenter, tables=tables,
-                                         catalog=feature_catalog())
+        portraits, hits = make_portraits(
+            cfg, score, models=models, segmenter=segmenter, tables=tables, catalog=feature_catalog()
+        )
         _mkparent(paths.portraits)
         portraits.to_parquet(paths.portraits, index=False)
         if hits is not None:
@@ -824,25 +909,46 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
 
         # model versions in the manifest come from the portraits (content hashes), so a
         # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
-        result = export_portraits(cfg, portraits, tables, paths.export, previous_dir=final / "export")
+        result = export_portraits(
+            cfg, portraits, tables, paths.export, previous_dir=final / "export"
+        )
         summary.export_files = result.files
         bar.done("export", "report")
 
         snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
         snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
-        rep = write_run_report(cfg, paths.report, tables=tables, trained=trained, profile=profile,
-                               segmenter=segmenter, portraits=portraits, risk_hits=hits, snapshot=snap_text)
+        rep = write_run_report(
+            cfg,
+            paths.report,
+            tables=tables,
+            trained=trained,
+            profile=profile,
+            segmenter=segmenter,
+            portraits=portraits,
+            risk_hits=hits,
+            snapshot=snap_text,
+        )
         if rep is None:
             summary.notes.append("report: not written (module missing or report.enabled false)")
         bar.done("report")
         bar.close()
         outputs = {
-            "config": paths.config, "validation": paths.validation, "training_frame": paths.training_frame,
-            "scoring_frame": paths.scoring_frame, "feature_catalog": paths.catalog, "leakage_report": paths.leakage,
-            "metrics": paths.metrics, "plots": paths.plots, "segment_profile": paths.segment_profile,
-            "portraits": paths.portraits, "export": paths.export, "report": paths.report,
+            "config": paths.config,
+            "validation": paths.validation,
+            "training_frame": paths.training_frame,
+            "scoring_frame": paths.scoring_frame,
+            "feature_catalog": paths.catalog,
+            "leakage_report": paths.leakage,
+            "metrics": paths.metrics,
+            "plots": paths.plots,
+            "segment_profile": paths.segment_profile,
+            "portraits": paths.portraits,
+            "export": paths.export,
+            "report": paths.report,
         }
-        summary.outputs = {k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()}
+        summary.outputs = {
+            k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()
+        }
         summary.seconds = time.perf_counter() - t0
         summary.stage_seconds = dict(bar.times)
         _write_summary(paths.summary, summary)
@@ -855,7 +961,9 @@ class _Stages:
     def __init__(self, names, progress: bool):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=len(names), desc="powerprofile run", disable=not progress, unit="stage")
+        self.bar = tqdm(
+            total=len(names), desc="powerprofile run", disable=not progress, unit="stage"
+        )
         self.t = time.perf_counter()
         self.times: dict[str, float] = {}
 
@@ -904,7 +1012,10 @@ def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> 
         model_name_prefix=cfg.tracking.model_name_prefix,
         alias=cfg.tracking.alias,
         run_name=f"run-seed{cfg.seed}",
-        tags={"powerprofile.config_hash": config_hash(cfg), "powerprofile.data": str(cfg.data.path)},
+        tags={
+            "powerprofile.config_hash": config_hash(cfg),
+            "powerprofile.data": str(cfg.data.path),
+        },
     )
     return res.model_uris
 
@@ -915,9 +1026,14 @@ def _write_summary(path: Path, summary: RunSummary) -> None:
         "outputs": summary.outputs,
         "metrics": summary.metrics,
         "model_uris": summary.model_uris,
-        "export_files": [] if summary.export_files is None else summary.export_files.to_dict(orient="records"),
+        "export_files": []
+        if summary.export_files is None
+        else summary.export_files.to_dict(orient="records"),
         "notes": summary.notes,
         "stage_seconds": summary.stage_seconds,
         "seconds": round(summary.seconds, 1),
     }
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
+        encoding="utf-8",
+    )

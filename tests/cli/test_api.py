@@ -5,8 +5,13 @@ import inspect
 
 import pytest
 
-PACKAGES = ["powerprofile.config", "powerprofile.export", "powerprofile.tracking", "powerprofile.cli",
-            "powerprofile.pipeline"]
+PACKAGES = [
+    "powerprofile.config",
+    "powerprofile.export",
+    "powerprofile.tracking",
+    "powerprofile.cli",
+    "powerprofile.pipeline",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -27,4 +32,7 @@ def test_all_is_complete_and_resolvable(name):
 def test_lazy_top_level_export_name():
     import powerprofile
 
-    assert powerprofile.export_campaigns is importlib.import_module("powerprofile.export").export_campaigns
+    assert (
+        powerprofile.export_campaigns
+        is importlib.import_module("powerprofile.export").export_campaigns
+    )

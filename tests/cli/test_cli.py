@@ -16,7 +16,9 @@ from powerprofile.export import read_frame
 
 from .conftest import KEY, ROOT, SAMPLE, copy_sample, fast_config
 
-pytestmark = pytest.mark.skipif(not (SAMPLE / "customers.parquet").exists(), reason="no sample data")
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "customers.parquet").exists(), reason="no sample data"
+)
 
 
 def closed_port() -> int:
@@ -28,7 +30,17 @@ def closed_port() -> int:
 def test_help_lists_every_subcommand_and_exit_code(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for cmd in ("sample", "validate", "features", "train", "score", "segment", "export", "report", "run"):
+    for cmd in (
+        "sample",
+        "validate",
+        "features",
+        "train",
+        "score",
+        "segment",
+        "export",
+        "report",
+        "run",
+    ):
         assert cmd in out
         assert main([cmd, "--help"]) == 0
         sub = capsys.readouterr().out
@@ -38,9 +50,11 @@ def test_help_lists_every_subcommand_and_exit_code(capsys):
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
-    code = ("import sys; from powerprofile.cli import main; main(['run', '--help']); "
-            "heavy = [m for m in ('mlflow', 'lightgbm', 'shap', 'sklearn', 'pandas') if m in sys.modules]; "
-            "print('HEAVY', heavy)")
+    code = (
+        "import sys; from powerprofile.cli import main; main(['run', '--help']); "
+        "heavy = [m for m in ('mlflow', 'lightgbm', 'shap', 'sklearn', 'pandas') if m in sys.modules]; "
+        "print('HEAVY', heavy)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY []" in res.stdout, res.stdout[-500:]
 
@@ -49,8 +63,20 @@ def test_full_run_writes_every_output(full_run):
     assert full_run["code"] == 0
     out = full_run["out"]
     summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
-    for name in ("config", "validation", "training_frame", "scoring_frame", "feature_catalog",
-                 "leakage_report", "metrics", "plots", "segment_profile", "portraits", "export", "report"):
+    for name in (
+        "config",
+        "validation",
+        "training_frame",
+        "scoring_frame",
+        "feature_catalog",
+        "leakage_report",
+        "metrics",
+        "plots",
+        "segment_profile",
+        "portraits",
+        "export",
+        "report",
+    ):
         assert Path(summary["outputs"][name]).exists(), name
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html") and "data:image/png;base64," in html
@@ -69,7 +95,11 @@ def test_full_run_writes_every_output(full_run):
     # metrics of each model and its baseline, probabilities in range
     metrics = pd.read_csv(out / "models" / "metrics.csv")
     assert set(zip(metrics.target, metrics.scorer, strict=True)) == {
-        ("churn", "model"), ("churn", "logistic_baseline"), ("complaint", "model"), ("complaint", "logistic_baseline")}
+        ("churn", "model"),
+        ("churn", "logistic_baseline"),
+        ("complaint", "model"),
+        ("complaint", "logistic_baseline"),
+    }
     assert metrics["roc_auc"].between(0, 1).all() and metrics["brier"].between(0, 1).all()
     for t in ("churn", "complaint"):
         for plot in ("gains", "calibration", "shap_summary"):
@@ -91,7 +121,9 @@ def test_export_content_and_manifest(full_run):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["snapshot_date"] == "2026-01-01"
     assert set(manifest["model_versions"]) >= {"churn", "complaint"}
-    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index(
+        "customer_key"
+    )
     customers = pd.read_parquet(SAMPLE / "customers.parquet")
     from powerprofile.privacy import pseudonymise
 
@@ -155,17 +187,45 @@ def test_mlflow_run_logged_and_model_scored_from_registry(full_run, tmp_path, ke
     for t in ("churn", "complaint"):
         assert 0 <= run.data.metrics[f"{t}.roc_auc"] <= 1
         assert f"{t}_baseline.roc_auc" in run.data.metrics
-    assert run.data.params["data.rows.customers"] == str(len(pd.read_parquet(SAMPLE / "customers.parquet")))
+    assert run.data.params["data.rows.customers"] == str(
+        len(pd.read_parquet(SAMPLE / "customers.parquet"))
+    )
     arts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config.yaml", "data_fingerprint.json", "features", "leakage", "plots", "segments"} <= arts
+    assert {
+        "config.yaml",
+        "data_fingerprint.json",
+        "features",
+        "leakage",
+        "plots",
+        "segments",
+    } <= arts
     # score the scoring frame from the registry; same numbers as the portraits
-    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q",
-                 "--tracking-uri", full_run["uri"], "--features", str(full_run["out"] / "features" / "scoring.parquet"),
-                 "--model", "churn=models:/powerprofile-churn@candidate", "--set", "models.top_k_reasons=0"])
+    code = main(
+        [
+            "score",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--tracking-uri",
+            full_run["uri"],
+            "--features",
+            str(full_run["out"] / "features" / "scoring.parquet"),
+            "--model",
+            "churn=models:/powerprofile-churn@candidate",
+            "--set",
+            "models.top_k_reasons=0",
+        ]
+    )
     assert code == 0
     scores = pd.read_parquet(tmp_path / "o" / "scores" / "scores.parquet").set_index("customer_key")
-    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
-    np.testing.assert_allclose(scores.loc[portraits.index, "churn_score"], portraits["churn_score"], rtol=1e-9)
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index(
+        "customer_key"
+    )
+    np.testing.assert_allclose(
+        scores.loc[portraits.index, "churn_score"], portraits["churn_score"], rtol=1e-9
+    )
 
 
 @pytest.mark.slow
@@ -174,9 +234,22 @@ def test_installed_script_reexports_identical_bytes(full_run, tmp_path):
     script = Path(sys.executable).with_name("powerprofile")
     env = dict(os.environ, POWERPROFILE_PSEUDONYM_KEY=KEY)
     res = subprocess.run(
-        [str(script), "export", "--config", str(full_run["config"]), "--out", str(full_run["out"]),
-         "--export-dir", str(tmp_path / "again"), "--quiet"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        [
+            str(script),
+            "export",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(full_run["out"]),
+            "--export-dir",
+            str(tmp_path / "again"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"export: {tmp_path / 'again'}" in res.stdout
@@ -187,9 +260,21 @@ def test_installed_script_reexports_identical_bytes(full_run, tmp_path):
 
 def test_train_is_reproducible(full_run, tmp_path, key_env):
     """Same data, config and seed: the same metrics (retraining the churn model only)."""
-    code = main(["train", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q", "--no-tracking",
-                 "--features", str(full_run["out"] / "features" / "training.parquet"),
-                 "--set", "models.targets=[churn]"])
+    code = main(
+        [
+            "train",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--no-tracking",
+            "--features",
+            str(full_run["out"] / "features" / "training.parquet"),
+            "--set",
+            "models.targets=[churn]",
+        ]
+    )
     assert code == 0
     a = pd.read_csv(full_run["out"] / "models" / "metrics.csv")
     b = pd.read_csv(tmp_path / "o" / "models" / "metrics.csv")
@@ -204,7 +289,19 @@ def test_bad_config_exits_2_before_any_work(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
     assert main(["validate", "--config", str(tmp_path / "missing.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["run", "--config", str(fast_config(tmp_path)), "--set", "labels.horizon_days=soon", "-q"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--config",
+                str(fast_config(tmp_path)),
+                "--set",
+                "labels.horizon_days=soon",
+                "-q",
+            ]
+        )
+        == 2
+    )
     assert "'labels.horizon_days'" in capsys.readouterr().err
     assert main(["run", "--bogus-flag"]) == 2
     assert not (tmp_path / "out").exists()
@@ -235,11 +332,26 @@ def test_validate_and_segment_subcommands(full_run, tmp_path, capsys, key_env):
     cfg = str(full_run["config"])
     assert main(["validate", "--config", cfg, "--out", str(tmp_path / "v"), "-q"]) == 0
     assert (tmp_path / "v" / "validation" / "validation_report.csv").exists()
-    assert main(["segment", "--config", cfg, "--out", str(tmp_path / "s"), "-q",
-                 "--features", str(full_run["out"] / "features" / "scoring.parquet")]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                "--config",
+                cfg,
+                "--out",
+                str(tmp_path / "s"),
+                "-q",
+                "--features",
+                str(full_run["out"] / "features" / "scoring.parquet"),
+            ]
+        )
+        == 0
+    )
     assign = pd.read_parquet(tmp_path / "s" / "segments" / "assignments.parquet")
     portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet")
-    merged = assign.merge(portraits[["customer_key", "segment_id"]], on="customer_key", suffixes=("", "_run"))
+    merged = assign.merge(
+        portraits[["customer_key", "segment_id"]], on="customer_key", suffixes=("", "_run")
+    )
     assert len(merged) == len(portraits)
     assert (merged["segment_id"].astype(int) == merged["segment_id_run"].astype(int)).all()
     out = capsys.readouterr().out
@@ -258,8 +370,18 @@ def test_export_interrupted_keeps_previous(full_run, tmp_path, monkeypatch, key_
         raise OSError("killed mid-write")
 
     monkeypatch.setattr(_export, "write_frame", boom)
-    code = main(["export", "--config", str(full_run["config"]), "--out", str(full_run["out"]),
-                 "--export-dir", str(tmp_path / "export"), "-q"])
+    code = main(
+        [
+            "export",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(full_run["out"]),
+            "--export-dir",
+            str(tmp_path / "export"),
+            "-q",
+        ]
+    )
     assert code == 5
     after = {p.name: p.read_bytes() for p in (tmp_path / "export").iterdir()}
     assert after == before
@@ -276,7 +398,10 @@ def test_root_of_repo_default_config_is_used(monkeypatch, tmp_path, capsys):
 def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
     from powerprofile.schema import load_tables
 
-    assert main(["sample", "--customers", "40", "--seed", "3", "--out", str(tmp_path / "d"), "-q"]) == 0
+    assert (
+        main(["sample", "--customers", "40", "--seed", "3", "--out", str(tmp_path / "d"), "-q"])
+        == 0
+    )
     assert f"sample data: {tmp_path / 'd'}" in capsys.readouterr().out
     tables = load_tables(tmp_path / "d")
     assert len(tables.customers) == 40
@@ -285,12 +410,25 @@ def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
 
 
 def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, key_env, capsys):
-    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o"), "-q",
-                 "--features", str(full_run["out"] / "features" / "scoring.parquet"),
-                 "--model", str(full_run["out"] / "models" / "complaint")])
+    code = main(
+        [
+            "score",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--features",
+            str(full_run["out"] / "features" / "scoring.parquet"),
+            "--model",
+            str(full_run["out"] / "models" / "complaint"),
+        ]
+    )
     assert code == 0
     scores = pd.read_parquet(tmp_path / "o" / "scores" / "scores.parquet").set_index("customer_key")
-    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index("customer_key")
+    portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index(
+        "customer_key"
+    )
     p = portraits.loc[scores.index]
     np.testing.assert_allclose(scores["complaint_score"], p["complaint_score"], rtol=1e-9)
     assert (scores["complaint_reason_1_feature"] == p["complaint_reason_1_feature"]).all()
@@ -300,8 +438,20 @@ def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, ke
     dropped = frame.columns[0]
     frame.drop(columns=dropped).to_parquet(tmp_path / "bad.parquet")
     capsys.readouterr()
-    code = main(["score", "--config", str(full_run["config"]), "--out", str(tmp_path / "o2"), "-q",
-                 "--features", str(tmp_path / "bad.parquet"), "--model", str(full_run["out"] / "models" / "complaint")])
+    code = main(
+        [
+            "score",
+            "--config",
+            str(full_run["config"]),
+            "--out",
+            str(tmp_path / "o2"),
+            "-q",
+            "--features",
+            str(tmp_path / "bad.parquet"),
+            "--model",
+            str(full_run["out"] / "models" / "complaint"),
+        ]
+    )
     assert code == 3
     assert repr(dropped) in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
@@ -314,12 +464,41 @@ def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys):
     usage.loc[usage.index[:3], "kwh"] = -5.0  # three absurd readings
     usage.to_parquet(part, index=False)
     cfg = fast_config(tmp_path)
-    assert main(["validate", "--config", str(cfg), "--data", str(data), "--out", str(tmp_path / "strict"), "-q"]) == 3
+    assert (
+        main(
+            [
+                "validate",
+                "--config",
+                str(cfg),
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "strict"),
+                "-q",
+            ]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
     assert "usage" in err and "kwh" in err
     assert not (tmp_path / "strict").exists()
-    assert main(["validate", "--config", str(cfg), "--data", str(data), "--out", str(tmp_path / "lenient"),
-                 "--errors", "quarantine", "-q"]) == 0
+    assert (
+        main(
+            [
+                "validate",
+                "--config",
+                str(cfg),
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "lenient"),
+                "--errors",
+                "quarantine",
+                "-q",
+            ]
+        )
+        == 0
+    )
     q = pd.read_parquet(tmp_path / "lenient" / "validation" / "quarantine" / "usage.parquet")
     assert len(q) == 3 and (q["kwh"] == -5.0).all()
     assert "quarantined 3 usage rows" in capsys.readouterr().out

@@ -22,7 +22,9 @@ def _files(folder):
 
 def test_eligibility_ranking_and_capacity_by_hand(tmp_path, data, campaigns_file):
     customers, portraits = data
-    res = export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
+    res = export_campaigns(
+        portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers
+    )
     out = read_export(tmp_path / "exp")
 
     # expected by hand: customers with high/medium churn, SMS-eligible ones first
@@ -43,8 +45,11 @@ def test_eligibility_ranking_and_capacity_by_hand(tmp_path, data, campaigns_file
     assert list(out["retention__wechat.csv"]["customer_key"]) == list(keys[wechat])
     # digital campaign: app users with the tag, not already used by retention (cap 1)
     used = set(sms) | set(wechat)
-    digital = [j for j in sorted(range(len(i)), key=lambda j: (-score[j], keys[j]))
-               if j % 2 == 0 and i[j] % 3 == 0 and j not in used]
+    digital = [
+        j
+        for j in sorted(range(len(i)), key=lambda j: (-score[j], keys[j]))
+        if j % 2 == 0 and i[j] % 3 == 0 and j not in used
+    ]
     assert list(out["digital__app_push.jsonl"]["customer_key"]) == list(keys[digital])
     # manifest rows match
     rows = {f["file"]: f["rows"] for f in res.manifest["files"]}
@@ -58,21 +63,41 @@ def test_phone_masked_by_default_and_no_pii_anywhere(tmp_path, data, campaigns_f
     sms = read_frame(tmp_path / "exp" / "retention__sms.csv")
     assert sms["phone"].str.fullmatch(r"139\*{4}\d{4}").all()
     blob = b"".join(p.read_bytes() for p in (tmp_path / "exp").iterdir())
-    for raw in list(customers["customer_id"]) + list(customers["name"]) + list(customers["phone"].dropna()):
+    for raw in (
+        list(customers["customer_id"]) + list(customers["name"]) + list(customers["phone"].dropna())
+    ):
         for enc in (raw.encode("utf-8"), raw.encode("utf-16-le")):
             assert enc not in blob, raw
 
 
 def test_raw_phone_only_when_allowed_and_channel_named(tmp_path, data, campaigns_file):
     customers, portraits = data
-    export_campaigns(portraits, tmp_path / "a", campaigns=campaigns_file, customers=customers,
-                     allow_raw_phone=False, raw_phone_channels=["sms"])
+    export_campaigns(
+        portraits,
+        tmp_path / "a",
+        campaigns=campaigns_file,
+        customers=customers,
+        allow_raw_phone=False,
+        raw_phone_channels=["sms"],
+    )
     assert read_frame(tmp_path / "a" / "retention__sms.csv")["phone"].str.contains(r"\*").all()
-    export_campaigns(portraits, tmp_path / "b", campaigns=campaigns_file, customers=customers,
-                     allow_raw_phone=True, raw_phone_channels=["hotline_callback"])
+    export_campaigns(
+        portraits,
+        tmp_path / "b",
+        campaigns=campaigns_file,
+        customers=customers,
+        allow_raw_phone=True,
+        raw_phone_channels=["hotline_callback"],
+    )
     assert read_frame(tmp_path / "b" / "retention__sms.csv")["phone"].str.contains(r"\*").all()
-    export_campaigns(portraits, tmp_path / "c", campaigns=campaigns_file, customers=customers,
-                     allow_raw_phone=True, raw_phone_channels=["sms"])
+    export_campaigns(
+        portraits,
+        tmp_path / "c",
+        campaigns=campaigns_file,
+        customers=customers,
+        allow_raw_phone=True,
+        raw_phone_channels=["sms"],
+    )
     got = read_frame(tmp_path / "c" / "retention__sms.csv")
     assert got["phone"].astype(str).str.fullmatch(r"139\d{8}").all()
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text(encoding="utf-8"))
@@ -90,7 +115,9 @@ def test_csv_has_bom_and_chinese_text(tmp_path, data, campaigns_file):
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
 def test_formats_round_trip(tmp_path, data, campaigns_file, fmt):
     customers, portraits = data
-    res = export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers, format=fmt)
+    res = export_campaigns(
+        portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers, format=fmt
+    )
     names = {f["file"] for f in res.manifest["files"]}
     assert f"retention__sms.{fmt}" in names and f"digital__app_push.{fmt}" in names
     back = read_frame(tmp_path / "exp" / f"retention__sms.{fmt}")
@@ -110,8 +137,13 @@ def test_manifest_hashes_and_identical_bytes_on_rerun(tmp_path, data, campaigns_
     assert manifest["export_schema_version"] == "1.0"
     assert len(manifest["config_hash"]) == 64
     # shuffled input, same key: identical bytes
-    export_campaigns(portraits.sample(frac=1, random_state=3), tmp_path / "exp",
-                     campaigns=campaigns_file, customers=customers, incremental=True)
+    export_campaigns(
+        portraits.sample(frac=1, random_state=3),
+        tmp_path / "exp",
+        campaigns=campaigns_file,
+        customers=customers,
+        incremental=True,
+    )
     second = _files(tmp_path / "exp")
     assert set(second) == set(first)
     for name in first:
@@ -122,7 +154,9 @@ def test_manifest_hashes_and_identical_bytes_on_rerun(tmp_path, data, campaigns_
     assert _files(tmp_path / "exp") == second
 
 
-def test_export_killed_mid_write_leaves_previous_untouched(tmp_path, data, campaigns_file, monkeypatch):
+def test_export_killed_mid_write_leaves_previous_untouched(
+    tmp_path, data, campaigns_file, monkeypatch
+):
     customers, portraits = data
     export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
     before = _files(tmp_path / "exp")
@@ -139,21 +173,31 @@ def test_export_killed_mid_write_leaves_previous_untouched(tmp_path, data, campa
     monkeypatch.setattr(export_module, "write_frame", failing)
     portraits2 = portraits.assign(churn_score=1 - portraits["churn_score"])
     with pytest.raises(ExportError, match="previous export, if any, is untouched"):
-        export_campaigns(portraits2, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
+        export_campaigns(
+            portraits2, tmp_path / "exp", campaigns=campaigns_file, customers=customers
+        )
     assert _files(tmp_path / "exp") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaigns.yaml", "exp"]
 
 
 def test_opt_out_and_do_not_contact_lists(tmp_path, data, campaigns_file):
     customers, portraits = data
-    base = export_campaigns(portraits, tmp_path / "a", campaigns=campaigns_file, customers=customers)
+    base = export_campaigns(
+        portraits, tmp_path / "a", campaigns=campaigns_file, customers=customers
+    )
     first_sms = read_frame(tmp_path / "a" / "retention__sms.csv")["customer_key"].iloc[0]
     raw_id = customers["customer_id"][portraits["customer_key"] == first_sms].iloc[0]
     first_push = read_frame(tmp_path / "a" / "digital__app_push.jsonl")["customer_key"].iloc[0]
     pd.DataFrame({"customer_id": [raw_id]}).to_csv(tmp_path / "optout.csv", index=False)
     pd.DataFrame({"customer_key": [first_push]}).to_csv(tmp_path / "dnc.csv", index=False)
-    export_campaigns(portraits, tmp_path / "b", campaigns=campaigns_file, customers=customers,
-                     opt_out_list=tmp_path / "optout.csv", do_not_contact_list=tmp_path / "dnc.csv")
+    export_campaigns(
+        portraits,
+        tmp_path / "b",
+        campaigns=campaigns_file,
+        customers=customers,
+        opt_out_list=tmp_path / "optout.csv",
+        do_not_contact_list=tmp_path / "dnc.csv",
+    )
     out = read_export(tmp_path / "b")
     everyone = pd.concat([df for name, df in out.items() if "__" in name])
     assert first_push not in set(everyone["customer_key"])
@@ -181,7 +225,10 @@ def test_bad_campaigns_are_config_errors(tmp_path, data):
     bad.write_text(CAMPAIGNS.replace("channels: [app_push]", "channels: [fax]"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"'campaigns\[1\]\.channels\[0\]'.*'fax'"):
         load_campaigns(bad)
-    bad.write_text(CAMPAIGNS.replace("has(tags, 'digital_first')", "__import__('os').system('x')"), encoding="utf-8")
+    bad.write_text(
+        CAMPAIGNS.replace("has(tags, 'digital_first')", "__import__('os').system('x')"),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="selection of 'digital'"):
         load_campaigns(bad)
     bad.write_text(CAMPAIGNS + "    columns: [phone]\n", encoding="utf-8")
@@ -195,7 +242,9 @@ def test_bad_campaigns_are_config_errors(tmp_path, data):
         load_campaigns(tmp_path / "missing.yaml")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     seed=st.integers(0, 10_000),
     cap=st.integers(1, 2),
@@ -209,16 +258,20 @@ def test_caps_and_order_hold_for_any_population(tmp_path_factory, seed, cap, cap
         CAMPAIGNS.replace("capacity: 8", f"capacity: {capacity}").replace(
             "campaigns:\n",
             f"channel_capacity:\n  sms: {global_sms}\ncampaigns:\n"
-            "  - name: again\n    select: \"churn_score >= 0\"\n    channels: [sms, grid_manager]\n"
+            '  - name: again\n    select: "churn_score >= 0"\n    channels: [sms, grid_manager]\n'
             "    capacity: 20\n    priority: 3\n",
         ),
         encoding="utf-8",
     )
     out_dir = tmp_path_factory.mktemp("o") / "exp"
-    export_campaigns(portraits, out_dir, campaigns=campaigns, customers=customers, frequency_cap=cap)
+    export_campaigns(
+        portraits, out_dir, campaigns=campaigns, customers=customers, frequency_cap=cap
+    )
     out = read_export(out_dir)
     lists = {n: df for n, df in out.items() if "__" in n}
-    counts = pd.concat([df["customer_key"] for df in lists.values() if len(df)] or [pd.Series([], dtype=str)]).value_counts()
+    counts = pd.concat(
+        [df["customer_key"] for df in lists.values() if len(df)] or [pd.Series([], dtype=str)]
+    ).value_counts()
     assert (counts <= cap).all()
     sms_total = sum(len(df) for n, df in lists.items() if n.split("__")[1].startswith("sms"))
     assert sms_total <= global_sms
@@ -232,7 +285,10 @@ def test_caps_and_order_hold_for_any_population(tmp_path_factory, seed, cap, cap
             tied = df[df["churn_score"].duplicated(keep=False)]
             for _, g in tied.groupby("churn_score"):
                 assert list(g["customer_key"]) == sorted(g["customer_key"])
-    sms_keys = pd.concat([df["customer_key"] for n, df in lists.items() if "__sms" in n] or [pd.Series([], dtype=str)])
+    sms_keys = pd.concat(
+        [df["customer_key"] for n, df in lists.items() if "__sms" in n]
+        or [pd.Series([], dtype=str)]
+    )
     phones = customers.set_index(portraits["customer_key"].to_numpy())
     assert phones.loc[list(sms_keys), "phone"].notna().all()
     assert not phones.loc[list(sms_keys), "sms_opt_out"].any()
@@ -242,7 +298,9 @@ def test_key_is_required_secret_consistent(tmp_path, data, campaigns_file, monke
     customers, portraits = data
     # with another key the portraits' customer_key no longer matches customers: nobody is contactable
     monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY + "-other")
-    res = export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
+    res = export_campaigns(
+        portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers
+    )
     rows = {f["file"]: f["rows"] for f in res.manifest["files"]}
     assert rows["retention__sms.csv"] == 0 and rows["digital__app_push.jsonl"] == 0
 
@@ -250,7 +308,9 @@ def test_key_is_required_secret_consistent(tmp_path, data, campaigns_file, monke
 def test_portraits_without_key_refused(tmp_path, data, campaigns_file):
     customers, portraits = data
     with pytest.raises(ExportError, match="customer_key"):
-        export_campaigns(portraits.drop(columns="customer_key"), tmp_path / "e", campaigns=campaigns_file)
+        export_campaigns(
+            portraits.drop(columns="customer_key"), tmp_path / "e", campaigns=campaigns_file
+        )
 
 
 def test_interrupted_swap_is_repaired_on_next_export(tmp_path, data, campaigns_file):

@@ -39,16 +39,23 @@ def test_uri_resolution_order(monkeypatch, tmp_path):
 def test_unreachable_server_fails_fast():
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     t0 = time.monotonic()
-    with pytest.raises(TrackingError, match=r"tracking server 'http://127\.0\.0\.1:\d+' is unreachable.*--no-tracking"):
+    with pytest.raises(
+        TrackingError,
+        match=r"tracking server 'http://127\.0\.0\.1:\d+' is unreachable.*--no-tracking",
+    ):
         check_tracking_uri(uri, timeout=2)
     assert time.monotonic() - t0 < 30  # generous: no multi-minute retries
 
 
 def test_fingerprint_counts_ranges_and_hash():
     tables = {
-        "usage": pd.DataFrame({"customer_id": ["A", "A", "B"],
-                               "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-05"]),
-                               "kwh": [1.0, 2.0, 3.0]}),
+        "usage": pd.DataFrame(
+            {
+                "customer_id": ["A", "A", "B"],
+                "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-05"]),
+                "kwh": [1.0, 2.0, 3.0],
+            }
+        ),
         "customers": pd.DataFrame({"customer_id": ["A", "B"]}),
     }
     fp = data_fingerprint(tables)
@@ -65,15 +72,23 @@ def test_feature_check_names_the_difference(fitted):
     model, X, _ = fitted
     check_model_features(model, X)
     bad = X.rename(columns={"complaints_90d": "complaints_90"}).assign(extra=1.0)
-    with pytest.raises(FeatureMismatchError, match=r"missing 1 column\(s\) \['complaints_90d'\]; 2 unexpected column\(s\) \['complaints_90', 'extra'\]"):
+    with pytest.raises(
+        FeatureMismatchError,
+        match=r"missing 1 column\(s\) \['complaints_90d'\]; 2 unexpected column\(s\) \['complaints_90', 'extra'\]",
+    ):
         check_model_features(model, bad, what="churn model")
 
 
 def _log(uri, model, X, **kw):
     return log_training_run(
-        tracking_uri=uri, experiment="tests", config={"seed": 0, "labels": {"horizon_days": 90}},
-        fingerprint={"rows": {"usage": 3}, "sha256": "00ff"}, models={"churn": (model, X)},
-        metrics={"churn": {"roc_auc": 0.8}, "churn_baseline": {"roc_auc": 0.7}}, alias="candidate", **kw,
+        tracking_uri=uri,
+        experiment="tests",
+        config={"seed": 0, "labels": {"horizon_days": 90}},
+        fingerprint={"rows": {"usage": 3}, "sha256": "00ff"},
+        models={"churn": (model, X)},
+        metrics={"churn": {"roc_auc": 0.8}, "churn_baseline": {"roc_auc": 0.7}},
+        alias="candidate",
+        **kw,
     )
 
 
@@ -128,9 +143,22 @@ def test_real_server_logs_registers_and_cli_scores(mlflow_server, tmp_path, monk
 
     # score through the CLI from the registry; a mismatching frame is refused (exit 3)
     X.to_parquet(tmp_path / "scoring.parquet")
-    code = main(["score", "--tracking-uri", mlflow_server, "--out", str(tmp_path / "out"), "-q",
-                 "--model", f"churn=models:/powerprofile-churn/{version}",
-                 "--features", str(tmp_path / "scoring.parquet"), "--set", "models.top_k_reasons=0"])
+    code = main(
+        [
+            "score",
+            "--tracking-uri",
+            mlflow_server,
+            "--out",
+            str(tmp_path / "out"),
+            "-q",
+            "--model",
+            f"churn=models:/powerprofile-churn/{version}",
+            "--features",
+            str(tmp_path / "scoring.parquet"),
+            "--set",
+            "models.top_k_reasons=0",
+        ]
+    )
     assert code == 0
     scores = pd.read_parquet(tmp_path / "out" / "scores" / "scores.parquet")
     assert len(scores) == len(X)
@@ -140,13 +168,26 @@ def test_real_server_logs_registers_and_cli_scores(mlflow_server, tmp_path, monk
 
     keys = pseudonymise(X.index.get_level_values("customer_id"), "k" * 20).to_numpy()
     snap = scores.set_index(["customer_key", "snapshot_date"])["churn_score"]
-    got = snap.loc[list(zip(keys, X.index.get_level_values("snapshot_date"), strict=True))].to_numpy()
+    got = snap.loc[
+        list(zip(keys, X.index.get_level_values("snapshot_date"), strict=True))
+    ].to_numpy()
     np.testing.assert_allclose(got, model.predict_proba(X)[:, 1], rtol=1e-9)
     assert by_key.between(0, 1).all()
 
     X.drop(columns="complaints_90d").to_parquet(tmp_path / "bad.parquet")
-    code = main(["score", "--tracking-uri", mlflow_server, "--out", str(tmp_path / "out2"), "-q",
-                 "--model", "churn=models:/powerprofile-churn@candidate",
-                 "--features", str(tmp_path / "bad.parquet")])
+    code = main(
+        [
+            "score",
+            "--tracking-uri",
+            mlflow_server,
+            "--out",
+            str(tmp_path / "out2"),
+            "-q",
+            "--model",
+            "churn=models:/powerprofile-churn@candidate",
+            "--features",
+            str(tmp_path / "bad.parquet"),
+        ]
+    )
     assert code == 3
     assert not (tmp_path / "out2").exists()

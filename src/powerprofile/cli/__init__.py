@@ -50,7 +50,9 @@ def _overrides(args) -> list[tuple[str, object]]:
 
 
 def _setup_logging(args) -> None:
-    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose >= 2 else logging.INFO)
+    level = (
+        logging.WARNING if args.quiet else (logging.DEBUG if args.verbose >= 2 else logging.INFO)
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("powerprofile: %(levelname)s: %(message)s"))
     root = logging.getLogger("powerprofile")
@@ -128,7 +130,9 @@ def main(argv=None) -> int:
         return _error(130, "interrupted")
     except Exception as exc:  # noqa: BLE001 - the last line of defence maps to exit 1
         log.debug("internal error", exc_info=True)
-        return _error(1, f"internal error: {type(exc).__name__}: {exc} (rerun with -vv for the traceback)")
+        return _error(
+            1, f"internal error: {type(exc).__name__}: {exc} (rerun with -vv for the traceback)"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,11 +36,24 @@ def cmd_sample(cfg: Config, args) -> int:
     out = Path(args.output_dir or cfg.data.path)
     if args.partitions is None and args.customers <= 20_000:
         # the committed sample's layout: 2 partitions, strong compression (small for git)
-        write_sample(out, n_customers=args.customers, seed=cfg.seed, start=args.start, end=args.end,
-                     progress=cfg.progress)
+        write_sample(
+            out,
+            n_customers=args.customers,
+            seed=cfg.seed,
+            start=args.start,
+            end=args.end,
+            progress=cfg.progress,
+        )
     else:
-        write_utility_data(out, n_customers=args.customers, start=args.start, end=args.end, seed=cfg.seed,
-                           n_partitions=args.partitions, progress=cfg.progress)
+        write_utility_data(
+            out,
+            n_customers=args.customers,
+            start=args.start,
+            end=args.end,
+            seed=cfg.seed,
+            n_partitions=args.partitions,
+            progress=cfg.progress,
+        )
     _say("sample data", out)
     return 0
 
@@ -70,8 +83,13 @@ def cmd_features(cfg: Config, args) -> int:
     from ..pipeline import build_feature_frames, load_data, write_feature_outputs
 
     tables = load_data(cfg)
-    train, score = build_feature_frames(cfg, tables, training=not args.no_training,
-                                        scoring=not args.no_scoring, progress=cfg.progress)
+    train, score = build_feature_frames(
+        cfg,
+        tables,
+        training=not args.no_training,
+        scoring=not args.no_scoring,
+        progress=cfg.progress,
+    )
     paths = _paths(cfg)
     write_feature_outputs(paths, train, score)
     if train is not None:
@@ -105,14 +123,16 @@ def cmd_train(cfg: Config, args) -> int:
     if path.is_file():
         frame = pd.read_parquet(path)
     elif args.features_path:
-        raise FileNotFoundError(f"training frame {str(path)!r} does not exist; run `powerprofile features` first.")
+        raise FileNotFoundError(
+            f"training frame {str(path)!r} does not exist; run `powerprofile features` first."
+        )
     else:
         frame, score = build_feature_frames(cfg, tables, progress=cfg.progress)
         write_feature_outputs(paths, frame, score)
     trained = train_models(cfg, frame, progress=cfg.progress)
     X = frame.drop(columns=[c for c in frame.columns if c.startswith("label_")])
     for res in trained.values():
-        res["X_importance"] = X.iloc[-min(len(X), 5000):]
+        res["X_importance"] = X.iloc[-min(len(X), 5000) :]
     paths.root.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, paths.config)
     write_model_outputs(paths, trained, cfg)
@@ -152,7 +172,11 @@ def cmd_score(cfg: Config, args) -> int:
     for target, ref in sorted(refs.items()):
         model = load_scoring_model(ref, tracking_uri=uri)
         scored = score_frame(model, frame, target=target, top_k=cfg.models.top_k_reasons)
-        out = scored if out is None else out.merge(scored, on=["customer_key", "snapshot_date"], how="outer")
+        out = (
+            scored
+            if out is None
+            else out.merge(scored, on=["customer_key", "snapshot_date"], how="outer")
+        )
     target_file = Path(args.output) if args.output else paths.scores
     target_file.parent.mkdir(parents=True, exist_ok=True)
     out.to_parquet(target_file, index=False)
@@ -176,7 +200,9 @@ def cmd_segment(cfg: Config, args) -> int:
     profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
     ids = frame.index.get_level_values("customer_id")
     assign = pd.DataFrame({"customer_key": pseudonymise(ids).to_numpy(), "segment_id": labels})
-    assign.sort_values("customer_key").to_parquet(paths.segmenter.parent / "assignments.parquet", index=False)
+    assign.sort_values("customer_key").to_parquet(
+        paths.segmenter.parent / "assignments.parquet", index=False
+    )
     _say("segmenter", paths.segmenter)
     _say("segment profile", paths.segment_profile)
     return 0
@@ -189,14 +215,22 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
     from ..pipeline import make_portraits
     from ..tracking import load_local_model
 
-    frame = _read_frame(paths.scoring_frame, "scoring frame", "run `powerprofile run` (or features, train, segment) first.")
+    frame = _read_frame(
+        paths.scoring_frame,
+        "scoring frame",
+        "run `powerprofile run` (or features, train, segment) first.",
+    )
     models = {}
     for t in cfg.models.targets:
         if not paths.model(t).exists():
-            raise FileNotFoundError(f"model {str(paths.model(t))!r} does not exist; run `powerprofile train` first.")
+            raise FileNotFoundError(
+                f"model {str(paths.model(t))!r} does not exist; run `powerprofile train` first."
+            )
         models[t] = load_local_model(paths.model(t))
     seg = joblib.load(paths.segmenter) if paths.segmenter.is_file() else None
-    portraits, _hits = make_portraits(cfg, frame, models=models, segmenter=seg, tables=tables, catalog=feature_catalog())
+    portraits, _hits = make_portraits(
+        cfg, frame, models=models, segmenter=seg, tables=tables, catalog=feature_catalog()
+    )
     paths.portraits.parent.mkdir(parents=True, exist_ok=True)
     portraits.to_parquet(paths.portraits, index=False)
     _say("portraits", paths.portraits)
@@ -209,7 +243,9 @@ def cmd_export(cfg: Config, args) -> int:
     paths = _paths(cfg)
     tables = load_data(cfg)
     if args.portraits:
-        portraits = _read_frame(Path(args.portraits), "portraits", "pass an existing --portraits file.")
+        portraits = _read_frame(
+            Path(args.portraits), "portraits", "pass an existing --portraits file."
+        )
     elif paths.portraits.is_file():
         portraits = pd.read_parquet(paths.portraits)
     else:
@@ -228,7 +264,11 @@ def cmd_report(cfg: Config, args) -> int:
 
     paths = _paths(cfg)
     tables = load_data(cfg)
-    profile = pd.read_csv(paths.segment_profile, encoding="utf-8-sig") if paths.segment_profile.is_file() else None
+    profile = (
+        pd.read_csv(paths.segment_profile, encoding="utf-8-sig")
+        if paths.segment_profile.is_file()
+        else None
+    )
     portraits = pd.read_parquet(paths.portraits) if paths.portraits.is_file() else None
     hits = pd.read_csv(paths.risk_hits, encoding="utf-8-sig") if paths.risk_hits.is_file() else None
     snap = None
@@ -245,10 +285,20 @@ def cmd_report(cfg: Config, args) -> int:
             shap[t] = pd.read_csv(f, index_col=0).iloc[:, 0]
     target = Path(args.output) if args.output else paths.report
     if not cfg.report.enabled:
-        raise ConfigError("config key 'report.enabled' is false; set it to true to write the report.")
-    written = write_run_report(cfg, target, tables=tables, profile=profile, portraits=portraits,
-                               risk_hits=hits, snapshot=snap, evaluations=evaluations or None,
-                               shap_importance=shap or None)
+        raise ConfigError(
+            "config key 'report.enabled' is false; set it to true to write the report."
+        )
+    written = write_run_report(
+        cfg,
+        target,
+        tables=tables,
+        profile=profile,
+        portraits=portraits,
+        risk_hits=hits,
+        snapshot=snap,
+        evaluations=evaluations or None,
+        shap_importance=shap or None,
+    )
     if written is None:
         log.error("the report module is not installed")
         return 1
@@ -265,12 +315,19 @@ def cmd_run(cfg: Config, args) -> int:
     for target, ref in sorted(summary.model_uris.items()):
         _say(f"{target} model", ref)
     for target, m in sorted(summary.metrics.items()):
-        log.info("%s: ROC AUC %.3f (logistic baseline %.3f), PR AUC %.3f, ECE %.3f", target,
-                 m["model"].get("roc_auc", float("nan")), m["baseline"].get("roc_auc", float("nan")),
-                 m["model"].get("pr_auc", float("nan")), m["model"].get("ece", float("nan")))
+        log.info(
+            "%s: ROC AUC %.3f (logistic baseline %.3f), PR AUC %.3f, ECE %.3f",
+            target,
+            m["model"].get("roc_auc", float("nan")),
+            m["baseline"].get("roc_auc", float("nan")),
+            m["model"].get("pr_auc", float("nan")),
+            m["model"].get("ece", float("nan")),
+        )
     if summary.export_files is not None:
         for row in summary.export_files.itertuples():
-            _say(f"  exported {row.rows:>6} rows", Path(summary.outputs.get("export", "")) / row.file)
+            _say(
+                f"  exported {row.rows:>6} rows", Path(summary.outputs.get("export", "")) / row.file
+            )
     for note in summary.notes:
         log.warning("%s", note)
     _say("finished in seconds", f"{summary.seconds:.1f}")

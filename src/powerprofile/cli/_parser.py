@@ -16,37 +16,64 @@ EXIT_CODES = {
     130: "interrupted",
 }
 
-_EPILOG = "exit codes:\n" + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items()) + (
-    "\n\nsecrets come from the environment only: POWERPROFILE_PSEUDONYM_KEY (keyed hash of "
-    "customer ids),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
-    "MLFLOW_TRACKING_TOKEN.\nSee docs/cli.md and docs/config.md."
+_EPILOG = (
+    "exit codes:\n"
+    + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
+    + (
+        "\n\nsecrets come from the environment only: POWERPROFILE_PSEUDONYM_KEY (keyed hash of "
+        "customer ids),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
+        "MLFLOW_TRACKING_TOKEN.\nSee docs/cli.md and docs/config.md."
+    )
 )
 
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("configuration (every subcommand)")
-    g.add_argument("-c", "--config", metavar="FILE",
-                   help="YAML job config (default: configs/default.yaml when it exists, else built-in defaults)")
-    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any config key, e.g. --set labels.horizon_days=60 (repeatable; value parsed as YAML)")
+    g.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="YAML job config (default: configs/default.yaml when it exists, else built-in defaults)",
+    )
+    g.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config key, e.g. --set labels.horizon_days=60 (repeatable; value parsed as YAML)",
+    )
     g.add_argument("--data", metavar="DIR", help="input data folder (config key data.path)")
-    g.add_argument("--out", dest="output_dir", metavar="DIR", help="output folder (config key output_dir)")
+    g.add_argument(
+        "--out", dest="output_dir", metavar="DIR", help="output folder (config key output_dir)"
+    )
     g.add_argument("--seed", type=int, help="random seed (config key seed)")
     o = p.add_argument_group("output")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only")
-    o.add_argument("-v", "--verbose", action="count", default=0, help="more log detail (-vv: debug)")
+    o.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only"
+    )
+    o.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log detail (-vv: debug)"
+    )
     return p
 
 
 def _tracking() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("tracking")
-    g.add_argument("--tracking-uri", metavar="URI",
-                   help="MLflow tracking URI (config key tracking.uri; default MLFLOW_TRACKING_URI, "
-                        "else sqlite:///mlflow.db in the working folder)")
-    g.add_argument("--experiment", metavar="NAME", help="MLflow experiment (config key tracking.experiment)")
-    g.add_argument("--no-tracking", action="store_true", help="do not log to MLflow (tracking.enabled=false)")
+    g.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (config key tracking.uri; default MLFLOW_TRACKING_URI, "
+        "else sqlite:///mlflow.db in the working folder)",
+    )
+    g.add_argument(
+        "--experiment", metavar="NAME", help="MLflow experiment (config key tracking.experiment)"
+    )
+    g.add_argument(
+        "--no-tracking", action="store_true", help="do not log to MLflow (tracking.enabled=false)"
+    )
     g.add_argument("--no-register", action="store_true", help="log models but do not register them")
     return p
 
@@ -77,76 +104,154 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common, tracking = _common(), _tracking()
 
-    p = sub.add_parser("sample", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="write a synthetic utility data set with ground truth",
-                       description="Generate a synthetic data set (tables plus truth/) into the folder "
-                                   "given by --out (for this command the data folder; default: "
-                                   "the config's data.path).")
+    p = sub.add_parser(
+        "sample",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="write a synthetic utility data set with ground truth",
+        description="Generate a synthetic data set (tables plus truth/) into the folder "
+        "given by --out (for this command the data folder; default: "
+        "the config's data.path).",
+    )
     p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
     p.add_argument("--start", default="2024-01-01", help="first day (default 2024-01-01)")
     p.add_argument("--end", default="2025-12-31", help="last day, inclusive (default 2025-12-31)")
-    p.add_argument("--partitions", type=int, default=None, help="hash partitions of per-customer tables")
+    p.add_argument(
+        "--partitions", type=int, default=None, help="hash partitions of per-customer tables"
+    )
 
-    p = sub.add_parser("validate", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="validate the input tables against the data contract",
-                       description="Load and validate data.path; write the problem report to "
-                                   "<out>/validation/validation_report.csv.")
-    p.add_argument("--errors", choices=("raise", "quarantine"),
-                   help="strict (exit 3 on any problem) or set bad rows aside (config key data.errors)")
+    p = sub.add_parser(
+        "validate",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="validate the input tables against the data contract",
+        description="Load and validate data.path; write the problem report to "
+        "<out>/validation/validation_report.csv.",
+    )
+    p.add_argument(
+        "--errors",
+        choices=("raise", "quarantine"),
+        help="strict (exit 3 on any problem) or set bad rows aside (config key data.errors)",
+    )
 
-    p = sub.add_parser("features", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="build the training and scoring feature frames",
-                       description="Build features at monthly training snapshots (with labels) and at "
-                                   "the scoring snapshot; write <out>/features/.")
-    p.add_argument("--snapshot", help="scoring snapshot date (config key features.scoring_snapshot)")
+    p = sub.add_parser(
+        "features",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="build the training and scoring feature frames",
+        description="Build features at monthly training snapshots (with labels) and at "
+        "the scoring snapshot; write <out>/features/.",
+    )
+    p.add_argument(
+        "--snapshot", help="scoring snapshot date (config key features.scoring_snapshot)"
+    )
     p.add_argument("--no-training", action="store_true", help="only the scoring frame")
     p.add_argument("--no-scoring", action="store_true", help="only the training frame")
 
-    p = sub.add_parser("train", parents=[common, tracking], formatter_class=fmt, epilog=_EPILOG,
-                       help="train the churn and complaint models, log and register them in MLflow",
-                       description="Train calibrated propensity models on <out>/features/training.parquet "
-                                   "(built from the data when missing), evaluate them out of time against "
-                                   "a logistic baseline, save them under <out>/models/ and track the run.")
-    p.add_argument("--features", dest="features_path", metavar="FILE", help="training frame (Parquet)")
-    p.add_argument("--alias", help="alias set on the new registry versions (config key tracking.alias)")
+    p = sub.add_parser(
+        "train",
+        parents=[common, tracking],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="train the churn and complaint models, log and register them in MLflow",
+        description="Train calibrated propensity models on <out>/features/training.parquet "
+        "(built from the data when missing), evaluate them out of time against "
+        "a logistic baseline, save them under <out>/models/ and track the run.",
+    )
+    p.add_argument(
+        "--features", dest="features_path", metavar="FILE", help="training frame (Parquet)"
+    )
+    p.add_argument(
+        "--alias", help="alias set on the new registry versions (config key tracking.alias)"
+    )
 
-    p = sub.add_parser("score", parents=[common, tracking], formatter_class=fmt, epilog=_EPILOG,
-                       help="score customers with a registered or local model",
-                       description="Score the scoring frame with a model given as models:/NAME/VERSION, "
-                                   "models:/NAME@ALIAS, runs:/RUN/PATH or a local folder. A model whose "
-                                   "features differ from the frame is refused (exit 3), naming the difference.")
-    p.add_argument("--model", dest="models", action="append", default=[], metavar="[TARGET=]REF",
-                   help="model reference, e.g. churn=models:/powerprofile-churn@candidate (repeatable; "
-                        "default: <out>/models/<target> for every target)")
-    p.add_argument("--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)")
-    p.add_argument("--output", metavar="FILE", help="scores file (default <out>/scores/scores.parquet)")
+    p = sub.add_parser(
+        "score",
+        parents=[common, tracking],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="score customers with a registered or local model",
+        description="Score the scoring frame with a model given as models:/NAME/VERSION, "
+        "models:/NAME@ALIAS, runs:/RUN/PATH or a local folder. A model whose "
+        "features differ from the frame is refused (exit 3), naming the difference.",
+    )
+    p.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="[TARGET=]REF",
+        help="model reference, e.g. churn=models:/powerprofile-churn@candidate (repeatable; "
+        "default: <out>/models/<target> for every target)",
+    )
+    p.add_argument(
+        "--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)"
+    )
+    p.add_argument(
+        "--output", metavar="FILE", help="scores file (default <out>/scores/scores.parquet)"
+    )
 
-    p = sub.add_parser("segment", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="segment customers and write the segment profile",
-                       description="Fit the customer segmenter on the scoring frame; write "
-                                   "<out>/segments/ (segmenter, profile, pseudonymised assignments).")
-    p.add_argument("--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)")
-    p.add_argument("--previous", metavar="FILE", help="previous segmenter (joblib) to keep ids stable")
+    p = sub.add_parser(
+        "segment",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="segment customers and write the segment profile",
+        description="Fit the customer segmenter on the scoring frame; write "
+        "<out>/segments/ (segmenter, profile, pseudonymised assignments).",
+    )
+    p.add_argument(
+        "--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)"
+    )
+    p.add_argument(
+        "--previous", metavar="FILE", help="previous segmenter (joblib) to keep ids stable"
+    )
 
-    p = sub.add_parser("export", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="export campaign lists per channel (atomic, with manifest)",
-                       description="Select, rank and write campaign files per channel from the portraits "
-                                   "(built from <out>/models, segments and features when missing), under "
-                                   "the PII policy, into <out>/export/ with manifest.json.")
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="export campaign lists per channel (atomic, with manifest)",
+        description="Select, rank and write campaign files per channel from the portraits "
+        "(built from <out>/models, segments and features when missing), under "
+        "the PII policy, into <out>/export/ with manifest.json.",
+    )
     p.add_argument("--portraits", metavar="FILE", help="portraits (Parquet)")
-    p.add_argument("--format", choices=("csv", "parquet", "jsonl"), help="file format (config key export.format)")
-    p.add_argument("--campaigns", metavar="FILE", help="campaigns file (config key export.campaigns)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet", "jsonl"),
+        help="file format (config key export.format)",
+    )
+    p.add_argument(
+        "--campaigns", metavar="FILE", help="campaigns file (config key export.campaigns)"
+    )
     p.add_argument("--export-dir", metavar="DIR", help="export folder (default <out>/export)")
 
-    p = sub.add_parser("report", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="write the self-contained HTML report",
-                       description="Write <out>/report.html from the data and whatever earlier "
-                                   "steps left in <out>.")
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="write the self-contained HTML report",
+        description="Write <out>/report.html from the data and whatever earlier "
+        "steps left in <out>.",
+    )
     p.add_argument("--output", metavar="FILE", help="report file (default <out>/report.html)")
 
-    p = sub.add_parser("run", parents=[common, tracking], formatter_class=fmt, epilog=_EPILOG,
-                       help="the whole pipeline: validate, features, train, segment, portraits, export, report",
-                       description="Run every step; all outputs replace <out> at once when the run "
-                                   "succeeds (a failed run leaves the previous outputs intact).")
-    p.add_argument("--format", choices=("csv", "parquet", "jsonl"), help="export file format (export.format)")
+    p = sub.add_parser(
+        "run",
+        parents=[common, tracking],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="the whole pipeline: validate, features, train, segment, portraits, export, report",
+        description="Run every step; all outputs replace <out> at once when the run "
+        "succeeds (a failed run leaves the previous outputs intact).",
+    )
+    p.add_argument(
+        "--format", choices=("csv", "parquet", "jsonl"), help="export file format (export.format)"
+    )
     return parser

@@ -116,7 +116,9 @@ class LabelsConfig:
     """
 
     horizon_days: int = 90
-    churn_kinds: list[Literal["closure", "supplier_switch", "suspension", "capacity_reduction"]] | None = None
+    churn_kinds: (
+        list[Literal["closure", "supplier_switch", "suspension", "capacity_reduction"]] | None
+    ) = None
     churn_usage_collapse: bool | dict[str, Any] | None = None
 
     def _check(self, source, prefix):
@@ -141,14 +143,18 @@ class ModelsConfig:
         models train on earlier snapshots whose label horizon ends before them.
     """
 
-    targets: list[Literal["churn", "complaint"]] = field(default_factory=lambda: ["churn", "complaint"])
+    targets: list[Literal["churn", "complaint"]] = field(
+        default_factory=lambda: ["churn", "complaint"]
+    )
     params: dict[str, Any] = field(default_factory=dict)
     top_k_reasons: int = 3
     holdout_snapshots: int = 1
 
     def _check(self, source, prefix):
         if self.holdout_snapshots < 1:
-            raise _bad(source, f"{prefix}.holdout_snapshots", self.holdout_snapshots, "must be >= 1.")
+            raise _bad(
+                source, f"{prefix}.holdout_snapshots", self.holdout_snapshots, "must be >= 1."
+            )
         if not self.targets:
             raise _bad(source, f"{prefix}.targets", self.targets, "name at least one target.")
         if len(set(self.targets)) != len(self.targets):
@@ -220,9 +226,9 @@ class ExportConfig:
     opt_out_list: str | None = None
     do_not_contact_list: str | None = None
     allow_raw_phone: bool = False
-    raw_phone_channels: list[Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]] = field(
-        default_factory=list
-    )
+    raw_phone_channels: list[
+        Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
+    ] = field(default_factory=list)
 
     def _check(self, source, prefix):
         if self.frequency_cap is not None and self.frequency_cap < 1:

@@ -164,7 +164,9 @@ def from_mapping(cls, data, *, source=None, prefix: str = ""):
         if name in data:
             kwargs[name] = _convert(data[name], hints[name], dotted, source)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"config key {dotted!r} is required{_where(source)} but missing; add it.")
+            raise ConfigError(
+                f"config key {dotted!r} is required{_where(source)} but missing; add it."
+            )
     obj = cls(**kwargs)
     check = getattr(obj, "_check", None)
     if check is not None:

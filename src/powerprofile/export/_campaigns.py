@@ -70,7 +70,9 @@ class Campaign:
         if not self.channels:
             raise ConfigError(f"campaign {self.name!r} in {str(source)!r} names no channel.")
         if len(set(self.channels)) != len(self.channels):
-            raise ConfigError(f"campaign {self.name!r} in {str(source)!r} repeats a channel: {self.channels!r}.")
+            raise ConfigError(
+                f"campaign {self.name!r} in {str(source)!r} repeats a channel: {self.channels!r}."
+            )
         if isinstance(self.capacity, dict):
             extra = sorted(set(self.capacity) - set(self.channels))
             if extra:
@@ -80,7 +82,9 @@ class Campaign:
                 )
         caps = self.capacity.values() if isinstance(self.capacity, dict) else [self.capacity]
         if any(c is not None and c < 0 for c in caps):
-            raise ConfigError(f"campaign {self.name!r} in {str(source)!r} has a negative capacity {self.capacity!r}.")
+            raise ConfigError(
+                f"campaign {self.name!r} in {str(source)!r} has a negative capacity {self.capacity!r}."
+            )
         bad = sorted(set(self.columns) & set(_FORBIDDEN_COLUMNS))
         if bad:
             raise ConfigError(
@@ -132,7 +136,9 @@ class CampaignSet:
         if dup:
             raise ConfigError(f"campaign name(s) {dup!r} appear twice in {str(source)!r}.")
         if self.frequency_cap < 1:
-            raise ConfigError(f"frequency_cap in {str(source)!r} must be >= 1, got {self.frequency_cap!r}.")
+            raise ConfigError(
+                f"frequency_cap in {str(source)!r} must be >= 1, got {self.frequency_cap!r}."
+            )
         bad = sorted(set(self.channel_capacity) - set(CHANNELS))
         if bad:
             raise ConfigError(

@@ -16,7 +16,14 @@ from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
 
-__all__ = ["EXPORT_SCHEMA_VERSION", "MEMBERSHIP_FILE", "ExportResult", "eligibility", "export_campaigns", "read_export"]
+__all__ = [
+    "EXPORT_SCHEMA_VERSION",
+    "MEMBERSHIP_FILE",
+    "ExportResult",
+    "eligibility",
+    "export_campaigns",
+    "read_export",
+]
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +31,14 @@ EXPORT_SCHEMA_VERSION = "1.0"
 MEMBERSHIP_FILE = "segment_membership.parquet"
 _PII = ("customer_id", "name", "phone", "address")
 _PHONE_CHANNELS = ("sms", "hotline_callback")
-_DEFAULT_COLUMNS = ("snapshot_date", "customer_type", "region", "segment_id", "segment_name_en", "segment_name_zh")
+_DEFAULT_COLUMNS = (
+    "snapshot_date",
+    "customer_type",
+    "region",
+    "segment_id",
+    "segment_name_en",
+    "segment_name_zh",
+)
 
 
 @dataclass
@@ -58,7 +72,11 @@ def _flat(portraits: pd.DataFrame) -> pd.DataFrame:
         )
     if "snapshot_date" in frame.columns and frame["snapshot_date"].nunique() > 1:
         last = frame["snapshot_date"].max()
-        log.info("portraits hold %d snapshots; exporting the latest, %s", frame["snapshot_date"].nunique(), last)
+        log.info(
+            "portraits hold %d snapshots; exporting the latest, %s",
+            frame["snapshot_date"].nunique(),
+            last,
+        )
         frame = frame[frame["snapshot_date"] == last]
     if frame["customer_key"].duplicated().any():
         dup = frame.loc[frame["customer_key"].duplicated(), "customer_key"].iloc[0]
@@ -86,7 +104,11 @@ def _contacts(frame: pd.DataFrame, customers: pd.DataFrame | None, key) -> pd.Da
         src = aligned
     else:
         src = frame
-    phone = src["phone"].astype("string") if "phone" in src.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    phone = (
+        src["phone"].astype("string")
+        if "phone" in src.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
     phone = phone.where(phone.str.strip().str.len() > 0)
     out["phone"] = phone
     if "has_phone" in src.columns and customers is None:
@@ -98,7 +120,9 @@ def _contacts(frame: pd.DataFrame, customers: pd.DataFrame | None, key) -> pd.Da
     return out
 
 
-def eligibility(contacts: pd.DataFrame, opted_out: np.ndarray, do_not_contact: np.ndarray) -> dict[str, np.ndarray]:
+def eligibility(
+    contacts: pd.DataFrame, opted_out: np.ndarray, do_not_contact: np.ndarray
+) -> dict[str, np.ndarray]:
     """Channel eligibility per row.
 
     Parameters
@@ -133,8 +157,14 @@ def _read_list(path, key, what: str) -> set[str]:
         return set()
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"{what} list {str(p)!r} does not exist; fix export.{what.replace('-', '_')}_list.")
-    df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+        raise ConfigError(
+            f"{what} list {str(p)!r} does not exist; fix export.{what.replace('-', '_')}_list."
+        )
+    df = (
+        pd.read_parquet(p)
+        if p.suffix == ".parquet"
+        else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    )
     if "customer_key" in df.columns:
         return set(df["customer_key"].dropna().astype(str))
     if "customer_id" in df.columns:
@@ -161,28 +191,44 @@ def _iso(value) -> str | None:
     return pd.Timestamp(value).date().isoformat()
 
 
-def _segment_changes(previous: pd.DataFrame | None, current: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+def _segment_changes(
+    previous: pd.DataFrame | None, current: pd.DataFrame, names: pd.DataFrame
+) -> pd.DataFrame:
     cols = ["segment_id", "change", "customer_key", "previous_segment_id", "current_segment_id"]
     if previous is None:
         return pd.DataFrame(columns=cols)
     merged = previous.merge(current, on="customer_key", how="outer", suffixes=("_prev", "_cur"))
     prev, cur = merged["segment_id_prev"], merged["segment_id_cur"]
-    moved = (prev.astype("string") != cur.astype("string")).fillna(True) & ~(prev.isna() & cur.isna())
+    moved = (prev.astype("string") != cur.astype("string")).fillna(True) & ~(
+        prev.isna() & cur.isna()
+    )
     m = merged[moved]
-    entered = pd.DataFrame({
-        "segment_id": m["segment_id_cur"], "change": "entered", "customer_key": m["customer_key"],
-        "previous_segment_id": m["segment_id_prev"], "current_segment_id": m["segment_id_cur"],
-    })[m["segment_id_cur"].notna()]
-    left = pd.DataFrame({
-        "segment_id": m["segment_id_prev"], "change": "left", "customer_key": m["customer_key"],
-        "previous_segment_id": m["segment_id_prev"], "current_segment_id": m["segment_id_cur"],
-    })[m["segment_id_prev"].notna()]
+    entered = pd.DataFrame(
+        {
+            "segment_id": m["segment_id_cur"],
+            "change": "entered",
+            "customer_key": m["customer_key"],
+            "previous_segment_id": m["segment_id_prev"],
+            "current_segment_id": m["segment_id_cur"],
+        }
+    )[m["segment_id_cur"].notna()]
+    left = pd.DataFrame(
+        {
+            "segment_id": m["segment_id_prev"],
+            "change": "left",
+            "customer_key": m["customer_key"],
+            "previous_segment_id": m["segment_id_prev"],
+            "current_segment_id": m["segment_id_cur"],
+        }
+    )[m["segment_id_prev"].notna()]
     out = pd.concat([entered, left], ignore_index=True)
     for c in ("segment_id", "previous_segment_id", "current_segment_id"):
         out[c] = out[c].astype("string")
     if len(names):
         out = out.merge(names, on="segment_id", how="left")
-    return out.sort_values(["segment_id", "change", "customer_key"], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["segment_id", "change", "customer_key"], kind="mergesort").reset_index(
+        drop=True
+    )
 
 
 def export_campaigns(
@@ -263,7 +309,9 @@ def export_campaigns(
     raw_phone_channels = tuple(raw_phone_channels or ())
     bad = sorted(set(raw_phone_channels) - set(CHANNELS))
     if bad:
-        raise ConfigError(f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}.")
+        raise ConfigError(
+            f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}."
+        )
     cap = int(frequency_cap if frequency_cap is not None else cset.frequency_cap)
     contacts = _contacts(frame, customers, key)
     keys = frame["customer_key"].astype(str).to_numpy()
@@ -306,7 +354,8 @@ def export_campaigns(
         summary.append(row)
 
     phone_policy = {
-        ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked") for ch in _PHONE_CHANNELS
+        ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked")
+        for ch in _PHONE_CHANNELS
     }
     masked_phone = mask_phone(contacts["phone"]).to_numpy(dtype=object)
     raw_phone = contacts["phone"].to_numpy(dtype=object)
@@ -323,13 +372,15 @@ def export_campaigns(
                 )
             if c not in cols and c != camp.score:
                 cols.append(c)
-        out = pd.DataFrame({
-            "campaign": pd.Series([camp.name] * len(take), dtype="string"),
-            "channel": pd.Series([ch] * len(take), dtype="string"),
-            "rank": np.arange(1, len(take) + 1, dtype=np.int64),
-            "customer_key": pd.Series(keys[take], dtype="string"),
-            camp.score: scores.astype(float),
-        })
+        out = pd.DataFrame(
+            {
+                "campaign": pd.Series([camp.name] * len(take), dtype="string"),
+                "channel": pd.Series([ch] * len(take), dtype="string"),
+                "rank": np.arange(1, len(take) + 1, dtype=np.int64),
+                "customer_key": pd.Series(keys[take], dtype="string"),
+                camp.score: scores.astype(float),
+            }
+        )
         sub = frame.iloc[take][cols].reset_index(drop=True)
         out = pd.concat([out, sub], axis=1)
         if ch in _PHONE_CHANNELS:
@@ -341,15 +392,24 @@ def export_campaigns(
     membership = None
     seg_names = pd.DataFrame()
     if "segment_id" in frame.columns:
-        membership = pd.DataFrame({
-            "customer_key": pd.Series(keys, dtype="string"),
-            "segment_id": frame["segment_id"].astype("string").to_numpy(),
-        }).sort_values("customer_key", kind="mergesort").reset_index(drop=True)
+        membership = (
+            pd.DataFrame(
+                {
+                    "customer_key": pd.Series(keys, dtype="string"),
+                    "segment_id": frame["segment_id"].astype("string").to_numpy(),
+                }
+            )
+            .sort_values("customer_key", kind="mergesort")
+            .reset_index(drop=True)
+        )
         name_cols = [c for c in ("segment_name_en", "segment_name_zh") if c in frame.columns]
         if name_cols:
             seg_names = (
-                frame[["segment_id", *name_cols]].astype("string").drop_duplicates("segment_id")
-                .sort_values("segment_id").reset_index(drop=True)
+                frame[["segment_id", *name_cols]]
+                .astype("string")
+                .drop_duplicates("segment_id")
+                .sort_values("segment_id")
+                .reset_index(drop=True)
             )
     out_dir = Path(out_dir)
     previous = None
@@ -363,13 +423,23 @@ def export_campaigns(
         "phone": phone_policy,
         "names_and_addresses": "never exported",
     }
-    snap = _iso(snapshot_date) if snapshot_date is not None else (
-        _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
+    snap = (
+        _iso(snapshot_date)
+        if snapshot_date is not None
+        else (
+            _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
+        )
     )
-    chash = config_hash or _hash({
-        "campaigns": cset, "format": fmt_all, "frequency_cap": cap, "incremental": incremental,
-        "allow_raw_phone": allow_raw_phone, "raw_phone_channels": list(raw_phone_channels),
-    })
+    chash = config_hash or _hash(
+        {
+            "campaigns": cset,
+            "format": fmt_all,
+            "frequency_cap": cap,
+            "incremental": incremental,
+            "allow_raw_phone": allow_raw_phone,
+            "raw_phone_channels": list(raw_phone_channels),
+        }
+    )
     files = []
     try:
         with atomic_directory(out_dir) as tmp:
@@ -378,16 +448,40 @@ def export_campaigns(
                 name = f"{camp.name}__{ch}{EXTENSIONS[fmt]}"
                 df = build(camp, ch, take, scores)
                 write_frame(df, tmp / name, fmt)
-                files.append({"file": name, "campaign": camp.name, "channel": ch, "format": fmt, "rows": len(df)})
+                files.append(
+                    {
+                        "file": name,
+                        "campaign": camp.name,
+                        "channel": ch,
+                        "format": fmt,
+                        "rows": len(df),
+                    }
+                )
             if membership is not None:
                 write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
-                files.append({"file": MEMBERSHIP_FILE, "campaign": None, "channel": None, "format": "parquet", "rows": len(membership)})
+                files.append(
+                    {
+                        "file": MEMBERSHIP_FILE,
+                        "campaign": None,
+                        "channel": None,
+                        "format": "parquet",
+                        "rows": len(membership),
+                    }
+                )
                 if incremental:
                     fmt = fmt_all or "csv"
                     changes = _segment_changes(previous, membership, seg_names)
                     name = f"segment_changes{EXTENSIONS[fmt]}"
                     write_frame(changes, tmp / name, fmt)
-                    files.append({"file": name, "campaign": None, "channel": None, "format": fmt, "rows": len(changes)})
+                    files.append(
+                        {
+                            "file": name,
+                            "campaign": None,
+                            "channel": None,
+                            "format": fmt,
+                            "rows": len(changes),
+                        }
+                    )
             for f in files:
                 f["sha256"] = file_sha256(tmp / f["file"])
             manifest = {
@@ -404,7 +498,10 @@ def export_campaigns(
                 "campaigns": summary,
                 "files": sorted(files, key=lambda f: f["file"]),
             }
-            text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+            text = (
+                json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+                + "\n"
+            )
             (tmp / "manifest.json").write_text(text, encoding="utf-8")
     except PowerProfileError:
         raise

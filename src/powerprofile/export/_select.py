@@ -33,7 +33,14 @@ from ..exceptions import ConfigError
 
 __all__ = ["Selection", "compile_selection"]
 
-_CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
+_CONSTANT_NAMES = {
+    "true": True,
+    "false": False,
+    "True": True,
+    "False": False,
+    "null": None,
+    "None": None,
+}
 _CMP = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -42,7 +49,12 @@ _CMP = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
-_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_BIN = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 _FUNCS = ("has", "isna", "notna")
 _ALLOWED = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
@@ -114,7 +126,9 @@ class Selection:
             try:
                 values = self.rule.evaluate(frame)
             except ValueError as exc:
-                raise ConfigError(f"selection of {self.name!r} ({self.expression!r}): {exc}") from None
+                raise ConfigError(
+                    f"selection of {self.name!r} ({self.expression!r}): {exc}"
+                ) from None
             return pd.Series(np.asarray(values, dtype=bool), index=frame.index)
         value = _Evaluator(frame, self).visit(self.tree.body)
         return _as_mask(value, frame.index)
@@ -150,14 +164,18 @@ def compile_selection(expression: str, *, name: str = "selection", columns=None)
         On a syntax error, a construct outside the language or an unknown column.
     """
     if not isinstance(expression, str) or not expression.strip():
-        raise ConfigError(f"selection of {name!r} must be a non-empty expression, got {expression!r}.")
+        raise ConfigError(
+            f"selection of {name!r} must be a non-empty expression, got {expression!r}."
+        )
     shared = _shared_rule(expression)
     if shared is not None:
         sel = Selection(expression, shared.tree, name, rule=shared)
         if columns is not None:
             unknown = sorted(sel.columns - set(columns))
             if unknown:
-                raise ConfigError(f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}.")
+                raise ConfigError(
+                    f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}."
+                )
         return sel
     try:
         tree = ast.parse(expression.strip(), mode="eval")
@@ -180,7 +198,9 @@ def compile_selection(expression: str, *, name: str = "selection", columns=None)
     if columns is not None:
         unknown = sorted(sel.columns - set(columns))
         if unknown:
-            raise ConfigError(f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}.")
+            raise ConfigError(
+                f"selection of {name!r} names unknown column(s) {unknown!r}: {expression!r}."
+            )
     return sel
 
 
@@ -244,7 +264,9 @@ class _Evaluator(ast.NodeVisitor):
             right = self.visit(comp)
             if isinstance(op, ast.In | ast.NotIn):
                 values = right if isinstance(right, list) else [right]
-                series = left if isinstance(left, pd.Series) else pd.Series(left, index=self.frame.index)
+                series = (
+                    left if isinstance(left, pd.Series) else pd.Series(left, index=self.frame.index)
+                )
                 m = series.isin(values) & series.notna()
                 if isinstance(op, ast.NotIn):
                     m = ~series.isin(values) & series.notna()
@@ -267,8 +289,13 @@ class _Evaluator(ast.NodeVisitor):
                 "e.g. has(tags, 'digital_first')."
             )
         col, value = args
-        if col.dtype == object and col.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
-            return col.map(lambda v: isinstance(v, list | tuple | np.ndarray) and value in list(v)).astype(bool)
+        if (
+            col.dtype == object
+            and col.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any()
+        ):
+            return col.map(
+                lambda v: isinstance(v, list | tuple | np.ndarray) and value in list(v)
+            ).astype(bool)
         text = col.astype("string")
         pattern = rf"(?:^|[;,|])\s*{re.escape(value)}\s*(?:$|[;,|])"
         return text.str.contains(pattern, regex=True).fillna(False).astype(bool)

@@ -45,8 +45,14 @@ def save_local_model(model, directory) -> Path:
     else:
         file, loader = "model.joblib", "joblib"
         joblib.dump(model, directory / file)
-    info = {"loader": loader, "file": file, "class": f"{type(model).__module__}.{type(model).__name__}"}
-    (directory / MODEL_INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    info = {
+        "loader": loader,
+        "file": file,
+        "class": f"{type(model).__module__}.{type(model).__name__}",
+    }
+    (directory / MODEL_INFO_FILE).write_text(
+        json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return directory
 
 

@@ -60,7 +60,9 @@ def load_scoring_model(ref, *, tracking_uri: str | None = None):
             ) from exc
     path = Path(text)
     if not path.exists():
-        raise FileNotFoundError(f"model {text!r} does not exist; give a model folder, file or models:/ reference.")
+        raise FileNotFoundError(
+            f"model {text!r} does not exist; give a model folder, file or models:/ reference."
+        )
     return load_local_model(path)
 
 

@@ -58,7 +58,11 @@ def signature_frame(X: pd.DataFrame) -> pd.DataFrame:
     out = X.reset_index(drop=True).copy()
     for col in out.columns:
         dt = out[col].dtype
-        if isinstance(dt, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt):
+        if (
+            isinstance(dt, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(dt)
+            or pd.api.types.is_object_dtype(dt)
+        ):
             out[col] = out[col].astype(object).where(out[col].notna(), None)
         elif pd.api.types.is_bool_dtype(dt):
             out[col] = out[col].astype(bool)
@@ -74,7 +78,9 @@ def _flat_params(mapping: dict, prefix: str = "") -> dict:
         if isinstance(v, dict) and v:
             out.update(_flat_params(v, key))
         else:
-            out[key] = json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, list | dict) else v
+            out[key] = (
+                json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, list | dict) else v
+            )
     return {k: ("" if v is None else str(v))[:6000] for k, v in out.items()}
 
 
@@ -139,7 +145,9 @@ def log_training_run(
     """
     import warnings
 
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.pyfunc\.utils\.data_validation")
+    warnings.filterwarnings(
+        "ignore", category=UserWarning, module=r"mlflow\.pyfunc\.utils\.data_validation"
+    )
     import mlflow
     from mlflow.models import infer_signature
 
@@ -158,21 +166,28 @@ def log_training_run(
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         exp = mlflow.set_experiment(experiment)
-        result = TrackingResult(tracking_uri=tracking_uri, experiment_id=exp.experiment_id, run_id="")
+        result = TrackingResult(
+            tracking_uri=tracking_uri, experiment_id=exp.experiment_id, run_id=""
+        )
         with mlflow.start_run(run_name=run_name, tags=tags or {}) as run:
             result.run_id = run.info.run_id
             mlflow.log_params(_flat_params({"config": config}))
-            mlflow.log_params({
-                "data.sha256": fingerprint.get("sha256", ""),
-                **{f"data.rows.{k}": v for k, v in fingerprint.get("rows", {}).items()},
-            })
+            mlflow.log_params(
+                {
+                    "data.sha256": fingerprint.get("sha256", ""),
+                    **{f"data.rows.{k}": v for k, v in fingerprint.get("rows", {}).items()},
+                }
+            )
             mlflow.log_dict(config, "config.yaml")
             mlflow.log_dict(fingerprint, "data_fingerprint.json")
             for target, values in sorted(metrics.items()):
-                mlflow.log_metrics({
-                    f"{target}.{k}": float(v) for k, v in values.items()
-                    if isinstance(v, int | float) and not isinstance(v, bool)
-                })
+                mlflow.log_metrics(
+                    {
+                        f"{target}.{k}": float(v)
+                        for k, v in values.items()
+                        if isinstance(v, int | float) and not isinstance(v, bool)
+                    }
+                )
             for sub, path in sorted((artifacts or {}).items()):
                 p = Path(path)
                 if p.is_dir():

@@ -39,7 +39,9 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
 
 def _fast_fail_env(timeout: float) -> None:
     # MLflow retries HTTP calls with exponential back-off for minutes by default.
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = os.environ.get("POWERPROFILE_MLFLOW_MAX_RETRIES", "0")
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = os.environ.get(
+        "POWERPROFILE_MLFLOW_MAX_RETRIES", "0"
+    )
     os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(int(round(timeout)), 1) * 6)
 
@@ -89,16 +91,22 @@ def check_tracking_uri(uri: str, *, timeout: float = 5.0) -> str:
                 ) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise TrackingError(f"tracking server {uri!r} is unreachable ({reason}); {fix}.") from None
+            raise TrackingError(
+                f"tracking server {uri!r} is unreachable ({reason}); {fix}."
+            ) from None
         if status >= 400 and status != 404:
-            raise TrackingError(f"tracking server {uri!r} answered HTTP {status} on /health; {fix}.")
+            raise TrackingError(
+                f"tracking server {uri!r} answered HTTP {status} on /health; {fix}."
+            )
     elif scheme == "sqlite":
         path = uri.split(":///", 1)[-1] if ":///" in uri else ""
         folder = Path(path).parent if path and path != ":memory:" else Path.cwd()
         if path and not os.access(folder if folder.exists() else Path.cwd(), os.W_OK):
-            raise TrackingError(f"tracking store {uri!r}: folder {str(folder)!r} is not writable; {fix}.")
+            raise TrackingError(
+                f"tracking store {uri!r}: folder {str(folder)!r} is not writable; {fix}."
+            )
     elif scheme == "file":
-        folder = Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+        folder = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
         probe = folder if folder.exists() else folder.parent
         if probe.exists() and not os.access(probe, os.W_OK):
             raise TrackingError(f"tracking store {uri!r} is not writable; {fix}.")
