@@ -276,3 +276,14 @@ def test_save_quarantine(tmp_path, clean, fmt):
         save_quarantine(validate_tables(clean_frames(), errors="quarantine"), tmp_path / "none")
         == []
     )
+
+
+def test_unwritable_column_is_named(tmp_path, clean):
+    t = validate_tables(clean)
+    t.events["note"] = pd.Series([1, "one"], dtype=object)
+    with pytest.raises(
+        ValueError, match=r"table 'events': column\(s\) \['note'\] cannot be written"
+    ):
+        save_tables(t, tmp_path)
+    save_tables(t, tmp_path / "csv", format="csv")  # CSV takes anything
+    assert load_tables(tmp_path / "csv").events["note"].tolist() == ["1", "one"]

@@ -285,7 +285,19 @@ def _remove_other_forms(root: Path, name: str, keep: Path) -> None:
 
 
 def _to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        bad = []
+        for c in df.columns:
+            try:
+                pa.array(df[c], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                bad.append(c)
+        raise ValueError(
+            f"table {name!r}: column(s) {bad!r} cannot be written to Parquet ({exc}); "
+            f"give each column one type (validate the tables first, or cast extra columns to str)"
+        ) from exc
     spec = TABLES[name]
     for c in spec.columns:
         if c.kind == "date" and c.name in table.column_names:
@@ -339,7 +351,7 @@ def _write_csv(df: pd.DataFrame, name: str, target: Path) -> None:
                     pass
             cols.append(c)
         table = pa.table(cols, names=table.column_names)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except (ValueError, TypeError, pa.ArrowNotImplementedError):
         out = _csv_frame(df, name)
         out.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
         return
