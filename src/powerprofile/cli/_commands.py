@@ -108,13 +108,13 @@ def _tracking_uri(cfg: Config):
 
 def cmd_train(cfg: Config, args) -> int:
     from ..pipeline import (
-        _track,
         build_feature_frames,
         load_data,
         train_models,
         write_feature_outputs,
         write_model_outputs,
     )
+    from ..pipeline._run import _track
 
     uri = _tracking_uri(cfg)
     paths = _paths(cfg)

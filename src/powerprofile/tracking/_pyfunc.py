@@ -98,10 +98,21 @@ def load_local_model(path):
 
 
 def _python_model_class():
+    import warnings
+
     import mlflow.pyfunc
 
-    class PowerProfilePyFunc(mlflow.pyfunc.PythonModel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _define(mlflow.pyfunc.PythonModel)
+
+
+def _define(base):
+    class PowerProfilePyFunc(base):
         """Calibrated propensity scores from a saved powerprofile model."""
+
+        # the logged signature documents the input; no type-hint validation wrapper
+        _skip_type_hint_validation = True
 
         def load_context(self, context):
             self.model = load_local_model(context.artifacts["model"])

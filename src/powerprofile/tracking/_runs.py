@@ -148,6 +148,8 @@ def log_training_run(
     warnings.filterwarnings(
         "ignore", category=UserWarning, module=r"mlflow\.pyfunc\.utils\.data_validation"
     )
+    import warnings
+
     import mlflow
     from mlflow.models import infer_signature
 
@@ -201,15 +203,18 @@ def log_training_run(
                 name = f"{model_name_prefix}-{target}"
                 with tempfile.TemporaryDirectory() as tmp:
                     local = save_local_model(model, Path(tmp) / "model")
-                    info = mlflow.pyfunc.log_model(
-                        name=target,
-                        python_model=PowerProfilePyFunc(),
-                        artifacts={"model": str(local)},
-                        signature=signature,
-                        input_example=ex,
-                        pip_requirements=list(pip_requirements),
-                        registered_model_name=name if register else None,
-                    )
+                    with warnings.catch_warnings():
+                        # MLflow asks for type hints on predict; the signature is logged instead
+                        warnings.simplefilter("ignore", UserWarning)
+                        info = mlflow.pyfunc.log_model(
+                            name=target,
+                            python_model=PowerProfilePyFunc(),
+                            artifacts={"model": str(local)},
+                            signature=signature,
+                            input_example=ex,
+                            pip_requirements=list(pip_requirements),
+                            registered_model_name=name if register else None,
+                        )
                 if register:
                     version = str(info.registered_model_version)
                     result.model_uris[target] = f"models:/{name}/{version}"

@@ -1,0 +1,258 @@
+"""The whole job: every stage in order, outputs swapped in at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Config, config_hash, dump_config, to_mapping
+from ._data import build_feature_frames, load_data, preflight, write_feature_outputs
+from ._models import _label_columns, train_models, write_model_outputs
+from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
+from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
+
+__all__ = ["run_pipeline", "thread_limits"]
+
+log = logging.getLogger("powerprofile")
+
+
+# ------------------------------------------------------------------ the whole job
+
+
+def thread_limits(cfg: Config):
+    """Context manager capping BLAS/OpenMP threads at ``cfg.n_threads`` (no-op when None)."""
+    import contextlib
+
+    if cfg.n_threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=cfg.n_threads)
+
+
+def run_pipeline(
+    cfg: Config, *, progress: bool | None = None, tracking_uri: str | None = None
+) -> RunSummary:
+    """Run every stage; outputs appear under ``cfg.output_dir`` all at once at the end.
+
+    Parameters
+    ----------
+    cfg : Config
+    progress : bool or None, default=None
+        Progress bars (default ``cfg.progress``).
+    tracking_uri : str or None, default=None
+        Already-checked tracking URI (default: checked here).
+
+    Returns
+    -------
+    RunSummary
+
+    Notes
+    -----
+    Everything is written into a hidden sibling folder that replaces
+    ``cfg.output_dir`` only when every stage succeeded, so a failed run leaves the
+    previous outputs intact and no partial output. Only the MLflow run (when
+    tracking is on) is recorded as the stages go.
+    """
+    with thread_limits(cfg):
+        return _run_pipeline(cfg, progress=progress, tracking_uri=tracking_uri)
+
+
+def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
+    from ..export._atomic import atomic_directory
+    from ..features import feature_catalog
+
+    progress = cfg.progress if progress is None else progress
+    t0 = time.perf_counter()
+    bar = _Stages(
+        ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
+        progress,
+    )
+    if cfg.tracking.enabled and tracking_uri is None:
+        tracking_uri = preflight(cfg, stages=("data", "tracking", "export", "portraits"))
+    else:
+        preflight(cfg, stages=("data", "export", "portraits"))
+    tables = load_data(cfg)
+    bar.done("validate", "features")
+    final = _resolve(cfg.output_dir)
+    summary = RunSummary(output_dir=final)
+    with atomic_directory(final) as tmp:
+        paths = OutputPaths(tmp)
+        dump_config(cfg, _mkparent(paths.config))
+        _mkparent(paths.validation)
+        (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(
+            paths.validation, index=False
+        )
+
+        train_frame, score = build_feature_frames(cfg, tables, progress=False)
+        write_feature_outputs(paths, train_frame, score)
+        bar.done("features", "train")
+
+        trained = train_models(cfg, train_frame)
+        X_score = score.drop(columns=_label_columns(score))
+        for res in trained.values():
+            res["X_importance"] = X_score
+        write_model_outputs(paths, trained, cfg)
+        summary.metrics = {
+            t: {"model": r["metrics"], "baseline": r["baseline_metrics"]}
+            for t, r in trained.items()
+        }
+        bar.done("train", "segment")
+
+        segmenter = profile = None
+        if cfg.segmentation.enabled:
+            import joblib
+
+            snaps = train_frame.index.get_level_values("snapshot_date")
+            latest = train_frame[snaps == snaps.max()]
+            segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
+            _mkparent(paths.segmenter)
+            joblib.dump(segmenter, paths.segmenter)
+            profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
+        bar.done("segment", "portraits")
+
+        models = {t: r["model"] for t, r in trained.items()}
+        portraits, hits = make_portraits(
+            cfg, score, models=models, segmenter=segmenter, tables=tables, catalog=feature_catalog()
+        )
+        _mkparent(paths.portraits)
+        portraits.to_parquet(paths.portraits, index=False)
+        if hits is not None:
+            hits.to_csv(paths.risk_hits, index=False, encoding="utf-8-sig")
+        bar.done("portraits", "tracking")
+
+        if cfg.tracking.enabled:
+            summary.model_uris = _track(cfg, tracking_uri, tables, trained, paths)
+        else:
+            summary.model_uris = {t: str(final / "models" / t) for t in models}
+        bar.done("tracking", "export")
+
+        # model versions in the manifest come from the portraits (content hashes), so a
+        # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
+        result = export_portraits(
+            cfg, portraits, tables, paths.export, previous_dir=final / "export"
+        )
+        summary.export_files = result.files
+        bar.done("export", "report")
+
+        snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
+        snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
+        rep = write_run_report(
+            cfg,
+            paths.report,
+            tables=tables,
+            trained=trained,
+            profile=profile,
+            segmenter=segmenter,
+            portraits=portraits,
+            risk_hits=hits,
+            snapshot=snap_text,
+        )
+        if rep is None:
+            summary.notes.append("report: not written (module missing or report.enabled false)")
+        bar.done("report")
+        bar.close()
+        outputs = {
+            "config": paths.config,
+            "validation": paths.validation,
+            "training_frame": paths.training_frame,
+            "scoring_frame": paths.scoring_frame,
+            "feature_catalog": paths.catalog,
+            "leakage_report": paths.leakage,
+            "metrics": paths.metrics,
+            "plots": paths.plots,
+            "segment_profile": paths.segment_profile,
+            "portraits": paths.portraits,
+            "export": paths.export,
+            "report": paths.report,
+        }
+        summary.outputs = {
+            k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()
+        }
+        summary.seconds = time.perf_counter() - t0
+        summary.stage_seconds = dict(bar.times)
+        _write_summary(paths.summary, summary)
+    return summary
+
+
+class _Stages:
+    """Progress bar over the stages plus a log line with each stage's wall time."""
+
+    def __init__(self, names, progress: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=len(names), desc="powerprofile run", disable=not progress, unit="stage"
+        )
+        self.t = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    def done(self, name: str, next_name: str | None = None) -> None:
+        now = time.perf_counter()
+        self.times[name] = round(now - self.t, 1)
+        log.info("%s done in %.1f s", name, now - self.t)
+        self.t = now
+        self.bar.update(1)
+        if next_name:
+            self.bar.set_description(next_name)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> dict:
+    from ..tracking import data_fingerprint, log_training_run
+
+    metrics = {}
+    for t, r in trained.items():
+        metrics[t] = r["metrics"]
+        if r["baseline_metrics"]:
+            metrics[f"{t}_baseline"] = r["baseline_metrics"]
+    artifacts = {
+        "features": paths.catalog,
+        "leakage": paths.leakage,
+        "plots": paths.plots,
+        "segments": paths.segment_profile,
+        "metrics": paths.metrics,
+    }
+    res = log_training_run(
+        tracking_uri=uri,
+        experiment=cfg.tracking.experiment,
+        config=to_mapping(cfg),
+        fingerprint=data_fingerprint(tables),
+        models={t: (r["model"], r["X_example"]) for t, r in trained.items()},
+        metrics=metrics,
+        artifacts={k: v for k, v in artifacts.items() if Path(v).exists()},
+        register=cfg.tracking.register,
+        model_name_prefix=cfg.tracking.model_name_prefix,
+        alias=cfg.tracking.alias,
+        run_name=f"run-seed{cfg.seed}",
+        tags={
+            "powerprofile.config_hash": config_hash(cfg),
+            "powerprofile.data": str(cfg.data.path),
+        },
+    )
+    return res.model_uris
+
+
+def _write_summary(path: Path, summary: RunSummary) -> None:
+    data = {
+        "output_dir": str(summary.output_dir),
+        "outputs": summary.outputs,
+        "metrics": summary.metrics,
+        "model_uris": summary.model_uris,
+        "export_files": []
+        if summary.export_files is None
+        else summary.export_files.to_dict(orient="records"),
+        "notes": summary.notes,
+        "stage_seconds": summary.stage_seconds,
+        "seconds": round(summary.seconds, 1),
+    }
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
+        encoding="utf-8",
+    )

@@ -1,0 +1,218 @@
+"""Segments, portraits, export and report stages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Config, config_hash
+from ._models import _label_columns
+from ._paths import _resolve
+
+__all__ = ["export_portraits", "make_portraits", "segment_customers", "write_run_report"]
+
+log = logging.getLogger("powerprofile")
+
+
+def segment_customers(cfg: Config, frame: pd.DataFrame, *, previous=None, labelled=None):
+    """Fit the segmenter on the scoring frame.
+
+    Parameters
+    ----------
+    cfg : Config
+    frame : pandas.DataFrame
+        Scoring features.
+    previous : CustomerSegmenter or None, default=None
+        A previous segmenter to keep segment ids stable.
+    labelled : pandas.DataFrame or None, default=None
+        Feature rows with ``label_*`` columns (e.g. the latest training snapshot) for
+        the churn and complaint rates of the profile; default ``frame`` without rates.
+
+    Returns
+    -------
+    (CustomerSegmenter, numpy.ndarray, pandas.DataFrame)
+        The segmenter, labels and the segment profile.
+    """
+    from ..segmentation import CustomerSegmenter
+
+    X = frame.drop(columns=_label_columns(frame))
+    params = {"random_state": cfg.seed, **cfg.segmentation.params}
+    seg = CustomerSegmenter(**params).fit(X, previous=previous)
+    labels = seg.predict(X)
+    if labelled is not None and len(labelled):
+        lab = _label_columns(labelled)
+        profile = seg.profile(labelled.drop(columns=lab), labelled[lab])
+    else:
+        profile = seg.profile(X)
+    log.info("segmentation: %d segments", seg.n_clusters_)
+    return seg, labels, profile
+
+
+def _rules_path(value):
+    if value is None:
+        return None
+    p = _resolve(value)
+    return p if p.is_file() else None
+
+
+def make_portraits(
+    cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter, tables, catalog=None
+):
+    """Assemble the portraits (see ``docs/portrait.md``) with ``build_portraits``.
+
+    Parameters
+    ----------
+    cfg : Config
+    frame : pandas.DataFrame
+        Scoring features.
+    models : dict of str to estimator
+        ``{"churn": model, "complaint": model}`` (either may be missing).
+    segmenter : CustomerSegmenter or None
+    tables : Tables
+    catalog : pandas.DataFrame or None, default=None
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame or None)
+        Portraits and the risk-rule hit report.
+    """
+    from ..portraits import build_portraits
+
+    X = frame.drop(columns=_label_columns(frame))
+    for target, model in models.items():
+        from ..tracking import check_model_features
+
+        check_model_features(model, X, what=f"{target} model")
+    kwargs = {"top_k": cfg.models.top_k_reasons, **cfg.portraits.params}
+    portraits = build_portraits(
+        X,
+        churn_model=models.get("churn"),
+        complaint_model=models.get("complaint"),
+        segmenter=segmenter,
+        tags=_rules_path(cfg.portraits.tags),
+        risk_rules=_rules_path(cfg.portraits.risk_rules),
+        customers=tables.customers,
+        catalog=catalog,
+        **kwargs,
+    )
+    hits = None
+    risk_path = _rules_path(cfg.portraits.risk_rules)
+    if risk_path is not None:
+        try:
+            from ..portraits import load_rules
+
+            rules = load_rules(risk_path)
+            if hasattr(rules, "hit_report"):
+                region = tables.customers.set_index("customer_id")["region"]
+                Xr = X.copy()
+                Xr["region"] = region.reindex(X.index.get_level_values("customer_id")).to_numpy()
+                hits = (
+                    rules.hit_report(Xr, by="region")
+                    if "by" in rules.hit_report.__code__.co_varnames
+                    else rules.hit_report(Xr)
+                )
+        except Exception as exc:  # noqa: BLE001 - the hit report is a nice-to-have
+            log.warning("risk-rule hit report skipped: %s", exc)
+    return portraits, hits
+
+
+def export_portraits(
+    cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, previous_dir=None, model_versions=None
+):
+    """Export campaigns per channel from the portraits (see ``docs/export.md``).
+
+    Parameters
+    ----------
+    cfg : Config
+    portraits : pandas.DataFrame
+    tables : Tables or None
+        For the customers table (contactability, phones); None uses portrait columns.
+    out_dir : path-like
+        Export folder (replaced atomically).
+    previous_dir : path-like or None, default=None
+        Previous export to compare segments with (default ``out_dir``).
+    model_versions : dict or None, default=None
+
+    Returns
+    -------
+    ExportResult
+    """
+    from ..export import export_campaigns
+
+    snap = None
+    if "snapshot_date" in portraits.columns and len(portraits):
+        snap = pd.Timestamp(portraits["snapshot_date"].max())
+    return export_campaigns(
+        portraits,
+        out_dir,
+        campaigns=cfg.export.campaigns,
+        customers=None if tables is None else tables.customers,
+        format=cfg.export.format,
+        frequency_cap=cfg.export.frequency_cap,
+        incremental=cfg.export.incremental,
+        opt_out_list=cfg.export.opt_out_list,
+        do_not_contact_list=cfg.export.do_not_contact_list,
+        allow_raw_phone=cfg.export.allow_raw_phone,
+        raw_phone_channels=cfg.export.raw_phone_channels,
+        snapshot_date=snap,
+        model_versions=model_versions,
+        config_hash=config_hash(
+            {
+                "export": cfg.export,
+                "campaigns": Path(cfg.export.campaigns).read_text(encoding="utf-8"),
+            }
+        ),
+        previous_dir=previous_dir,
+    )
+
+
+def write_run_report(
+    cfg: Config,
+    path,
+    *,
+    tables,
+    trained=None,
+    profile=None,
+    segmenter=None,
+    portraits=None,
+    risk_hits=None,
+    snapshot=None,
+    evaluations=None,
+    shap_importance=None,
+):
+    """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
+
+    Returns
+    -------
+    pathlib.Path or None
+        None when the report module is missing or the report is disabled.
+    """
+    if not cfg.report.enabled:
+        return None
+    try:
+        from ..report import write_report
+    except ImportError:
+        log.warning("powerprofile.report is not available; no report written")
+        return None
+    evaluations = {t: r["evaluation"] for t, r in (trained or {}).items()} or evaluations
+    shap = {
+        t: r["shap_importance"]
+        for t, r in (trained or {}).items()
+        if r.get("shap_importance") is not None
+    }
+    shap = shap or shap_importance
+    kwargs = {
+        "tables": tables,
+        "segment_profile": profile,
+        "segment_names": getattr(segmenter, "names_", None),
+        "evaluations": evaluations or None,
+        "shap_importance": shap or None,
+        "scores": portraits,
+        "risk_hits": risk_hits,
+        "subtitle": f"data {cfg.data.path}; snapshot {snapshot}",
+        "generated_at": str(snapshot) if snapshot is not None else None,
+        **cfg.report.params,
+    }
+    return write_report(path, **kwargs)
