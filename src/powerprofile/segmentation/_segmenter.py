@@ -98,7 +98,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         fraction of the best candidate's silhouette is chosen. The default picks the
         best separated stable k; e.g. 0.95 lets near-ties go to more detail.
     n_init : int, default=10
-        KMeans restarts of the final fit.
+        KMeans restarts of the final fit. Above ``10 * sample_size`` rows the restarts
+        run on a sample of that size and one full pass from the best start follows.
     reference : CustomerSegmenter or None, default=None
         A previously fitted segmenter; new segments are matched to its segments
         (Hungarian matching on co-assignment of the training customers) so that the
@@ -326,7 +327,15 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             k = int(max(1, min(self.n_clusters, n_distinct)))
             self.k_scores_ = None
         with threadpool_limits(limits=self.n_jobs):
-            centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
+            big = 10 * int(self.sample_size)
+            if len(Z) > big:
+                # restarts on a large sample find the best start; one pass on every row
+                # then polishes it (n_init full passes over a million rows cost minutes)
+                idx = np.sort(rng.choice(len(Z), size=big, replace=False))
+                init = _fit_centers(Zn[idx], obs[idx], Z[idx], k, self.random_state, self.n_init, self.missing)
+                centers = _fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
+            else:
+                centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
             init = self._reference_centers(ref, feats, k)
             if init is not None:
                 # start from the previous segments; keep that solution unless a fresh
