@@ -17,7 +17,7 @@ from .conftest import make_population
 @parametrize_with_checks(
     [
         CustomerSegmenter(n_clusters=3, n_init=2),
-        CustomerSegmenter(k_range=(2, 4), n_resamples=2, n_init=2),
+        CustomerSegmenter(k_range=(2, 3), n_resamples=2, n_init=2),
     ]
 )
 def test_sklearn_checks(estimator, check):
