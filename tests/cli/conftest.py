@@ -10,13 +10,13 @@ SAMPLE = ROOT / "data" / "sample"
 KEY = "cli-test-pseudonym-key-0123456789"
 
 
-def fast_config(tmp: Path, **extra) -> Path:
+def fast_config(tmp: Path, data: Path = SAMPLE, **extra) -> Path:
     """A config extending the defaults with a smaller, quicker job on the sample."""
     lines = [
         f"extends: {ROOT / 'configs' / 'default.yaml'}",
         f"output_dir: {tmp / 'out'}",
         "data:",
-        f"  path: {SAMPLE}",
+        f"  path: {data}",
         "features:",
         "  n_training_snapshots: 8",
         "n_threads: 1",
@@ -38,7 +38,13 @@ def fast_config(tmp: Path, **extra) -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_run(tmp_path_factory):
+def sample_data(tmp_path_factory):
+    """A private copy of the committed sample (the tests read back exactly what the run saw)."""
+    return copy_sample(tmp_path_factory.mktemp("sample") / "data")
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory, sample_data):
     """``powerprofile run`` through ``main`` with tracking to a temporary SQLite store."""
     from powerprofile.cli import main
 
@@ -46,11 +52,18 @@ def full_run(tmp_path_factory):
     mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
     tmp = tmp_path_factory.mktemp("cli-run")
     mp.chdir(tmp)
-    cfg = fast_config(tmp)
+    cfg = fast_config(tmp, data=sample_data)
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     code = main(["run", "--config", str(cfg), "--tracking-uri", uri, "-q"])
     mp.undo()
-    return {"code": code, "tmp": tmp, "out": tmp / "out", "config": cfg, "uri": uri}
+    return {
+        "code": code,
+        "tmp": tmp,
+        "out": tmp / "out",
+        "config": cfg,
+        "uri": uri,
+        "data": sample_data,
+    }
 
 
 @pytest.fixture
@@ -58,6 +71,6 @@ def key_env(monkeypatch):
     monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
 
 
-def copy_sample(dst: Path, drop=()) -> Path:
-    shutil.copytree(SAMPLE, dst, ignore=shutil.ignore_patterns(*drop))
+def copy_sample(dst: Path, drop=(), src: Path = SAMPLE) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*drop))
     return dst

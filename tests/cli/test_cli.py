@@ -90,7 +90,7 @@ def test_full_run_writes_every_output(full_run):
     assert {"label_churn", "label_complaint"} <= set(train.columns)
     score = pd.read_parquet(out / "features" / "scoring.parquet")
     assert set(score.index.get_level_values("snapshot_date")) == {pd.Timestamp("2026-01-01")}
-    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    customers = pd.read_parquet(full_run["data"] / "customers.parquet")
     assert len(score) <= len(customers)
     # metrics of each model and its baseline, probabilities in range
     metrics = pd.read_csv(out / "models" / "metrics.csv")
@@ -124,7 +124,7 @@ def test_export_content_and_manifest(full_run):
     portraits = pd.read_parquet(full_run["out"] / "portraits" / "portraits.parquet").set_index(
         "customer_key"
     )
-    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    customers = pd.read_parquet(full_run["data"] / "customers.parquet")
     from powerprofile.privacy import pseudonymise
 
     customers.index = pseudonymise(customers["customer_id"], KEY).to_numpy()
@@ -159,7 +159,7 @@ def test_export_content_and_manifest(full_run):
 
 
 def test_no_raw_pii_in_any_export_byte(full_run):
-    customers = pd.read_parquet(SAMPLE / "customers.parquet")
+    customers = pd.read_parquet(full_run["data"] / "customers.parquet")
     raw = set(customers["customer_id"].dropna())
     for col in ("name", "phone", "address"):
         if col in customers.columns:
@@ -188,7 +188,7 @@ def test_mlflow_run_logged_and_model_scored_from_registry(full_run, tmp_path, ke
         assert 0 <= run.data.metrics[f"{t}.roc_auc"] <= 1
         assert f"{t}_baseline.roc_auc" in run.data.metrics
     assert run.data.params["data.rows.customers"] == str(
-        len(pd.read_parquet(SAMPLE / "customers.parquet"))
+        len(pd.read_parquet(full_run["data"] / "customers.parquet"))
     )
     arts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {
@@ -281,8 +281,8 @@ def test_train_is_reproducible(full_run, tmp_path, key_env):
     pd.testing.assert_frame_equal(a[a.target == "churn"].reset_index(drop=True), b)
 
 
-def test_bad_config_exits_2_before_any_work(tmp_path, capsys):
-    cfg = fast_config(tmp_path, sede=1)
+def test_bad_config_exits_2_before_any_work(tmp_path, capsys, sample_data):
+    cfg = fast_config(tmp_path, data=sample_data, sede=1)
     assert main(["run", "--config", str(cfg), "--no-tracking", "-q"]) == 2
     err = capsys.readouterr().err
     assert "unknown config key 'sede'" in err and str(cfg) in err
@@ -307,8 +307,8 @@ def test_bad_config_exits_2_before_any_work(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_table_exits_3_without_output(tmp_path, capsys, key_env):
-    data = copy_sample(tmp_path / "data", drop=("usage",))
+def test_missing_table_exits_3_without_output(tmp_path, capsys, key_env, sample_data):
+    data = copy_sample(tmp_path / "data", drop=("usage",), src=sample_data)
     cfg = fast_config(tmp_path)
     assert main(["run", "--config", str(cfg), "--data", str(data), "--no-tracking", "-q"]) == 3
     err = capsys.readouterr().err
@@ -318,8 +318,8 @@ def test_missing_table_exits_3_without_output(tmp_path, capsys, key_env):
     assert main(["validate", "--config", str(cfg), "--data", str(tmp_path / "nowhere"), "-q"]) == 3
 
 
-def test_unreachable_tracking_server_exits_4_without_output(tmp_path, capsys, key_env):
-    cfg = fast_config(tmp_path)
+def test_unreachable_tracking_server_exits_4_without_output(tmp_path, capsys, key_env, sample_data):
+    cfg = fast_config(tmp_path, data=sample_data)
     uri = f"http://127.0.0.1:{closed_port()}"
     assert main(["run", "--config", str(cfg), "--tracking-uri", uri, "-q"]) == 4
     err = capsys.readouterr().err
@@ -457,8 +457,8 @@ def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, ke
     assert not (tmp_path / "o2").exists()
 
 
-def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys):
-    data = copy_sample(tmp_path / "data")
+def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys, sample_data):
+    data = copy_sample(tmp_path / "data", src=sample_data)
     part = sorted((data / "usage").glob("part-*.parquet"))[0]
     usage = pd.read_parquet(part)
     usage.loc[usage.index[:3], "kwh"] = -5.0  # three absurd readings
