@@ -221,6 +221,12 @@ def test_no_raw_identifiers_by_default(portrait):
             assert not any(d in v for d in digits), (col, v)
 
 
+def test_raw_id_only_on_request(rules):
+    p = build_portraits(_features(5), customers=_customers(5), key=KEY, include_customer_id=True)
+    assert p["customer_id"].tolist() == [f"C{i:06d}" for i in range(5)]
+    assert not {"name", "phone", "address"} & set(p.columns)
+
+
 def test_reasons_from_explain(monkeypatch, segmenter):
     import powerprofile.explain as explain_mod
 
