@@ -38,7 +38,9 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None, help="data-set folder (generated when missing)")
     ap.add_argument("--snapshot", default="2025-07-01")
     ap.add_argument("--next-snapshot", default="2025-10-01")
-    ap.add_argument("--scale-rows", type=int, default=0, help="also time fit/predict on this many rows")
+    ap.add_argument(
+        "--scale-rows", type=int, default=0, help="also time fit/predict on this many rows"
+    )
     args = ap.parse_args(argv)
 
     from powerprofile.datasets import load_ground_truth, write_utility_data
@@ -50,15 +52,19 @@ def main(argv=None) -> int:
     if not (data / "dataset.json").exists():
         t = time.perf_counter()
         write_utility_data(data, n_customers=args.customers, seed=args.seed, progress=False)
-        print(f"generated {args.customers:,} customers in {time.perf_counter() - t:.1f} s -> {data}")
+        print(
+            f"generated {args.customers:,} customers in {time.perf_counter() - t:.1f} s -> {data}"
+        )
     meta = json.loads((data / "dataset.json").read_text())
     truth = load_ground_truth(data).segments.set_index("customer_id")["segment"]
 
     t = time.perf_counter()
     f1 = build_features(data, args.snapshot)
     f2 = build_features(data, args.next_snapshot)
-    print(f"features at {args.snapshot} and {args.next_snapshot}: {len(f1):,} / {len(f2):,} rows "
-          f"in {time.perf_counter() - t:.1f} s")
+    print(
+        f"features at {args.snapshot} and {args.next_snapshot}: {len(f1):,} / {len(f2):,} rows "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
 
     t = time.perf_counter()
     seg1 = CustomerSegmenter(random_state=0).fit(f1)
@@ -78,11 +84,17 @@ def main(argv=None) -> int:
     print(f"features used: {', '.join(map(str, seg1.features_))} + one-hot {seg1.categorical_}")
     print(f"k search ({args.snapshot}):\n{seg1.k_scores_.round(3).to_string(index=False)}")
     print(f"\nchosen k: {seg1.n_clusters_} (next quarter: {seg2.n_clusters_})")
-    print(f"ARI vs latent archetypes: {ari:.3f} at {args.snapshot}, {ari2:.3f} at {args.next_snapshot}  (bar >= 0.8)")
+    print(
+        f"ARI vs latent archetypes: {ari:.3f} at {args.snapshot}, {ari2:.3f} at {args.next_snapshot}  (bar >= 0.8)"
+    )
     print(f"same segment id after refit on the next quarter: {same:.3%}  (bar >= 95 %)")
     print(f"fit time: {fit1:.1f} s, refit with previous: {fit2:.1f} s; peak RSS {_rss_gb():.2f} GB")
     print("\nsegments vs latent archetypes:")
-    print(pd.crosstab(pd.Series(latent, name="archetype"), pd.Series(seg1.labels_, name="segment")).to_string())
+    print(
+        pd.crosstab(
+            pd.Series(latent, name="archetype"), pd.Series(seg1.labels_, name="segment")
+        ).to_string()
+    )
     print("\nsegment names:")
     for sid, (en, zh) in seg1.names_.items():
         print(f"  {sid}: {en} / {zh}")
@@ -102,9 +114,11 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         seg.predict(big)
         pred_big = time.perf_counter() - t
-        print(f"\nscale: {args.scale_rows:,} rows x {len(num)} features: fit (k search on a "
-              f"{seg.sample_size:,}-row sample + final KMeans n_init={seg.n_init}) {fit_big:.1f} s, "
-              f"predict {pred_big:.1f} s, k = {seg.n_clusters_}; peak RSS {_rss_gb():.2f} GB")
+        print(
+            f"\nscale: {args.scale_rows:,} rows x {len(num)} features: fit (k search on a "
+            f"{seg.sample_size:,}-row sample + final KMeans n_init={seg.n_init}) {fit_big:.1f} s, "
+            f"predict {pred_big:.1f} s, k = {seg.n_clusters_}; peak RSS {_rss_gb():.2f} GB"
+        )
     return 0
 
 

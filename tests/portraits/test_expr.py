@@ -82,7 +82,9 @@ def test_text_order_comparison_fails_at_evaluation(frame):
 
 
 def test_features_listed():
-    e = parse_expression("complaints_90d >= 2 and outage_count_90d > 0 or is_missing(arrears_amount)")
+    e = parse_expression(
+        "complaints_90d >= 2 and outage_count_90d > 0 or is_missing(arrears_amount)"
+    )
     assert e.features == ("arrears_amount", "complaints_90d", "outage_count_90d")
 
 
@@ -99,7 +101,9 @@ def _num(depth):
     sub = _num(depth - 1)
     return st.one_of(
         num_leaf,
-        st.tuples(sub, st.sampled_from(["+", "-", "*"]), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(sub, st.sampled_from(["+", "-", "*"]), sub).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         st.tuples(sub, st.sampled_from(["2.0", "-4.0"])).map(lambda t: f"({t[0]} / {t[1]})"),
         sub.map(lambda x: f"abs({x})"),
         sub.map(lambda x: f"fillna({x}, 0.5)"),
@@ -110,11 +114,24 @@ def _num(depth):
 
 def _cond(depth):
     leaf = st.one_of(
-        st.tuples(_num(1), st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), _num(1)).map(" ".join),
-        st.tuples(_num(0), st.sampled_from(["<", "<="]), _num(0), st.sampled_from(["<", "<="]), _num(0)).map(" ".join),
+        st.tuples(_num(1), st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), _num(1)).map(
+            " ".join
+        ),
+        st.tuples(
+            _num(0), st.sampled_from(["<", "<="]), _num(0), st.sampled_from(["<", "<="]), _num(0)
+        ).map(" ".join),
         st.sampled_from(NUM + ["s"]).map(lambda x: f"is_missing({x})"),
         st.sampled_from(NUM + ["s"]).map(lambda x: f"not_missing({x})"),
-        st.sampled_from(["s == 'x'", "s != 'y'", "s in ('x', 'z')", "s not in ('x',)", "a in (0.5, 1.0)", "b not in (2.0,)"]),
+        st.sampled_from(
+            [
+                "s == 'x'",
+                "s != 'y'",
+                "s in ('x', 'z')",
+                "s not in ('x',)",
+                "a in (0.5, 1.0)",
+                "b not in (2.0,)",
+            ]
+        ),
     )
     if depth == 0:
         return leaf
@@ -122,7 +139,9 @@ def _cond(depth):
     return st.one_of(
         leaf,
         sub.map(lambda x: f"not ({x})"),
-        st.tuples(sub, st.sampled_from(["and", "or"]), sub).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        st.tuples(sub, st.sampled_from(["and", "or"]), sub).map(
+            lambda t: f"({t[0]}) {t[1]} ({t[2]})"
+        ),
     )
 
 
@@ -163,7 +182,10 @@ values = st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0, 3.0, np.nan])
 def frames(draw):
     n = draw(st.integers(1, 12))
     data = {c: draw(st.lists(values, min_size=n, max_size=n)) for c in NUM}
-    data["s"] = pd.array(draw(st.lists(st.sampled_from(["x", "y", "z", None]), min_size=n, max_size=n)), dtype="string")
+    data["s"] = pd.array(
+        draw(st.lists(st.sampled_from(["x", "y", "z", None]), min_size=n, max_size=n)),
+        dtype="string",
+    )
     return pd.DataFrame(data)
 
 

@@ -65,7 +65,9 @@ def _customers(n=N):
             "customer_id": pd.array(ids, dtype="string"),
             "grid_unit": pd.array([f"G{i % 3}" for i in range(n)], dtype="string"),
             "name": pd.array([f"张{i}伟" for i in range(n)], dtype="string"),
-            "phone": pd.array([f"1381234{i:04d}" if i % 4 else None for i in range(n)], dtype="string"),
+            "phone": pd.array(
+                [f"1381234{i:04d}" if i % 4 else None for i in range(n)], dtype="string"
+            ),
             "address": pd.array([f"幸福路{i}号" for i in range(n)], dtype="string"),
             "app_user": [i % 2 == 0 for i in range(n)],
             "wechat_bound": [i % 3 == 0 for i in range(n)],
@@ -123,8 +125,15 @@ def segmenter():
 def portrait(rules, segmenter):
     tags, risk = rules
     return build_portraits(
-        _features(), churn_model=FakeModel(), complaint_model=FakeModel(), segmenter=segmenter,
-        tags=tags, risk_rules=risk, customers=_customers(), key=KEY, reasons=False,
+        _features(),
+        churn_model=FakeModel(),
+        complaint_model=FakeModel(),
+        segmenter=segmenter,
+        tags=tags,
+        risk_rules=risk,
+        customers=_customers(),
+        key=KEY,
+        reasons=False,
     )
 
 
@@ -134,11 +143,32 @@ def test_columns_and_keys(portrait):
     assert portrait.attrs["schema_version"] == PORTRAIT_SCHEMA_VERSION
     expected_keys = pseudonymise(f.index.get_level_values("customer_id"), KEY).tolist()
     assert portrait["customer_key"].tolist() == expected_keys
-    for col in ("snapshot_date", "customer_type", "region", "grid_unit", "segment_id", "segment_name_en",
-                "segment_name_zh", "churn_score", "churn_band", "churn_decile", "complaint_score",
-                "tags", "tags_en", "tags_zh", "tag_digital_first", "risk_flags", "risk_level",
-                "risk_public_opinion", "preferred_channel", "contactable_sms", "contactable_channels",
-                "churn_model_version", "complaint_model_version", "segmenter_version"):
+    for col in (
+        "snapshot_date",
+        "customer_type",
+        "region",
+        "grid_unit",
+        "segment_id",
+        "segment_name_en",
+        "segment_name_zh",
+        "churn_score",
+        "churn_band",
+        "churn_decile",
+        "complaint_score",
+        "tags",
+        "tags_en",
+        "tags_zh",
+        "tag_digital_first",
+        "risk_flags",
+        "risk_level",
+        "risk_public_opinion",
+        "preferred_channel",
+        "contactable_sms",
+        "contactable_channels",
+        "churn_model_version",
+        "complaint_model_version",
+        "segmenter_version",
+    ):
         assert col in portrait.columns, col
     assert set(portrait["churn_model_version"]) == {"churn-v7"}
     assert portrait["grid_unit"].tolist() == [f"G{i % 3}" for i in range(N)]
@@ -211,7 +241,12 @@ def test_preferred_channel_hand_computed():
 
 def test_no_raw_identifiers_by_default(portrait):
     cust = _customers()
-    raw = set(cust["customer_id"]) | set(cust["name"]) | set(cust["phone"].dropna()) | set(cust["address"])
+    raw = (
+        set(cust["customer_id"])
+        | set(cust["name"])
+        | set(cust["phone"].dropna())
+        | set(cust["address"])
+    )
     digits = {p[-8:] for p in cust["phone"].dropna()}
     assert not {"customer_id", "name", "phone", "address"} & set(portrait.columns)
     for col in portrait.columns:
@@ -252,17 +287,28 @@ def test_bad_inputs(rules):
     f = _features(5).reset_index(drop=True)
     with pytest.raises(ConfigError, match=r"features need a 'customer_id' index level or column"):
         build_portraits(f, key=KEY)
-    with pytest.raises(ConfigError, match=r"tags must be a RuleSet, a path to a YAML rule file or None"):
+    with pytest.raises(
+        ConfigError, match=r"tags must be a RuleSet, a path to a YAML rule file or None"
+    ):
         build_portraits(_features(5), tags=42, key=KEY)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_permutation_gives_same_portrait_per_customer(rules, segmenter, seed):
     tags, risk = rules
     f = _features()
-    kw = dict(churn_model=FakeModel(), segmenter=segmenter, tags=tags, risk_rules=risk,
-              customers=_customers(), key=KEY, reasons=False)
+    kw = dict(
+        churn_model=FakeModel(),
+        segmenter=segmenter,
+        tags=tags,
+        risk_rules=risk,
+        customers=_customers(),
+        key=KEY,
+        reasons=False,
+    )
     base = build_portraits(f, **kw).set_index("customer_key")
     perm = np.random.default_rng(seed).permutation(N)
     other = build_portraits(f.iloc[perm], **kw).set_index("customer_key").loc[base.index]

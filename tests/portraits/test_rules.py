@@ -78,21 +78,36 @@ def test_hit_report_by_region(tmp_path, feats):
 
 
 BAD = [
-    ("rules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    colour: red\n",
-     r"rule 'x' has unknown key\(s\) 'colour'"),
-    ("rules:\n  x:\n    expr: a >\n    label_en: X\n    label_zh: 叉\n",
-     r"rule 'x' has a malformed expression 'a >': invalid syntax"),
-    ("rules:\n  x:\n    expr: a.__class__ > 1\n    label_en: X\n    label_zh: 叉\n",
-     r"rule 'x' has a malformed expression .*attribute access"),
-    ("rules:\n  x:\n    expr: a > 1\n    label_en: X\n",
-     r"rule 'x' is missing key\(s\) 'label_zh'"),
-    ("kind: risk\nrules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    severity: urgent\n    reason_en: r\n    reason_zh: r\n",
-     r"rule 'x' has severity 'urgent'; use one of low, medium, high"),
-    ("kind: risk\nrules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    severity: high\n",
-     r"rule 'x' is missing key\(s\) 'reason_en', 'reason_zh'"),
+    (
+        "rules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    colour: red\n",
+        r"rule 'x' has unknown key\(s\) 'colour'",
+    ),
+    (
+        "rules:\n  x:\n    expr: a >\n    label_en: X\n    label_zh: 叉\n",
+        r"rule 'x' has a malformed expression 'a >': invalid syntax",
+    ),
+    (
+        "rules:\n  x:\n    expr: a.__class__ > 1\n    label_en: X\n    label_zh: 叉\n",
+        r"rule 'x' has a malformed expression .*attribute access",
+    ),
+    (
+        "rules:\n  x:\n    expr: a > 1\n    label_en: X\n",
+        r"rule 'x' is missing key\(s\) 'label_zh'",
+    ),
+    (
+        "kind: risk\nrules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    severity: urgent\n    reason_en: r\n    reason_zh: r\n",
+        r"rule 'x' has severity 'urgent'; use one of low, medium, high",
+    ),
+    (
+        "kind: risk\nrules:\n  x:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n    severity: high\n",
+        r"rule 'x' is missing key\(s\) 'reason_en', 'reason_zh'",
+    ),
     ("kind: tag\nrules:\n  x: a > 1\n", r"'kind' must be 'tags' or 'risk', got 'tag'"),
     ("rulez:\n  x: a > 1\n", r"unknown top-level key\(s\) 'rulez'"),
-    ("rules:\n  Bad-Name:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n", r"rule name 'Bad-Name' must be snake_case"),
+    (
+        "rules:\n  Bad-Name:\n    expr: a > 1\n    label_en: X\n    label_zh: 叉\n",
+        r"rule name 'Bad-Name' must be snake_case",
+    ),
     ("rules: [1, 2]\n", r"'rules' must be a non-empty mapping"),
     ("rules:\n  x: [a\n", r"not valid YAML"),
 ]
@@ -111,15 +126,20 @@ def test_missing_file(tmp_path):
 
 
 def test_unknown_feature_at_load_time_with_catalogue(tmp_path):
-    p = _write(tmp_path, "rules:\n  x:\n    expr: complaint_90d > 1\n    label_en: X\n    label_zh: 叉\n")
+    p = _write(
+        tmp_path, "rules:\n  x:\n    expr: complaint_90d > 1\n    label_en: X\n    label_zh: 叉\n"
+    )
     with pytest.raises(
-        ConfigError, match=r"rule 'x' uses unknown feature 'complaint_90d'; did you mean 'complaints_90d'\?"
+        ConfigError,
+        match=r"rule 'x' uses unknown feature 'complaint_90d'; did you mean 'complaints_90d'\?",
     ):
         load_rules(p, features=["complaints_90d", "kwh_mean_365d"])
 
 
 def test_unknown_feature_at_evaluation(tmp_path, feats):
-    p = _write(tmp_path, "rules:\n  x:\n    expr: no_such_feature > 1\n    label_en: X\n    label_zh: 叉\n")
+    p = _write(
+        tmp_path, "rules:\n  x:\n    expr: no_such_feature > 1\n    label_en: X\n    label_zh: 叉\n"
+    )
     rules = load_rules(p)  # no feature list: checked when evaluated
     with pytest.raises(ConfigError, match=r"rule 'x' uses unknown feature 'no_such_feature'"):
         rules.evaluate(feats)
@@ -127,5 +147,7 @@ def test_unknown_feature_at_evaluation(tmp_path, feats):
 
 def test_type_error_at_evaluation_names_rule(tmp_path, feats):
     p = _write(tmp_path, "rules:\n  x:\n    expr: region > 1\n    label_en: X\n    label_zh: 叉\n")
-    with pytest.raises(ConfigError, match=r"rule 'x' \('region > 1'\) only ==, != and 'in' may compare text"):
+    with pytest.raises(
+        ConfigError, match=r"rule 'x' \('region > 1'\) only ==, != and 'in' may compare text"
+    ):
         load_rules(p).evaluate(feats)

@@ -7,10 +7,10 @@ import pytest
 # four kinds of customer: (log kWh/day, online contact share, weekend ratio, counter payment share)
 KINDS = np.array(
     [
-        [np.log(8.0), 0.9, 1.15, 0.02],   # digital households
-        [np.log(4.0), 0.05, 1.0, 0.85],   # counter payers
+        [np.log(8.0), 0.9, 1.15, 0.02],  # digital households
+        [np.log(4.0), 0.05, 1.0, 0.85],  # counter payers
         [np.log(300.0), 0.4, 0.35, 0.03],  # weekday offices
-        [np.log(40.0), 0.5, 0.9, 0.1],    # shops
+        [np.log(40.0), 0.5, 0.9, 0.1],  # shops
     ]
 )
 SHARES = np.array([0.4, 0.3, 0.1, 0.2])

@@ -40,6 +40,8 @@ def test_segments_recover_latent_archetypes_and_keep_ids(quarters):
     assert same_segment_share(before, after) >= 0.95
     tab = transition_table(before, after)
     common = before.index.intersection(after.index)
-    assert int(tab.drop(index="(new)", columns="(gone)", errors="ignore").to_numpy().sum()) == len(common)
+    assert int(tab.drop(index="(new)", columns="(gone)", errors="ignore").to_numpy().sum()) == len(
+        common
+    )
     # every segment has a bilingual name
     assert all(en and zh for en, zh in seg2.names_.values())

@@ -77,7 +77,9 @@ def test_profile_table(population, fitted):
         expected_rate = y["label_churn"].to_numpy()[kind == k].mean()
         assert body.loc[sid, "churn_rate"] == pytest.approx(expected_rate, abs=0.01)
         expected_median = X["kwh_mean_365d"].to_numpy()[kind == k]
-        assert body.loc[sid, "median_kwh_mean_365d"] == pytest.approx(np.median(expected_median), rel=0.05)
+        assert body.loc[sid, "median_kwh_mean_365d"] == pytest.approx(
+            np.median(expected_median), rel=0.05
+        )
     assert "complaint_rate" not in prof.columns
     assert {"name_en", "name_zh", "median_online_contact_share_365d"} <= set(prof.columns)
 
@@ -116,7 +118,9 @@ def test_same_population_next_quarter_keeps_ids():
     rng = np.random.default_rng(31)
     X2 = X1 * np.exp(rng.normal(0, 0.03, X1.shape))  # same customers, a little drift
     old = CustomerSegmenter(k_range=(3, 6), n_resamples=3, n_init=3, random_state=0).fit(X1)
-    new = CustomerSegmenter(k_range=(3, 6), n_resamples=3, n_init=3, random_state=1).fit(X2, previous=old)
+    new = CustomerSegmenter(k_range=(3, 6), n_resamples=3, n_init=3, random_state=1).fit(
+        X2, previous=old
+    )
     before = pd.Series(old.predict(X1), index=X1.index)
     after = pd.Series(new.predict(X2), index=X2.index)
     assert same_segment_share(before, after) >= 0.95
@@ -157,7 +161,11 @@ def perm_base():
     return CustomerSegmenter(**_PERM_PARAMS).fit(_PERM_X)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_permutation_gives_same_segments(perm_base, seed):
     base = perm_base

@@ -101,10 +101,14 @@ def _check(node: ast.AST, names: set[str]) -> None:
                 if len(node.ops) != 1:
                     _fail("'in' cannot be chained with other comparisons; join them with 'and'")
                 if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
-                    _fail("the right side of 'in' must be a list of constants, e.g. x in ('a', 'b')")
+                    _fail(
+                        "the right side of 'in' must be a list of constants, e.g. x in ('a', 'b')"
+                    )
                 for elt in right.elts:
                     if not isinstance(elt, ast.Constant) or elt.value is None:
-                        _fail("the right side of 'in' must be a list of constants, e.g. x in ('a', 'b')")
+                        _fail(
+                            "the right side of 'in' must be a list of constants, e.g. x in ('a', 'b')"
+                        )
             elif isinstance(op, (ast.Is, ast.IsNot)):
                 if not (isinstance(right, ast.Constant) and right.value is None):
                     _fail("'is' / 'is not' may only be used with None (x is None)")

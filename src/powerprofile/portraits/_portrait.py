@@ -58,7 +58,7 @@ def _window_of(columns, pattern: str) -> int | None:
     for c in columns:
         c = str(c)
         if c.startswith(pattern) and c.endswith("d"):
-            tail = c[len(pattern):-1]
+            tail = c[len(pattern) : -1]
             if tail.isdigit():
                 found.append(int(tail))
     return max(found) if found else None
@@ -99,7 +99,9 @@ def preferred_channel(features: pd.DataFrame) -> pd.Series:
             total = np.nansum(np.vstack(list(counts.values())), axis=0)
             for c, v in counts.items():
                 with np.errstate(all="ignore"):
-                    share = np.where(total > 0, np.nan_to_num(v) / np.where(total > 0, total, 1), 0.0)
+                    share = np.where(
+                        total > 0, np.nan_to_num(v) / np.where(total > 0, total, 1), 0.0
+                    )
                 score[_CONTACT_TO_OUTREACH[c]] += share
             used = True
     w = _window_of(features.columns, "payment_share_app_")
@@ -161,7 +163,9 @@ def assign_bands(score: pd.Series, spec="deciles", groups=None) -> tuple[pd.Seri
     elif keys == {"high_deciles", "medium_deciles"}:
         h, m = int(spec["high_deciles"]), int(spec["medium_deciles"])
         if h < 0 or m < 0 or h + m > 10:
-            raise ConfigError(f"band deciles need 0 <= high_deciles + medium_deciles <= 10, got {dict(spec)!r}")
+            raise ConfigError(
+                f"band deciles need 0 <= high_deciles + medium_deciles <= 10, got {dict(spec)!r}"
+            )
         d = decile.to_numpy(dtype="float64", na_value=np.nan)
         band = np.where(d > 10 - h, "high", np.where(d > 10 - h - m, "medium", "low"))
     else:
@@ -170,9 +174,9 @@ def assign_bands(score: pd.Series, spec="deciles", groups=None) -> tuple[pd.Seri
             f"{{'high_deciles', 'medium_deciles'}}, got {sorted(keys)!r}"
         )
     band = pd.Series(band, index=s.index, dtype=object).where(s.notna().to_numpy(), None)
-    return pd.Series(pd.Categorical(band, categories=_BANDS, ordered=True), index=s.index), pd.Series(
-        decile.to_numpy(), index=s.index, dtype="Int64"
-    )
+    return pd.Series(
+        pd.Categorical(band, categories=_BANDS, ordered=True), index=s.index
+    ), pd.Series(decile.to_numpy(), index=s.index, dtype="Int64")
 
 
 def _as_ruleset(rules, what: str, feature_names) -> RuleSet | None:
@@ -182,7 +186,9 @@ def _as_ruleset(rules, what: str, feature_names) -> RuleSet | None:
         return rules
     if isinstance(rules, (str, Path)):
         return load_rules(rules, features=feature_names)
-    raise ConfigError(f"{what} must be a RuleSet, a path to a YAML rule file or None, got {type(rules).__name__}")
+    raise ConfigError(
+        f"{what} must be a RuleSet, a path to a YAML rule file or None, got {type(rules).__name__}"
+    )
 
 
 def _model_features(model, X: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +207,11 @@ def _reasons(model, X: pd.DataFrame, target: str, top_k: int, catalog) -> pd.Dat
     try:
         from ..explain import explain
     except ImportError:  # pragma: no cover - explain not installed
-        warnings.warn("powerprofile.explain is not available; portraits carry no reasons", UserWarning, stacklevel=3)
+        warnings.warn(
+            "powerprofile.explain is not available; portraits carry no reasons",
+            UserWarning,
+            stacklevel=3,
+        )
         return None
     kwargs = {"top_k": top_k, "score": False}
     if catalog is not None:
@@ -218,7 +228,9 @@ def _reasons(model, X: pd.DataFrame, target: str, top_k: int, catalog) -> pd.Dat
             txt = r[cols].astype("string").fillna("")
             joined = txt.iloc[:, 0]
             for c in cols[1:]:
-                joined = joined.where(txt[c] == "", joined + sep + txt[c]).where(joined != "", txt[c])
+                joined = joined.where(txt[c] == "", joined + sep + txt[c]).where(
+                    joined != "", txt[c]
+                )
             r[f"{target}_reasons_{lang}"] = joined.astype("string")
     return r
 
@@ -239,7 +251,11 @@ def _ids_and_snapshots(features: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
             f"(got index names {list(idx.names)!r}); use the output of build_features"
         )
     ids = pd.Series(np.asarray(ids, dtype=object), dtype="string")
-    snaps = pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]") if snaps is None else pd.Series(np.asarray(snaps))
+    snaps = (
+        pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]")
+        if snaps is None
+        else pd.Series(np.asarray(snaps))
+    )
     return ids, snaps
 
 
@@ -299,7 +315,9 @@ def build_portraits(
         ``.attrs["schema_version"]``), one row per input row, in input order.
     """
     if not isinstance(features, pd.DataFrame):
-        raise ConfigError(f"build_portraits: features must be a DataFrame, got {type(features).__name__}")
+        raise ConfigError(
+            f"build_portraits: features must be a DataFrame, got {type(features).__name__}"
+        )
     ids, snaps = _ids_and_snapshots(features)
     n = len(features)
     X = features.reset_index(drop=True)
@@ -334,14 +352,20 @@ def build_portraits(
         out["segment_name_en"] = pd.Series(seg).map(en).astype("string").array
         out["segment_name_zh"] = pd.Series(seg).map(zh).astype("string").array
 
-    band_spec = bands if isinstance(bands, Mapping) and set(bands) <= {"churn", "complaint"} and bands else None
+    band_spec = (
+        bands
+        if isinstance(bands, Mapping) and set(bands) <= {"churn", "complaint"} and bands
+        else None
+    )
     for target, model in (("churn", churn_model), ("complaint", complaint_model)):
         if model is None:
             continue
         score = pd.Series(_score(model, X), index=out.index, dtype="float64")
         out[f"{target}_score"] = score
         spec = band_spec.get(target, "deciles") if band_spec is not None else bands
-        out[f"{target}_band"], out[f"{target}_decile"] = assign_bands(score, spec, groups=out["snapshot_date"].astype("string").fillna("").to_numpy())
+        out[f"{target}_band"], out[f"{target}_decile"] = assign_bands(
+            score, spec, groups=out["snapshot_date"].astype("string").fillna("").to_numpy()
+        )
         if reasons and top_k > 0:
             r = _reasons(model, X, target, top_k, catalog)
             if r is not None:
@@ -363,9 +387,15 @@ def build_portraits(
             out["risk_flags_zh"] = rs.join_hits(hits, "zh").array
             level = np.full(n, 0)
             for r in rs.rules:
-                level = np.where(hits[r.name].to_numpy(), np.maximum(level, SEVERITIES.index(r.severity) + 1), level)
+                level = np.where(
+                    hits[r.name].to_numpy(),
+                    np.maximum(level, SEVERITIES.index(r.severity) + 1),
+                    level,
+                )
             out["risk_level"] = pd.Categorical(
-                np.asarray(("none", *SEVERITIES), dtype=object)[level], categories=("none", *SEVERITIES), ordered=True
+                np.asarray(("none", *SEVERITIES), dtype=object)[level],
+                categories=("none", *SEVERITIES),
+                ordered=True,
             )
             lab_en = {r.name: r.reason_en for r in rs.rules}
             lab_zh = {r.name: r.reason_zh for r in rs.rules}
@@ -395,14 +425,20 @@ def build_portraits(
         for ch in CONTACT_CHANNELS:
             out[f"contactable_{ch}"] = reach[ch]
         hits = pd.DataFrame(reach)
-        out["contactable_channels"] = _join_text(hits, CONTACT_CHANNELS, {c: c for c in CONTACT_CHANNELS}, ";")
+        out["contactable_channels"] = _join_text(
+            hits, CONTACT_CHANNELS, {c: c for c in CONTACT_CHANNELS}, ";"
+        )
 
     out["churn_model_version"] = _version(churn_model)
     out["complaint_model_version"] = _version(complaint_model)
     out["segmenter_version"] = _version(segmenter)
     for c in ("churn_model_version", "complaint_model_version", "segmenter_version"):
         out[c] = out[c].astype("string")
-    leaked = [c for c in PII_COLUMNS if c in out.columns and not (c == "customer_id" and include_customer_id)]
+    leaked = [
+        c
+        for c in PII_COLUMNS
+        if c in out.columns and not (c == "customer_id" and include_customer_id)
+    ]
     if leaked:  # pragma: no cover - guarded by construction
         out = out.drop(columns=leaked)
     out.attrs["schema_version"] = PORTRAIT_SCHEMA_VERSION

@@ -246,7 +246,9 @@ class RuleSet:
             elif by in (frame.index.names or []):
                 g = pd.Series(frame.index.get_level_values(by), index=frame.index)
             else:
-                raise ConfigError(f"hit report: no column {by!r} to group by; pass by=None or a column of the frame")
+                raise ConfigError(
+                    f"hit report: no column {by!r} to group by; pass by=None or a column of the frame"
+                )
             g = g.astype("string").fillna("(missing)").to_numpy()
             grouped = hits.groupby(g, sort=True).agg(["sum", "size"])
             for name in self.names:
@@ -264,8 +266,19 @@ class RuleSet:
         order = {n: i for i, n in enumerate(self.names)}
         rep["_o"] = rep["rule"].map(order)
         rep["_all"] = rep[by or "group"] != "(all)"
-        rep = rep.sort_values(["_o", "_all", by or "group"], kind="stable").drop(columns=["_o", "_all"])
-        cols = ["rule", "label_en", "label_zh", "severity", by or "group", "n_rows", "count", "share"]
+        rep = rep.sort_values(["_o", "_all", by or "group"], kind="stable").drop(
+            columns=["_o", "_all"]
+        )
+        cols = [
+            "rule",
+            "label_en",
+            "label_zh",
+            "severity",
+            by or "group",
+            "n_rows",
+            "count",
+            "share",
+        ]
         return rep[cols].reset_index(drop=True)
 
 
@@ -302,7 +315,9 @@ def rules_from_mapping(
         Naming the file, the rule and the reason.
     """
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: expected a mapping with a 'rules' key, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping with a 'rules' key, got {type(data).__name__}"
+        )
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ConfigError(
@@ -314,17 +329,25 @@ def rules_from_mapping(
         raise ConfigError(f"{source}: 'kind' must be 'tags' or 'risk', got {kind!r}")
     rules_raw = data.get("rules")
     if not isinstance(rules_raw, Mapping) or not rules_raw:
-        raise ConfigError(f"{source}: 'rules' must be a non-empty mapping of rule name to rule, got {rules_raw!r}")
+        raise ConfigError(
+            f"{source}: 'rules' must be a non-empty mapping of rule name to rule, got {rules_raw!r}"
+        )
     allowed = _RISK_KEYS if kind == "risk" else _TAG_KEYS
-    required = ["expr", "label_en", "label_zh"] + (["severity", "reason_en", "reason_zh"] if kind == "risk" else [])
+    required = ["expr", "label_en", "label_zh"] + (
+        ["severity", "reason_en", "reason_zh"] if kind == "risk" else []
+    )
     rules = []
     for name, spec in rules_raw.items():
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ConfigError(f"{source}: rule name {name!r} must be snake_case (a-z, 0-9, _), starting with a letter")
+            raise ConfigError(
+                f"{source}: rule name {name!r} must be snake_case (a-z, 0-9, _), starting with a letter"
+            )
         if isinstance(spec, str):
             spec = {"expr": spec}
         if not isinstance(spec, Mapping):
-            raise ConfigError(f"{source}: rule {name!r} must be a mapping with keys {', '.join(required)}, got {spec!r}")
+            raise ConfigError(
+                f"{source}: rule {name!r} must be a mapping with keys {', '.join(required)}, got {spec!r}"
+            )
         bad = sorted(set(spec) - allowed)
         if bad:
             raise ConfigError(
@@ -333,17 +356,25 @@ def rules_from_mapping(
             )
         missing = [k for k in required if k not in spec]
         if missing:
-            raise ConfigError(f"{source}: rule {name!r} is missing key(s) {', '.join(map(repr, missing))}")
+            raise ConfigError(
+                f"{source}: rule {name!r} is missing key(s) {', '.join(map(repr, missing))}"
+            )
         for k in set(spec) - {"expr"}:
             if not isinstance(spec[k], str):
-                raise ConfigError(f"{source}: rule {name!r} key {k!r} must be text, got {spec[k]!r}")
+                raise ConfigError(
+                    f"{source}: rule {name!r} key {k!r} must be text, got {spec[k]!r}"
+                )
         expr_text = spec["expr"]
         if isinstance(expr_text, bool):  # YAML turns a bare `yes`/`true` into a bool
             expr_text = str(expr_text)
         try:
-            expression = parse_expression(expr_text if isinstance(expr_text, str) else repr(expr_text))
+            expression = parse_expression(
+                expr_text if isinstance(expr_text, str) else repr(expr_text)
+            )
         except ExpressionError as exc:
-            raise ConfigError(f"{source}: rule {name!r} has a malformed expression {expr_text!r}: {exc}") from None
+            raise ConfigError(
+                f"{source}: rule {name!r} has a malformed expression {expr_text!r}: {exc}"
+            ) from None
         severity = spec.get("severity")
         if kind == "risk" and severity not in SEVERITIES:
             raise ConfigError(

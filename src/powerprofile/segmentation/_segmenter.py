@@ -47,7 +47,9 @@ DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
 _LABEL_COLUMNS = {"churn_rate": "label_churn", "complaint_rate": "label_complaint"}
 
 
-class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class CustomerSegmenter(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """Customer segments: robust preprocessing, KMeans, automatic k, names, stable ids.
 
     Parameters
@@ -240,8 +242,13 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         return arr[:, list(features)] if features else arr
 
     def _validate_params(self):
-        if not (self.n_clusters == "auto" or (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1)):
-            raise ConfigError(f"n_clusters must be 'auto' or a positive int, got {self.n_clusters!r}")
+        if not (
+            self.n_clusters == "auto"
+            or (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1)
+        ):
+            raise ConfigError(
+                f"n_clusters must be 'auto' or a positive int, got {self.n_clusters!r}"
+            )
         if self.missing not in ("partial", "median"):
             raise ConfigError(f"missing must be 'partial' or 'median', got {self.missing!r}")
         if self.scaling not in ("robust", "quantile"):
@@ -272,7 +279,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         if ref is not None:
             check_is_fitted(ref, "segment_ids_")
         if not isinstance(X, pd.DataFrame):
-            X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", ensure_min_samples=2)
+            X = validate_data(
+                self, X, dtype="float64", ensure_all_finite="allow-nan", ensure_min_samples=2
+            )
         feats = self._resolve_features(X)
         M = self._matrix(X, feats)
         if M.shape[0] < 2 or M.shape[1] < 1:
@@ -287,7 +296,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self.features_ = feats
         self.categorical_ = self._resolve_categorical(X)
         self.categories_ = {
-            c: sorted(str(v) for v in pd.unique(X[c].dropna().astype(str))) for c in self.categorical_
+            c: sorted(str(v) for v in pd.unique(X[c].dropna().astype(str)))
+            for c in self.categorical_
         }
         OH = self._onehot(X)
         # Canonical row order: every later step (sampling, KMeans init) sees the same
@@ -332,7 +342,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 # restarts on a large sample find the best start; one pass on every row
                 # then polishes it (n_init full passes over a million rows cost minutes)
                 idx = np.sort(rng.choice(len(Z), size=big, replace=False))
-                init = _fit_centers(Zn[idx], obs[idx], Z[idx], k, self.random_state, self.n_init, self.missing)
+                init = _fit_centers(
+                    Zn[idx], obs[idx], Z[idx], k, self.random_state, self.n_init, self.missing
+                )
                 centers = _fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
             else:
                 centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
@@ -351,7 +363,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
         sizes = np.bincount(lab, minlength=k)
         if ref is not None:
-            ids, self.matching_ = _match_to_reference(raw_labels, ref.predict(X), k, self.min_jaccard)
+            ids, self.matching_ = _match_to_reference(
+                raw_labels, ref.predict(X), k, self.min_jaccard
+            )
         else:
             # canonical ids: largest segment first, ties broken by centroid coordinates
             rank = np.lexsort(tuple(centers.T[::-1]) + (-sizes,))
@@ -369,14 +383,18 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         dev = np.nan_to_num(dev)
         names = [str(f) for f in feats]
         prefixes = self._type_prefixes(OH[order], lab, k)
-        named = segment_names(dev, names, list(ids), threshold=self.name_threshold, catalog=self.catalog)
+        named = segment_names(
+            dev, names, list(ids), threshold=self.name_threshold, catalog=self.catalog
+        )
         for c in range(k):
             sid = int(ids[c])
             if prefixes[c] is not None:
                 en, zh = named[sid]
                 named[sid] = (f"{prefixes[c][0]}: {en}", f"{prefixes[c][1]}·{zh}")
         self.names_ = dict(sorted(named.items()))
-        digest = hashlib.sha256(np.round(centers, 6).tobytes() + repr(list(ids)).encode()).hexdigest()
+        digest = hashlib.sha256(
+            np.round(centers, 6).tobytes() + repr(list(ids)).encode()
+        ).hexdigest()
         self.version_ = f"seg-k{k}-{digest[:10]}"
         return self
 
@@ -415,7 +433,8 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             cats = self.categories_[c]
             v = X[c].astype("string").to_numpy(dtype=object, na_value=None)
             blocks.append(
-                np.stack([v == cat for cat in cats], axis=1).astype("float64") * float(self.categorical_weight)
+                np.stack([v == cat for cat in cats], axis=1).astype("float64")
+                * float(self.categorical_weight)
                 if cats
                 else np.zeros((len(X), 0))
             )
@@ -456,7 +475,9 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             labelings = []
             for b in range(self.n_resamples):
                 idx = np.sort(rng.choice(m, size=sub, replace=False))
-                C = _fit_centers(Sn[idx], So[idx], S[idx], k, int(seeds[b]), _SEARCH_INIT, self.missing)
+                C = _fit_centers(
+                    Sn[idx], So[idx], S[idx], k, int(seeds[b]), _SEARCH_INIT, self.missing
+                )
                 labelings.append(_assign(Sn, So, C, S))
             C = _fit_centers(Sn, So, S, k, int(seeds[-1]), _SEARCH_INIT, self.missing)
             lab = _assign(Sn, So, C, S)
@@ -491,7 +512,11 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def _scaled(self, X) -> np.ndarray:
         self._check_fitted()
         if isinstance(X, pd.DataFrame):
-            missing = [f for f in self.features_ if not isinstance(f, (int, np.integer)) and f not in X.columns]
+            missing = [
+                f
+                for f in self.features_
+                if not isinstance(f, (int, np.integer)) and f not in X.columns
+            ]
             if missing:
                 raise FeatureMismatchError(
                     f"CustomerSegmenter was fitted on {self.features_!r}; X lacks {missing!r}. "
@@ -583,11 +608,18 @@ class CustomerSegmenter(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         out["share"] = out["size"] / max(len(seg), 1)
         out = out.join(med)
         allrow = {"name_en": "all customers", "name_zh": "全部用户", "size": len(seg), "share": 1.0}
-        allrow.update({f"median_{f}": float(np.nanmedian(M[:, j])) if len(M) else np.nan for j, f in enumerate(feats)})
+        allrow.update(
+            {
+                f"median_{f}": float(np.nanmedian(M[:, j])) if len(M) else np.nan
+                for j, f in enumerate(feats)
+            }
+        )
         lab = _label_frame(X, labels)
         for col, lcol in _LABEL_COLUMNS.items():
             if lab is not None and lcol in lab.columns:
-                v = pd.to_numeric(lab[lcol], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                v = pd.to_numeric(lab[lcol], errors="coerce").to_numpy(
+                    dtype="float64", na_value=np.nan
+                )
                 out[col] = pd.Series(v).groupby(seg).mean().reindex(out.index)
                 allrow[col] = float(np.nanmean(v)) if len(v) else np.nan
         out.loc[-1] = pd.Series(allrow)
@@ -633,7 +665,9 @@ def _fit_centers(Zn, obs, Z, k, seed, n_init, missing, init=None) -> np.ndarray:
             for _ in range(_KPOD_ITER):
                 lab = _assign(Zn, obs, km.cluster_centers_, Z)
                 Zi = np.where(obs, Zn, km.cluster_centers_[lab])
-                km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed).fit(Zi)
+                km = KMeans(
+                    n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed
+                ).fit(Zi)
     return km.cluster_centers_
 
 
@@ -675,13 +709,15 @@ def _label_frame(X, labels):
         return pd.DataFrame({name: labels.to_numpy()})
     if isinstance(labels, pd.DataFrame):
         return labels.reset_index(drop=True) if len(labels) == len(X) else labels
-    raise ConfigError(f"labels must be a DataFrame or Series of 0/1 labels, got {type(labels).__name__}")
+    raise ConfigError(
+        f"labels must be a DataFrame or Series of 0/1 labels, got {type(labels).__name__}"
+    )
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and not isinstance(
-        s.dtype, pd.CategoricalDtype
-    )
+    return (
+        pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+    ) and not isinstance(s.dtype, pd.CategoricalDtype)
 
 
 def _match_to_reference(new_labels: np.ndarray, old_ids: np.ndarray, k: int, min_jaccard: float):

@@ -13,7 +13,9 @@ _GONE = "(gone)"
 
 def _by_customer(s, name: str) -> pd.Series:
     if not isinstance(s, pd.Series):
-        raise TypeError(f"{name} must be a pandas Series of segment ids indexed by customer, got {type(s).__name__}")
+        raise TypeError(
+            f"{name} must be a pandas Series of segment ids indexed by customer, got {type(s).__name__}"
+        )
     idx = s.index
     if isinstance(idx, pd.MultiIndex):
         level = "customer_id" if "customer_id" in idx.names else 0
@@ -27,7 +29,9 @@ def _by_customer(s, name: str) -> pd.Series:
     return out
 
 
-def transition_table(before: pd.Series, after: pd.Series, *, normalize: bool = False) -> pd.DataFrame:
+def transition_table(
+    before: pd.Series, after: pd.Series, *, normalize: bool = False
+) -> pd.DataFrame:
     """Count customers by segment in one run (rows) and the next (columns).
 
     Parameters
