@@ -61,10 +61,12 @@ def _snapshot(data: Path, given: str | None) -> pd.Timestamp:
 
 
 def _peer_customers(data: Path, n: int | None):
-    """The first ``n`` customers of the usage parts (whole parts first), and their files."""
+    """The first ``n`` customers of the first usage part (``n < 0``: the first ``-n`` whole parts)."""
     files = _usage_files(data)
     if not n:
         return files, None
+    if n < 0:
+        return files[:-n], None
     ids = pq.read_table(files[0], columns=["customer_id"]).column(0).unique().to_pylist()
     return files[:1], set(ids[:n])
 
@@ -161,13 +163,15 @@ def run_tsfresh(data: Path, T, n_customers, n_jobs: int) -> dict:
     rows, frames = 0, []
     for f in files:
         df = _read_usage(f, keep, T)[["customer_id", "date", "kwh"]]
-        rows += len(df)
         df["customer_id"] = df["customer_id"].astype(object)
         frames.append(extract_features(df, column_id="customer_id", column_sort="date",
                                        default_fc_parameters=MinimalFCParameters(), n_jobs=n_jobs,
                                        disable_progressbar=True))
     out = pd.concat(frames)
     wall = time.perf_counter() - t0
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    if keep is not None:
+        rows = len(pd.read_parquet(files[0], columns=["customer_id"]).query("customer_id in @keep"))
     return {"wall_s": wall, "rows_in": rows, "rows_out": len(out), "features": out.shape[1]}
 
 
@@ -226,8 +230,10 @@ def main(argv=None) -> int:
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--peers", action="store_true", help="also run the pandas and tsfresh peers")
     ap.add_argument("--peer-customers", type=int, default=None,
-                    help="run the peers on the first N customers of the first part (default: all)")
+                    help="run the peers on the first N customers of the first part, or with -K on the "
+                         "first K whole parts (default: all)")
     ap.add_argument("--skip-ours", action="store_true")
+    ap.add_argument("--peer-list", default="pandas,tsfresh", help="which peers to run (comma-separated)")
     ap.add_argument("--run", choices=["ours", "pandas", "tsfresh"], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
@@ -266,9 +272,11 @@ def main(argv=None) -> int:
         r.update(method="powerprofile build_features (all features)", rows_in=n_usage)
         rows.append(r)
     if a.peers:
-        peer = [*common] + (["--peer-customers", str(a.peer_customers)] if a.peer_customers else [])
+        peer = [*common] + ([f"--peer-customers={a.peer_customers}"] if a.peer_customers else [])
         for name, label in (("pandas", "pandas groupby().apply (usage features)"),
                             ("tsfresh", "tsfresh MinimalFCParameters (kWh series)")):
+            if name not in a.peer_list.split(","):
+                continue
             r = measure(["--run", name, *peer])
             r["method"] = label
             rows.append(r)

@@ -23,6 +23,30 @@ has {n} features.
 
 The templates are `str.format` patterns with a `{{value}}` placeholder, used for reason codes.
 
+## How they are computed
+
+- `build_features(tables, snapshot)` / `build_training_frame(tables, snapshots, horizon_days)` take
+  validated `Tables` or a data-set folder. A partitioned folder is streamed part by part, and each
+  part in chunks of about 5,000 customers, straight from Parquet, so memory is bounded by a chunk.
+- Usage: each chunk's daily reads are scattered into a customers x days `float32` matrix (`NaN` for
+  a missing day); every window statistic is a matrix product with a small design matrix (window
+  indicators, centred day weights for the slope, weekend and season masks), so extra windows and
+  statistics cost columns, not passes over the rows. Zero runs use a cumulative-sum trick.
+- `recorded_at`: a row is used at `T` only if recorded before `T`; of several versions of a day or a
+  bill, the latest recorded before `T` wins. The leakage report (`frame.attrs["leakage_report"]`,
+  or `powerprofile.features.leakage_report(tables, snapshots)`) lists, per snapshot and table, the
+  rows used and the latest event and recorded times used.
+- Area features need one small cross-partition pre-aggregation (`area_statistics`: per transformer
+  area and grid unit, active customers and complainers per window; per transformer area, outage
+  counts and minutes), a map-reduce of pure functions (`area_partial`, `combine_area_partials`,
+  `outage_stats`).
+- `partition_features(tables, snapshots, area_stats=...)` is the pure partition function (one
+  partition's rows in, its features out) that a distributed engine can run unchanged in its tasks.
+- Generic tables: `reading_features(df, snapshots, mapping)` and `event_features(df, snapshots,
+  mapping)` give the same level/trend/seasonality and recency/frequency/value features for any
+  reading or event table through a column mapping (`id`, `time`, `value`, `category`,
+  `recorded_at`).
+
 """
 
 
