@@ -7,20 +7,27 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import ConfigError, FeatureMismatchError
 from ..exceptions import NotFittedError as _PPNotFitted
+from ._kmeans import (
+    SEARCH_INIT,
+    assign,
+    category_words,
+    fit_centers,
+    inertia,
+    match_to_reference,
+    partial_sq_distances,
+)
 from ._naming import segment_names
 from ._preprocess import RobustPreprocessor
 
@@ -342,28 +349,28 @@ class CustomerSegmenter(
                 # restarts on a large sample find the best start; one pass on every row
                 # then polishes it (n_init full passes over a million rows cost minutes)
                 idx = np.sort(rng.choice(len(Z), size=big, replace=False))
-                init = _fit_centers(
+                init = fit_centers(
                     Zn[idx], obs[idx], Z[idx], k, self.random_state, self.n_init, self.missing
                 )
-                centers = _fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
+                centers = fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
             else:
-                centers = _fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
+                centers = fit_centers(Zn, obs, Z, k, self.random_state, self.n_init, self.missing)
             init = self._reference_centers(ref, feats, k)
             if init is not None:
                 # start from the previous segments; keep that solution unless a fresh
                 # fit is clearly better (inertia lower by more than 2 %)
-                warm = _fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
-                if _inertia(Zn, obs, warm, Z) <= 1.02 * _inertia(Zn, obs, centers, Z):
+                warm = fit_centers(Zn, obs, Z, k, self.random_state, 1, self.missing, init=init)
+                if inertia(Zn, obs, warm, Z) <= 1.02 * inertia(Zn, obs, centers, Z):
                     centers = warm
         self.n_clusters_ = k
         self._n_features_out = k
-        lab = _assign(Zn, obs, centers, Z)
+        lab = assign(Zn, obs, centers, Z)
         raw_labels = np.empty(len(M), dtype=np.int64)
         raw_labels[order] = lab
 
         sizes = np.bincount(lab, minlength=k)
         if ref is not None:
-            ids, self.matching_ = _match_to_reference(
+            ids, self.matching_ = match_to_reference(
                 raw_labels, ref.predict(X), k, self.min_jaccard
             )
         else:
@@ -459,7 +466,7 @@ class CustomerSegmenter(
             share = member.mean(axis=0)
             j = int(np.argmax(share))
             if share[j] >= 0.9 and j != common:
-                out[c] = _category_words(c0, cats[j])
+                out[c] = category_words(c0, cats[j])
         return out
 
     def _k_scores(self, Zn, obs, Z, ks, rng) -> pd.DataFrame:
@@ -475,12 +482,12 @@ class CustomerSegmenter(
             labelings = []
             for b in range(self.n_resamples):
                 idx = np.sort(rng.choice(m, size=sub, replace=False))
-                C = _fit_centers(
-                    Sn[idx], So[idx], S[idx], k, int(seeds[b]), _SEARCH_INIT, self.missing
+                C = fit_centers(
+                    Sn[idx], So[idx], S[idx], k, int(seeds[b]), SEARCH_INIT, self.missing
                 )
-                labelings.append(_assign(Sn, So, C, S))
-            C = _fit_centers(Sn, So, S, k, int(seeds[-1]), _SEARCH_INIT, self.missing)
-            lab = _assign(Sn, So, C, S)
+                labelings.append(assign(Sn, So, C, S))
+            C = fit_centers(Sn, So, S, k, int(seeds[-1]), SEARCH_INIT, self.missing)
+            lab = assign(Sn, So, C, S)
             aris = [
                 adjusted_rand_score(labelings[i], labelings[j])
                 for i in range(len(labelings))
@@ -549,7 +556,7 @@ class CustomerSegmenter(
         ndarray of int
         """
         Zn, obs, Z = self._scaled(X)
-        return self.segment_ids_[_assign(Zn, obs, self.cluster_centers_, Z)]
+        return self.segment_ids_[assign(Zn, obs, self.cluster_centers_, Z)]
 
     def fit_predict(self, X, y=None, previous=None):
         """Fit and return the segment id of each training row."""
@@ -567,7 +574,7 @@ class CustomerSegmenter(
         ndarray of shape (n_samples, n_clusters_)
         """
         Zn, obs, Z = self._scaled(X)
-        d = np.sqrt(_partial_sq_distances(Zn, obs, self.cluster_centers_, Z, rescale=True))
+        d = np.sqrt(partial_sq_distances(Zn, obs, self.cluster_centers_, Z, rescale=True))
         return d[:, np.argsort(self.segment_ids_)]
 
     def segment_names(self, language: str = "en") -> dict[int, str]:
@@ -627,78 +634,6 @@ class CustomerSegmenter(
         return out
 
 
-_SEED_COMPLETE = True
-_KPOD_ITER = 3
-_SEARCH_INIT = 5
-
-
-def _category_words(column: str, value: str) -> tuple[str, str]:
-    if column == "customer_type":
-        from ..schema._contract import CUSTOMER_TYPE_ZH
-
-        return value.replace("_", " "), CUSTOMER_TYPE_ZH.get(value, value)
-    return f"{column} {value}", f"{column}{value}"
-
-
-def _inertia(Zn, obs, C, Z) -> float:
-    return float(_partial_sq_distances(Zn, obs, C, Z, rescale=True).min(axis=1).sum())
-
-
-def _fit_centers(Zn, obs, Z, k, seed, n_init, missing, init=None) -> np.ndarray:
-    """KMeans centroids; with ``missing="partial"``, robust to missing values.
-
-    Centroids are seeded on the rows with every feature observed (when there are
-    enough), every row is assigned by the distance over its observed features, its
-    missing values take its centroid's values, and KMeans refines the centroids.
-    """
-    partial = missing == "partial" and not obs.all()
-    complete = obs.all(axis=1)
-    use_complete = partial and _SEED_COMPLETE and complete.sum() >= max(5 * k, 0.2 * len(Z))
-    Zk = Z[complete] if use_complete else Z
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning for duplicate points
-        if init is None:
-            km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Zk)
-        else:
-            km = KMeans(n_clusters=k, init=init, n_init=1, random_state=seed).fit(Zk)
-        if partial:
-            for _ in range(_KPOD_ITER):
-                lab = _assign(Zn, obs, km.cluster_centers_, Z)
-                Zi = np.where(obs, Zn, km.cluster_centers_[lab])
-                km = KMeans(
-                    n_clusters=k, init=km.cluster_centers_, n_init=1, random_state=seed
-                ).fit(Zi)
-    return km.cluster_centers_
-
-
-def _partial_sq_distances(Zn, obs, C, Zfill, rescale=False):
-    """Squared distances to the centroids over each row's observed features.
-
-    Rows with no observed feature use ``Zfill`` (median-imputed values). With
-    ``rescale`` the sum is scaled by ``n_features / n_observed`` (partial distance).
-    """
-    none = ~obs.any(axis=1)
-    W = obs.astype("float64")
-    X0 = np.where(obs, Zn, 0.0)
-    if none.any():
-        W[none] = 1.0
-        X0[none] = Zfill[none]
-    D = (X0**2).sum(axis=1)[:, None] - 2.0 * X0 @ C.T + W @ (C**2).T
-    D = np.maximum(D, 0.0)
-    if rescale:
-        D *= (Zn.shape[1] / W.sum(axis=1))[:, None]
-    return D
-
-
-def _assign(Zn, obs, C, Zfill) -> np.ndarray:
-    """Nearest centroid over the observed features (the median fills empty rows)."""
-    if obs.all():
-        X = Zn
-        D = (X**2).sum(axis=1)[:, None] - 2.0 * X @ C.T + (C**2).sum(axis=1)[None, :]
-        return np.argmin(D, axis=1)
-    return np.argmin(_partial_sq_distances(Zn, obs, C, Zfill), axis=1)
-
-
 def _label_frame(X, labels):
     if labels is None:
         if isinstance(X, pd.DataFrame) and any(c in X.columns for c in _LABEL_COLUMNS.values()):
@@ -718,30 +653,3 @@ def _is_numeric(s: pd.Series) -> bool:
     return (
         pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
     ) and not isinstance(s.dtype, pd.CategoricalDtype)
-
-
-def _match_to_reference(new_labels: np.ndarray, old_ids: np.ndarray, k: int, min_jaccard: float):
-    """Give each new cluster the id of the reference segment it shares most customers with."""
-    old_u, old_inv = np.unique(old_ids, return_inverse=True)
-    C = np.zeros((k, len(old_u)), dtype=np.int64)
-    np.add.at(C, (new_labels, old_inv), 1)
-    rows, cols = linear_sum_assignment(-C)
-    new_sizes = C.sum(axis=1)
-    old_sizes = C.sum(axis=0)
-    ids = np.full(k, -1, dtype=np.int64)
-    recs = []
-    for r, c in zip(rows, cols, strict=True):
-        inter = C[r, c]
-        jac = inter / max(new_sizes[r] + old_sizes[c] - inter, 1)
-        if jac >= min_jaccard:
-            ids[r] = old_u[c]
-        recs.append((r, int(old_u[c]), int(inter), float(jac)))
-    next_id = int(old_u.max()) + 1 if len(old_u) else 0
-    for r in np.flatnonzero(ids < 0):
-        ids[r] = next_id
-        next_id += 1
-    match = pd.DataFrame(recs, columns=["cluster", "reference_id", "overlap", "jaccard"])
-    match.insert(0, "segment_id", ids[match["cluster"].to_numpy()])
-    match = match.drop(columns="cluster")
-    match.loc[match["jaccard"] < min_jaccard, "reference_id"] = -1
-    return ids, match.sort_values("segment_id").reset_index(drop=True)
