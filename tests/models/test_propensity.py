@@ -35,7 +35,7 @@ def test_out_of_time_split_never_mixes_snapshots(fitted):
     assert len(train) and len(valid)
     assert not set(train) & set(valid)
     assert train.max() < valid.min()
-    # horizon_days=31 purges the snapshot whose label window reaches the validation
+    # gap_days=31 purges the snapshot whose label window reaches the validation
     assert (valid.min() - train.max()).days > 31
     assert fitted.metadata_["snapshot_range"] == ["2024-01-01T00:00:00", "2024-06-01T00:00:00"]
 

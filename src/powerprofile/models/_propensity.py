@@ -46,8 +46,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     about ``validation_size`` of the rows validate, the earlier ones train, and no
     snapshot is on both sides. The snapshot comes from the ``snapshot_date`` level of
     a (customer_id, snapshot_date) MultiIndex, or from ``time=`` in :meth:`fit`.
-    With ``horizon_days``, training snapshots whose label window reaches into the
-    first validation snapshot are purged. Fallbacks: a single snapshot, or customers
+    With ``gap_days``, training snapshots whose label window reaches into the first
+    validation snapshot are purged. Fallbacks: a single snapshot, or customers
     (``groups=``) without time, splits customers instead; no time and no customers
     takes the last rows (assumed to be in time order). The validation rows are halved
     *by customer*: one half drives early stopping, the other half chooses and fits the
@@ -85,17 +85,18 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         Maximum boosting rounds (early stopping picks the number used).
     learning_rate : float, default=0.05
         Shrinkage.
-    num_leaves : int, default=15
-        Leaves per tree.
+    num_leaves : int, default=7
+        Leaves per tree (small: with ``additive=True`` each tree is one step of one
+        feature's shape function).
     max_depth : int, default=-1
         Depth limit (-1: none).
-    min_child_samples : int, default=20
+    min_child_samples : int, default=100
         Minimum rows per leaf.
     subsample : float, default=0.8
         Row bagging fraction per round.
-    colsample_bytree : float, default=1.0
+    colsample_bytree : float, default=0.5
         Feature fraction per tree.
-    reg_lambda : float, default=1.0
+    reg_lambda : float, default=10.0
         L2 regularisation of leaf values.
     additive : bool, default=True
         One feature per tree (exact reason codes by look-up), see above.
@@ -108,7 +109,12 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     early_stopping_rounds : int, default=50
         Rounds without improvement before stopping.
     horizon_days : int or None, default=None
-        Label horizon: purges overlapping training snapshots and is recorded.
+        Label horizon, recorded in the metadata.
+    gap_days : int or None, default=None
+        Purge: drop training snapshots less than ``gap_days`` before the first
+        validation snapshot, so that no training label window reaches into the
+        validation period (set it to the horizon for a fully purged validation; it
+        costs that many days of training snapshots).
     label : str or None, default=None
         Label definition, recorded in the metadata (e.g. ``"churn: any event kind
         within 90 days"``).
@@ -155,18 +161,19 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         *,
         n_estimators=1000,
         learning_rate=0.05,
-        num_leaves=15,
+        num_leaves=7,
         max_depth=-1,
-        min_child_samples=20,
+        min_child_samples=100,
         subsample=0.8,
-        colsample_bytree=1.0,
-        reg_lambda=1.0,
+        colsample_bytree=0.5,
+        reg_lambda=10.0,
         additive=True,
         class_weight=None,
         calibration="auto",
         validation_size=0.25,
         early_stopping_rounds=50,
         horizon_days=None,
+        gap_days=None,
         label=None,
         time_level="snapshot_date",
         lgbm_params=None,
@@ -187,6 +194,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         self.validation_size = validation_size
         self.early_stopping_rounds = early_stopping_rounds
         self.horizon_days = horizon_days
+        self.gap_days = gap_days
         self.label = label
         self.time_level = time_level
         self.lgbm_params = lgbm_params
@@ -316,11 +324,11 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
 
         time_arr, groups_arr = resolve_time_and_groups(X, time, groups, self.time_level)
         gap = None
-        if self.horizon_days and time_arr is not None:
+        if self.gap_days and time_arr is not None:
             if np.issubdtype(np.asarray(time_arr).dtype, np.datetime64):
-                gap = np.timedelta64(int(self.horizon_days), "D")
+                gap = np.timedelta64(int(self.gap_days), "D")
             elif np.issubdtype(np.asarray(time_arr).dtype, np.number):
-                gap = self.horizon_days
+                gap = self.gap_days
         split = out_of_time_split(
             len(X),
             time_arr,
