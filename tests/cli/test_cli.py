@@ -502,3 +502,44 @@ def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys, 
     q = pd.read_parquet(tmp_path / "lenient" / "validation" / "quarantine" / "usage.parquet")
     assert len(q) == 3 and (q["kwh"] == -5.0).all()
     assert "quarantined 3 usage rows" in capsys.readouterr().out
+
+
+def test_features_report_and_export_rebuilding_portraits(full_run, tmp_path, key_env, capsys):
+    import shutil
+
+    cfg = str(full_run["config"])
+    # features: only the scoring frame, identical to the run's
+    assert (
+        main(["features", "--config", cfg, "--out", str(tmp_path / "f"), "--no-training", "-q"])
+        == 0
+    )
+    a = pd.read_parquet(tmp_path / "f" / "features" / "scoring.parquet")
+    b = pd.read_parquet(full_run["out"] / "features" / "scoring.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert not (tmp_path / "f" / "features" / "training.parquet").exists()
+    # report from the run's outputs
+    assert (
+        main(
+            [
+                "report",
+                "--config",
+                cfg,
+                "--out",
+                str(full_run["out"]),
+                "--output",
+                str(tmp_path / "r.html"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "Model performance" in html
+    # export without portraits: they are rebuilt from models, segmenter and features -> same files
+    out = tmp_path / "o"
+    shutil.copytree(full_run["out"], out, ignore=shutil.ignore_patterns("portraits", "export"))
+    assert main(["export", "--config", cfg, "--out", str(out), "-q"]) == 0
+    assert (out / "portraits" / "portraits.parquet").exists()
+    first = {p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir()}
+    again = {p.name: p.read_bytes() for p in (out / "export").iterdir()}
+    assert first == again
