@@ -101,6 +101,11 @@ def main(argv=None):
     ap.add_argument("--cache", default=None, help="folder to keep the generated frame and truth")
     ap.add_argument("--params", default="{}", help="extra PropensityModel params as JSON")
     ap.add_argument("--targets", default="churn,complaint")
+    ap.add_argument(
+        "--train-end",
+        default="2025-04-01",
+        help="last training snapshot (2025-04-01: 90 days before the holdout)",
+    )
     args = ap.parse_args(argv)
 
     from powerprofile.datasets import make_utility_data
@@ -134,7 +139,7 @@ def main(argv=None):
     labels = [c for c in frame.columns if c.startswith("label_")]
     X = frame.drop(columns=labels)
     snap = frame.index.get_level_values("snapshot_date")
-    train = snap <= pd.Timestamp("2025-04-01")
+    train = snap <= pd.Timestamp(args.train_end)
     hold = snap >= pd.Timestamp("2025-07-01")
     results = {
         "customers": args.customers,
