@@ -297,7 +297,10 @@ def explain(
     pandas.DataFrame
         Indexed like ``X``; for i in 1..k: ``reason_i_feature``, ``reason_i_value``,
         ``reason_i_contribution`` (log-odds), ``reason_i_direction``
-        (``"increase"``/``"decrease"``), ``reason_i_text_en``, ``reason_i_text_zh``.
+        (``"increase"``/``"decrease"``), ``reason_i_text_en``, ``reason_i_text_zh``;
+        with ``score``, first ``score`` and ``raw_score``. Feature, direction and
+        text columns are ``category`` (compact: each distinct phrase is stored once);
+        values are ``object`` (floats for numeric features, str for categorical).
     """
     if language not in ("both", "en", "zh", "none"):
         raise ValueError(f"language must be 'both', 'en', 'zh' or 'none', got {language!r}.")
