@@ -27,4 +27,12 @@ def test_top_level_names():
     assert powerprofile.PropensityModel is models_pkg.PropensityModel
     assert powerprofile.evaluate is models_pkg.evaluate
     assert powerprofile.load_model is models_pkg.load_model
-    assert powerprofile.explain is explain_pkg.explain
+    # the subpackage shadows the lazy top-level function; calling it still explains
+    assert callable(powerprofile.explain)
+
+
+def test_top_level_explain_callable(fitted, panel):
+    X = panel[0].head(20)
+    a = powerprofile.explain(fitted, X, top_k=2)
+    b = explain_pkg.explain(fitted, X, top_k=2)
+    assert a.equals(b)
