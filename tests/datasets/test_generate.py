@@ -146,7 +146,7 @@ def test_annual_base_rates_between_1_and_8_percent(big):
     it = tables.interactions
     comp = it.loc[(it["type"] == "complaint") & (it["timestamp"] >= y0) & (it["timestamp"] < y1), "customer_id"]
     complaint_rate = np.isin(comp.unique(), at_risk).sum() / len(at_risk)
-    # measured (seed 11, 1,500 customers, 2025): churn ~3.7 %, complaint ~4.5 %
+    # measured (seed 11, 1,500 customers, 2025): churn 3.5 %, complaint 3.9 %
     assert 0.01 <= churn_rate <= 0.08, churn_rate
     assert 0.01 <= complaint_rate <= 0.08, complaint_rate
     # every churn meaning occurs across a population (2,000 customers hold each kind)
@@ -176,7 +176,7 @@ def test_oracle_auc_in_realistic_range(big):
         y_cp.append(pp.index.isin(list(comp)))
     auc_churn = roc_auc_score(np.concatenate(y_ch), np.concatenate(p_ch))
     auc_complaint = roc_auc_score(np.concatenate(y_cp), np.concatenate(p_cp))
-    # measured (seed 11, 1,500 customers): churn ~0.80, complaint ~0.80
+    # measured (seed 11, 1,500 customers): churn 0.876, complaint 0.829
     assert 0.75 <= auc_churn <= 0.92, auc_churn
     assert 0.75 <= auc_complaint <= 0.92, auc_complaint
 
