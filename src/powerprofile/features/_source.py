@@ -29,6 +29,9 @@ DEFAULT_PARTITION_SIZE = 50_000  # customers per partition when none is given
 CHUNK_CUSTOMERS = 5_000  # customers per chunk when streaming a Parquet part
 BATCH_ROWS = 1 << 18  # usage rows per record batch read
 _SKIP_COLUMNS = {"payment_id", "interaction_id"}
+# the customer columns features use (PII and contactability are never read)
+CUSTOMER_COLUMNS = ("customer_id", "customer_type", "region", "grid_unit", "transformer_area", "tariff",
+                    "tou_flag", "supply_start")
 
 
 def _run_values(pos: np.ndarray) -> np.ndarray:
@@ -69,7 +72,9 @@ class DataSource:
             if parted:
                 self.path = path
                 self.native_partitions = int(info["n_partitions"])
-                self.customers = pq.read_table(path / "customers.parquet").to_pandas()
+                names = pq.read_schema(path / "customers.parquet").names
+                self.customers = pq.read_table(path / "customers.parquet",
+                                               columns=[c for c in CUSTOMER_COLUMNS if c in names]).to_pandas()
                 out = path / "outages.parquet"
                 self.outages = pq.read_table(out).to_pandas() if out.exists() else None
                 self.data_end = pd.Timestamp(info["data_end"]) if info.get("data_end") else None
