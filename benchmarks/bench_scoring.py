@@ -156,6 +156,7 @@ def main(argv=None):
     ap.add_argument("--holdout", type=int, default=200_000)
     ap.add_argument("--sample", type=int, default=20_000, help="rows for the slow alternatives")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--train-rows", type=int, default=None, help="training rows (default: all)")
     ap.add_argument(
         "--alt-rows", type=int, default=200_000, help="training rows of the alternative shapes"
     )
@@ -180,10 +181,11 @@ def main(argv=None):
 
     models = {}
     n_alt = min(args.alt_rows, len(X))
+    n_train = min(args.train_rows or len(X), len(X))
     numeric = [c for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)]
     for name, kw, rows, cols in (
-        ("additive", dict(additive=True), len(X), list(X.columns)),
-        ("unconstrained", dict(additive=False, num_leaves=31), len(X), list(X.columns)),
+        ("additive", dict(additive=True), n_train, list(X.columns)),
+        ("unconstrained", dict(additive=False, num_leaves=31), n_train, list(X.columns)),
         # shapes for the explanation alternatives only: trained on fewer rows
         ("depth6", dict(additive=False, num_leaves=31, max_depth=6), n_alt, list(X.columns)),
         ("unconstrained_numeric", dict(additive=False, num_leaves=31), n_alt, numeric),
