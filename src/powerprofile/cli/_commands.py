@@ -91,7 +91,7 @@ def cmd_features(cfg: Config, args) -> int:
         progress=cfg.progress,
     )
     paths = _paths(cfg)
-    write_feature_outputs(paths, train, score)
+    write_feature_outputs(paths, train, score, cfg.features.windows)
     if train is not None:
         _say("training frame", paths.training_frame)
     if score is not None:
@@ -128,7 +128,7 @@ def cmd_train(cfg: Config, args) -> int:
         )
     else:
         frame, score = build_feature_frames(cfg, tables, progress=cfg.progress)
-        write_feature_outputs(paths, frame, score)
+        write_feature_outputs(paths, frame, score, cfg.features.windows)
     trained = train_models(cfg, frame, progress=cfg.progress)
     X = frame.drop(columns=[c for c in frame.columns if c.startswith("label_")])
     for res in trained.values():
@@ -229,7 +229,12 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
         models[t] = load_local_model(paths.model(t))
     seg = joblib.load(paths.segmenter) if paths.segmenter.is_file() else None
     portraits, _hits = make_portraits(
-        cfg, frame, models=models, segmenter=seg, tables=tables, catalog=feature_catalog()
+        cfg,
+        frame,
+        models=models,
+        segmenter=seg,
+        tables=tables,
+        catalog=feature_catalog(windows=tuple(cfg.features.windows)),
     )
     paths.portraits.parent.mkdir(parents=True, exist_ok=True)
     portraits.to_parquet(paths.portraits, index=False)

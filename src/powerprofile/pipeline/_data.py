@@ -196,8 +196,8 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
     return train, score
 
 
-def write_feature_outputs(paths: OutputPaths, train, score) -> None:
-    """Write the frames, the feature catalogue and the leakage report."""
+def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> None:
+    """Write the frames, the feature catalogue (for ``windows``) and the leakage report."""
     from ..features import feature_catalog
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
@@ -212,4 +212,5 @@ def write_feature_outputs(paths: OutputPaths, train, score) -> None:
         clean = score.copy()
         clean.attrs = {}
         clean.to_parquet(paths.scoring_frame)
-    feature_catalog().to_csv(paths.catalog, index=False, encoding="utf-8-sig")
+    catalog = feature_catalog() if windows is None else feature_catalog(windows=tuple(windows))
+    catalog.to_csv(paths.catalog, index=False, encoding="utf-8-sig")

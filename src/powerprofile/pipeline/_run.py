@@ -89,7 +89,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         )
 
         train_frame, score = build_feature_frames(cfg, tables, progress=False)
-        write_feature_outputs(paths, train_frame, score)
+        write_feature_outputs(paths, train_frame, score, cfg.features.windows)
         bar.done("features", "train")
 
         trained = train_models(cfg, train_frame)
@@ -117,7 +117,12 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
 
         models = {t: r["model"] for t, r in trained.items()}
         portraits, hits = make_portraits(
-            cfg, score, models=models, segmenter=segmenter, tables=tables, catalog=feature_catalog()
+            cfg,
+            score,
+            models=models,
+            segmenter=segmenter,
+            tables=tables,
+            catalog=feature_catalog(windows=tuple(cfg.features.windows)),
         )
         _mkparent(paths.portraits)
         portraits.to_parquet(paths.portraits, index=False)
