@@ -59,12 +59,23 @@ def test_eligibility_ranking_and_capacity_by_hand(tmp_path, data, campaigns_file
 
 def test_phone_masked_by_default_and_no_pii_anywhere(tmp_path, data, campaigns_file):
     customers, portraits = data
-    export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
+    # portraits that (wrongly) carry raw PII columns must not leak them either
+    address = pd.array([f"幸福路{i}号" for i in range(len(customers))], dtype="string")
+    leaky = portraits.assign(
+        customer_id=customers["customer_id"].to_numpy(),
+        name=customers["name"].to_numpy(),
+        phone=customers["phone"].to_numpy(),
+        address=address,
+    )
+    export_campaigns(leaky, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
     sms = read_frame(tmp_path / "exp" / "retention__sms.csv")
     assert sms["phone"].str.fullmatch(r"139\*{4}\d{4}").all()
     blob = b"".join(p.read_bytes() for p in (tmp_path / "exp").iterdir())
     for raw in (
-        list(customers["customer_id"]) + list(customers["name"]) + list(customers["phone"].dropna())
+        list(customers["customer_id"])
+        + list(customers["name"])
+        + list(customers["phone"].dropna())
+        + list(address)
     ):
         for enc in (raw.encode("utf-8"), raw.encode("utf-16-le")):
             assert enc not in blob, raw
