@@ -162,7 +162,10 @@ def test_real_server_logs_registers_and_cli_scores(mlflow_server, tmp_path, monk
     assert code == 0
     scores = pd.read_parquet(tmp_path / "out" / "scores" / "scores.parquet")
     assert len(scores) == len(X)
-    assert not scores["customer_key"].str.startswith("C").all()
+    raw_ids = set(X.index.get_level_values("customer_id").astype(str))
+    assert "customer_id" not in scores.columns
+    for col in scores.columns:  # no raw id in any column, key or otherwise
+        assert not scores[col].astype("string").isin(raw_ids).any(), col
     by_key = scores.set_index("customer_key")["churn_score"]
     from powerprofile.privacy import pseudonymise
 
