@@ -17,7 +17,14 @@ SUBPACKAGES = sorted(
 
 @pytest.mark.parametrize("name", powerprofile.__all__)
 def test_top_level_names_resolve(name):
-    assert getattr(powerprofile, name) is not None
+    obj = getattr(powerprofile, name)
+    if name == "__version__":
+        assert isinstance(obj, str) and obj.count(".") == 2, obj
+    else:
+        # every lazy name is a function or a class (a bare submodule is not callable)
+        assert callable(obj), obj
+        module = importlib.import_module(powerprofile._LAZY[name])
+        assert obj is getattr(module, name)
 
 
 def test_top_level_entry_points_named_in_the_issues():
