@@ -108,7 +108,9 @@ def test_full_run_writes_every_output(full_run):
     portraits = pd.read_parquet(out / "portraits" / "portraits.parquet")
     assert len(portraits) == len(score)
     assert portraits["customer_key"].is_unique
-    assert "customer_id" not in portraits.columns
+    assert not {"customer_id", "name", "phone", "address"} & set(portraits.columns)
+    raw_ids = set(customers["customer_id"].astype(str))
+    assert not portraits["customer_key"].astype(str).isin(raw_ids).any()
     assert portraits["churn_score"].between(0, 1).all()
     profile = pd.read_csv(out / "segments" / "segment_profile.csv", encoding="utf-8-sig")
     assert len(profile) >= 2
