@@ -246,6 +246,28 @@ def test_bad_section_input_does_not_sink_report(tmp_path, tiny_tables):
     assert 'id="kpi-trends"' in text and "Not available" in text
 
 
+def test_validation_examples_with_raw_ids_stay_out_of_the_report(tmp_path):
+    report = pd.DataFrame(
+        {
+            "table": ["usage"],
+            "column": ["kwh"],
+            "check": ["negative"],
+            "severity": ["error"],
+            "n_rows": [2],
+            "examples": ["customer 'C0000042' on 2024-03-01 kwh=-1.0"],
+            "action": ["quarantined"],
+            "message": [
+                "usage.kwh: 2 negative values (examples: customer 'C0000042' on 2024-03-01 "
+                "kwh=-1.0, customer 'C0000043' on 2024-03-02 kwh=-2.0)"
+            ],
+        }
+    )
+    text = write_report(tmp_path / "v.html", validation_report=report).read_text(encoding="utf-8")
+    check_html(text)
+    assert "C0000042" not in text and "C0000043" not in text
+    assert "<td>usage.kwh: 2 negative values</td>" in text and "<td>quarantined</td>" in text
+
+
 def test_deterministic_bytes(tmp_path, tiny_tables):
     a = write_report(tmp_path / "a.html", tables=tiny_tables, generated_at="x").read_bytes()
     b = write_report(tmp_path / "b.html", tables=tiny_tables, generated_at="x").read_bytes()

@@ -6,6 +6,7 @@ import datetime as _dt
 import html
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -580,9 +581,20 @@ def _section_validation(validation_report, tables, max_rows):
     if rep is None or not len(rep):
         parts.append("<p>No problem was found: every row passed the data contract.</p>")
     else:
+        # row examples name raw customer ids (and values): they stay in the validation
+        # report file, out of a document that is shared
+        rep = rep.drop(columns=[c for c in rep.columns if str(c).lower() == "examples"])
+        if "message" in rep.columns:
+            rep = rep.assign(
+                message=rep["message"]
+                .astype("string")
+                .str.replace(r"\s*\(examples: .*\)\s*$", "", regex=True, flags=re.S)
+            )
         parts.append(
             f"<p>{len(rep):,} problem(s) found; each row names the table, column and "
-            "check, the number of rows and what was done with them.</p>"
+            "check, the number of rows and what was done with them. Example rows are "
+            "in the validation report file (<code>Tables.report</code>), not here, as "
+            "they carry raw customer ids.</p>"
         )
         parts.append(_table(rep, max_rows))
     return "\n".join(parts)
