@@ -137,7 +137,7 @@ def portrait(rules, segmenter):
     )
 
 
-def test_columns_and_keys(portrait):
+def test_columns_and_keys(portrait, segmenter):
     f = _features()
     assert len(portrait) == N
     assert portrait.attrs["schema_version"] == PORTRAIT_SCHEMA_VERSION
@@ -171,6 +171,12 @@ def test_columns_and_keys(portrait):
     ):
         assert col in portrait.columns, col
     assert set(portrait["churn_model_version"]) == {"churn-v7"}
+    # segment columns carry the segmenter's own labels and names, row for row
+    seg = segmenter.predict(f.reset_index(drop=True))
+    assert portrait["segment_id"].tolist() == [int(v) for v in seg]
+    assert portrait["segment_name_en"].tolist() == [segmenter.names_[v][0] for v in seg]
+    assert portrait["segment_name_zh"].tolist() == [segmenter.names_[v][1] for v in seg]
+    assert set(portrait["segmenter_version"]) == {segmenter.version_}
     assert portrait["grid_unit"].tolist() == [f"G{i % 3}" for i in range(N)]
 
 
@@ -178,6 +184,7 @@ def test_scores_and_decile_bands(portrait):
     # scores are 0.01 .. 0.60 in row order: the top 6 rows are decile 10 (high), the
     # next 12 are deciles 8-9 (medium)
     assert portrait["churn_score"].tolist() == pytest.approx([(i + 1) / 100 for i in range(N)])
+    assert portrait["complaint_score"].tolist() == pytest.approx([(i + 1) / 100 for i in range(N)])
     bands = portrait["churn_band"].astype(str).tolist()
     assert bands == ["low"] * 42 + ["medium"] * 12 + ["high"] * 6
     assert portrait["churn_decile"].tolist() == [i // 6 + 1 for i in range(N)]
