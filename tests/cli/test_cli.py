@@ -186,9 +186,16 @@ def test_mlflow_run_logged_and_model_scored_from_registry(full_run, tmp_path, ke
     runs = client.search_runs([exp.experiment_id])
     assert len(runs) == 1
     run = runs[0]
+    # the logged metrics are the holdout metrics the run wrote to models/metrics.csv
+    written = pd.read_csv(full_run["out"] / "models" / "metrics.csv").set_index(["target", "scorer"])
     for t in ("churn", "complaint"):
         assert 0 <= run.data.metrics[f"{t}.roc_auc"] <= 1
-        assert f"{t}_baseline.roc_auc" in run.data.metrics
+        assert run.data.metrics[f"{t}.roc_auc"] == pytest.approx(
+            written.loc[(t, "model"), "roc_auc"], rel=1e-9
+        )
+        assert run.data.metrics[f"{t}_baseline.roc_auc"] == pytest.approx(
+            written.loc[(t, "logistic_baseline"), "roc_auc"], rel=1e-9
+        )
     assert run.data.params["data.rows.customers"] == str(
         len(pd.read_parquet(full_run["data"] / "customers.parquet"))
     )
