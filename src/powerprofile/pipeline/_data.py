@@ -192,7 +192,11 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
         )
     if scoring:
         log.info("scoring frame at %s", score_snap.date())
-        score = build_features(tables, score_snap, **_feature_kwargs(cfg, progress))
+        # the same churn kinds as the training frame: the same active population and
+        # neighbour rates, or the scores would be made on other features than trained on
+        score = build_features(
+            tables, score_snap, churn_kinds=cfg.labels.churn_kinds, **_feature_kwargs(cfg, progress)
+        )
     return train, score
 
 
