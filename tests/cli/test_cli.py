@@ -157,6 +157,7 @@ def test_export_content_and_manifest(full_run):
         if ch == "wechat":
             assert c["wechat_bound"].all()
     everyone = pd.concat(seen)
+    assert len(everyone) > 0  # the checks above ran on real rows
     assert everyone.is_unique  # frequency cap 1 across campaigns
 
 
