@@ -1,6 +1,6 @@
 """MLflow tracking: URI resolution, fail-fast checks, fingerprints, logging, registry, scoring."""
 
-import time
+import os
 
 import numpy as np
 import pandas as pd
@@ -36,15 +36,34 @@ def test_uri_resolution_order(monkeypatch, tmp_path):
     assert resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_unreachable_server_fails_fast():
+def test_unreachable_server_fails_fast(monkeypatch):
+    for var in (
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT",
+        "POWERPROFILE_MLFLOW_MAX_RETRIES",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    import urllib.request
+
+    calls = []
+    real_urlopen = urllib.request.urlopen
+
+    def counting_urlopen(*args, **kwargs):
+        calls.append(kwargs.get("timeout"))
+        return real_urlopen(*args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", counting_urlopen)
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    t0 = time.monotonic()
     with pytest.raises(
         TrackingError,
         match=r"tracking server 'http://127\.0\.0\.1:\d+' is unreachable.*--no-tracking",
     ):
         check_tracking_uri(uri, timeout=2)
-    assert time.monotonic() - t0 < 30  # generous: no multi-minute retries
+    # one probe with the given timeout, and MLflow's own retries and back-off turned off
+    assert calls == [2]
+    assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "0"
+    assert os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] == "0"
 
 
 def test_fingerprint_counts_ranges_and_hash():
