@@ -50,7 +50,9 @@ def _usage_files(data: Path) -> list[Path]:
 
 def _count_rows(data: Path, table: str) -> int:
     folder = data / table
-    files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else [data / f"{table}.parquet"]
+    files = (
+        sorted(folder.glob("part-*.parquet")) if folder.is_dir() else [data / f"{table}.parquet"]
+    )
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files if f.exists())
 
 
@@ -72,8 +74,20 @@ def _peer_customers(data: Path, n: int | None):
 
 
 def _read_usage(f: Path, keep, T: pd.Timestamp) -> pd.DataFrame:
-    cols = [c for c in ("customer_id", "date", "kwh", "peak_kwh", "flat_kwh", "valley_kwh", "read_quality",
-                        "recorded_at") if c in pq.read_schema(f).names]
+    cols = [
+        c
+        for c in (
+            "customer_id",
+            "date",
+            "kwh",
+            "peak_kwh",
+            "flat_kwh",
+            "valley_kwh",
+            "read_quality",
+            "recorded_at",
+        )
+        if c in pq.read_schema(f).names
+    ]
     df = pd.read_parquet(f, columns=cols)
     if keep is not None:
         df = df[df["customer_id"].isin(keep)]
@@ -164,9 +178,16 @@ def run_tsfresh(data: Path, T, n_customers, n_jobs: int) -> dict:
     for f in files:
         df = _read_usage(f, keep, T)[["customer_id", "date", "kwh"]]
         df["customer_id"] = df["customer_id"].astype(object)
-        frames.append(extract_features(df, column_id="customer_id", column_sort="date",
-                                       default_fc_parameters=MinimalFCParameters(), n_jobs=n_jobs,
-                                       disable_progressbar=True))
+        frames.append(
+            extract_features(
+                df,
+                column_id="customer_id",
+                column_sort="date",
+                default_fc_parameters=MinimalFCParameters(),
+                n_jobs=n_jobs,
+                disable_progressbar=True,
+            )
+        )
     out = pd.concat(frames)
     wall = time.perf_counter() - t0
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
@@ -224,16 +245,26 @@ def measure(args: list[str]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, help="data-set folder (partitioned Parquet)")
-    ap.add_argument("--customers", type=int, default=100_000,
-                    help="without --data: use /work/bench-data/gen-100k or -1m if complete, else generate")
+    ap.add_argument(
+        "--customers",
+        type=int,
+        default=100_000,
+        help="without --data: use /work/bench-data/gen-100k or -1m if complete, else generate",
+    )
     ap.add_argument("--snapshot", default=None, help="default: the day after the data's end")
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--peers", action="store_true", help="also run the pandas and tsfresh peers")
-    ap.add_argument("--peer-customers", type=int, default=None,
-                    help="run the peers on the first N customers of the first part, or with -K on the "
-                         "first K whole parts (default: all)")
+    ap.add_argument(
+        "--peer-customers",
+        type=int,
+        default=None,
+        help="run the peers on the first N customers of the first part, or with -K on the "
+        "first K whole parts (default: all)",
+    )
     ap.add_argument("--skip-ours", action="store_true")
-    ap.add_argument("--peer-list", default="pandas,tsfresh", help="which peers to run (comma-separated)")
+    ap.add_argument(
+        "--peer-list", default="pandas,tsfresh", help="which peers to run (comma-separated)"
+    )
     ap.add_argument("--run", choices=["ours", "pandas", "tsfresh"], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
@@ -263,8 +294,11 @@ def main(argv=None) -> int:
     T = _snapshot(data, a.snapshot)
     n_usage = _count_rows(data, "usage")
     other = {t: _count_rows(data, t) for t in ("bills", "payments", "interactions", "events")}
-    print(f"data {data}: {info.get('n_customers'):,} customers, {n_usage:,} usage rows, "
-          f"{other}, snapshot {T.date()}, n_jobs={a.n_jobs}, cpus={os.cpu_count()}", file=sys.stderr)
+    print(
+        f"data {data}: {info.get('n_customers'):,} customers, {n_usage:,} usage rows, "
+        f"{other}, snapshot {T.date()}, n_jobs={a.n_jobs}, cpus={os.cpu_count()}",
+        file=sys.stderr,
+    )
     common = ["--data", str(data), "--snapshot", str(T.date()), "--n-jobs", str(a.n_jobs)]
     rows = []
     if not a.skip_ours:
@@ -273,8 +307,10 @@ def main(argv=None) -> int:
         rows.append(r)
     if a.peers:
         peer = [*common] + ([f"--peer-customers={a.peer_customers}"] if a.peer_customers else [])
-        for name, label in (("pandas", "pandas groupby().apply (usage features)"),
-                            ("tsfresh", "tsfresh MinimalFCParameters (kWh series)")):
+        for name, label in (
+            ("pandas", "pandas groupby().apply (usage features)"),
+            ("tsfresh", "tsfresh MinimalFCParameters (kWh series)"),
+        ):
             if name not in a.peer_list.split(","):
                 continue
             r = measure(["--run", name, *peer])
@@ -286,8 +322,24 @@ def main(argv=None) -> int:
         table["rows_per_cpu_s"] = table["rows_in"] / table["cpu_s"]
         base = table["rows_per_cpu_s"].iloc[0] if not a.skip_ours else np.nan
         table["ours_speedup_x"] = base / table["rows_per_cpu_s"]  # per CPU second: fair under load
-    cols = [c for c in ("method", "rows_in", "rows_out", "features", "wall_s", "cpu_s", "usage_rows_per_s",
-                        "rows_per_cpu_s", "peak_rss_gb", "ours_speedup_x", "load_avg", "error") if c in table]
+    cols = [
+        c
+        for c in (
+            "method",
+            "rows_in",
+            "rows_out",
+            "features",
+            "wall_s",
+            "cpu_s",
+            "usage_rows_per_s",
+            "rows_per_cpu_s",
+            "peak_rss_gb",
+            "ours_speedup_x",
+            "load_avg",
+            "error",
+        )
+        if c in table
+    ]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
         print(table[cols].to_string(index=False))
     return 0

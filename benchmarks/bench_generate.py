@@ -31,8 +31,14 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     t0 = time.perf_counter()
     out = write_utility_data(
-        a.out, a.customers, a.start, a.end, a.seed, n_partitions=a.partitions,
-        chunk_customers=a.chunk, progress=True,
+        a.out,
+        a.customers,
+        a.start,
+        a.end,
+        a.seed,
+        n_partitions=a.partitions,
+        chunk_customers=a.chunk,
+        progress=True,
     )
     wall = time.perf_counter() - t0
     meta = json.loads((Path(out) / "dataset.json").read_text())

@@ -19,7 +19,11 @@ def test_pseudonyms_are_keyed_hmacs_and_keep_the_index():
     ids = pd.Series(["C0000001", "C0000002", "C0000001"], index=[10, 11, 12])
     got = pseudonymise(ids, KEY)
     assert got.index.tolist() == [10, 11, 12]
-    assert got.tolist() == [_hmac16(KEY, "C0000001"), _hmac16(KEY, "C0000002"), _hmac16(KEY, "C0000001")]
+    assert got.tolist() == [
+        _hmac16(KEY, "C0000001"),
+        _hmac16(KEY, "C0000002"),
+        _hmac16(KEY, "C0000001"),
+    ]
     assert not got.isin(ids).any()
     assert pseudonymise(ids, KEY + "x").tolist()[0] != got.tolist()[0]
     assert pseudonymise(["C0000001"], KEY, length=8).tolist() == [_hmac16(KEY, "C0000001")[:8]]

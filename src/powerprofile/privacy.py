@@ -75,7 +75,9 @@ def pseudonymise(ids, key: str | bytes | None = None, *, length: int = 16) -> pd
     """
     k = get_pseudonym_key(key)
     s = pd.Series(ids, copy=False)
-    uniq, inverse = np.unique(s.astype("string").fillna("").to_numpy(dtype=object), return_inverse=True)
+    uniq, inverse = np.unique(
+        s.astype("string").fillna("").to_numpy(dtype=object), return_inverse=True
+    )
     # one HMAC per distinct id (not per row); ids repeat across snapshots
     hashed = np.array(
         [hmac.new(k, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniq],
@@ -101,7 +103,14 @@ def mask_phone(phones) -> pd.Series:
     s = pd.Series(phones, copy=False).astype("string")
     digits = s.str.replace(r"\D", "", regex=True)
     n = digits.str.len()
-    masked = digits.str.slice(0, 3) + (n - 7).clip(lower=1).map(lambda m: "*" * int(m) if pd.notna(m) else None).astype("string") + digits.str.slice(-4)
+    masked = (
+        digits.str.slice(0, 3)
+        + (n - 7)
+        .clip(lower=1)
+        .map(lambda m: "*" * int(m) if pd.notna(m) else None)
+        .astype("string")
+        + digits.str.slice(-4)
+    )
     short = n < 7
     masked = masked.where(~short, "*" * 7)
     return masked.where(s.notna())

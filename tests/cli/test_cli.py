@@ -188,7 +188,9 @@ def test_mlflow_run_logged_and_model_scored_from_registry(full_run, tmp_path, ke
     assert len(runs) == 1
     run = runs[0]
     # the logged metrics are the holdout metrics the run wrote to models/metrics.csv
-    written = pd.read_csv(full_run["out"] / "models" / "metrics.csv").set_index(["target", "scorer"])
+    written = pd.read_csv(full_run["out"] / "models" / "metrics.csv").set_index(
+        ["target", "scorer"]
+    )
     for t in ("churn", "complaint"):
         assert 0 <= run.data.metrics[f"{t}.roc_auc"] <= 1
         assert run.data.metrics[f"{t}.roc_auc"] == pytest.approx(

@@ -87,7 +87,9 @@ def test_keys_unique_and_rows_within_period(small):
     assert not tables.events.duplicated(["customer_id", "date", "kind"]).any()
     for name in ("usage", "bills", "payments", "interactions", "events"):
         col = TABLES[name].time_column
-        assert (tables[name][col] <= end + pd.Timedelta(hours=23, minutes=59, seconds=59)).all(), name
+        assert (tables[name][col] <= end + pd.Timedelta(hours=23, minutes=59, seconds=59)).all(), (
+            name
+        )
         assert tables[name]["customer_id"].isin(tables.customers["customer_id"]).all(), name
     assert tables.outages["transformer_area"].isin(tables.customers["transformer_area"]).all()
     assert (tables.outages["end"] > tables.outages["start"]).all()
@@ -110,8 +112,12 @@ def test_pii_and_contact_flags(small):
 
 def test_residential_summer_and_winter_peaks(big):
     tables, _ = big
-    res_ids = tables.customers.loc[tables.customers["customer_type"] == "residential", "customer_id"]
-    u = tables.usage[tables.usage["customer_id"].isin(res_ids) & (tables.usage["read_quality"] == "actual")]
+    res_ids = tables.customers.loc[
+        tables.customers["customer_type"] == "residential", "customer_id"
+    ]
+    u = tables.usage[
+        tables.usage["customer_id"].isin(res_ids) & (tables.usage["read_quality"] == "actual")
+    ]
     by_month = u.groupby(u["date"].dt.month)["kwh"].mean()
     shoulder = by_month.loc[[4, 5, 10, 11]].max()
     assert by_month.loc[[7, 8]].mean() > 1.15 * shoulder
@@ -144,7 +150,10 @@ def test_annual_base_rates_between_1_and_8_percent(big):
     churned = ev.loc[(ev["date"] >= y0) & (ev["date"] < y1), "customer_id"].unique()
     churn_rate = np.isin(churned, at_risk).sum() / len(at_risk)
     it = tables.interactions
-    comp = it.loc[(it["type"] == "complaint") & (it["timestamp"] >= y0) & (it["timestamp"] < y1), "customer_id"]
+    comp = it.loc[
+        (it["type"] == "complaint") & (it["timestamp"] >= y0) & (it["timestamp"] < y1),
+        "customer_id",
+    ]
     complaint_rate = np.isin(comp.unique(), at_risk).sum() / len(at_risk)
     # measured (seed 11, 1,500 customers, 2025): churn 3.5 %, complaint 3.9 %
     assert 0.01 <= churn_rate <= 0.08, churn_rate
@@ -188,7 +197,9 @@ def test_no_usage_after_closure_and_suspension_is_near_zero(big):
     assert len(closed) > 0
     u = tables.usage.merge(closed, on="customer_id")
     assert (u["date"] < u["closed"]).all()
-    assert (tables.customers.set_index("customer_id").loc[closed["customer_id"], "status"] == "closed").all()
+    assert (
+        tables.customers.set_index("customer_id").loc[closed["customer_id"], "status"] == "closed"
+    ).all()
     it = tables.interactions.merge(closed, on="customer_id")
     assert (it["timestamp"] < it["closed"]).all()
     susp = ev[ev["kind"] == "suspension"][["customer_id", "date"]]
@@ -205,7 +216,10 @@ def test_usage_declines_before_closures_driven_by_usage_drop(big):
     drop = d[(d["target"] == "churn") & (d["driver"] == "usage_drop")][["customer_id", "date"]]
     u = tables.usage.merge(drop.rename(columns={"date": "c"}), on="customer_id")
     last30 = u[(u["date"] >= u["c"] - pd.Timedelta(days=30)) & (u["date"] < u["c"])]
-    prior = u[(u["date"] >= u["c"] - pd.Timedelta(days=150)) & (u["date"] < u["c"] - pd.Timedelta(days=60))]
+    prior = u[
+        (u["date"] >= u["c"] - pd.Timedelta(days=150))
+        & (u["date"] < u["c"] - pd.Timedelta(days=60))
+    ]
     ratio = last30.groupby("customer_id")["kwh"].mean() / prior.groupby("customer_id")["kwh"].mean()
     assert ratio.median() < 0.6
 
@@ -241,22 +255,31 @@ def test_archetypes_recoverable_from_long_window_behaviour(big):
     from sklearn.preprocessing import StandardScaler
 
     tables, truth = big
-    u = tables.usage[(tables.usage["read_quality"] == "actual") & (tables.usage["date"] < "2025-01-01")]
+    u = tables.usage[
+        (tables.usage["read_quality"] == "actual") & (tables.usage["date"] < "2025-01-01")
+    ]
     month = u["date"].dt.month
     g = u.groupby("customer_id")["kwh"]
     f = pd.DataFrame({"level": np.log1p(g.mean())})
     shoulder = u[month.isin([4, 5, 10, 11])].groupby("customer_id")["kwh"].mean() + 0.1
-    f["summer"] = np.log((u[month.isin([7, 8])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder)
-    f["winter"] = np.log((u[month.isin([1, 12])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder)
+    f["summer"] = np.log(
+        (u[month.isin([7, 8])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder
+    )
+    f["winter"] = np.log(
+        (u[month.isin([1, 12])].groupby("customer_id")["kwh"].mean() + 0.1) / shoulder
+    )
     we = u["date"].dt.day_of_week >= 5
     f["weekend"] = np.log(
-        (u[we].groupby("customer_id")["kwh"].mean() + 0.1) / (u[~we].groupby("customer_id")["kwh"].mean() + 0.1)
+        (u[we].groupby("customer_id")["kwh"].mean() + 0.1)
+        / (u[~we].groupby("customer_id")["kwh"].mean() + 0.1)
     )
     tot = u.groupby("customer_id")[["kwh", "peak_kwh", "valley_kwh"]].sum(min_count=1)
     f["peak"] = (tot["peak_kwh"] / tot["kwh"]).fillna(0.4)
     f["valley"] = (tot["valley_kwh"] / tot["kwh"]).fillna(0.25)
     it = tables.interactions
-    f["online"] = it.assign(o=it["channel"].isin(["app", "wechat"])).groupby("customer_id")["o"].mean()
+    f["online"] = (
+        it.assign(o=it["channel"].isin(["app", "wechat"])).groupby("customer_id")["o"].mean()
+    )
     pay = pd.crosstab(tables.payments["customer_id"], tables.payments["channel"], normalize="index")
     f = f.join(pay.add_prefix("pay_"))
     f = f.fillna(f.median())

@@ -28,13 +28,21 @@ SORT = {
     "interactions": ["interaction_id"],
     "events": ["customer_id", "date", "kind"],
 }
-TIME = {"usage": "date", "bills": "bill_month", "payments": "date", "interactions": "timestamp", "events": "date"}
+TIME = {
+    "usage": "date",
+    "bills": "bill_month",
+    "payments": "date",
+    "interactions": "timestamp",
+    "events": "date",
+}
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen") / "data"
-    write_utility_data(out, N, START, END, SEED, n_partitions=P, chunk_customers=CHUNK, progress=False)
+    write_utility_data(
+        out, N, START, END, SEED, n_partitions=P, chunk_customers=CHUNK, progress=False
+    )
     return out
 
 
@@ -45,7 +53,10 @@ def in_memory():
 
 def _read(out, name):
     if name in PER_CUSTOMER:
-        df = pd.concat([pd.read_parquet(out / name / f"part-{p:05d}.parquet") for p in range(P)], ignore_index=True)
+        df = pd.concat(
+            [pd.read_parquet(out / name / f"part-{p:05d}.parquet") for p in range(P)],
+            ignore_index=True,
+        )
     else:
         df = pd.read_parquet(out / f"{name}.parquet")
     return coerce_contract(df, name)
@@ -58,7 +69,9 @@ def test_layout_and_metadata(written):
     assert meta["n_customers"] == N and meta["seed"] == SEED and meta["n_partitions"] == P
     assert (written / "customers.parquet").is_file() and (written / "outages.parquet").is_file()
     for name in PER_CUSTOMER:
-        assert sorted(f.name for f in (written / name).iterdir()) == [f"part-{p:05d}.parquet" for p in range(P)]
+        assert sorted(f.name for f in (written / name).iterdir()) == [
+            f"part-{p:05d}.parquet" for p in range(P)
+        ]
     assert (written / "truth" / "truth.json").is_file()
 
 
@@ -79,7 +92,9 @@ def test_each_part_holds_its_customers_sorted(written):
             assert (partition_of(df["customer_id"], P) == p).all(), (name, p)
             key = df[["customer_id", TIME[name]]]
             ordered = key.sort_values(["customer_id", TIME[name]], kind="stable", ignore_index=True)
-            pd.testing.assert_frame_equal(key.reset_index(drop=True), ordered, obj=f"{name} part {p}")
+            pd.testing.assert_frame_equal(
+                key.reset_index(drop=True), ordered, obj=f"{name} part {p}"
+            )
 
 
 def test_chunks_are_independent(in_memory):
@@ -87,7 +102,9 @@ def test_chunks_are_independent(in_memory):
     tables, _ = in_memory
     first, _ = make_utility_data(CHUNK, START, END, SEED, chunk_customers=CHUNK)
     ids = first.customers["customer_id"]
-    pd.testing.assert_frame_equal(first.customers, tables.customers.iloc[:CHUNK].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        first.customers, tables.customers.iloc[:CHUNK].reset_index(drop=True)
+    )
     u = tables.usage[tables.usage["customer_id"].isin(ids)].reset_index(drop=True)
     pd.testing.assert_frame_equal(first.usage, u)
 
@@ -100,8 +117,12 @@ def test_ground_truth_round_trip(written, in_memory, tmp_path):
         pd.testing.assert_frame_equal(t.segments, truth.segments)
         pd.testing.assert_frame_equal(t.drivers, truth.drivers)
         for snap in ("2024-03-01", "2025-02-14", "2025-07-01"):
-            pd.testing.assert_series_equal(t.churn_probability(snap, 90), truth.churn_probability(snap, 90))
-            pd.testing.assert_series_equal(t.complaint_probability(snap, 30), truth.complaint_probability(snap, 30))
+            pd.testing.assert_series_equal(
+                t.churn_probability(snap, 90), truth.churn_probability(snap, 90)
+            )
+            pd.testing.assert_series_equal(
+                t.complaint_probability(snap, 30), truth.complaint_probability(snap, 30)
+            )
 
 
 @settings(max_examples=25, deadline=None)

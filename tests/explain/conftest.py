@@ -57,7 +57,9 @@ def fitted(panel):
     from powerprofile.models import PropensityModel
 
     X, y, _ = panel
-    return PropensityModel(n_estimators=300, horizon_days=31, gap_days=31, label="churn", n_jobs=1).fit(X, y)
+    return PropensityModel(
+        n_estimators=300, horizon_days=31, gap_days=31, label="churn", n_jobs=1
+    ).fit(X, y)
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,14 @@ def small_tables():
     rows += daily_usage("C2", "2025-04-01", [3.0] * 91)
     rows += daily_usage("C3", "2024-06-01", [float(v) for v in rng.integers(0, 3, 400)])
     usage = usage_frame(rows)
-    inter = interactions_frame([
-        ("C1", "2025-06-20 10:00", "app", "complaint", 2.0),
-        ("C1", "2025-06-25 09:00", "hotline_95598", "inquiry"),
-        ("C2", "2025-05-01 12:00", "wechat", "outage_report", 4.0),
-        ("C3", "2025-06-30 23:00", "counter", "complaint"),
-        ("C3", "2025-07-02 10:00", "counter", "complaint"),
-        ("C4", "2025-01-10 08:00", "grid_manager", "praise", 5.0),
-    ])
+    inter = interactions_frame(
+        [
+            ("C1", "2025-06-20 10:00", "app", "complaint", 2.0),
+            ("C1", "2025-06-25 09:00", "hotline_95598", "inquiry"),
+            ("C2", "2025-05-01 12:00", "wechat", "outage_report", 4.0),
+            ("C3", "2025-06-30 23:00", "counter", "complaint"),
+            ("C3", "2025-07-02 10:00", "counter", "complaint"),
+            ("C4", "2025-01-10 08:00", "grid_manager", "praise", 5.0),
+        ]
+    )
     return make_tables(usage=usage, interactions=inter)

@@ -9,24 +9,47 @@ from powerprofile.features import area_partial, build_features, combine_area_par
 
 T = pd.Timestamp("2025-07-01")
 # conftest customers: C1, C2, C3 in transformer area A1 (grid G1); C4 alone in A2 (grid G2)
-INTER = interactions_frame([
-    ("C1", "2025-06-20 10:00", "app", "complaint"),
-    ("C3", "2025-06-30 23:00", "counter", "complaint"),
-    ("C3", "2025-06-29 23:00", "counter", "complaint"),  # a second complaint: still one complainer
-    ("C4", "2025-06-10 10:00", "counter", "complaint"),
-])
+INTER = interactions_frame(
+    [
+        ("C1", "2025-06-20 10:00", "app", "complaint"),
+        ("C3", "2025-06-30 23:00", "counter", "complaint"),
+        (
+            "C3",
+            "2025-06-29 23:00",
+            "counter",
+            "complaint",
+        ),  # a second complaint: still one complainer
+        ("C4", "2025-06-10 10:00", "counter", "complaint"),
+    ]
+)
 
 
 def outages():
-    return pd.DataFrame({
-        "outage_id": pd.Series(["o1", "o2", "o3", "o4", "o5"], dtype="string"),
-        "transformer_area": pd.Series(["A1", "A1", "A1", "A1", "A9"], dtype="string"),
-        "start": _dt(["2025-06-10 08:00", "2025-06-30 22:00", "2025-07-01 05:00", "2025-02-01 10:00",
-                      "2025-06-01 00:00"]),
-        "end": _dt(["2025-06-10 10:00", "2025-07-01 02:00", "2025-07-01 06:00", "2025-02-01 11:00",
-                    "2025-06-02 00:00"]),
-        "planned": np.array([False, True, False, True, False]),
-    })
+    return pd.DataFrame(
+        {
+            "outage_id": pd.Series(["o1", "o2", "o3", "o4", "o5"], dtype="string"),
+            "transformer_area": pd.Series(["A1", "A1", "A1", "A1", "A9"], dtype="string"),
+            "start": _dt(
+                [
+                    "2025-06-10 08:00",
+                    "2025-06-30 22:00",
+                    "2025-07-01 05:00",
+                    "2025-02-01 10:00",
+                    "2025-06-01 00:00",
+                ]
+            ),
+            "end": _dt(
+                [
+                    "2025-06-10 10:00",
+                    "2025-07-01 02:00",
+                    "2025-07-01 06:00",
+                    "2025-02-01 11:00",
+                    "2025-06-02 00:00",
+                ]
+            ),
+            "planned": np.array([False, True, False, True, False]),
+        }
+    )
 
 
 def at(f, cid, col):
@@ -65,9 +88,13 @@ def test_outages_counted_until_the_snapshot():
 def test_area_partials_add_up_over_any_split():
     t = make_tables(interactions=INTER)
     sd = np.array([T.value // 86_400_000_000_000])
-    whole = combine_area_partials([area_partial(t.customers, t.interactions, t.events, sd, (30,), ("closure",))])
-    halves = [area_partial(t.customers.iloc[i::2], t.interactions, t.events, sd, (30,), ("closure",))
-              for i in range(2)]
+    whole = combine_area_partials(
+        [area_partial(t.customers, t.interactions, t.events, sd, (30,), ("closure",))]
+    )
+    halves = [
+        area_partial(t.customers.iloc[i::2], t.interactions, t.events, sd, (30,), ("closure",))
+        for i in range(2)
+    ]
     pd.testing.assert_frame_equal(whole, combine_area_partials(halves))
     a1 = whole[(whole["level"] == "transformer_area") & (whole["area"] == "A1")].iloc[0]
     assert a1["n_active"] == 3 and a1["complainers_30d"] == 2

@@ -13,26 +13,30 @@ PAY_CATS = ["app", "wechat", "alipay", "bank_withholding", "counter"]
 
 def bills_frame(rows, recorded=None):
     """rows: (customer, bill_month, issue_date, due_date, amount)."""
-    df = pd.DataFrame({
-        "customer_id": pd.Series([r[0] for r in rows], dtype="string"),
-        "bill_month": _dt([r[1] for r in rows]),
-        "issue_date": _dt([r[2] for r in rows]),
-        "due_date": _dt([r[3] for r in rows]),
-        "amount": pd.Series([float(r[4]) for r in rows]),
-        "kwh": pd.Series([float(r[4]) * 2 for r in rows]),
-    })
+    df = pd.DataFrame(
+        {
+            "customer_id": pd.Series([r[0] for r in rows], dtype="string"),
+            "bill_month": _dt([r[1] for r in rows]),
+            "issue_date": _dt([r[2] for r in rows]),
+            "due_date": _dt([r[3] for r in rows]),
+            "amount": pd.Series([float(r[4]) for r in rows]),
+            "kwh": pd.Series([float(r[4]) * 2 for r in rows]),
+        }
+    )
     if recorded is not None:
         df["recorded_at"] = _dt(recorded)
     return df
 
 
 def payments_frame(rows):
-    return pd.DataFrame({
-        "customer_id": pd.Series([r[0] for r in rows], dtype="string"),
-        "date": _dt([r[1] for r in rows]),
-        "amount": pd.Series([float(r[2]) for r in rows]),
-        "channel": pd.Categorical([r[3] for r in rows], categories=PAY_CATS),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([r[0] for r in rows], dtype="string"),
+            "date": _dt([r[1] for r in rows]),
+            "amount": pd.Series([float(r[2]) for r in rows]),
+            "channel": pd.Categorical([r[3] for r in rows], categories=PAY_CATS),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +53,18 @@ def feats():
         ("C2", "2025-05-01", "2025-06-03", "2025-06-20", 150),  # re-bill recorded 06-15
         ("C2", "2025-05-01", "2025-06-03", "2025-06-20", 999),  # re-bill recorded after T
     ]
-    rec = ["2025-02-03", "2025-03-03", "2025-04-03", "2025-05-03", "2025-06-03", "2025-07-03",
-           "2025-05-03", "2025-06-03", "2025-06-15", "2025-07-02"]
+    rec = [
+        "2025-02-03",
+        "2025-03-03",
+        "2025-04-03",
+        "2025-05-03",
+        "2025-06-03",
+        "2025-07-03",
+        "2025-05-03",
+        "2025-06-03",
+        "2025-06-15",
+        "2025-07-02",
+    ]
     p = [
         ("C1", "2025-02-15", 100, "app"),
         ("C1", "2025-03-25", 100, "counter"),

@@ -19,16 +19,31 @@ def test_catalog_names_are_exactly_the_features(windows):
     cat = feature_catalog(windows)
     assert cat["name"].is_unique
     assert set(cat["name"]) == set(f.columns)
-    assert list(cat.columns) == ["name", "description_en", "description_zh", "source", "window_days", "unit",
-                                 "template_en", "template_zh"]
+    assert list(cat.columns) == [
+        "name",
+        "description_en",
+        "description_zh",
+        "source",
+        "window_days",
+        "unit",
+        "template_en",
+        "template_zh",
+    ]
 
 
 def test_templates_are_readable_phrases():
     cat = feature_catalog().set_index("name")
-    assert cat.loc["complaints_90d", "template_en"].format(value=3) == "3 complaints in the last 90 days"
+    assert (
+        cat.loc["complaints_90d", "template_en"].format(value=3)
+        == "3 complaints in the last 90 days"
+    )
     assert cat.loc["complaints_90d", "template_zh"].format(value=3) == "近90天投诉3次"
     for name, row in cat.iterrows():
-        value = "residential" if row["unit"] == "category" else (True if row["unit"] == "bool" else 0.25)
+        value = (
+            "residential"
+            if row["unit"] == "category"
+            else (True if row["unit"] == "bool" else 0.25)
+        )
         assert "{value" in row["template_en"] and "{value" in row["template_zh"], name
         assert row["template_en"].format(value=value) and row["template_zh"].format(value=value)
         assert row["description_zh"] and row["description_en"]
@@ -40,7 +55,8 @@ def test_docs_features_md_is_current():
     assert DOC.exists(), "run: python -m powerprofile.features.catalog_doc docs/features.md"
     assert DOC.read_text(encoding="utf-8") == render_catalog(), (
         "docs/features.md is stale; regenerate it with `make docs` "
-        "(python -m powerprofile.features.catalog_doc docs/features.md)")
+        "(python -m powerprofile.features.catalog_doc docs/features.md)"
+    )
 
 
 def test_catalog_doc_command_writes_the_file(tmp_path):

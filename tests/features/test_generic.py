@@ -13,10 +13,18 @@ def test_reading_features_sum_sub_daily_reads_per_day():
     ts = pd.date_range("2025-01-01", "2025-01-11 23:45", freq="15min")  # includes T itself
     df = pd.DataFrame({"meter": "m1", "read_at": ts, "energy": 0.25})
     df.loc[df["read_at"] >= "2025-01-06", "energy"] = 0.5  # 24 kWh/day, then 48 kWh/day
-    df = pd.concat([df, pd.DataFrame({"meter": ["m2"], "read_at": [pd.Timestamp("2025-01-03")],
-                                      "energy": [0.0]})], ignore_index=True)
-    f = reading_features(df, T, {"id": "meter", "time": "read_at", "value": "energy"}, windows=(5, 10),
-                         prefix="sub")
+    df = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                {"meter": ["m2"], "read_at": [pd.Timestamp("2025-01-03")], "energy": [0.0]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    f = reading_features(
+        df, T, {"id": "meter", "time": "read_at", "value": "energy"}, windows=(5, 10), prefix="sub"
+    )
     assert f.index.names == ["meter", "snapshot_date"]
     assert f.loc[("m1", T), "sub_mean_10d"] == pytest.approx((5 * 24 + 5 * 48) / 10)
     assert f.loc[("m1", T), "sub_mean_5d"] == pytest.approx(48)
@@ -29,28 +37,49 @@ def test_reading_features_sum_sub_daily_reads_per_day():
 
 
 def test_reading_features_latest_version_recorded_before_t():
-    df = pd.DataFrame({
-        "id": ["a", "a", "a"],
-        "day": pd.to_datetime(["2025-01-09", "2025-01-09", "2025-01-10"]),
-        "v": [1.0, 5.0, 7.0],
-        "rec": pd.to_datetime(["2025-01-09", "2025-01-10", "2025-01-12"]),
-    })
-    f = reading_features(df, T, {"id": "id", "time": "day", "value": "v", "recorded_at": "rec"},
-                         windows=(5,), prefix="r")
+    df = pd.DataFrame(
+        {
+            "id": ["a", "a", "a"],
+            "day": pd.to_datetime(["2025-01-09", "2025-01-09", "2025-01-10"]),
+            "v": [1.0, 5.0, 7.0],
+            "rec": pd.to_datetime(["2025-01-09", "2025-01-10", "2025-01-12"]),
+        }
+    )
+    f = reading_features(
+        df,
+        T,
+        {"id": "id", "time": "day", "value": "v", "recorded_at": "rec"},
+        windows=(5,),
+        prefix="r",
+    )
     assert f.loc[("a", T), "r_mean_5d"] == 5.0  # corrected 01-09 value; 01-10 not known yet
     assert f.loc[("a", T), "r_read_days_5d"] == 1
 
 
 def test_event_features_recency_frequency_value_and_category():
-    log = pd.DataFrame({
-        "user": ["u1", "u1", "u1", "u2", "u1"],
-        "when": pd.to_datetime(["2025-01-10 12:00", "2025-01-02 00:00", "2024-12-01 00:00", "2025-01-05 00:00",
-                                "2025-01-11 00:00"]),
-        "spent": [10.0, 30.0, 5.0, np.nan, 99.0],
-        "what": ["Web Shop", "store", "store", "store", "store"],
-    })
-    f = event_features(log, T, {"id": "user", "time": "when", "value": "spent", "category": "what"},
-                       windows=(7, 30), prefix="buy")
+    log = pd.DataFrame(
+        {
+            "user": ["u1", "u1", "u1", "u2", "u1"],
+            "when": pd.to_datetime(
+                [
+                    "2025-01-10 12:00",
+                    "2025-01-02 00:00",
+                    "2024-12-01 00:00",
+                    "2025-01-05 00:00",
+                    "2025-01-11 00:00",
+                ]
+            ),
+            "spent": [10.0, 30.0, 5.0, np.nan, 99.0],
+            "what": ["Web Shop", "store", "store", "store", "store"],
+        }
+    )
+    f = event_features(
+        log,
+        T,
+        {"id": "user", "time": "when", "value": "spent", "category": "what"},
+        windows=(7, 30),
+        prefix="buy",
+    )
     r = f.loc[("u1", T)]
     assert r["buy_count_7d"] == 1 and r["buy_count_30d"] == 2  # 01-11 is at T: excluded
     assert r["buy_value_sum_30d"] == 40 and r["buy_value_mean_30d"] == 20

@@ -12,14 +12,21 @@ T = pd.Timestamp("2025-07-01")
 
 @pytest.fixture(scope="module")
 def feats():
-    inter = interactions_frame([
-        ("C1", "2025-06-20 10:00", "app", "complaint", 2.0),
-        ("C1", "2025-06-25 09:00", "hotline_95598", "inquiry"),  # within 7 days: a repeat contact
-        ("C1", "2025-03-01 12:00", "wechat", "opinion", 4.0),
-        ("C1", "2025-07-01 00:00", "app", "complaint", 1.0),  # at T: not a feature input
-        ("C1", "2024-06-30 10:00", "hotline_95598", "inquiry"),  # outside 365 days
-        ("C3", "2025-06-30 23:00", "counter", "complaint"),
-    ])
+    inter = interactions_frame(
+        [
+            ("C1", "2025-06-20 10:00", "app", "complaint", 2.0),
+            (
+                "C1",
+                "2025-06-25 09:00",
+                "hotline_95598",
+                "inquiry",
+            ),  # within 7 days: a repeat contact
+            ("C1", "2025-03-01 12:00", "wechat", "opinion", 4.0),
+            ("C1", "2025-07-01 00:00", "app", "complaint", 1.0),  # at T: not a feature input
+            ("C1", "2024-06-30 10:00", "hotline_95598", "inquiry"),  # outside 365 days
+            ("C3", "2025-06-30 23:00", "counter", "complaint"),
+        ]
+    )
     return build_features(make_tables(interactions=inter), T)
 
 
@@ -46,9 +53,11 @@ def test_satisfaction_and_recency(feats):
     since = (T - pd.Timestamp("2025-06-20 10:00")) / pd.Timedelta(days=1)
     assert at(feats, "C1", "days_since_last_complaint") == pytest.approx(since)
     assert at(feats, "C1", "days_since_last_contact") == pytest.approx(
-        (T - pd.Timestamp("2025-06-25 09:00")) / pd.Timedelta(days=1))
+        (T - pd.Timestamp("2025-06-25 09:00")) / pd.Timedelta(days=1)
+    )
     assert at(feats, "C1", "days_since_last_wechat_contact") == pytest.approx(
-        (T - pd.Timestamp("2025-03-01 12:00")) / pd.Timedelta(days=1), rel=1e-6)
+        (T - pd.Timestamp("2025-03-01 12:00")) / pd.Timedelta(days=1), rel=1e-6
+    )
     assert at(feats, "C3", "days_since_last_complaint") == pytest.approx(1 / 24, rel=1e-5)
 
 

@@ -14,8 +14,12 @@ def test_profile_columns_and_tenure():
     f = build_features(make_tables(), T)
     assert f.loc[("C1", T), "tenure_days"] == (T - pd.Timestamp("2020-01-01")).days
     assert isinstance(f["customer_type"].dtype, pd.CategoricalDtype)
-    assert list(f["customer_type"].cat.categories) == ["residential", "commercial", "large_industrial",
-                                                       "agricultural"]
+    assert list(f["customer_type"].cat.categories) == [
+        "residential",
+        "commercial",
+        "large_industrial",
+        "agricultural",
+    ]
     assert list(f["region"].cat.categories) == ["north", "south"]
     assert f["tou_flag"].dtype == bool and bool(f.loc[("C2", T), "tou_flag"])
     assert f.loc[("C4", T), "tariff"] == "agricultural"

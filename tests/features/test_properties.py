@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 from powerprofile.features import build_features, build_training_frame
 from powerprofile.schema import Tables
 
-SETTINGS = settings(max_examples=10, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 SNAPSHOTS = ["2025-01-01", "2025-03-15", "2025-06-01"]
 
 
@@ -19,7 +24,10 @@ def assert_same(a, b, exact=False):
 
 
 def _replace(t: Tables, **frames) -> Tables:
-    d = {k: getattr(t, k) for k in ("customers", "outages", "usage", "bills", "payments", "interactions", "events")}
+    d = {
+        k: getattr(t, k)
+        for k in ("customers", "outages", "usage", "bills", "payments", "interactions", "events")
+    }
     d.update(frames)
     return Tables(**d, data_end=t.data_end)
 
@@ -54,29 +62,87 @@ def _after(t: Tables, T: pd.Timestamp, rng) -> Tables:
     fb["recorded_at"] = fb["issue_date"]
     fb["bill_month"] = (fb["issue_date"] + pd.Timedelta(days=400)).astype("datetime64[us]")
     bills = pd.concat([t.bills, rebill, fb], ignore_index=True).drop_duplicates(
-        ["customer_id", "bill_month", "recorded_at"])
-    payments = pd.concat([t.payments, pd.DataFrame({
-        "customer_id": pick(), "date": when(), "amount": rng.gamma(3, 50, k),
-        "channel": pd.Categorical(rng.choice(list(t.payments["channel"].cat.categories), k),
-                                  categories=t.payments["channel"].cat.categories)})], ignore_index=True)
-    inter = pd.concat([t.interactions, pd.DataFrame({
-        "customer_id": pick(), "timestamp": when("min", 60 * 24 * 200),
-        "channel": pd.Categorical(rng.choice(list(t.interactions["channel"].cat.categories), k),
-                                  categories=t.interactions["channel"].cat.categories),
-        "type": pd.Categorical(["complaint"] * k, categories=t.interactions["type"].cat.categories),
-        "satisfaction": np.ones(k)})], ignore_index=True)
-    events = pd.concat([t.events, pd.DataFrame({
-        "customer_id": pick(), "date": when(),
-        "kind": pd.Categorical(["closure"] * k, categories=t.events["kind"].cat.categories)})],
-        ignore_index=True).drop_duplicates(["customer_id", "date", "kind"])
+        ["customer_id", "bill_month", "recorded_at"]
+    )
+    payments = pd.concat(
+        [
+            t.payments,
+            pd.DataFrame(
+                {
+                    "customer_id": pick(),
+                    "date": when(),
+                    "amount": rng.gamma(3, 50, k),
+                    "channel": pd.Categorical(
+                        rng.choice(list(t.payments["channel"].cat.categories), k),
+                        categories=t.payments["channel"].cat.categories,
+                    ),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    inter = pd.concat(
+        [
+            t.interactions,
+            pd.DataFrame(
+                {
+                    "customer_id": pick(),
+                    "timestamp": when("min", 60 * 24 * 200),
+                    "channel": pd.Categorical(
+                        rng.choice(list(t.interactions["channel"].cat.categories), k),
+                        categories=t.interactions["channel"].cat.categories,
+                    ),
+                    "type": pd.Categorical(
+                        ["complaint"] * k, categories=t.interactions["type"].cat.categories
+                    ),
+                    "satisfaction": np.ones(k),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    events = pd.concat(
+        [
+            t.events,
+            pd.DataFrame(
+                {
+                    "customer_id": pick(),
+                    "date": when(),
+                    "kind": pd.Categorical(
+                        ["closure"] * k, categories=t.events["kind"].cat.categories
+                    ),
+                }
+            ),
+        ],
+        ignore_index=True,
+    ).drop_duplicates(["customer_id", "date", "kind"])
     start = when("min", 60 * 24 * 200)
-    outages = pd.concat([t.outages, pd.DataFrame({
-        "outage_id": pd.Series([f"X{i}" for i in range(k)], dtype="string"),
-        "transformer_area": pd.Series(rng.choice(["a1", "a2", "a3"], k), dtype="string"),
-        "start": start, "end": (start + pd.Timedelta(hours=3)).astype("datetime64[us]"),
-        "planned": rng.random(k) < 0.5})], ignore_index=True)
-    return _replace(t, usage=usage, bills=bills, payments=payments, interactions=inter, events=events,
-                    outages=outages)
+    outages = pd.concat(
+        [
+            t.outages,
+            pd.DataFrame(
+                {
+                    "outage_id": pd.Series([f"X{i}" for i in range(k)], dtype="string"),
+                    "transformer_area": pd.Series(
+                        rng.choice(["a1", "a2", "a3"], k), dtype="string"
+                    ),
+                    "start": start,
+                    "end": (start + pd.Timedelta(hours=3)).astype("datetime64[us]"),
+                    "planned": rng.random(k) < 0.5,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    return _replace(
+        t,
+        usage=usage,
+        bills=bills,
+        payments=payments,
+        interactions=inter,
+        events=events,
+        outages=outages,
+    )
 
 
 @SETTINGS
@@ -94,10 +160,25 @@ def test_rows_at_or_after_snapshot_never_change_its_features(seed, snap):
 def test_any_row_permutation_gives_the_same_features(seed):
     t = random_tables(seed)
     rng = np.random.default_rng(seed + 1)
-    shuffled = _replace(t, **{k: getattr(t, k).sample(frac=1.0, random_state=int(rng.integers(1 << 30)))
-                              for k in ("customers", "usage", "bills", "payments", "interactions", "events",
-                                        "outages")})
-    assert_same(build_training_frame(t, SNAPSHOTS[:2], 60), build_training_frame(shuffled, SNAPSHOTS[:2], 60))
+    shuffled = _replace(
+        t,
+        **{
+            k: getattr(t, k).sample(frac=1.0, random_state=int(rng.integers(1 << 30)))
+            for k in (
+                "customers",
+                "usage",
+                "bills",
+                "payments",
+                "interactions",
+                "events",
+                "outages",
+            )
+        },
+    )
+    assert_same(
+        build_training_frame(t, SNAPSHOTS[:2], 60),
+        build_training_frame(shuffled, SNAPSHOTS[:2], 60),
+    )
 
 
 @SETTINGS
@@ -126,6 +207,10 @@ def test_a_customers_features_never_depend_on_other_customers_rows(seed):
         theirs = getattr(other, k)[getattr(other, k)["customer_id"] != me]
         mixed[k] = pd.concat([mine, theirs], ignore_index=True)
     a = full.xs(me, level="customer_id", drop_level=False)
-    b = build_features(_replace(t, **mixed), SNAPSHOTS[2]).xs(me, level="customer_id", drop_level=False)
-    own = [c for c in a.columns if not c.startswith(AREA)]  # area rates describe the neighbours by design
+    b = build_features(_replace(t, **mixed), SNAPSHOTS[2]).xs(
+        me, level="customer_id", drop_level=False
+    )
+    own = [
+        c for c in a.columns if not c.startswith(AREA)
+    ]  # area rates describe the neighbours by design
     assert_same(a[own], b[own], exact=True)

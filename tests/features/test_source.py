@@ -39,8 +39,9 @@ def test_two_workers_give_the_same_frame(folder):
 def test_partition_function_alone_on_the_whole_population(tables):
     whole = partition_features(tables.__dict__, SNAPS[-1])
     built = build_training_frame(tables, SNAPS[-1:], 60)
-    pd.testing.assert_frame_equal(whole, built.drop(columns=["label_churn", "label_complaint"]),
-                                  check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        whole, built.drop(columns=["label_churn", "label_complaint"]), check_exact=False, rtol=1e-6
+    )
 
 
 def test_streamed_chunks_cover_each_customer_once(tables, folder, monkeypatch):
@@ -57,7 +58,9 @@ def test_streamed_chunks_cover_each_customer_once(tables, folder, monkeypatch):
         assert sum(len(c.get("usage", [])) for c in chunks) == len(whole["usage"])
         assert sum(len(c["interactions"]) for c in chunks) == len(whole["interactions"])
     streamed = build_training_frame(folder, SNAPS, 60)
-    pd.testing.assert_frame_equal(build_training_frame(tables, SNAPS, 60), streamed, check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        build_training_frame(tables, SNAPS, 60), streamed, check_exact=False, rtol=1e-6
+    )
 
 
 def test_unclustered_part_is_a_named_error(tables, tmp_path, monkeypatch):
@@ -68,8 +71,13 @@ def test_unclustered_part_is_a_named_error(tables, tmp_path, monkeypatch):
 
     d = save_tables(tables, tmp_path / "set", n_partitions=1)
     part = d / "usage" / "part-00000.parquet"
-    pq.write_table(pq.read_table(part).take(list(range(0, pq.read_metadata(part).num_rows, 2))
-                                             + list(range(1, pq.read_metadata(part).num_rows, 2))), part)
+    pq.write_table(
+        pq.read_table(part).take(
+            list(range(0, pq.read_metadata(part).num_rows, 2))
+            + list(range(1, pq.read_metadata(part).num_rows, 2))
+        ),
+        part,
+    )
     monkeypatch.setattr(_source, "CHUNK_CUSTOMERS", 2)
     monkeypatch.setattr(_source, "BATCH_ROWS", 97)
     with pytest.raises(DataValidationError, match="not clustered by customer"):

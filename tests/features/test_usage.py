@@ -32,11 +32,15 @@ def feats():
     c3 = [10.0 if d.day_of_week >= 5 else 5.0 for d in days]
     q = ["estimated" if i in (0, 5) else "actual" for i in range(14)]
     u3 = usage_frame(daily_usage("C3", "2025-06-17", c3, q))
-    usage["read_quality"] = pd.Categorical(["actual"] * len(usage), categories=["actual", "estimated"])
+    usage["read_quality"] = pd.Categorical(
+        ["actual"] * len(usage), categories=["actual", "estimated"]
+    )
     usage = pd.concat([usage, u3], ignore_index=True)
     # rows on or after T must be ignored
-    usage = pd.concat([usage, usage_frame([("C1", "2025-07-01", 999.0), ("C3", "2025-07-05", 999.0)])],
-                      ignore_index=True)
+    usage = pd.concat(
+        [usage, usage_frame([("C1", "2025-07-01", 999.0), ("C3", "2025-07-05", 999.0)])],
+        ignore_index=True,
+    )
     return build_features(make_tables(usage=usage), T, windows=WINDOWS)
 
 
@@ -87,7 +91,9 @@ def test_drop_yoy_season(feats):
 
 
 def test_missing_history_gives_nan_counts_and_flag():
-    usage = usage_frame(daily_usage("C1", "2025-06-01", [1.0] * 30) + daily_usage("C2", "2025-01-01", [2.0] * 181))
+    usage = usage_frame(
+        daily_usage("C1", "2025-06-01", [1.0] * 30) + daily_usage("C2", "2025-01-01", [2.0] * 181)
+    )
     f = build_features(make_tables(usage=usage), T, min_history_days=60)
     assert np.isnan(at(f, "C3", "kwh_mean_90d")) and at(f, "C3", "kwh_read_days_90d") == 0
     assert np.isnan(at(f, "C3", "kwh_slope_365d")) and np.isnan(at(f, "C3", "days_since_last_read"))

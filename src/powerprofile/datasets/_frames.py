@@ -129,7 +129,9 @@ def _usage_rows(rng, res: ChunkResult, pop: Population, cal: Calendar) -> dict:
     present.reshape(-1)[rng.integers(0, n * d, n_gap)] = False
     run = rng.random(n) < 0.04
     g0, glen = rng.integers(0, d, n), rng.integers(3, 21, n)
-    present &= ~(run[:, None] & (days[None, :] >= g0[:, None]) & (days[None, :] < (g0 + glen)[:, None]))
+    present &= ~(
+        run[:, None] & (days[None, :] >= g0[:, None]) & (days[None, :] < (g0 + glen)[:, None])
+    )
     flat = np.flatnonzero(present)
     del present
     cust = (flat // d).astype(np.int32)
@@ -139,7 +141,9 @@ def _usage_rows(rng, res: ChunkResult, pop: Population, cal: Calendar) -> dict:
     est_rate = (0.02 * np.exp(rng.normal(0, 0.5, n))).astype(np.float32)
     est_idx = np.flatnonzero(rng.random(len(cust), dtype=np.float32) < est_rate[cust])
     k_fix = rng.integers(3, 21, len(est_idx))
-    fixed = day[est_idx] + k_fix <= d  # corrections known by the extract (the morning after the end)
+    fixed = (
+        day[est_idx] + k_fix <= d
+    )  # corrections known by the extract (the morning after the end)
     q = np.zeros(len(cust), np.int8)
     q[est_idx] = 1
     shown = val
@@ -166,7 +170,9 @@ def _jitter(number: np.ndarray, day: np.ndarray) -> np.ndarray:
     A hash instead of a generator, so that any slice of rows gives the same values
     whatever the partitioning.
     """
-    x = number.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + day.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+    x = number.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + day.astype(
+        np.uint64
+    ) * np.uint64(0xBF58476D1CE4E5B9)
     out = []
     for salt in (np.uint64(0x94D049BB133111EB), np.uint64(0x2545F4914F6CDD1D)):
         z = x ^ salt
@@ -234,7 +240,9 @@ def _interaction_rows(res: ChunkResult, cal: Calendar) -> dict:
     r = _sorted(res.interactions, ["cust", "day", "sec"])
     cust = r["cust"]
     start_of = np.r_[0, np.flatnonzero(np.diff(cust)) + 1]
-    group_start = np.repeat(start_of, np.diff(np.r_[start_of, len(cust)])) if len(cust) else start_of
+    group_start = (
+        np.repeat(start_of, np.diff(np.r_[start_of, len(cust)])) if len(cust) else start_of
+    )
     ts = _day_us(cal, r["day"]) + (r["sec"].astype(np.int64) * 10**6).astype("timedelta64[us]")
     return {
         "cust": cust,
@@ -255,7 +263,9 @@ def _event_rows(res: ChunkResult, cal: Calendar) -> dict:
 
 
 def _dict_array(codes: np.ndarray, categories) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(list(categories)))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int8)), pa.array(list(categories))
+    )
 
 
 def _derived_id(prefix: str, numbers: np.ndarray, seq: np.ndarray, width: int) -> pa.Array:
@@ -324,13 +334,17 @@ def _customers_arrow(chunk: Chunk) -> pa.Table:
 def _outages_arrow(chunk: Chunk) -> pa.Table:
     o = chunk.outages
     area = pa.array(o.area)
-    start_of = np.r_[0, np.flatnonzero(np.diff(o.area)) + 1] if len(o.area) else np.zeros(0, np.int64)
+    start_of = (
+        np.r_[0, np.flatnonzero(np.diff(o.area)) + 1] if len(o.area) else np.zeros(0, np.int64)
+    )
     seq = np.arange(len(o.area)) - np.repeat(start_of, np.diff(np.r_[start_of, len(o.area)]))
     area_ids = pc.take(chunk.pop.area_ids, area)
     oid = pc.binary_join_element_wise(
         area_ids, pc.utf8_lpad(pa.array(seq).cast(pa.string()), 4, padding="0"), "-"
     )
-    start = _day_us(chunk.cal, o.day) + (o.start_s.astype(np.int64) * 10**6).astype("timedelta64[us]")
+    start = _day_us(chunk.cal, o.day) + (o.start_s.astype(np.int64) * 10**6).astype(
+        "timedelta64[us]"
+    )
     end = start + (o.minutes.astype(np.int64) * 60 * 10**6).astype("timedelta64[us]")
     return pa.table(
         {
@@ -354,8 +368,10 @@ def coerce_contract(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if c.kind in ("id", "text"):
             out[c.name] = s.astype("string")
         elif c.kind == "category":
-            out[c.name] = pd.Categorical(s.astype("string").astype(object).where(s.notna(), None),
-                                         categories=list(c.categories))
+            out[c.name] = pd.Categorical(
+                s.astype("string").astype(object).where(s.notna(), None),
+                categories=list(c.categories),
+            )
         elif c.kind in ("date", "datetime"):
             out[c.name] = s.astype("datetime64[us]")
         elif c.kind == "float":

@@ -58,14 +58,18 @@ def _truth_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
     start = np.datetime64(cal.start.date(), "D")
     ids = pop.ids.to_numpy(zero_copy_only=False)
     churn = res.churn_day >= 0
-    churn_date = np.where(churn, start + res.churn_day.astype("timedelta64[D]"), np.datetime64("NaT"))
+    churn_date = np.where(
+        churn, start + res.churn_day.astype("timedelta64[D]"), np.datetime64("NaT")
+    )
     kinds = np.asarray(EVENT_KINDS, dtype=object)[np.maximum(res.churn_kind, 0)]
     customers = pd.DataFrame(
         {
             "customer_id": pd.array(ids, dtype="string"),
             "segment": pd.array(_SEG[pop.arch], dtype="string"),
             "segment_zh": pd.array(_SEG_ZH[pop.arch], dtype="string"),
-            "supply_start": (start + pop.supply_start.astype("timedelta64[D]")).astype("datetime64[us]"),
+            "supply_start": (start + pop.supply_start.astype("timedelta64[D]")).astype(
+                "datetime64[us]"
+            ),
             "churn_date": churn_date.astype("datetime64[us]"),
             "churn_kind": pd.array(np.where(churn, kinds, None), dtype="string"),
         }
@@ -79,7 +83,9 @@ def _truth_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
             "driver": pd.array(_DRIVER_LABELS[d["driver"]], dtype="string"),
         }
     )
-    drivers = drivers.sort_values(["customer_id", "date", "target"], kind="stable", ignore_index=True)
+    drivers = drivers.sort_values(
+        ["customer_id", "date", "target"], kind="stable", ignore_index=True
+    )
     return customers, drivers
 
 
@@ -136,7 +142,8 @@ def make_utility_data(
         row += n
         del chunk
     frames = {
-        name: coerce_contract(pa.concat_tables(parts[name]).to_pandas(), name) for name in TABLE_ORDER
+        name: coerce_contract(pa.concat_tables(parts[name]).to_pandas(), name)
+        for name in TABLE_ORDER
     }
     tables = Tables(**frames, data_end=e)
     truth = GroundTruth(
@@ -313,6 +320,12 @@ def write_sample(
     pathlib.Path
     """
     return write_utility_data(
-        out, n_customers, start, end, seed, n_partitions=n_partitions, progress=progress,
+        out,
+        n_customers,
+        start,
+        end,
+        seed,
+        n_partitions=n_partitions,
+        progress=progress,
         compression_level=19,
     )

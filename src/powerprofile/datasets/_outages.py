@@ -69,10 +69,16 @@ def make_outages(rng: np.random.Generator, area_kind: np.ndarray, cal: Calendar)
     ep_start = rng.integers(-60, n_d, n_a)
     ep_len = rng.integers(60, 150, n_a)
     days = np.arange(n_d)
-    in_ep = ep[:, None] & (days[None, :] >= ep_start[:, None]) & (days[None, :] < (ep_start + ep_len)[:, None])
+    in_ep = (
+        ep[:, None]
+        & (days[None, :] >= ep_start[:, None])
+        & (days[None, :] < (ep_start + ep_len)[:, None])
+    )
     lam = np.where(in_ep, lam * 6.0, lam)
     unpl = rng.poisson(lam).astype(np.int16)
-    planned = rng.poisson(np.broadcast_to((_PLANNED_RATE[area_kind] / 365.0)[:, None], (n_a, n_d))).astype(np.int16)
+    planned = rng.poisson(
+        np.broadcast_to((_PLANNED_RATE[area_kind] / 365.0)[:, None], (n_a, n_d))
+    ).astype(np.int16)
     planned[:, cal.weekend | cal.holiday] = 0
     a_u, d_u = np.nonzero(unpl)
     rep_u = unpl[a_u, d_u]
@@ -92,11 +98,21 @@ def make_outages(rng: np.random.Generator, area_kind: np.ndarray, cal: Calendar)
     is_planned = np.r_[np.zeros(n_u, bool), np.ones(n_p, bool)]
     order = np.lexsort((start_s, day, area))
     area, day, start_s, minutes, is_planned = (
-        area[order], day[order], start_s[order], minutes[order], is_planned[order]
+        area[order],
+        day[order],
+        start_s[order],
+        minutes[order],
+        is_planned[order],
     )
     minutes_daily = np.zeros((n_a, n_d), dtype=np.float32)
     np.add.at(minutes_daily, (area, day), np.minimum(minutes, 1440 - start_s / 60.0))
     return AreaOutages(
-        area=area, day=day, start_s=start_s, minutes=minutes, planned=is_planned,
-        unplanned_daily=unpl, planned_daily=planned, minutes_daily=np.minimum(minutes_daily, 1440),
+        area=area,
+        day=day,
+        start_s=start_s,
+        minutes=minutes,
+        planned=is_planned,
+        unplanned_daily=unpl,
+        planned_daily=planned,
+        minutes_daily=np.minimum(minutes_daily, 1440),
     )

@@ -25,8 +25,12 @@ _REGION_P = np.array(
 )
 _AREA_SIZE = ((25, 60), (20, 45), (6, 20))  # customers per transformer area, per kind
 _GRID_SIZE = (6, 14)  # transformer areas per grid unit
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
-_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红文辉鹏飞婷雪琳浩宇欣怡子轩梓涵")
+_SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+_GIVEN = list(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红文辉鹏飞婷雪琳浩宇欣怡子轩梓涵"
+)
 _SHOP = list("鑫福源兴盛隆昌达发顺和泰丰祥瑞华美佳")
 _SUFFIX = (
     ("便利店", "餐饮店", "五金商行", "理发店", "超市"),  # small shop
@@ -34,7 +38,20 @@ _SUFFIX = (
     ("制造有限公司", "机械有限公司", "纺织有限公司", "化工有限公司"),  # plant
     ("家庭农场", "种植专业合作社", "水稻种植户"),  # agriculture
 )
-_ROADS = ("中山", "人民", "解放", "建设", "文化", "新华", "和平", "友谊", "胜利", "环城", "学院", "凤起")
+_ROADS = (
+    "中山",
+    "人民",
+    "解放",
+    "建设",
+    "文化",
+    "新华",
+    "和平",
+    "友谊",
+    "胜利",
+    "环城",
+    "学院",
+    "凤起",
+)
 
 
 @dataclass
@@ -94,7 +111,9 @@ def _pick(rng, options, n) -> np.ndarray:
     return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
 
 
-def make_population(rng: np.random.Generator, n: int, first_number: int, chunk: int, n_days: int) -> Population:
+def make_population(
+    rng: np.random.Generator, n: int, first_number: int, chunk: int, n_days: int
+) -> Population:
     """Draw the customers of one chunk.
 
     Parameters
@@ -157,12 +176,20 @@ def make_population(rng: np.random.Generator, n: int, first_number: int, chunk: 
     grid_ids = pc.binary_join_element_wise(
         pc.take(reg_names, pa.array(region_of_grid)),
         pc.binary_join_element_wise(
-            "G", pc.utf8_lpad(pa.array(chunk * 10_000 + np.arange(n_grid)).cast(pa.string()), 7, padding="0"), ""
+            "G",
+            pc.utf8_lpad(
+                pa.array(chunk * 10_000 + np.arange(n_grid)).cast(pa.string()), 7, padding="0"
+            ),
+            "",
         ),
         "-",
     )
     area_ids = pc.binary_join_element_wise(
-        "TA", pc.utf8_lpad(pa.array(chunk * 100_000 + np.arange(n_area)).cast(pa.string()), 8, padding="0"), ""
+        "TA",
+        pc.utf8_lpad(
+            pa.array(chunk * 100_000 + np.arange(n_area)).cast(pa.string()), 8, padding="0"
+        ),
+        "",
     )
 
     # supply start: most before the period (tenure up to ~25 years), some during it
@@ -200,14 +227,37 @@ def make_population(rng: np.random.Generator, n: int, first_number: int, chunk: 
 
     text = _make_text(rng, n, arch, ctype, region, has_phone)
     return Population(
-        n=n, ids=ids, number=number, arch=arch, ctype=ctype, area=area, area_kind=area_kind,
-        area_ids=area_ids, grid_of_area=grid_of_area, grid_ids=grid_ids,
-        region_of_grid=region_of_grid, region=region, supply_start=supply_start, level=level,
-        growth=growth, tou=tou, tou_shares=tou_shares, contact_rate=contact_rate,
-        contact_mix=contact_mix, pay_mix=pay_mix, withholding=withholding, late_p=late_p,
-        chronic=chronic, app_user=app_user, wechat_bound=wechat_bound, sms_opt_out=sms_opt_out,
-        has_phone=has_phone, capacity_kva=capacity_kva, issue_offset=issue_offset,
-        due_gap=due_gap, text=text,
+        n=n,
+        ids=ids,
+        number=number,
+        arch=arch,
+        ctype=ctype,
+        area=area,
+        area_kind=area_kind,
+        area_ids=area_ids,
+        grid_of_area=grid_of_area,
+        grid_ids=grid_ids,
+        region_of_grid=region_of_grid,
+        region=region,
+        supply_start=supply_start,
+        level=level,
+        growth=growth,
+        tou=tou,
+        tou_shares=tou_shares,
+        contact_rate=contact_rate,
+        contact_mix=contact_mix,
+        pay_mix=pay_mix,
+        withholding=withholding,
+        late_p=late_p,
+        chronic=chronic,
+        app_user=app_user,
+        wechat_bound=wechat_bound,
+        sms_opt_out=sms_opt_out,
+        has_phone=has_phone,
+        capacity_kva=capacity_kva,
+        issue_offset=issue_offset,
+        due_gap=due_gap,
+        text=text,
     )
 
 

@@ -159,12 +159,18 @@ class _Rows:
 
     def done(self, dtypes: dict) -> dict:
         return {
-            k: (np.concatenate(v).astype(dtypes.get(k, None) or v[0].dtype) if v else np.zeros(0, dtypes.get(k, "f8")))
+            k: (
+                np.concatenate(v).astype(dtypes.get(k, None) or v[0].dtype)
+                if v
+                else np.zeros(0, dtypes.get(k, "f8"))
+            )
             for k, v in self.parts.items()
         }
 
 
-def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, cal: Calendar) -> ChunkResult:
+def simulate_chunk(
+    rng: np.random.Generator, pop: Population, out: AreaOutages, cal: Calendar
+) -> ChunkResult:
     """Simulate one chunk day by day (vectorised over its customers).
 
     Parameters
@@ -272,7 +278,11 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         active = started & ~closed
         hist = t - np.maximum(pop.supply_start, 0)
         ratio = np.where(s90p > 1e-6, (s30 / 30.0) / np.maximum(s90p / 90.0, 1e-9), 1.0)
-        x_drop = np.where(hist >= 120, np.clip(-np.log(np.maximum(ratio, 0.02)) - DROP_THRESHOLD, 0.0, DROP_CAP), 0.0)
+        x_drop = np.where(
+            hist >= 120,
+            np.clip(-np.log(np.maximum(ratio, 0.02)) - DROP_THRESHOLD, 0.0, DROP_CAP),
+            0.0,
+        )
         x_out_area = (
             np.log1p(_window(cu, t, 30))
             + 0.5 * np.log1p(_window(cu, t, 90))
@@ -285,7 +295,9 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         oldest = np.where(overdue, due[:, :mcur], _BIG).min(axis=1)
         x_arr = np.where(oldest < _BIG, np.clip(t - oldest, 0, 180) / 60.0, 0.0)
         x_rep = _LOG1P[np.minimum(r30, 4095)] + 0.5 * _LOG1P[np.minimum(r90, 4095)]
-        x_cmp = np.minimum(_LOG1P[np.minimum(c90, 4095)] + 0.5 * _LOG1P[np.minimum(c365, 4095)], 1.5)
+        x_cmp = np.minimum(
+            _LOG1P[np.minimum(c90, 4095)] + 0.5 * _LOG1P[np.minimum(c365, 4095)], 1.5
+        )
         x_off = np.where(business, _LOG1P[np.minimum(b90, 4095)], 0.0)
         X = np.stack([x_drop, x_out, bill_x, x_rep, x_arr, x_cmp, x_off]).astype(np.float32)
         contrib_ch = BETA_CHURN[:, None] * X
@@ -318,8 +330,12 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             off = dom == 6
             drop = dom == 0
             kind = np.where((ct == 3) & (u >= np.where(drop, 0.6, 0.5)), 2, kind)
-            kind = np.where((ct == 1), np.select([u < np.where(drop, 0.55, 0.45), u < 0.75], [0, 2], 3), kind)
-            kind = np.where((ct == 2), np.select([u < np.where(drop, 0.4, 0.2), u < 0.6], [0, 2], 3), kind)
+            kind = np.where(
+                (ct == 1), np.select([u < np.where(drop, 0.55, 0.45), u < 0.75], [0, 2], 3), kind
+            )
+            kind = np.where(
+                (ct == 2), np.select([u < np.where(drop, 0.4, 0.2), u < 0.6], [0, 2], 3), kind
+            )
             kind = np.where(off & business[e], 1, kind)
             churned[e] = True
             churn_day[e] = t
@@ -334,8 +350,12 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             cp_ev &= active
         if cp_ev.any():
             e = np.flatnonzero(cp_ev)
-            drv.add(cust=e, day=np.full(len(e), t), target=np.ones(len(e), np.int8),
-                    driver=_dominant(contrib_cp[:, e]))
+            drv.add(
+                cust=e,
+                day=np.full(len(e), t),
+                target=np.ones(len(e), np.int8),
+                driver=_dominant(contrib_cp[:, e]),
+            )
 
         # --- consumption of day t
         mult = cap * np.where(susp_until > t, np.float32(0.03), np.float32(1.0))
@@ -363,18 +383,30 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         c_cp = np.flatnonzero(cp_ev)
         cust = np.concatenate([c_bg, c_or, c_fu, c_bi, c_of, c_cp])
         if len(cust):
-            typ = np.concatenate([
-                ty_bg, np.full(len(c_or), T_OUT), follow_type[c_fu], np.full(len(c_bi), T_INQ),
-                np.full(len(c_of), T_BREQ), np.full(len(c_cp), T_CMP),
-            ])
-            src = np.repeat(np.arange(6), [len(c_bg), len(c_or), len(c_fu), len(c_bi), len(c_of), len(c_cp)])
+            typ = np.concatenate(
+                [
+                    ty_bg,
+                    np.full(len(c_or), T_OUT),
+                    follow_type[c_fu],
+                    np.full(len(c_bi), T_INQ),
+                    np.full(len(c_of), T_BREQ),
+                    np.full(len(c_cp), T_CMP),
+                ]
+            )
+            src = np.repeat(
+                np.arange(6), [len(c_bg), len(c_or), len(c_fu), len(c_bi), len(c_of), len(c_cp)]
+            )
             mix = pop.contact_mix[cust] * drift[None, :]
             mix = np.where((src == 1)[:, None], out_mix[cust] * drift, mix)
-            mix = np.where((src == 4)[:, None], _OFFER_MIX[None, :] * (0.3 + pop.contact_mix[cust]), mix)
+            mix = np.where(
+                (src == 4)[:, None], _OFFER_MIX[None, :] * (0.3 + pop.contact_mix[cust]), mix
+            )
             mix = np.where((src == 5)[:, None], cmp_mix[cust] * drift, mix)
             chan = _categorical(rng, mix)
             resolvable = (typ != T_CMP) & (typ != T_PRS)
-            unres = resolvable & (rng.random(len(cust)) < np.where(src == 2, 0.4, unresolved_p[cust]))
+            unres = resolvable & (
+                rng.random(len(cust)) < np.where(src == 2, 0.4, unresolved_p[cust])
+            )
             ur = cust[unres]
             follow_day[ur] = t + rng.integers(1, 8, len(ur))
             follow_type[ur] = typ[unres]
@@ -385,8 +417,12 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             sat[rng.random(len(cust)) >= 0.45] = np.nan
             sec = rng.integers(7 * 3600, 22 * 3600, len(cust))
             fs = first_start[ar[cust], t]
-            sec = np.where(src == 1, np.minimum(fs + rng.integers(300, 3600, len(cust)), 86_399), sec)
-            inter.add(cust=cust, day=np.full(len(cust), t), sec=sec, channel=chan, type=typ, sat=sat)
+            sec = np.where(
+                src == 1, np.minimum(fs + rng.integers(300, 3600, len(cust)), 86_399), sec
+            )
+            inter.add(
+                cust=cust, day=np.full(len(cust), t), sec=sec, channel=chan, type=typ, sat=sat
+            )
             k = np.bincount(cust, minlength=n)
             has = k > 0
             rep[t] = np.minimum(np.maximum(k - 1, 0) + (has & (t - last_contact <= 7)), 255)
@@ -409,9 +445,31 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
             billable &= ~(closed & (churn_day <= m_first))
             b = np.flatnonzero(billable)
             if len(b):
-                _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh,
-                             month_of_year, amt_known, due, paid, bill_x, bill_med, corr_day,
-                             corr_amt, binq_day, bills, pays, D)
+                _issue_bills(
+                    rng,
+                    t,
+                    m,
+                    b,
+                    kwh,
+                    ms,
+                    pop,
+                    sp,
+                    sv,
+                    susp_until,
+                    year_kwh,
+                    month_of_year,
+                    amt_known,
+                    due,
+                    paid,
+                    bill_x,
+                    bill_med,
+                    corr_day,
+                    corr_amt,
+                    binq_day,
+                    bills,
+                    pays,
+                    D,
+                )
 
     status = np.where(closed, 2, np.where(susp_until > D - 1, 1, 0))
     return ChunkResult(
@@ -419,7 +477,11 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
         bills=bills.done({"cust": np.int64}),
         payments=pays.done({"cust": np.int64}),
         interactions=inter.done({"cust": np.int64, "sat": np.float64}),
-        events={"cust": np.flatnonzero(churned), "day": churn_day[churned], "kind": churn_kind[churned]},
+        events={
+            "cust": np.flatnonzero(churned),
+            "day": churn_day[churned],
+            "kind": churn_kind[churned],
+        },
         status=status,
         churn_day=churn_day,
         churn_kind=churn_kind,
@@ -431,18 +493,42 @@ def simulate_chunk(rng: np.random.Generator, pop: Population, out: AreaOutages, 
 
 def _shock(amount: np.ndarray, median: np.ndarray) -> np.ndarray:
     """Bill-shock driver: log of latest bill over the customer's median, above 1.25x."""
-    return np.clip(np.log(np.maximum(amount, 0.01) / np.maximum(median, 5.0)) - np.log(1.25), 0.0, 1.5).astype(np.float32)
+    return np.clip(
+        np.log(np.maximum(amount, 0.01) / np.maximum(median, 5.0)) - np.log(1.25), 0.0, 1.5
+    ).astype(np.float32)
 
 
 def _overlap(lo, hi, a, b):
     return np.clip(np.minimum(hi, b) - np.maximum(lo, a), 0.0, None)
 
 
-def _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh, month_of_year,
-                 amt_known, due, paid, bill_x, bill_med, corr_day, corr_amt, binq_day, bills,
-                 pays, D):
+def _issue_bills(
+    rng,
+    t,
+    m,
+    b,
+    kwh,
+    ms,
+    pop,
+    sp,
+    sv,
+    susp_until,
+    year_kwh,
+    month_of_year,
+    amt_known,
+    due,
+    paid,
+    bill_x,
+    bill_med,
+    corr_day,
+    corr_amt,
+    binq_day,
+    bills,
+    pays,
+    D,
+):
     """Issue month ``m``'s bills to customers ``b`` on day ``t`` and schedule payments."""
-    mk = kwh[ms[m]: ms[m + 1], b].sum(axis=0, dtype=np.float64)
+    mk = kwh[ms[m] : ms[m + 1], b].sum(axis=0, dtype=np.float64)
     ct = pop.ctype[b]
     tou = pop.tou[b]
     pk, vl = mk * sp[b], mk * sv[b]
@@ -497,11 +583,25 @@ def _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh, month
     q = rng.random(len(b)) < p_inq
     binq_day[b[q]] = t + rng.integers(1, 6, int(q.sum()))
     rec = np.full(len(b), t)
-    bills.add(cust=b, month=np.full(len(b), m), issue=rec, due=due_day, amount=issued,
-              kwh=issued_kwh, rec_day=rec)
+    bills.add(
+        cust=b,
+        month=np.full(len(b), m),
+        issue=rec,
+        due=due_day,
+        amount=issued,
+        kwh=issued_kwh,
+        rec_day=rec,
+    )
     ce = err & (fix_day <= D - 1)
-    bills.add(cust=b[ce], month=np.full(int(ce.sum()), m), issue=rec[ce], due=due_day[ce],
-              amount=amount[ce], kwh=mk[ce], rec_day=fix_day[ce])
+    bills.add(
+        cust=b[ce],
+        month=np.full(int(ce.sum()), m),
+        issue=rec[ce],
+        due=due_day[ce],
+        amount=amount[ce],
+        kwh=mk[ce],
+        rec_day=fix_day[ce],
+    )
     ok = pay_day <= D - 1
     years = pay_day[ok] / 365.0
     mix = pop.pay_mix[b[ok]].copy()
@@ -509,4 +609,6 @@ def _issue_bills(rng, t, m, b, kwh, ms, pop, sp, sv, susp_until, year_kwh, month
     chan = _categorical(rng, mix)
     chan = np.where(wh[ok], 3, chan)
     pay_amt = np.where(err[ok] & (fix_day[ok] <= pay_day[ok]), amount[ok], issued[ok])
-    pays.add(cust=b[ok], day=pay_day[ok], amount=pay_amt, channel=chan, month=np.full(int(ok.sum()), m))
+    pays.add(
+        cust=b[ok], day=pay_day[ok], amount=pay_amt, channel=chan, month=np.full(int(ok.sum()), m)
+    )

@@ -61,7 +61,9 @@ class GroundTruth:
     the best prediction from the information available at ``T``.
     """
 
-    def __init__(self, customers: pd.DataFrame, drivers: pd.DataFrame, blocks: list, start, n_days: int):
+    def __init__(
+        self, customers: pd.DataFrame, drivers: pd.DataFrame, blocks: list, start, n_days: int
+    ):
         self.customers = customers
         self.drivers = drivers
         self._blocks = blocks
@@ -96,13 +98,17 @@ class GroundTruth:
 
     def _probability(self, target: str, snapshot, horizon_days: int) -> pd.Series:
         if int(horizon_days) < 1:
-            raise ValueError(f"horizon_days must be a positive number of days, got {horizon_days!r}")
+            raise ValueError(
+                f"horizon_days must be a positive number of days, got {horizon_days!r}"
+            )
         snap, day = self._day(snapshot)
         q = np.concatenate([b.get(_TARGETS[target], day) for b in self._blocks])
         lam = np.where(q > 0, np.exp(LOG_MIN + LOG_STEP * q.astype(np.float64)), 0.0)
         p = -np.expm1(-float(horizon_days) * lam)
         mask = self.active_mask(snap)
-        ids = pd.Index(self.customers["customer_id"].to_numpy()[mask], name="customer_id", dtype="string")
+        ids = pd.Index(
+            self.customers["customer_id"].to_numpy()[mask], name="customer_id", dtype="string"
+        )
         return pd.Series(p[mask], index=ids, name=f"{target}_probability")
 
     def churn_probability(self, snapshot, horizon_days: int = 90) -> pd.Series:

@@ -23,7 +23,9 @@ def _ar1(rng, n_series: int, n_days: int, rho: float, sigma: float) -> np.ndarra
     return out
 
 
-def baseline_usage(rng: np.random.Generator, pop: Population, out: AreaOutages, cal: Calendar) -> np.ndarray:
+def baseline_usage(
+    rng: np.random.Generator, pop: Population, out: AreaOutages, cal: Calendar
+) -> np.ndarray:
     """Daily kWh each customer would consume with no churn event (n x days, float32).
 
     Level x seasonality (summer cooling, winter heating or the irrigation season, scaled

@@ -83,11 +83,16 @@ def area_partial(customers, interactions, events, snap_days, windows, churn_kind
             a = active[s] & (codes >= 0)
             n_act = np.bincount(codes[a], minlength=k)
             keep = n_act > 0
-            cols = {"level": np.full(keep.sum(), level, dtype=object), "area": uniq[keep],
-                    "snapshot_day": np.full(keep.sum(), int(t), dtype=np.int64),
-                    "n_active": n_act[keep].astype(np.float64)}
+            cols = {
+                "level": np.full(keep.sum(), level, dtype=object),
+                "area": uniq[keep],
+                "snapshot_day": np.full(keep.sum(), int(t), dtype=np.int64),
+                "n_active": n_act[keep].astype(np.float64),
+            }
             for w in windows:
-                cols[f"complainers_{w}d"] = np.bincount(codes[a & comp[w][s]], minlength=k)[keep].astype(np.float64)
+                cols[f"complainers_{w}d"] = np.bincount(codes[a & comp[w][s]], minlength=k)[
+                    keep
+                ].astype(np.float64)
             frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
 
@@ -112,8 +117,12 @@ def outage_stats(outages: pd.DataFrame, snap_days, windows) -> pd.DataFrame:
     """
     cols = ["area", "snapshot_day"]
     for w in windows:
-        cols += [f"outage_count_{w}d", f"outage_minutes_{w}d", f"planned_outages_{w}d",
-                 f"unplanned_outages_{w}d"]
+        cols += [
+            f"outage_count_{w}d",
+            f"outage_minutes_{w}d",
+            f"planned_outages_{w}d",
+            f"unplanned_outages_{w}d",
+        ]
     cols.append("days_since_last_outage")
     if outages is None or len(outages) == 0:
         return pd.DataFrame(columns=cols)
@@ -137,9 +146,15 @@ def outage_stats(outages: pd.DataFrame, snap_days, windows) -> pd.DataFrame:
         for w in windows:
             inw = age <= w
             out[f"outage_count_{w}d"] = np.bincount(c[inw], minlength=k)[seen].astype(np.float64)
-            out[f"outage_minutes_{w}d"] = np.bincount(c[inw], weights=minutes[inw], minlength=k)[seen]
-            out[f"planned_outages_{w}d"] = np.bincount(c[inw & pl], minlength=k)[seen].astype(np.float64)
-            out[f"unplanned_outages_{w}d"] = np.bincount(c[inw & ~pl], minlength=k)[seen].astype(np.float64)
+            out[f"outage_minutes_{w}d"] = np.bincount(c[inw], weights=minutes[inw], minlength=k)[
+                seen
+            ]
+            out[f"planned_outages_{w}d"] = np.bincount(c[inw & pl], minlength=k)[seen].astype(
+                np.float64
+            )
+            out[f"unplanned_outages_{w}d"] = np.bincount(c[inw & ~pl], minlength=k)[seen].astype(
+                np.float64
+            )
         last = np.full(k, np.inf)
         np.minimum.at(last, c, age)
         out["days_since_last_outage"] = last[seen]
@@ -192,7 +207,9 @@ def area_features(customers, index, snap_days, windows, area_stats, own_complain
                 rate[~(n_act > 1)] = np.nan
                 feats[f"{stem}_complaint_rate_{w}d"][s] = rate
     out = area_stats.get("outages")
-    ocols = [c for c in (out.columns if out is not None else []) if c not in ("area", "snapshot_day")]
+    ocols = [
+        c for c in (out.columns if out is not None else []) if c not in ("area", "snapshot_day")
+    ]
     area = pd.Index(customers["transformer_area"].astype("string"))
     for c in ocols:
         feats[c] = np.full((S, n), np.nan if c == "days_since_last_outage" else 0.0)

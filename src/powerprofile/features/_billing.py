@@ -38,7 +38,9 @@ def _visible_bills(bills: pd.DataFrame, codes, issue_ns, month_ns, rec, cutoff_n
     return vis
 
 
-def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, index: pd.Index, snap_days, windows) -> dict:
+def billing_features(
+    bills: pd.DataFrame, payments: pd.DataFrame, index: pd.Index, snap_days, windows
+) -> dict:
     """Bill and arrears features of one partition for each snapshot.
 
     Parameters
@@ -59,7 +61,9 @@ def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, index: pd.Inde
         ``arrears_amount``, ``arrears_age_days``, ``late_payments_{w}d``,
         ``late_payment_rate_{w}d`` -> ``(n_snapshots, n_customers)``.
     """
-    require_columns(bills, "bills", ("customer_id", "bill_month", "issue_date", "due_date", "amount"))
+    require_columns(
+        bills, "bills", ("customer_id", "bill_month", "issue_date", "due_date", "amount")
+    )
     require_columns(payments, "payments", ("customer_id", "date", "amount"))
     n, S = len(index), len(snap_days)
     codes = customer_codes(bills["customer_id"], index)
@@ -76,7 +80,13 @@ def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, index: pd.Inde
     porder = np.lexsort((p_ns, pcodes))
     porder = porder[pcodes[porder] >= 0]
     pc, pt, pa = pcodes[porder], p_ns[porder], p_amt[porder]
-    names = ["bill_amount_latest", "bill_amount_median", "bill_shock_ratio", "arrears_amount", "arrears_age_days"]
+    names = [
+        "bill_amount_latest",
+        "bill_amount_median",
+        "bill_shock_ratio",
+        "arrears_amount",
+        "arrears_age_days",
+    ]
     names += [f"late_payments_{w}d" for w in windows] + [f"late_payment_rate_{w}d" for w in windows]
     feats = {k: np.full((S, n), np.nan) for k in names}
     for s, t_day in enumerate(snap_days):
@@ -105,7 +115,9 @@ def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, index: pd.Inde
         pv = pt < T
         paid_total = np.bincount(pc[pv], weights=pa[pv], minlength=n)
         cum_billed = np.cumsum(amt)
-        cum_billed -= np.r_[0.0, np.cumsum(amt)[:-1]][np.searchsorted(c, c, side="left")] if len(c) else 0
+        cum_billed -= (
+            np.r_[0.0, np.cumsum(amt)[:-1]][np.searchsorted(c, c, side="left")] if len(c) else 0
+        )
         overdue = due < T
         unpaid = cum_billed > paid_total[c] + _TOL
         billed_due = np.bincount(c[overdue], weights=amt[overdue], minlength=n)
@@ -174,7 +186,9 @@ def payment_features(payments: pd.DataFrame, index: pd.Index, snap_days, windows
     ch = contact_codes(payments["channel"], PAYMENT_CHANNELS)
     amt = payments["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
     snap_ns = np.asarray(snap_days, dtype=np.int64) * DAY_NS
-    agg = event_aggregates(codes, t_ns, snap_ns, windows, n, value=amt, cat=ch, n_cat=len(PAYMENT_CHANNELS))
+    agg = event_aggregates(
+        codes, t_ns, snap_ns, windows, n, value=amt, cat=ch, n_cat=len(PAYMENT_CHANNELS)
+    )
     online = [PAYMENT_CHANNELS.index(c) for c in ONLINE_PAYMENT_CHANNELS]
     feats = {}
     for w in windows:
@@ -186,6 +200,8 @@ def payment_features(payments: pd.DataFrame, index: pd.Index, snap_days, windows
         for j, c in enumerate(PAYMENT_CHANNELS):
             feats[f"payment_share_{c}_{w}d"] = _div(per[:, :, j], cnt)
     wmax = max(windows)
-    feats["bank_withholding"] = agg[("cat", wmax)][:, :, PAYMENT_CHANNELS.index("bank_withholding")] > 0
+    feats["bank_withholding"] = (
+        agg[("cat", wmax)][:, :, PAYMENT_CHANNELS.index("bank_withholding")] > 0
+    )
     feats["days_since_last_payment"] = agg["since_last"]
     return feats

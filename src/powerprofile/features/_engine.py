@@ -28,7 +28,9 @@ def _check_windows(windows) -> tuple:
     try:
         ws = tuple(sorted({int(w) for w in windows}))
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"windows must be positive whole days such as (30, 90), got {windows!r}") from exc
+        raise ValueError(
+            f"windows must be positive whole days such as (30, 90), got {windows!r}"
+        ) from exc
     if not ws or ws[0] < 1:
         raise ValueError(f"windows must be positive whole days such as (30, 90), got {windows!r}")
     return ws
@@ -64,7 +66,8 @@ def _map(fn, src: DataSource, P: int, n_jobs: int, progress: bool, desc: str):
     if src.path is not None:  # workers read their own parts: nothing big is pickled
         path = str(src.path)
         return Parallel(n_jobs=n_jobs, backend="loky")(
-            delayed(_folder_call)(fn, path, p) for p in items)
+            delayed(_folder_call)(fn, path, p) for p in items
+        )
     return Parallel(n_jobs=n_jobs, backend="threading")(delayed(fn)(src, p) for p in items)
 
 
@@ -78,17 +81,33 @@ class _AreaTask:
 
     def __call__(self, src, p):
         parts = src.partition(p, self.P, tables=("interactions", "events"))
-        return area_partial(parts["customers"], parts["interactions"], parts["events"], self.sd,
-                            self.windows, self.kinds)
+        return area_partial(
+            parts["customers"],
+            parts["interactions"],
+            parts["events"],
+            self.sd,
+            self.windows,
+            self.kinds,
+        )
 
 
 class _FeatureTask:
     def __init__(self, P, snaps, area_stats, spec, labels):
-        self.P, self.snaps, self.area_stats, self.spec, self.labels = P, snaps, area_stats, spec, labels
+        self.P, self.snaps, self.area_stats, self.spec, self.labels = (
+            P,
+            snaps,
+            area_stats,
+            spec,
+            labels,
+        )
 
     def __call__(self, src, p):
-        return [compute_partition(parts, self.snaps, area_stats=self.area_stats, spec=self.spec,
-                                  labels=self.labels) for parts in src.chunks(p, self.P)]
+        return [
+            compute_partition(
+                parts, self.snaps, area_stats=self.area_stats, spec=self.spec, labels=self.labels
+            )
+            for parts in src.chunks(p, self.P)
+        ]
 
 
 class _LeakTask:
@@ -101,11 +120,15 @@ class _LeakTask:
 
 def _area_stats(src, P, sd, windows, kinds, n_jobs, progress) -> dict:
     partials = _map(_AreaTask(P, sd, windows, kinds), src, P, n_jobs, progress, "area statistics")
-    return {"complaints": combine_area_partials(partials), "outages": outage_stats(src.outages, sd, windows)}
+    return {
+        "complaints": combine_area_partials(partials),
+        "outages": outage_stats(src.outages, sd, windows),
+    }
 
 
-def area_statistics(tables, snapshots, *, windows=DEFAULT_WINDOWS, churn_kinds=None, n_partitions=None,
-                    n_jobs=1) -> dict:
+def area_statistics(
+    tables, snapshots, *, windows=DEFAULT_WINDOWS, churn_kinds=None, n_partitions=None, n_jobs=1
+) -> dict:
     """The cross-partition pre-aggregation behind the area features.
 
     Parameters
@@ -132,30 +155,49 @@ def area_statistics(tables, snapshots, *, windows=DEFAULT_WINDOWS, churn_kinds=N
     """
     src = DataSource(tables)
     sd = snapshot_days(as_snapshots(snapshots))
-    return _area_stats(src, _check_partitions(n_partitions, src), sd, _check_windows(windows),
-                       resolve_kinds(churn_kinds), n_jobs, False)
+    return _area_stats(
+        src,
+        _check_partitions(n_partitions, src),
+        sd,
+        _check_windows(windows),
+        resolve_kinds(churn_kinds),
+        n_jobs,
+        False,
+    )
 
 
 def _combine_leakage(partials, snaps) -> pd.DataFrame:
     df = pd.concat(partials, ignore_index=True)
-    g = df.groupby(["snapshot_day", "table"], sort=True).agg(
-        rows_used=("rows_used", "sum"), max_time_ns=("max_time_ns", "max"),
-        max_recorded_ns=("max_recorded_ns", "max")).reset_index()
+    g = (
+        df.groupby(["snapshot_day", "table"], sort=True)
+        .agg(
+            rows_used=("rows_used", "sum"),
+            max_time_ns=("max_time_ns", "max"),
+            max_recorded_ns=("max_recorded_ns", "max"),
+        )
+        .reset_index()
+    )
 
     def ts(col):
         v = g[col].to_numpy(dtype=np.int64)
         return pd.to_datetime(np.where(v == NAT, np.datetime64("NaT"), v.astype("datetime64[ns]")))
 
     snap = pd.to_datetime(g["snapshot_day"].to_numpy(dtype=np.int64) * DAY_NS)
-    out = pd.DataFrame({
-        "snapshot_date": snap,
-        "table": g["table"].astype("string"),
-        "rows_used": g["rows_used"].astype(np.int64),
-        "latest_time_used": ts("max_time_ns"),
-        "latest_recorded_at_used": ts("max_recorded_ns"),
-    })
-    out["ok"] = (out["latest_time_used"].isna() | (out["latest_time_used"] < out["snapshot_date"])) & (
-        out["latest_recorded_at_used"].isna() | (out["latest_recorded_at_used"] < out["snapshot_date"]))
+    out = pd.DataFrame(
+        {
+            "snapshot_date": snap,
+            "table": g["table"].astype("string"),
+            "rows_used": g["rows_used"].astype(np.int64),
+            "latest_time_used": ts("max_time_ns"),
+            "latest_recorded_at_used": ts("max_recorded_ns"),
+        }
+    )
+    out["ok"] = (
+        out["latest_time_used"].isna() | (out["latest_time_used"] < out["snapshot_date"])
+    ) & (
+        out["latest_recorded_at_used"].isna()
+        | (out["latest_recorded_at_used"] < out["snapshot_date"])
+    )
     return out
 
 
@@ -189,11 +231,23 @@ def leakage_report(tables, snapshots, *, n_partitions=None, n_jobs=1) -> pd.Data
     P = _check_partitions(n_partitions, src)
     sd = snapshot_days(snaps)
     parts = _map(_LeakTask(P, sd), src, P, n_jobs, False, "leakage")
-    return _combine_leakage(parts + [leakage_partial({"outages": src.outages}, sd, ("outages",))], snaps)
+    return _combine_leakage(
+        parts + [leakage_partial({"outages": src.outages}, sd, ("outages",))], snaps
+    )
 
 
-def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n_partitions, n_jobs,
-         progress) -> pd.DataFrame:
+def _run(
+    tables,
+    snapshots,
+    *,
+    windows,
+    min_history_days,
+    churn_kinds,
+    labels,
+    n_partitions,
+    n_jobs,
+    progress,
+) -> pd.DataFrame:
     src = DataSource(tables)
     snaps = as_snapshots(snapshots)
     sd = snapshot_days(snaps)
@@ -203,20 +257,39 @@ def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n
     kinds = resolve_kinds(churn_kinds)
     P = _check_partitions(n_partitions, src)
     n_jobs = max(1, int(n_jobs))
-    spec = FeatureSpec(windows=windows, min_history_days=int(min_history_days), churn_kinds=kinds,
-                       region_categories=src.region_categories())
+    spec = FeatureSpec(
+        windows=windows,
+        min_history_days=int(min_history_days),
+        churn_kinds=kinds,
+        region_categories=src.region_categories(),
+    )
     if src.data_end is not None:
         end = pd.Timestamp(src.data_end).normalize()
         if snaps.max() > end + pd.Timedelta(days=1):
-            warnings.warn(f"snapshot {snaps.max().date()} is after the data's end {end.date()}; "
-                          "recent windows will be empty", UserWarning, stacklevel=3)
-        if labels is not None and snaps.max() + pd.Timedelta(days=labels.horizon_days) > end + pd.Timedelta(days=1):
-            warnings.warn(f"the {labels.horizon_days}-day horizon after snapshot {snaps.max().date()} ends "
-                          f"after the data's end {end.date()}: those labels are censored (too few positives); "
-                          "use earlier snapshots for training", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"snapshot {snaps.max().date()} is after the data's end {end.date()}; "
+                "recent windows will be empty",
+                UserWarning,
+                stacklevel=3,
+            )
+        if labels is not None and snaps.max() + pd.Timedelta(
+            days=labels.horizon_days
+        ) > end + pd.Timedelta(days=1):
+            warnings.warn(
+                f"the {labels.horizon_days}-day horizon after snapshot {snaps.max().date()} ends "
+                f"after the data's end {end.date()}: those labels are censored (too few positives); "
+                "use earlier snapshots for training",
+                UserWarning,
+                stacklevel=3,
+            )
     area = _area_stats(src, P, sd, windows, kinds, n_jobs, progress)
-    results = [r for task in _map(_FeatureTask(P, snaps, area, spec, labels), src, P, n_jobs, progress,
-                                  "features") for r in task]
+    results = [
+        r
+        for task in _map(
+            _FeatureTask(P, snaps, area, spec, labels), src, P, n_jobs, progress, "features"
+        )
+        for r in task
+    ]
     leaks = [r[1] for r in results] + [leakage_partial({"outages": src.outages}, sd, ("outages",))]
     frames = [r[0] for r in results]
     del results
@@ -230,8 +303,17 @@ def _run(tables, snapshots, *, windows, min_history_days, churn_kinds, labels, n
     return frame
 
 
-def build_features(tables, snapshot, *, windows=DEFAULT_WINDOWS, min_history_days=60, n_partitions=None,
-                   n_jobs=1, progress=False, churn_kinds=None) -> pd.DataFrame:
+def build_features(
+    tables,
+    snapshot,
+    *,
+    windows=DEFAULT_WINDOWS,
+    min_history_days=60,
+    n_partitions=None,
+    n_jobs=1,
+    progress=False,
+    churn_kinds=None,
+) -> pd.DataFrame:
     """Point-in-time features of every active customer at one (or more) snapshot(s).
 
     Only rows dated strictly before the snapshot (and, with ``recorded_at``, recorded
@@ -274,14 +356,32 @@ def build_features(tables, snapshot, *, windows=DEFAULT_WINDOWS, min_history_day
     >>> from powerprofile.features import build_features
     >>> X = build_features("data/sample", "2025-10-01")  # doctest: +SKIP
     """
-    return _run(tables, snapshot, windows=windows, min_history_days=min_history_days,
-                churn_kinds=churn_kinds, labels=None, n_partitions=n_partitions, n_jobs=n_jobs,
-                progress=progress)
+    return _run(
+        tables,
+        snapshot,
+        windows=windows,
+        min_history_days=min_history_days,
+        churn_kinds=churn_kinds,
+        labels=None,
+        n_partitions=n_partitions,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
 
 
-def build_training_frame(tables, snapshots, horizon_days=90, *, churn_kinds=None, churn_usage_collapse=None,
-                         windows=DEFAULT_WINDOWS, min_history_days=60, n_partitions=None, n_jobs=1,
-                         progress=False) -> pd.DataFrame:
+def build_training_frame(
+    tables,
+    snapshots,
+    horizon_days=90,
+    *,
+    churn_kinds=None,
+    churn_usage_collapse=None,
+    windows=DEFAULT_WINDOWS,
+    min_history_days=60,
+    n_partitions=None,
+    n_jobs=1,
+    progress=False,
+) -> pd.DataFrame:
     """Features at each snapshot plus the labels over the horizon after it.
 
     Parameters
@@ -314,10 +414,19 @@ def build_training_frame(tables, snapshots, horizon_days=90, *, churn_kinds=None
     if int(horizon_days) < 1:
         raise ValueError(f"horizon_days must be a positive number of days, got {horizon_days!r}")
     kinds = resolve_kinds(churn_kinds)
-    labels = LabelSpec(horizon_days=int(horizon_days), churn_kinds=kinds,
-                       collapse=CollapseRule.coerce(churn_usage_collapse))
-    return _run(tables, snapshots, windows=windows, min_history_days=min_history_days,
-                churn_kinds=kinds, labels=labels, n_partitions=n_partitions, n_jobs=n_jobs,
-                progress=progress)
-
-
+    labels = LabelSpec(
+        horizon_days=int(horizon_days),
+        churn_kinds=kinds,
+        collapse=CollapseRule.coerce(churn_usage_collapse),
+    )
+    return _run(
+        tables,
+        snapshots,
+        windows=windows,
+        min_history_days=min_history_days,
+        churn_kinds=kinds,
+        labels=labels,
+        n_partitions=n_partitions,
+        n_jobs=n_jobs,
+        progress=progress,
+    )

@@ -231,7 +231,9 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
             since = np.full(n, np.nan)
         put(f"{prefix}_days_since_last", s, since)
         for name, A in (extra or {}).items():
-            sums = A[:, dz.lo : dz.hi].astype(np.float64) @ Win  # extra matrices hold 0 where missing
+            sums = (
+                A[:, dz.lo : dz.hi].astype(np.float64) @ Win
+            )  # extra matrices hold 0 where missing
             for i, w in enumerate(windows):
                 put(("sum", name, w), s, sums[:, i])
     return feats
@@ -340,7 +342,9 @@ def _frame(feats: dict, ids: pd.Index, snaps: pd.DatetimeIndex, id_name: str) ->
 def _ids(df, col, customers):
     if customers is not None:
         return pd.Index(pd.unique(pd.Series(customers, dtype="string")), dtype="string")
-    return pd.Index(pd.Series(df[col], dtype="string").dropna().unique(), dtype="string").sort_values()
+    return pd.Index(
+        pd.Series(df[col], dtype="string").dropna().unique(), dtype="string"
+    ).sort_values()
 
 
 def reading_features(
@@ -412,7 +416,9 @@ def reading_features(
             vis = visible_mask(t_ns, rec, int(T_day) * DAY_NS)
             idx = np.flatnonzero(vis)
             keep = idx[latest_versions([codes[idx], t_ns[idx]], rec[idx])]
-            X = daily_matrix(codes[keep], days[keep], values[keep], len(ids), d0, n_days, unique=False)
+            X = daily_matrix(
+                codes[keep], days[keep], values[keep], len(ids), d0, n_days, unique=False
+            )
             parts.append(matrix_features(X, d0, [T_day], windows, prefix))
         feats = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return _frame(feats, ids, snaps, mapping["id"])
@@ -475,7 +481,9 @@ def event_features(
     if mapping.get("category") is not None:
         cat_codes, uniques = pd.factorize(df[mapping["category"]], sort=True)
         cat, cats = cat_codes, [_slug(u) for u in uniques]
-    agg = event_aggregates(codes, t_ns, snaps.asi8, windows, len(ids), value=value, cat=cat, n_cat=len(cats))
+    agg = event_aggregates(
+        codes, t_ns, snaps.asi8, windows, len(ids), value=value, cat=cat, n_cat=len(cats)
+    )
     feats = {}
     for w in windows:
         cnt = agg[("count", w)]

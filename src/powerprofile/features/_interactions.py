@@ -75,13 +75,22 @@ def interaction_features(interactions: pd.DataFrame, index: pd.Index, snap_days,
     t_ns = to_ns(interactions["timestamp"])
     ch = contact_codes(interactions["channel"], CHANNELS)
     ty = contact_codes(interactions["type"], CONTACT_TYPES)
-    by_channel = event_aggregates(codes, t_ns, snap_ns, windows, n, cat=ch, n_cat=len(CHANNELS),
-                                  value=_repeat_flags(codes, t_ns))
+    by_channel = event_aggregates(
+        codes,
+        t_ns,
+        snap_ns,
+        windows,
+        n,
+        cat=ch,
+        n_cat=len(CHANNELS),
+        value=_repeat_flags(codes, t_ns),
+    )
     sat = None
     if "satisfaction" in interactions.columns:
         sat = interactions["satisfaction"].to_numpy(dtype=np.float64, na_value=np.nan)
-    by_type = event_aggregates(codes, t_ns, snap_ns, windows, n, cat=ty, n_cat=len(CONTACT_TYPES),
-                               value=sat)
+    by_type = event_aggregates(
+        codes, t_ns, snap_ns, windows, n, cat=ty, n_cat=len(CONTACT_TYPES), value=sat
+    )
     online = [CHANNELS.index(c) for c in ONLINE_CHANNELS]
     feats = {}
     for w in windows:
@@ -103,5 +112,7 @@ def interaction_features(interactions: pd.DataFrame, index: pd.Index, snap_days,
     feats["days_since_last_contact"] = by_channel["since_last"]
     for j, c in enumerate(CHANNELS):
         feats[f"days_since_last_{c}_contact"] = by_channel["cat_since_last"][:, :, j]
-    feats["days_since_last_complaint"] = by_type["cat_since_last"][:, :, CONTACT_TYPES.index("complaint")]
+    feats["days_since_last_complaint"] = by_type["cat_since_last"][
+        :, :, CONTACT_TYPES.index("complaint")
+    ]
     return feats

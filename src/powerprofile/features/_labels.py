@@ -134,8 +134,9 @@ def _any_event_in(codes, days, n, lo, hi) -> np.ndarray:
     return np.bincount(codes[m], minlength=n) > 0
 
 
-def label_arrays(tables: dict, index: pd.Index, snap_days, spec: LabelSpec, usage_matrix=None,
-                 usage_d0=None) -> dict:
+def label_arrays(
+    tables: dict, index: pd.Index, snap_days, spec: LabelSpec, usage_matrix=None, usage_d0=None
+) -> dict:
     """``label_churn`` and ``label_complaint`` of one partition, ``(S, n)`` int8 arrays.
 
     Parameters

@@ -24,7 +24,13 @@ from ._profile import profile_columns, tenure_days
 from ._time import DAY_NS, NAT, as_snapshots, snapshot_days, to_ns, visible_mask
 from ._usage import UsageRows, usage_features
 
-__all__ = ["FeatureSpec", "compute_partition", "empty_table", "leakage_partial", "partition_features"]
+__all__ = [
+    "FeatureSpec",
+    "compute_partition",
+    "empty_table",
+    "leakage_partial",
+    "partition_features",
+]
 
 PER_CUSTOMER = ("usage", "bills", "payments", "interactions", "events")
 
@@ -74,7 +80,9 @@ def _get(tables: Mapping, name: str) -> pd.DataFrame:
     return empty_table(name) if df is None else df
 
 
-def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages"), usage_rows=None) -> pd.DataFrame:
+def leakage_partial(
+    tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages"), usage_rows=None
+) -> pd.DataFrame:
     """Per (table, snapshot): rows used, latest time and latest ``recorded_at`` used.
 
     Uses the same visibility rule as the builders (:func:`._time.visible_mask`);
@@ -85,9 +93,15 @@ def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages")
         names = tuple(n for n in names if n != "usage")
         for t in snap_days:
             n, max_day, max_rec = usage_rows.stats(int(t))
-            rows.append({"table": "usage", "snapshot_day": int(t), "rows_used": n,
-                         "max_time_ns": NAT if max_day is None else max_day * DAY_NS,
-                         "max_recorded_ns": NAT if max_rec is None else max_rec})
+            rows.append(
+                {
+                    "table": "usage",
+                    "snapshot_day": int(t),
+                    "rows_used": n,
+                    "max_time_ns": NAT if max_day is None else max_day * DAY_NS,
+                    "max_recorded_ns": NAT if max_rec is None else max_rec,
+                }
+            )
     for name in names:
         df = tables.get(name) if hasattr(tables, "get") else None
         spec = TABLES[name]
@@ -99,18 +113,26 @@ def leakage_partial(tables: Mapping, snap_days, names=(*PER_CUSTOMER, "outages")
             rec = to_ns(df["recorded_at"]) if "recorded_at" in df.columns else None
         for t in snap_days:
             m = visible_mask(t_ns, rec, int(t) * DAY_NS)
-            rows.append({
-                "table": name,
-                "snapshot_day": int(t),
-                "rows_used": int(m.sum()),
-                "max_time_ns": int(t_ns[m].max()) if m.any() else NAT,
-                "max_recorded_ns": int(rec[m].max()) if (rec is not None and m.any()) else NAT,
-            })
+            rows.append(
+                {
+                    "table": name,
+                    "snapshot_day": int(t),
+                    "rows_used": int(m.sum()),
+                    "max_time_ns": int(t_ns[m].max()) if m.any() else NAT,
+                    "max_recorded_ns": int(rec[m].max()) if (rec is not None and m.any()) else NAT,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: FeatureSpec = FeatureSpec(),
-                      labels: LabelSpec | None = None):
+def compute_partition(
+    tables: Mapping,
+    snapshots,
+    *,
+    area_stats=None,
+    spec: FeatureSpec = FeatureSpec(),
+    labels: LabelSpec | None = None,
+):
     """Features (and labels) of one partition plus its leakage partial.
 
     The partial covers the per-customer tables, plus ``outages`` only when
@@ -129,7 +151,11 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
     customers = _get(tables, "customers")
     index = pd.Index(customers["customer_id"].astype("string"))
     usage, bills = _get(tables, "usage"), _get(tables, "bills")
-    payments, inter, events = _get(tables, "payments"), _get(tables, "interactions"), _get(tables, "events")
+    payments, inter, events = (
+        _get(tables, "payments"),
+        _get(tables, "interactions"),
+        _get(tables, "events"),
+    )
     names = PER_CUSTOMER
     if area_stats is None:  # single-partition use: the partition is the whole population
         names = (*PER_CUSTOMER, "outages")
@@ -137,7 +163,8 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
 
         area_stats = {
             "complaints": combine_area_partials(
-                [area_partial(customers, inter, events, sd, windows, spec.churn_kinds)]),
+                [area_partial(customers, inter, events, sd, windows, spec.churn_kinds)]
+            ),
             "outages": outage_stats(_get(tables, "outages"), sd, windows),
         }
     active = active_mask(customers, first_churn_day(events, index, spec.churn_kinds), sd)
@@ -154,9 +181,13 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
         if labels.collapse is not None:
             rule = labels.collapse
             d0 = int(sd.min()) - rule.baseline_days - rule.window_days
-            X = urows.matrices(urows.rows(None), d0, int(sd.max()) + int(labels.horizon_days) - d0)["kwh"]
+            X = urows.matrices(urows.rows(None), d0, int(sd.max()) + int(labels.horizon_days) - d0)[
+                "kwh"
+            ]
             active &= ~collapse_flags(X, d0, sd, labels, before=True)
-        feats.update(label_arrays({"events": events, "interactions": inter}, index, sd, labels, X, d0))
+        feats.update(
+            label_arrays({"events": events, "interactions": inter}, index, sd, labels, X, d0)
+        )
     s_idx, c_idx = np.nonzero(active)
     cols = profile_columns(customers, c_idx, spec.region_categories)
     for name, arr in feats.items():
@@ -172,13 +203,23 @@ def compute_partition(tables: Mapping, snapshots, *, area_stats=None, spec: Feat
     frame = pd.DataFrame(cols, index=mi)
     order = np.lexsort((s_idx, index.to_numpy(dtype=object)[c_idx].astype(str)))
     frame = frame.iloc[order]
-    lk = leakage_partial({**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
-                         sd, names, usage_rows=urows)
+    lk = leakage_partial(
+        {**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
+        sd,
+        names,
+        usage_rows=urows,
+    )
     return frame, lk
 
 
-def partition_features(tables: Mapping, snapshots, *, area_stats=None, spec: FeatureSpec = FeatureSpec(),
-                       labels: LabelSpec | None = None) -> pd.DataFrame:
+def partition_features(
+    tables: Mapping,
+    snapshots,
+    *,
+    area_stats=None,
+    spec: FeatureSpec = FeatureSpec(),
+    labels: LabelSpec | None = None,
+) -> pd.DataFrame:
     """Features of one partition: the pure function a distributed engine can run.
 
     Parameters
@@ -204,6 +245,8 @@ def partition_features(tables: Mapping, snapshots, *, area_stats=None, spec: Fea
         ``snapshot_date``), sorted; ``attrs["leakage_report"]`` holds this partition's
         partial leakage report.
     """
-    frame, lk = compute_partition(tables, snapshots, area_stats=area_stats, spec=spec, labels=labels)
+    frame, lk = compute_partition(
+        tables, snapshots, area_stats=area_stats, spec=spec, labels=labels
+    )
     frame.attrs["leakage_report"] = lk
     return frame

@@ -40,7 +40,9 @@ def profile_columns(customers: pd.DataFrame, rows: np.ndarray, region_categories
     -------
     dict of str to pandas.Series-compatible arrays
     """
-    require_columns(customers, "customers", ("customer_id", "customer_type", "region", "tariff", "tou_flag"))
+    require_columns(
+        customers, "customers", ("customer_id", "customer_type", "region", "tariff", "tou_flag")
+    )
     out = {}
     for col, cats in PROFILE_CATEGORIES.items():
         vals = customers[col].astype("string").to_numpy(dtype=object, na_value=None)[rows]
@@ -48,7 +50,8 @@ def profile_columns(customers: pd.DataFrame, rows: np.ndarray, region_categories
     regions = customers["region"].astype("string")
     if region_categories is None:
         region_categories = sorted(regions.dropna().unique())
-    out["region"] = pd.Categorical(regions.to_numpy(dtype=object, na_value=None)[rows],
-                                   categories=list(region_categories))
+    out["region"] = pd.Categorical(
+        regions.to_numpy(dtype=object, na_value=None)[rows], categories=list(region_categories)
+    )
     out["tou_flag"] = customers["tou_flag"].to_numpy(dtype=bool, na_value=False)[rows]
     return out

@@ -30,8 +30,16 @@ CHUNK_CUSTOMERS = 5_000  # customers per chunk when streaming a Parquet part
 BATCH_ROWS = 1 << 18  # usage rows per record batch read
 _SKIP_COLUMNS = {"payment_id", "interaction_id"}
 # the customer columns features use (PII and contactability are never read)
-CUSTOMER_COLUMNS = ("customer_id", "customer_type", "region", "grid_unit", "transformer_area", "tariff",
-                    "tou_flag", "supply_start")
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "customer_type",
+    "region",
+    "grid_unit",
+    "transformer_area",
+    "tariff",
+    "tou_flag",
+    "supply_start",
+)
 
 
 def _run_values(pos: np.ndarray) -> np.ndarray:
@@ -66,15 +74,22 @@ class DataSource:
             path = Path(tables)
             meta = path / "dataset.json"
             info = json.loads(meta.read_text()) if meta.exists() else {}
-            parted = info.get("n_partitions") and all(
-                (path / name).is_dir() or not any(path.glob(f"{name}.*")) for name in PER_CUSTOMER
-            ) and (path / "usage").is_dir() and (path / "customers.parquet").exists()
+            parted = (
+                info.get("n_partitions")
+                and all(
+                    (path / name).is_dir() or not any(path.glob(f"{name}.*"))
+                    for name in PER_CUSTOMER
+                )
+                and (path / "usage").is_dir()
+                and (path / "customers.parquet").exists()
+            )
             if parted:
                 self.path = path
                 self.native_partitions = int(info["n_partitions"])
                 names = pq.read_schema(path / "customers.parquet").names
-                self.customers = pq.read_table(path / "customers.parquet",
-                                               columns=[c for c in CUSTOMER_COLUMNS if c in names]).to_pandas()
+                self.customers = pq.read_table(
+                    path / "customers.parquet", columns=[c for c in CUSTOMER_COLUMNS if c in names]
+                ).to_pandas()
                 out = path / "outages.parquet"
                 self.outages = pq.read_table(out).to_pandas() if out.exists() else None
                 self.data_end = pd.Timestamp(info["data_end"]) if info.get("data_end") else None
@@ -117,7 +132,10 @@ class DataSource:
     def partition(self, p: int, P: int, tables=PER_CUSTOMER) -> dict:
         """The rows of partition ``p`` of ``P`` for the per-customer ``tables`` and customers."""
         cust_mask = self._customer_parts(P) == p
-        out = {"customers": self.customers[cust_mask].reset_index(drop=True), "outages": self.outages}
+        out = {
+            "customers": self.customers[cust_mask].reset_index(drop=True),
+            "outages": self.outages,
+        }
         for name in tables:
             if self.path is not None and P == self.native_partitions:
                 out[name] = self._read_part(name, p)
@@ -192,11 +210,16 @@ class DataSource:
         yield from self._stream(p, max_customers or CHUNK_CUSTOMERS)
 
     def _stream(self, p: int, max_customers: int):
-        cust = self.customers[self._customer_parts(self.native_partitions) == p].reset_index(drop=True)
+        cust = self.customers[self._customer_parts(self.native_partitions) == p].reset_index(
+            drop=True
+        )
         index = pd.Index(cust["customer_id"].astype("string"))
         n = len(index)
         others = {name: self._read_part(name, p) for name in PER_CUSTOMER if name != "usage"}
-        codes = {k: (None if v is None else customer_codes(v["customer_id"], index)) for k, v in others.items()}
+        codes = {
+            k: (None if v is None else customer_codes(v["customer_id"], index))
+            for k, v in others.items()
+        }
         done = np.zeros(n, dtype=bool)
 
         def emit(batches, positions):
@@ -207,9 +230,13 @@ class DataSource:
             done[sel] = True
             out = {"customers": cust[sel].reset_index(drop=True), "outages": self.outages}
             if batches is not None:
-                out["usage"] = pa.Table.from_batches(batches)  # Arrow: the usage builder reads it directly
+                out["usage"] = pa.Table.from_batches(
+                    batches
+                )  # Arrow: the usage builder reads it directly
             for name, df in others.items():
-                out[name] = None if df is None else df[sel[np.maximum(codes[name], 0)] & (codes[name] >= 0)]
+                out[name] = (
+                    None if df is None else df[sel[np.maximum(codes[name], 0)] & (codes[name] >= 0)]
+                )
             return out
 
         f = self.path / "usage" / f"part-{p:05d}.parquet"
@@ -255,6 +282,6 @@ class DataSource:
                     yield chunk
         rest = np.flatnonzero(~done)  # customers without usage rows
         for i in range(0, len(rest), max_customers):
-            chunk = emit(None, rest[i:i + max_customers])
+            chunk = emit(None, rest[i : i + max_customers])
             if chunk is not None:
                 yield chunk

@@ -89,10 +89,21 @@ def _arrays(usage, index: pd.Index):
         cols = {"kwh": floats("kwh")}
         if "read_quality" in names and usage.column("read_quality").null_count < len(usage):
             rq = usage.column("read_quality")
-            if pa.types.is_dictionary(rq.type) and rq.null_count == 0:  # compare the few dictionary values
-                est = np.concatenate([
-                    (c.dictionary.to_numpy(zero_copy_only=False) == "estimated")[c.indices.to_numpy()]
-                    for c in rq.chunks]) if rq.num_chunks else np.zeros(0, dtype=bool)
+            if (
+                pa.types.is_dictionary(rq.type) and rq.null_count == 0
+            ):  # compare the few dictionary values
+                est = (
+                    np.concatenate(
+                        [
+                            (c.dictionary.to_numpy(zero_copy_only=False) == "estimated")[
+                                c.indices.to_numpy()
+                            ]
+                            for c in rq.chunks
+                        ]
+                    )
+                    if rq.num_chunks
+                    else np.zeros(0, dtype=bool)
+                )
             else:
                 rq = rq.cast(pa.string()) if pa.types.is_dictionary(rq.type) else rq
                 est = pc.fill_null(pc.equal(rq, "estimated"), False).to_numpy(zero_copy_only=False)
@@ -150,7 +161,9 @@ class UsageRows:
                 codes, days, rec = codes[order], days[order], rec[order]
                 cols = {k: v[order] for k, v in cols.items()}
             dup = np.flatnonzero((codes[1:] == codes[:-1]) & (days[1:] == days[:-1]))
-            multi = np.zeros(len(codes), dtype=bool)  # rows of (customer, day) keys with several versions
+            multi = np.zeros(
+                len(codes), dtype=bool
+            )  # rows of (customer, day) keys with several versions
             multi[dup] = True
             multi[dup + 1] = True
             self.multi = np.flatnonzero(multi)
@@ -174,15 +187,19 @@ class UsageRows:
         if not self.versions:
             return np.flatnonzero(vis)
         keep = vis & self.single
-        keep[self._last_of_keys(self.multi[vis[self.multi]])] = True  # last visible version of each key
+        keep[self._last_of_keys(self.multi[vis[self.multi]])] = (
+            True  # last visible version of each key
+        )
         return np.flatnonzero(keep)
 
     def _last_of_keys(self, m: np.ndarray) -> np.ndarray:
         """Of the sorted row positions ``m``, those that are the last of their (customer, day)."""
         if len(m) == 0:
             return m
-        same_next = np.r_[(self.codes[m[1:]] == self.codes[m[:-1]]) & (self.days[m[1:]] == self.days[m[:-1]]),
-                          False]
+        same_next = np.r_[
+            (self.codes[m[1:]] == self.codes[m[:-1]]) & (self.days[m[1:]] == self.days[m[:-1]]),
+            False,
+        ]
         return m[~same_next]
 
     def _remember(self, cutoff_day, vis):
@@ -272,7 +289,9 @@ def _from_matrices(mats: dict, d0: int, snap_days, windows, min_history_days) ->
         reads = feats[f"kwh_read_days_{w}d"]
         if "estimated" in extra:
             est = raw[("sum", "estimated", w)]
-            feats[f"estimated_read_share_{w}d"] = np.where(reads > 0, est / np.maximum(reads, 1), np.nan)
+            feats[f"estimated_read_share_{w}d"] = np.where(
+                reads > 0, est / np.maximum(reads, 1), np.nan
+            )
         else:
             feats[f"estimated_read_share_{w}d"] = np.where(reads > 0, 0.0, np.nan)
         parts = [p for p in ("peak", "flat", "valley") if p in extra]
@@ -280,7 +299,9 @@ def _from_matrices(mats: dict, d0: int, snap_days, windows, min_history_days) ->
         for p in ("peak", "flat", "valley"):
             if p in extra:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    feats[f"{p}_share_{w}d"] = np.where(total > 0, raw[("sum", p, w)] / total, np.nan)
+                    feats[f"{p}_share_{w}d"] = np.where(
+                        total > 0, raw[("sum", p, w)] / total, np.nan
+                    )
             else:
                 feats[f"{p}_share_{w}d"] = np.full(shape, np.nan)
     wmax = max(windows)

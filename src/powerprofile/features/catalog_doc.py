@@ -62,11 +62,20 @@ def render_catalog() -> str:
     out = [_HEADER.format(n=len(cat))]
     for source, group in cat.groupby("source", sort=False):
         out.append(f"## {source}\n\n")
-        out.append("| name | window (days) | unit | description | 说明 | reason (en) | 理由 (zh) |\n")
+        out.append(
+            "| name | window (days) | unit | description | 说明 | reason (en) | 理由 (zh) |\n"
+        )
         out.append("|---|---|---|---|---|---|---|\n")
         for r in group.itertuples(index=False):
-            cells = [f"`{r.name}`", _cell(r.window_days), _cell(r.unit), _cell(r.description_en),
-                     _cell(r.description_zh), f"`{r.template_en}`", f"`{r.template_zh}`"]
+            cells = [
+                f"`{r.name}`",
+                _cell(r.window_days),
+                _cell(r.unit),
+                _cell(r.description_en),
+                _cell(r.description_zh),
+                f"`{r.template_en}`",
+                f"`{r.template_zh}`",
+            ]
             out.append("| " + " | ".join(cells) + " |\n")
         out.append("\n")
     return "".join(out)
