@@ -14,8 +14,8 @@ Examples
 --------
 ::
 
-    nice python benchmarks/bench_features.py --data /work/bench-data/gen-100k --peers
-    nice python benchmarks/bench_features.py --data /work/bench-data/gen-1m --n-jobs 2
+    nice python benchmarks/bench_features.py --data bench-data/gen-100k --peers
+    nice python benchmarks/bench_features.py --data bench-data/gen-1m --n-jobs 2
     python benchmarks/bench_features.py --customers 20000        # generates data first
 """
 
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
         "--customers",
         type=int,
         default=100_000,
-        help="without --data: use /work/bench-data/gen-100k or -1m if complete, else generate",
+        help="without --data: use bench-data/gen-100k or -1m if complete, else generate",
     )
     ap.add_argument("--snapshot", default=None, help="default: the day after the data's end")
     ap.add_argument("--n-jobs", type=int, default=1)
@@ -282,7 +282,7 @@ def main(argv=None) -> int:
     data = a.data
     if data is None:
         name = {100_000: "gen-100k", 1_000_000: "gen-1m"}.get(a.customers, f"gen-{a.customers}")
-        data = Path("/work/bench-data") / name
+        data = Path("bench-data") / name
         if not (data / "dataset.json").exists():
             from powerprofile.datasets import write_utility_data
 

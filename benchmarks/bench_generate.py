@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_generate.py --customers 100000 --out /work/bench-data/gen-100k
+    python benchmarks/bench_generate.py --customers 100000 --out bench-data/gen-100k
     nice python benchmarks/bench_generate.py --customers 1000000 --partitions 64 \
-        --out /work/bench-data/gen-1m
+        --out bench-data/gen-1m
 """
 
 from __future__ import annotations
