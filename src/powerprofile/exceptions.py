@@ -12,6 +12,8 @@ still catch the familiar type::
     │       a frame given to a fitted model lacks, adds or retypes its features
     ├── NotFittedError (PowerProfileError, sklearn.exceptions.NotFittedError)
     │       an estimator is used before ``fit``
+    ├── ArtefactError (PowerProfileError, ValueError)
+    │       a saved model or segmenter is not an intact artefact written by powerprofile
     ├── TrackingError (PowerProfileError, RuntimeError)
     │       the MLflow tracking server or registry cannot be reached or used
     └── ExportError (PowerProfileError, RuntimeError)
@@ -25,6 +27,7 @@ from __future__ import annotations
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
 __all__ = [
+    "ArtefactError",
     "ConfigError",
     "DataValidationError",
     "ExportError",
@@ -66,6 +69,16 @@ class FeatureMismatchError(PowerProfileError, ValueError):
 
 class NotFittedError(PowerProfileError, _SkNotFittedError):
     """An estimator was used before ``fit``."""
+
+
+class ArtefactError(PowerProfileError, ValueError):
+    """A saved model or segmenter is not an intact artefact written by powerprofile.
+
+    Raised before anything is unpickled when the metadata is missing, foreign, of
+    another kind or class, unsigned or wrongly signed while a key is set, or when the
+    file does not match its checksum; and during a restricted load when the pickle
+    refers to anything an artefact never needs.
+    """
 
 
 class TrackingError(PowerProfileError, RuntimeError):

@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     import warnings
 
     from ..exceptions import (
+        ArtefactError,
         ConfigError,
         DataValidationError,
         ExportError,
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
             return COMMANDS[args.command](cfg, args)
     except ConfigError as exc:
         return _error(2, str(exc))
-    except (DataValidationError, FeatureMismatchError, FileNotFoundError) as exc:
+    except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
         return _error(3, str(exc))
     except TrackingError as exc:
         return _error(4, str(exc))

@@ -185,18 +185,17 @@ def cmd_score(cfg: Config, args) -> int:
 
 
 def cmd_segment(cfg: Config, args) -> int:
-    import joblib
-
     from ..pipeline import segment_customers
     from ..privacy import pseudonymise
+    from ..segmentation import CustomerSegmenter
 
     paths = _paths(cfg)
+    # verified (metadata, checksum, signature) before anything is unpickled
+    previous = CustomerSegmenter.load(args.previous) if args.previous else None
     path = Path(args.features_path) if args.features_path else paths.scoring_frame
     frame = _read_frame(path, "scoring frame", "run `powerprofile features` or pass --features.")
-    previous = joblib.load(args.previous) if args.previous else None
     seg, labels, profile = segment_customers(cfg, frame, previous=previous)
-    paths.segmenter.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(seg, paths.segmenter)
+    seg.save(paths.segmenter)
     profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
     ids = frame.index.get_level_values("customer_id")
     assign = pd.DataFrame({"customer_key": pseudonymise(ids).to_numpy(), "segment_id": labels})
@@ -209,10 +208,9 @@ def cmd_segment(cfg: Config, args) -> int:
 
 
 def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataFrame:
-    import joblib
-
     from ..features import feature_catalog
     from ..pipeline import make_portraits
+    from ..segmentation import CustomerSegmenter
     from ..tracking import load_local_model
 
     frame = _read_frame(
@@ -227,7 +225,7 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
                 f"model {str(paths.model(t))!r} does not exist; run `powerprofile train` first."
             )
         models[t] = load_local_model(paths.model(t))
-    seg = joblib.load(paths.segmenter) if paths.segmenter.is_file() else None
+    seg = CustomerSegmenter.load(paths.segmenter) if paths.segmenter.exists() else None
     portraits, _hits = make_portraits(
         cfg,
         frame,

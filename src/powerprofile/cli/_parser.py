@@ -207,7 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)"
     )
     p.add_argument(
-        "--previous", metavar="FILE", help="previous segmenter (joblib) to keep ids stable"
+        "--previous",
+        metavar="DIR",
+        help="previous segmenter folder (<out>/segments/segmenter) to keep ids stable; "
+        "refused (exit 3) unless it is an intact artefact written by powerprofile",
     )
 
     p = sub.add_parser(

@@ -63,8 +63,9 @@ class OutputPaths:
         return self.root / "models" / "plots"
 
     @property
-    def segmenter(self) -> Path:  # noqa: D102
-        return self.root / "segments" / "segmenter.joblib"
+    def segmenter(self) -> Path:
+        """Folder of the saved segmenter (``CustomerSegmenter.save``)."""
+        return self.root / "segments" / "segmenter"
 
     @property
     def segment_profile(self) -> Path:  # noqa: D102

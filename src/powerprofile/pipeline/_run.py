@@ -105,13 +105,10 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
 
         segmenter = profile = None
         if cfg.segmentation.enabled:
-            import joblib
-
             snaps = train_frame.index.get_level_values("snapshot_date")
             latest = train_frame[snaps == snaps.max()]
             segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
-            _mkparent(paths.segmenter)
-            joblib.dump(segmenter, paths.segmenter)
+            segmenter.save(paths.segmenter)
             profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
         bar.done("segment", "portraits")
 
