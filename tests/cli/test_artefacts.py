@@ -146,3 +146,11 @@ def test_export_refuses_a_tampered_segmenter_in_the_outputs(
     assert code == 3
     assert "segmenter.pkl' does not match its metadata" in capsys.readouterr().err
     assert not marker.exists()
+
+
+def test_short_artefact_key_fails_before_any_work(tmp_path, capsys, key_env, monkeypatch):
+    monkeypatch.setenv(ARTEFACT_KEY_ENV, "too-short")
+    cfg = fast_config(tmp_path)
+    assert main(["run", "--config", str(cfg), "--no-tracking", "-q"]) == 2
+    assert "is 9 bytes long; it needs at least 32" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

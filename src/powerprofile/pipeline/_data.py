@@ -43,6 +43,9 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
     ------
     ConfigError, FileNotFoundError, TrackingError
     """
+    from ..artefacts import artefact_key
+
+    artefact_key()  # a too-short POWERPROFILE_ARTEFACT_KEY fails here, not after training
     stages = set(stages)
     if "data" in stages and not _resolve(cfg.data.path).is_dir():
         raise FileNotFoundError(
