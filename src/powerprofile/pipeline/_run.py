@@ -19,6 +19,9 @@ __all__ = ["run_pipeline", "thread_limits"]
 
 log = logging.getLogger("powerprofile")
 
+STAGE_LOG = "stages.jsonl"
+"""Stage log of a run in the output folder: one JSON record per stage (see ``_Stages``)."""
+
 
 # ------------------------------------------------------------------ the whole job
 
@@ -177,12 +180,20 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         }
         summary.seconds = time.perf_counter() - t0
         summary.stage_seconds = dict(bar.times)
+        bar.write(paths.summary.with_name(STAGE_LOG))
+        summary.outputs["stage_log"] = str(final / STAGE_LOG)
         _write_summary(paths.summary, summary)
     return summary
 
 
 class _Stages:
-    """Progress bar over the stages plus a log line with each stage's wall time."""
+    """Progress bar over the stages, a log line with each stage's wall time, a stage log.
+
+    Each finished stage also becomes one record of the stage log written by
+    :meth:`write` (``stages.jsonl``): ``stage``, ``start`` and ``end`` (Unix time,
+    seconds) and ``seconds`` (wall time), so that samples taken outside the process
+    (memory, CPU) can be attributed to stages.
+    """
 
     def __init__(self, names, progress: bool):
         from tqdm.auto import tqdm
@@ -191,16 +202,30 @@ class _Stages:
             total=len(names), desc="powerprofile run", disable=not progress, unit="stage"
         )
         self.t = time.perf_counter()
+        self.start = time.time()
         self.times: dict[str, float] = {}
+        self.events: list[dict] = []
 
     def done(self, name: str, next_name: str | None = None) -> None:
-        now = time.perf_counter()
+        now, end = time.perf_counter(), time.time()
         self.times[name] = round(now - self.t, 1)
+        self.events.append(
+            {
+                "stage": name,
+                "start": round(self.start, 3),
+                "end": round(end, 3),
+                "seconds": round(now - self.t, 3),
+            }
+        )
         log.info("%s done in %.1f s", name, now - self.t)
-        self.t = now
+        self.t, self.start = now, end
         self.bar.update(1)
         if next_name:
             self.bar.set_description(next_name)
+
+    def write(self, path: Path) -> None:
+        """Write the stage log as JSON Lines, one finished stage per line, in order."""
+        path.write_text("".join(json.dumps(e) + "\n" for e in self.events), encoding="utf-8")
 
     def close(self) -> None:
         self.bar.close()

@@ -26,7 +26,7 @@ __all__ = [
     "preferred_channel",
 ]
 
-PORTRAIT_SCHEMA_VERSION = "1.0"
+PORTRAIT_SCHEMA_VERSION = "1.1"
 """Version of the portrait schema (``docs/portrait.md``)."""
 
 CONTACT_CHANNELS = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
