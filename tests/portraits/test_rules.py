@@ -84,11 +84,11 @@ BAD = [
     ),
     (
         "rules:\n  x:\n    expr: a >\n    label_en: X\n    label_zh: 叉\n",
-        r"rule 'x' has a malformed expression 'a >': invalid syntax",
+        r"rule 'x' \('a >'\): invalid syntax",
     ),
     (
         "rules:\n  x:\n    expr: a.__class__ > 1\n    label_en: X\n    label_zh: 叉\n",
-        r"rule 'x' has a malformed expression .*attribute access",
+        r"rule 'x' \(.*\): attribute access",
     ),
     (
         "rules:\n  x:\n    expr: a > 1\n    label_en: X\n",
@@ -148,6 +148,7 @@ def test_unknown_feature_at_evaluation(tmp_path, feats):
 def test_type_error_at_evaluation_names_rule(tmp_path, feats):
     p = _write(tmp_path, "rules:\n  x:\n    expr: region > 1\n    label_en: X\n    label_zh: 叉\n")
     with pytest.raises(
-        ConfigError, match=r"rule 'x' \('region > 1'\) only ==, != and 'in' may compare text"
+        ConfigError,
+        match=r"rule 'x' \('region > 1'\): 'region > 1': only ==, != and 'in' may compare text",
     ):
         load_rules(p).evaluate(feats)
