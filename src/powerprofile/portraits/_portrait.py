@@ -16,10 +16,10 @@ import pandas as pd
 from ..exceptions import ConfigError
 from ..privacy import pseudonymise
 from ..schema._contract import CHANNELS, PAYMENT_CHANNELS, PII_COLUMNS
+from ._contact import contactability
 from ._rules import SEVERITIES, RuleSet, load_rules
 
 __all__ = [
-    "CONTACT_CHANNELS",
     "PORTRAIT_SCHEMA_VERSION",
     "assign_bands",
     "build_portraits",
@@ -28,9 +28,6 @@ __all__ = [
 
 PORTRAIT_SCHEMA_VERSION = "1.0"
 """Version of the portrait schema (``docs/portrait.md``)."""
-
-CONTACT_CHANNELS = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
-"""Outreach channels, as named by the exports."""
 
 # service-contact channel -> the outreach channel that reaches the customer the same way
 _CONTACT_TO_OUTREACH = {
@@ -291,9 +288,10 @@ def build_portraits(
     tags, risk_rules : RuleSet or str or pathlib.Path or None, default=None
         Tag and risk rules (a :func:`load_rules` result or a YAML path).
     customers : pandas.DataFrame or None, default=None
-        The customers table: grid unit and contactability (phone present and not
-        opted out for SMS, app user for push, WeChat bound). Only boolean facts are
-        taken from its PII columns.
+        The customers table: grid unit and contactability
+        (:func:`powerprofile.portraits.contactability`: a valid mobile and no SMS
+        opt-out for SMS, a valid phone for the 95598 call-back, app user for push,
+        WeChat bound). Only boolean facts are taken from its PII columns.
     key : str or bytes or None, default=None
         Pseudonymisation key (default: the ``POWERPROFILE_PSEUDONYM_KEY`` variable).
     bands : "deciles" or mapping, default="deciles"
@@ -407,27 +405,10 @@ def build_portraits(
     out["preferred_channel"] = preferred_channel(X).to_numpy()
     out["preferred_channel"] = out["preferred_channel"].astype("string")
     if cust is not None:
-        has_phone = _has_phone(cust)
-        opt = _flag(cust, "sms_opt_out")
-        app = _flag(cust, "app_user")
-        wx = _flag(cust, "wechat_bound")
-        out["has_phone"] = has_phone
-        out["sms_opt_out"] = opt
-        out["app_user"] = app
-        out["wechat_bound"] = wx
-        reach = {
-            "sms": has_phone & ~opt,
-            "app_push": app,
-            "wechat": wx,
-            "hotline_callback": has_phone,
-            "grid_manager": np.ones(n, dtype=bool),
-        }
-        for ch in CONTACT_CHANNELS:
-            out[f"contactable_{ch}"] = reach[ch]
-        hits = pd.DataFrame(reach)
-        out["contactable_channels"] = _join_text(
-            hits, CONTACT_CHANNELS, {c: c for c in CONTACT_CHANNELS}, ";"
-        )
+        contact = contactability(cust)
+        for c in contact.columns:
+            out[c] = contact[c].to_numpy()
+        out["contactable_channels"] = out["contactable_channels"].astype("string")
 
     out["churn_model_version"] = _version(churn_model)
     out["complaint_model_version"] = _version(complaint_model)
@@ -450,19 +431,6 @@ def _version(obj) -> str | None:
         return None
     v = getattr(obj, "version_", None)
     return None if v is None else str(v)
-
-
-def _flag(cust: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in cust.columns:
-        return np.zeros(len(cust), dtype=bool)
-    return cust[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def _has_phone(cust: pd.DataFrame) -> np.ndarray:
-    if "phone" not in cust.columns:
-        return np.zeros(len(cust), dtype=bool)
-    p = cust["phone"].astype("string")
-    return (p.str.replace(r"\D", "", regex=True).str.len() >= 7).fillna(False).to_numpy(dtype=bool)
 
 
 def _join_text(hits: pd.DataFrame, names, labels: dict, sep: str) -> np.ndarray:
