@@ -113,7 +113,8 @@ class Selection:
 
 def _message(name: str, source, expression: str, exc: Exception) -> str:
     where = f" in {str(source)!r}" if source is not None else ""
-    return f"selection of {name!r}{where} ({expression!r}): {exc}; fix the expression."
+    shown = expression if len(expression) <= 80 else expression[:77] + "..."
+    return f"selection of {name!r}{where} ({shown!r}): {exc}; fix the expression."
 
 
 def compile_selection(

@@ -13,6 +13,7 @@ from ._portrait import (
     PORTRAIT_SCHEMA_VERSION,
     assign_bands,
     build_portraits,
+    portrait_columns,
     preferred_channel,
 )
 from ._rules import SEVERITIES, Rule, RuleSet, load_rules, rules_from_mapping
@@ -35,6 +36,7 @@ __all__ = [
     "load_rules",
     "parse_expression",
     "phone_kind",
+    "portrait_columns",
     "preferred_channel",
     "rules_from_mapping",
 ]

@@ -197,7 +197,9 @@ def _analyse(node: ast.AST, kinds: Mapping | None, names: set[str]):
                 f = float(v)
             except OverflowError:
                 f = math.inf
-            if not math.isfinite(f) or abs(f) > MAX_CONSTANT:
+            if not math.isfinite(f):
+                _fail("a number is outside the range of floats; use a smaller constant")
+            if abs(f) > MAX_CONSTANT:
                 _fail(
                     f"the number {_short(ast.unparse(node))} is outside ±{MAX_CONSTANT:.0f}; "
                     "use a smaller constant"

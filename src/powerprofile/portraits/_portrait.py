@@ -16,13 +16,15 @@ import pandas as pd
 from ..exceptions import ConfigError
 from ..privacy import pseudonymise
 from ..schema._contract import CHANNELS, PAYMENT_CHANNELS, PII_COLUMNS
-from ._contact import contactability
+from ._contact import CONTACT_COLUMNS, contactability
+from ._expr import NUMBER, TEXT
 from ._rules import SEVERITIES, RuleSet, load_rules
 
 __all__ = [
     "PORTRAIT_SCHEMA_VERSION",
     "assign_bands",
     "build_portraits",
+    "portrait_columns",
     "preferred_channel",
 ]
 
@@ -424,6 +426,75 @@ def build_portraits(
         out = out.drop(columns=leaked)
     out.attrs["schema_version"] = PORTRAIT_SCHEMA_VERSION
     return out
+
+
+def portrait_columns(
+    *,
+    targets=("churn", "complaint"),
+    segments: bool = True,
+    tags: RuleSet | None = None,
+    risk_rules: RuleSet | None = None,
+    customers: bool = True,
+    top_k: int = 3,
+    reasons: bool = True,
+    include_customer_id: bool = False,
+) -> dict[str, str | None]:
+    """The columns :func:`build_portraits` writes for these inputs, with their kinds.
+
+    Known before any data is read, so campaign selections can be checked when a job
+    starts (``docs/portrait.md`` lists the columns).
+
+    Parameters
+    ----------
+    targets : iterable of str, default=("churn", "complaint")
+        Targets with a model.
+    segments : bool, default=True
+        A segmenter is given.
+    tags, risk_rules : RuleSet or None, default=None
+        The rule sets.
+    customers : bool, default=True
+        A customers table is given (grid unit, transformer area, contactability).
+    top_k : int, default=3
+    reasons : bool, default=True
+    include_customer_id : bool, default=False
+        See :func:`build_portraits`.
+
+    Returns
+    -------
+    dict of str to str or None
+        Column name -> ``"number"`` (numbers and booleans), ``"text"`` (text and
+        categories), another type name, or None (mixed).
+    """
+    cols: dict[str, str | None] = {"customer_key": TEXT, "snapshot_date": "datetime64[ns]"}
+    if include_customer_id:
+        cols["customer_id"] = TEXT
+    attrs = ("customer_type", "region", "grid_unit", "transformer_area")
+    cols.update(dict.fromkeys(attrs if customers else attrs[:2], TEXT))
+    if segments:
+        cols.update({"segment_id": NUMBER, "segment_name_en": TEXT, "segment_name_zh": TEXT})
+    for t in targets:
+        cols.update({f"{t}_score": NUMBER, f"{t}_band": TEXT, f"{t}_decile": NUMBER})
+        if reasons and top_k > 0:
+            for i in range(1, top_k + 1):
+                r = f"{t}_reason_{i}"
+                cols.update({f"{r}_feature": TEXT, f"{r}_value": None})
+                cols.update({f"{r}_contribution": NUMBER, f"{r}_direction": TEXT})
+                cols.update({f"{r}_text_en": TEXT, f"{r}_text_zh": TEXT})
+            cols.update({f"{t}_reasons_en": TEXT, f"{t}_reasons_zh": TEXT})
+    if tags is not None:
+        cols.update(dict.fromkeys(("tags", "tags_en", "tags_zh"), TEXT))
+        cols.update({f"tag_{n}": NUMBER for n in tags.names})
+    if risk_rules is not None:
+        cols.update(dict.fromkeys(("risk_flags", "risk_flags_en", "risk_flags_zh"), TEXT))
+        cols.update({"risk_level": TEXT, "risk_reasons_en": TEXT, "risk_reasons_zh": TEXT})
+        cols.update({f"risk_{n}": NUMBER for n in risk_rules.names})
+    cols["preferred_channel"] = TEXT
+    if customers:
+        cols.update({c: NUMBER for c in CONTACT_COLUMNS})
+        cols["contactable_channels"] = TEXT
+    for c in ("churn_model_version", "complaint_model_version", "segmenter_version"):
+        cols[c] = TEXT
+    return cols
 
 
 def _version(obj) -> str | None:

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from ..exceptions import ConfigError
-from ._expr import Expression, ExpressionError, column_kinds, parse_expression
+from ._expr import Expression, ExpressionError, _short, column_kinds, parse_expression
 
 __all__ = ["SEVERITIES", "Rule", "RuleSet", "load_rules", "rules_from_mapping"]
 
@@ -293,7 +293,7 @@ class RuleSet:
 
 
 def _rule_message(source: str, rule: str, expr: str, exc: Exception) -> str:
-    return f"{source}: rule {rule!r} ({expr!r}): {exc}; fix the expression"
+    return f"{source}: rule {rule!r} ({_short(expr, 80)!r}): {exc}; fix the expression"
 
 
 def _unknown_feature_message(source: str, rule: str, feature: str, known: set[str]) -> str:
