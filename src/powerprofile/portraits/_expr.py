@@ -456,14 +456,14 @@ class Expression:
         n = len(frame)
         try:
             with np.errstate(all="ignore"):
-                out = _truth(_eval(self.tree.body, cols, n), n)
+                out = _truth(_eval(self.tree.body, cols, n), n).true
         except ExpressionError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure is reported as the rule's
             raise ExpressionError(
                 f"cannot evaluate ({type(exc).__name__}: {_short(str(exc), 200)})"
             ) from None
-        return out == 1.0
+        return np.array(out, dtype=bool)
 
 
 def parse_expression(source: str, columns=None) -> Expression:
@@ -518,7 +518,16 @@ def parse_expression(source: str, columns=None) -> Expression:
 
 # ---------------------------------------------------------------------------- evaluation
 # Values are float64 arrays (NaN: missing), object arrays of text (None: missing) or
-# scalars. Conditions are float64 arrays of 1.0 (true), 0.0 (false) and NaN (unknown).
+# scalars. Conditions are _Cond: two boolean masks, definitely true and definitely
+# false; where neither holds the condition is unknown.
+
+
+class _Cond:
+    __slots__ = ("false", "true")
+
+    def __init__(self, true: np.ndarray, false: np.ndarray):
+        self.true = true
+        self.false = false
 
 
 def _column_array(s: pd.Series) -> np.ndarray:
@@ -528,7 +537,7 @@ def _column_array(s: pd.Series) -> np.ndarray:
             s = s.astype(s.dtype.categories.dtype)
         if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
             s = pd.to_numeric(s, errors="coerce")
-        return s.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        return s.to_numpy(dtype="float64", na_value=np.nan)
     obj = s.astype(object).to_numpy(dtype=object, copy=True)
     obj[pd.isna(obj)] = None
     return obj
@@ -539,6 +548,8 @@ def _is_text(a) -> bool:
 
 
 def _missing(a, n: int) -> np.ndarray:
+    if isinstance(a, _Cond):
+        return ~(a.true | a.false)
     if isinstance(a, np.ndarray):
         return np.equal(a, None) if a.dtype == object else np.isnan(a)
     missing = a is None or (isinstance(a, float) and math.isnan(a))
@@ -546,36 +557,32 @@ def _missing(a, n: int) -> np.ndarray:
 
 
 def _num(a):
+    """An operand of arithmetic: a number (a condition counts 1, 0 or missing)."""
+    if isinstance(a, _Cond):
+        out = a.true.astype("float64")
+        out[~(a.true | a.false)] = np.nan
+        return out
     if _is_text(a):
         raise ExpressionError("arithmetic on text is not allowed")
     return a
 
 
-def _truth(a, n: int) -> np.ndarray:
-    """A condition: 1.0 true, 0.0 false, NaN unknown."""
+def _truth(a, n: int) -> _Cond:
+    """A value used as a condition: true when non-zero, unknown when missing."""
+    if isinstance(a, _Cond):
+        return a
     if _is_text(a):
         raise ExpressionError("text used as a condition; compare it, e.g. x == 'value'")
     a = np.broadcast_to(np.asarray(a, dtype="float64"), (n,))
-    return np.where(np.isnan(a), np.nan, (a != 0).astype("float64"))
+    return _Cond(~np.isnan(a) & (a != 0), a == 0)
 
 
-def _known(true: np.ndarray, false: np.ndarray) -> np.ndarray:
-    return np.where(true, 1.0, np.where(false, 0.0, np.nan))
+def _known(res: np.ndarray, miss: np.ndarray) -> _Cond:
+    return _Cond(res & ~miss, ~res & ~miss)
 
 
-def _and(parts: list[np.ndarray]) -> np.ndarray:
-    true = np.logical_and.reduce([p == 1.0 for p in parts])
-    false = np.logical_or.reduce([p == 0.0 for p in parts])
-    return _known(true, false)
-
-
-def _or(parts: list[np.ndarray]) -> np.ndarray:
-    true = np.logical_or.reduce([p == 1.0 for p in parts])
-    false = np.logical_and.reduce([p == 0.0 for p in parts])
-    return _known(true, false)
-
-
-def _compare(op, left, right, n: int) -> np.ndarray:
+def _compare(op, left, right, n: int) -> _Cond:
+    left, right = (_num(v) if isinstance(v, _Cond) else v for v in (left, right))
     left_text, right_text = _is_text(left), _is_text(right)
     if left_text != right_text:
         raise ExpressionError("compares text with a number")
@@ -586,10 +593,11 @@ def _compare(op, left, right, n: int) -> np.ndarray:
         left = np.where(miss, "", left) if isinstance(left, np.ndarray) else left
         right = np.where(miss, "", right) if isinstance(right, np.ndarray) else right
     res = np.broadcast_to(np.asarray(_CMPOPS[op](left, right), dtype=bool), (n,))
-    return np.where(miss, np.nan, res.astype("float64"))
+    return _known(res, miss)
 
 
-def _isin(left, values: list, n: int) -> np.ndarray:
+def _isin(left, values: list, n: int) -> _Cond:
+    left = _num(left) if isinstance(left, _Cond) else left
     miss = _missing(left, n)
     if _is_text(left):
         texts = [v for v in values if isinstance(v, str)]
@@ -598,20 +606,19 @@ def _isin(left, values: list, n: int) -> np.ndarray:
     else:
         nums = [float(v) for v in values if not isinstance(v, str)]
         res = np.isin(np.broadcast_to(np.asarray(left, dtype="float64"), (n,)), nums)
-    return np.where(miss, np.nan, res.astype("float64"))
+    return _known(res, miss)
 
 
-def _has(column, item: str, n: int) -> np.ndarray:
+def _has(column, item: str, n: int) -> _Cond:
     miss = _missing(column, n)
     if not _is_text(column):
         if miss.all():
-            return np.full(n, np.nan)
+            return _known(np.zeros(n, dtype=bool), miss)
         raise ExpressionError("has() needs a text column such as tags")
     arr = np.broadcast_to(np.asarray(column, dtype=object), (n,))
     pattern = rf"(?:^|[;,|])\s*{re.escape(item)}\s*(?:$|[;,|])"
     found = pd.Series(arr, dtype="string").str.contains(pattern, regex=True)
-    res = found.fillna(False).to_numpy(dtype=bool)
-    return np.where(miss, np.nan, res.astype("float64"))
+    return _known(found.fillna(False).to_numpy(dtype=bool), miss)
 
 
 def _eval(node: ast.AST, cols: dict, n: int):
@@ -621,17 +628,25 @@ def _eval(node: ast.AST, cols: dict, n: int):
         return cols[node.id]
     if isinstance(node, ast.BoolOp):
         parts = [_truth(_eval(v, cols, n), n) for v in node.values]
-        return _and(parts) if isinstance(node.op, ast.And) else _or(parts)
+        if isinstance(node.op, ast.And):
+            true = np.logical_and.reduce([p.true for p in parts])
+            false = np.logical_or.reduce([p.false for p in parts])
+        else:
+            true = np.logical_or.reduce([p.true for p in parts])
+            false = np.logical_and.reduce([p.false for p in parts])
+        return _Cond(true, false)
     if isinstance(node, ast.UnaryOp):
         v = _eval(node.operand, cols, n)
         if isinstance(node.op, ast.Not):
-            return 1.0 - _truth(v, n)
-        v = np.float64(_num(v)) if not isinstance(v, np.ndarray) else v
+            c = _truth(v, n)
+            return _Cond(c.false, c.true)
+        v = _num(v)
+        v = v if isinstance(v, np.ndarray) else np.float64(v)
         return -v if isinstance(node.op, ast.USub) else +v
     if isinstance(node, ast.BinOp):
         left = _num(_eval(node.left, cols, n))
         right = _num(_eval(node.right, cols, n))
-        left = np.float64(left) if not isinstance(left, np.ndarray) else left
+        left = left if isinstance(left, np.ndarray) else np.float64(left)
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, cols, n)
@@ -639,14 +654,18 @@ def _eval(node: ast.AST, cols: dict, n: int):
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.Is, ast.IsNot)):
                 miss = _missing(left, n)
-                return (miss if isinstance(op, ast.Is) else ~miss).astype("float64")
+                return _Cond(miss, ~miss) if isinstance(op, ast.Is) else _Cond(~miss, miss)
             if isinstance(op, (ast.In, ast.NotIn)):
                 res = _isin(left, [c.value for c in comp.elts], n)
-                return res if isinstance(op, ast.In) else 1.0 - res
+                return res if isinstance(op, ast.In) else _Cond(res.false, res.true)
             right = _eval(comp, cols, n)
             parts.append(_compare(type(op), left, right, n))
             left = right
-        return parts[0] if len(parts) == 1 else _and(parts)
+        if len(parts) == 1:
+            return parts[0]
+        true = np.logical_and.reduce([p.true for p in parts])
+        false = np.logical_or.reduce([p.false for p in parts])
+        return _Cond(true, false)
     if isinstance(node, ast.Call):
         name = node.func.id
         if name == "has":
@@ -654,7 +673,7 @@ def _eval(node: ast.AST, cols: dict, n: int):
         args = [_eval(a, cols, n) for a in node.args]
         if name in _MISSING_FUNCS:
             miss = _missing(args[0], n)
-            return (miss if _MISSING_FUNCS[name] else ~miss).astype("float64")
+            return _Cond(miss, ~miss) if _MISSING_FUNCS[name] else _Cond(~miss, miss)
         args = [np.broadcast_to(np.asarray(_num(a), dtype="float64"), (n,)) for a in args]
         if name == "abs":
             return np.abs(args[0])
