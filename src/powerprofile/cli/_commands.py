@@ -241,9 +241,12 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
 
 
 def cmd_export(cfg: Config, args) -> int:
-    from ..pipeline import export_portraits, load_data
+    from ..pipeline import export_portraits, load_data, preflight
 
     paths = _paths(cfg)
+    # campaigns (and the rules, when the portraits are built here) checked before any work
+    built_here = not args.portraits and not paths.portraits.is_file()
+    preflight(cfg, stages=("export", "portraits") if built_here else ("export",))
     tables = load_data(cfg)
     if args.portraits:
         portraits = _read_frame(

@@ -7,13 +7,14 @@ from typing import Literal
 
 from ..config import from_mapping, read_yaml
 from ..exceptions import ConfigError
+from ..portraits import CONTACT_CHANNELS
 from ._select import Selection, compile_selection
 
 __all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
 
-Channel = Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
-CHANNELS: tuple[str, ...] = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
+CHANNELS: tuple[str, ...] = CONTACT_CHANNELS
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
+Channel = Literal[CONTACT_CHANNELS]
 
 _FORBIDDEN_COLUMNS = ("customer_id", "name", "phone", "address")
 
@@ -92,7 +93,7 @@ class Campaign:
                 "exports carry the pseudonymised customer_key, and phones only through the "
                 "PII policy (export.allow_raw_phone)."
             )
-        self._selection = compile_selection(self.select, name=self.name)
+        self._selection = compile_selection(self.select, name=self.name, source=source)
 
     @property
     def selection(self) -> Selection:

@@ -52,26 +52,33 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
             f"data folder {cfg.data.path!r} (config key 'data.path') does not exist; "
             "create it with `powerprofile sample` or point --data at your tables."
         )
+    rules = {}
+    if "portraits" in stages:
+        from ..features import feature_catalog
+        from ..portraits import load_rules
+
+        # every rule expression checked now: syntax, bounds, depth, and the feature
+        # names and types of the catalogue the job will build
+        catalog = feature_catalog(windows=tuple(cfg.features.windows))
+        for key in ("tags", "risk_rules"):
+            value = getattr(cfg.portraits, key)
+            if value is not None and _resolve(value).is_file():
+                rules[key] = load_rules(_resolve(value), features=catalog)
+            elif value is not None and value != getattr(type(cfg.portraits)(), key):
+                raise ConfigError(
+                    f"config key 'portraits.{key}' names {value!r}, which does not exist."
+                )
     if "export" in stages:
         from ..export import load_campaigns
 
-        load_campaigns(cfg.export.campaigns)
+        campaigns = load_campaigns(cfg.export.campaigns)
+        if "portraits" in stages:
+            _check_campaign_columns(cfg, campaigns, rules)
         for key in ("opt_out_list", "do_not_contact_list"):
             value = getattr(cfg.export, key)
             if value is not None and not _resolve(value).is_file():
                 raise ConfigError(
                     f"config key 'export.{key}' names {value!r}, which does not exist."
-                )
-    if "portraits" in stages:
-        from ..portraits import load_rules
-
-        for key in ("tags", "risk_rules"):
-            value = getattr(cfg.portraits, key)
-            if value is not None and _resolve(value).is_file():
-                load_rules(value)
-            elif value is not None and value != getattr(type(cfg.portraits)(), key):
-                raise ConfigError(
-                    f"config key 'portraits.{key}' names {value!r}, which does not exist."
                 )
     if "tracking" in stages and cfg.tracking.enabled:
         from ..tracking import check_tracking_uri, resolve_tracking_uri
@@ -79,6 +86,30 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
         uri = resolve_tracking_uri(cfg.tracking.uri)
         return check_tracking_uri(uri, timeout=cfg.tracking.timeout_seconds)
     return None
+
+
+def _check_campaign_columns(cfg: Config, campaigns, rules: dict) -> None:
+    """Campaign selections, scores and columns against the portrait the job will build."""
+    from ..portraits import portrait_columns
+
+    params = cfg.portraits.params
+    columns = portrait_columns(
+        targets=tuple(cfg.models.targets),
+        segments=cfg.segmentation.enabled,
+        tags=rules.get("tags"),
+        risk_rules=rules.get("risk_rules"),
+        top_k=params.get("top_k", cfg.models.top_k_reasons),
+        reasons=params.get("reasons", True),
+        include_customer_id=params.get("include_customer_id", False),
+    )
+    for camp in campaigns.campaigns:
+        camp.selection.check(columns)
+        for c in (camp.score, *camp.columns):
+            if c not in columns:
+                raise ConfigError(
+                    f"campaign {camp.name!r} in {str(cfg.export.campaigns)!r} uses column {c!r}, "
+                    "which the portraits of this job will not have; see docs/portrait.md."
+                )
 
 
 def load_data(cfg: Config):
