@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConfigError, ExportError, PowerProfileError
-from ..privacy import mask_phone, pseudonymise
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS, mask_phone, pseudonymise, resolve_pseudonym_key
+from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 EXPORT_SCHEMA_VERSION = "1.0"
 MEMBERSHIP_FILE = "segment_membership.parquet"
-_PII = ("customer_id", "name", "phone", "address")
 _PHONE_CHANNELS = ("sms", "hotline_callback")
 _DEFAULT_COLUMNS = (
     "snapshot_date",
@@ -81,7 +81,7 @@ def _flat(portraits: pd.DataFrame) -> pd.DataFrame:
     if frame["customer_key"].duplicated().any():
         dup = frame.loc[frame["customer_key"].duplicated(), "customer_key"].iloc[0]
         raise ExportError(f"portraits repeat customer_key {dup!r}; export one row per customer.")
-    frame = frame.drop(columns=[c for c in _PII if c in frame.columns])
+    frame = frame.drop(columns=[c for c in PII_COLUMNS if c in frame.columns])
     return frame.reset_index(drop=True)
 
 
@@ -245,6 +245,7 @@ def export_campaigns(
     do_not_contact_list=None,
     allow_raw_phone: bool = False,
     raw_phone_channels=(),
+    phone_visible_digits: int = MAX_PHONE_VISIBLE_DIGITS,
     snapshot_date=None,
     model_versions=None,
     config_hash: str | None = None,
@@ -266,8 +267,11 @@ def export_campaigns(
         The ``customers`` table (contactability flags and phones), joined on the keyed
         hash of ``customer_id``; when None, the portrait's own ``has_phone``,
         ``app_user``, ``wechat_bound``, ``sms_opt_out`` columns are used if present.
-    key : str or bytes or None, default=None
-        Pseudonymisation key; None reads ``POWERPROFILE_PSEUDONYM_KEY``.
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key, checked before anything is written (see
+        :func:`powerprofile.privacy.resolve_pseudonym_key`); None reads
+        ``POWERPROFILE_PSEUDONYM_KEY``. The manifest records its fingerprint and
+        whether it was a development or demo key, never the key.
     format : {"csv", "parquet", "jsonl"} or None, default=None
         Overrides every campaign's format.
     frequency_cap : int or None, default=None
@@ -281,6 +285,9 @@ def export_campaigns(
         With ``raw_phone_channels``, write unmasked phones to those channels only.
     raw_phone_channels : iterable of str, default=()
         Channels that may receive raw phones.
+    phone_visible_digits : int, default=4
+        Last digits left visible in masked phones, 0 to 4 (see
+        :func:`powerprofile.privacy.mask_phone`).
     snapshot_date : date-like or None, default=None
         Recorded in the manifest (default: the portraits' ``snapshot_date``).
     model_versions : dict or None, default=None
@@ -296,6 +303,8 @@ def export_campaigns(
 
     Raises
     ------
+    PseudonymKeyError
+        No key, or a weak key (a subclass of ``ConfigError``).
     ConfigError
         Bad campaign file or a selection naming a missing column.
     ExportError
@@ -303,6 +312,7 @@ def export_campaigns(
     """
     from ..config import config_hash as _hash
 
+    key = resolve_pseudonym_key(key)
     cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
     frame = _flat(portraits)
     n = len(frame)
@@ -357,7 +367,10 @@ def export_campaigns(
         ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked")
         for ch in _PHONE_CHANNELS
     }
-    masked_phone = mask_phone(contacts["phone"]).to_numpy(dtype=object)
+    try:
+        masked_phone = mask_phone(contacts["phone"], phone_visible_digits).to_numpy(dtype=object)
+    except ValueError as exc:
+        raise ConfigError(f"phone_visible_digits: {exc}") from None
     raw_phone = contacts["phone"].to_numpy(dtype=object)
 
     def build(camp, ch, take, scores) -> pd.DataFrame:
@@ -421,6 +434,7 @@ def export_campaigns(
     policy = {
         "keys": "HMAC-SHA256 pseudonym (customer_key)",
         "phone": phone_policy,
+        "phone_visible_digits": int(phone_visible_digits),
         "names_and_addresses": "never exported",
     }
     snap = (
@@ -438,6 +452,7 @@ def export_campaigns(
             "incremental": incremental,
             "allow_raw_phone": allow_raw_phone,
             "raw_phone_channels": list(raw_phone_channels),
+            "phone_visible_digits": phone_visible_digits,
         }
     )
     files = []
@@ -495,6 +510,7 @@ def export_campaigns(
                 "incremental": bool(incremental),
                 "previous_export_found": previous is not None,
                 "pii_policy": policy,
+                "pseudonym_key": key.manifest(),
                 "campaigns": summary,
                 "files": sorted(files, key=lambda f: f["file"]),
             }
