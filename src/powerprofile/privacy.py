@@ -394,7 +394,11 @@ def mask_phone(phones, visible: int = MAX_PHONE_VISIBLE_DIGITS) -> pd.Series:
         )
     s = pd.Series(phones, copy=False).astype("string")
     digits = s.str.replace(r"\D", "", regex=True)
-    # every digit followed by at least `visible` more digits is hidden
-    masked = digits.str.replace(rf"\d(?=\d{{{int(visible)}}})", "*", regex=True)
-    masked = masked.where(~(digits.str.len() < 7), "*" * 7)
+    n = digits.str.len()
+    tail = digits.str.slice(start=-visible) if visible else digits.str.slice(0, 0)
+    masked = pd.Series("*" * 7, index=s.index, dtype="string")  # fewer than 7 digits
+    # one vectorised step per distinct number length, not per row
+    for length in sorted(int(v) for v in n[n >= 7].unique()):
+        at = (n == length).fillna(False).to_numpy(dtype=bool)
+        masked[at] = "*" * (length - visible) + tail[at]
     return masked.where(s.notna())
