@@ -2,12 +2,23 @@
 
 The panel fixtures are synthetic feature frames indexed by (customer_id, snapshot_date),
 with known truth, shared by the model and explanation tests.
+
+The library has no built-in pseudonymisation key, so the whole session runs with
+``TEST_KEY`` in ``POWERPROFILE_PSEUDONYM_KEY`` (set at import, so subprocesses inherit
+it too); tests of the refusal remove it with ``monkeypatch.delenv``.
 """
+
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
+
+TEST_KEY = "7e3c1b9a4f6d2e8c0a5b7d9f1e3c5a7b9d2f4e6a8c0b2d4f6e8a0c2e4f6a8b0d"
+"""Test-only pseudonymisation key (64 hex characters, meets the key rule)."""
+os.environ["POWERPROFILE_PSEUDONYM_KEY"] = TEST_KEY
+os.environ.pop("POWERPROFILE_KEY_IS_DEMO", None)
 
 
 def make_panel(n_customers=1500, n_snapshots=6, seed=0, n_features=8, rate=0.1):

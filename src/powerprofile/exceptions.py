@@ -7,7 +7,9 @@ still catch the familiar type::
     ├── DataValidationError (PowerProfileError, ValueError)
     │       input tables break the data contract (strict mode)
     ├── ConfigError (PowerProfileError, ValueError)
-    │       a YAML config or rule file is malformed, has unknown keys or wrong types
+    │   │   a YAML config or rule file is malformed, has unknown keys or wrong types
+    │   └── PseudonymKeyError (ConfigError)
+    │           the pseudonymisation key is missing or too weak
     ├── FeatureMismatchError (PowerProfileError, ValueError)
     │       a frame given to a fitted model lacks, adds or retypes its features
     ├── NotFittedError (PowerProfileError, sklearn.exceptions.NotFittedError)
@@ -34,6 +36,7 @@ __all__ = [
     "FeatureMismatchError",
     "NotFittedError",
     "PowerProfileError",
+    "PseudonymKeyError",
     "TrackingError",
 ]
 
@@ -61,6 +64,13 @@ class DataValidationError(PowerProfileError, ValueError):
 
 class ConfigError(PowerProfileError, ValueError):
     """A configuration or rule file is malformed."""
+
+
+class PseudonymKeyError(ConfigError):
+    """The pseudonymisation key (``POWERPROFILE_PSEUDONYM_KEY``) is missing or too weak.
+
+    A configuration error (CLI exit code 2); the message says how to make a key.
+    """
 
 
 class FeatureMismatchError(PowerProfileError, ValueError):

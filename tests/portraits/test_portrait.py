@@ -17,7 +17,7 @@ from powerprofile.portraits import (
 from powerprofile.privacy import pseudonymise
 from powerprofile.segmentation import CustomerSegmenter
 
-KEY = "test-key-0123456789abcdef"
+KEY = "86c6beab9ff83633e0359f18778ba62f9d8c1f3569b30c9f2608dd95b2ec46c0"
 N = 60
 
 

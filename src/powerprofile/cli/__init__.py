@@ -44,6 +44,8 @@ def _overrides(args) -> list[tuple[str, object]]:
         out.append(("tracking.enabled", False))
     if getattr(args, "no_register", False):
         out.append(("tracking.register", False))
+    if getattr(args, "insecure_development_key", False):
+        out.append(("privacy.insecure_development_key", True))
     if args.quiet:
         out.append(("progress", False))
     return out

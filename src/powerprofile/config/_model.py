@@ -16,6 +16,7 @@ __all__ = [
     "LabelsConfig",
     "ModelsConfig",
     "PortraitsConfig",
+    "PrivacyConfig",
     "ReportConfig",
     "SegmentationConfig",
     "TrackingConfig",
@@ -48,11 +49,16 @@ class DataConfig:
         Strict validation, or set bad rows aside and report them.
     data_end : str or None, default=None
         Last day covered (ISO date); default from ``dataset.json`` or the data.
+    quarantine_pii : bool, default=False
+        Keep every column of quarantined rows in ``validation/quarantine/*.parquet``,
+        raw customer ids and PII (name, phone, address) included. By default those
+        files carry the keyed ``customer_key`` instead and no PII column.
     """
 
     path: str = "data/sample"
     errors: Literal["raise", "quarantine"] = "raise"
     data_end: str | None = None
+    quarantine_pii: bool = False
 
     def _check(self, source, prefix):
         _check_date(self.data_end, source, f"{prefix}.data_end")
@@ -217,6 +223,8 @@ class ExportConfig:
         Export unmasked phone numbers, but only to ``raw_phone_channels``.
     raw_phone_channels : list of str, default=[]
         Channels allowed raw phones when ``allow_raw_phone`` is true.
+    phone_visible_digits : int, default=4
+        Last digits left visible in masked phones (0 to 4): ``*******1234``.
     """
 
     campaigns: str = "configs/campaigns.yaml"
@@ -229,10 +237,19 @@ class ExportConfig:
     raw_phone_channels: list[
         Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
     ] = field(default_factory=list)
+    phone_visible_digits: int = 4
 
     def _check(self, source, prefix):
         if self.frequency_cap is not None and self.frequency_cap < 1:
             raise _bad(source, f"{prefix}.frequency_cap", self.frequency_cap, "must be >= 1.")
+        if not 0 <= self.phone_visible_digits <= 4:
+            raise _bad(
+                source,
+                f"{prefix}.phone_visible_digits",
+                self.phone_visible_digits,
+                "must be from 0 to 4 (raw phones go only through allow_raw_phone and "
+                "raw_phone_channels).",
+            )
         if self.allow_raw_phone and not self.raw_phone_channels:
             raise _bad(
                 source,
@@ -288,6 +305,21 @@ class TrackingConfig:
 
 
 @dataclass
+class PrivacyConfig:
+    """The pseudonymisation key policy (the key itself comes only from the environment).
+
+    Parameters
+    ----------
+    insecure_development_key : bool, default=False
+        Accept a pseudonymisation key that breaks the key rule (see
+        ``powerprofile.privacy``), with a warning, recorded in every manifest. For
+        development on synthetic data only; a run without any key is still refused.
+    """
+
+    insecure_development_key: bool = False
+
+
+@dataclass
 class ReportConfig:
     """HTML report.
 
@@ -318,7 +350,7 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, tracking, report
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report
         The sections, see their classes.
     """
 
@@ -333,6 +365,7 @@ class Config:
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     portraits: PortraitsConfig = field(default_factory=PortraitsConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)

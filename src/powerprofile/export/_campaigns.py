@@ -8,6 +8,7 @@ from typing import Literal
 from ..config import from_mapping, read_yaml
 from ..exceptions import ConfigError
 from ..portraits import CONTACT_CHANNELS
+from ..schema import PII_COLUMNS
 from ._select import Selection, compile_selection
 
 __all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
@@ -15,8 +16,6 @@ __all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
 CHANNELS: tuple[str, ...] = CONTACT_CHANNELS
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
 Channel = Literal[CONTACT_CHANNELS]
-
-_FORBIDDEN_COLUMNS = ("customer_id", "name", "phone", "address")
 
 
 @dataclass
@@ -86,7 +85,7 @@ class Campaign:
             raise ConfigError(
                 f"campaign {self.name!r} in {str(source)!r} has a negative capacity {self.capacity!r}."
             )
-        bad = sorted(set(self.columns) & set(_FORBIDDEN_COLUMNS))
+        bad = sorted(set(self.columns) & set(PII_COLUMNS))
         if bad:
             raise ConfigError(
                 f"campaign {self.name!r} in {str(source)!r} asks for raw PII column(s) {bad!r}; "

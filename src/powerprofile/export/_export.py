@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..exceptions import ConfigError, ExportError, PowerProfileError
 from ..portraits import MARKETING_CHANNELS, PHONE_CHANNELS, contactability
-from ..privacy import mask_phone, pseudonymise
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS, mask_phone, pseudonymise, resolve_pseudonym_key
+from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 EXPORT_SCHEMA_VERSION = "1.0"
 MEMBERSHIP_FILE = "segment_membership.parquet"
-_PII = ("customer_id", "name", "phone", "address")
 _DEFAULT_COLUMNS = (
     "snapshot_date",
     "customer_type",
@@ -81,7 +81,7 @@ def _flat(portraits: pd.DataFrame) -> pd.DataFrame:
     if frame["customer_key"].duplicated().any():
         dup = frame.loc[frame["customer_key"].duplicated(), "customer_key"].iloc[0]
         raise ExportError(f"portraits repeat customer_key {dup!r}; export one row per customer.")
-    frame = frame.drop(columns=[c for c in _PII if c in frame.columns])
+    frame = frame.drop(columns=[c for c in PII_COLUMNS if c in frame.columns])
     return frame.reset_index(drop=True)
 
 
@@ -256,6 +256,7 @@ def export_campaigns(
     do_not_contact_list=None,
     allow_raw_phone: bool = False,
     raw_phone_channels=(),
+    phone_visible_digits: int = MAX_PHONE_VISIBLE_DIGITS,
     snapshot_date=None,
     model_versions=None,
     config_hash: str | None = None,
@@ -279,8 +280,11 @@ def export_campaigns(
         channel is read from the portrait's ``contactable_<channel>`` columns; only
         portraits built without a customers table take it from here, by the same rule
         (:func:`powerprofile.portraits.contactability`).
-    key : str or bytes or None, default=None
-        Pseudonymisation key; None reads ``POWERPROFILE_PSEUDONYM_KEY``.
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key, checked before anything is written (see
+        :func:`powerprofile.privacy.resolve_pseudonym_key`); None reads
+        ``POWERPROFILE_PSEUDONYM_KEY``. The manifest records its fingerprint and
+        whether it was a development or demo key, never the key.
     format : {"csv", "parquet", "jsonl"} or None, default=None
         Overrides every campaign's format.
     frequency_cap : int or None, default=None
@@ -294,6 +298,9 @@ def export_campaigns(
         With ``raw_phone_channels``, write unmasked phones to those channels only.
     raw_phone_channels : iterable of str, default=()
         Channels that may receive raw phones.
+    phone_visible_digits : int, default=4
+        Last digits left visible in masked phones, 0 to 4 (see
+        :func:`powerprofile.privacy.mask_phone`).
     snapshot_date : date-like or None, default=None
         Recorded in the manifest (default: the portraits' ``snapshot_date``).
     model_versions : dict or None, default=None
@@ -309,6 +316,8 @@ def export_campaigns(
 
     Raises
     ------
+    PseudonymKeyError
+        No key, or a weak key (a subclass of ``ConfigError``).
     ConfigError
         Bad campaign file or a selection naming a missing column.
     ExportError
@@ -316,6 +325,7 @@ def export_campaigns(
     """
     from ..config import config_hash as _hash
 
+    key = resolve_pseudonym_key(key)
     cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
     frame = _flat(portraits)
     n = len(frame)
@@ -372,7 +382,10 @@ def export_campaigns(
         ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked")
         for ch in PHONE_CHANNELS
     }
-    masked_phone = mask_phone(phones).to_numpy(dtype=object)
+    try:
+        masked_phone = mask_phone(phones, phone_visible_digits).to_numpy(dtype=object)
+    except ValueError as exc:
+        raise ConfigError(f"phone_visible_digits: {exc}") from None
     raw_phone = phones.to_numpy(dtype=object)
 
     def build(camp, ch, take, scores) -> pd.DataFrame:
@@ -436,6 +449,7 @@ def export_campaigns(
     policy = {
         "keys": "HMAC-SHA256 pseudonym (customer_key)",
         "phone": phone_policy,
+        "phone_visible_digits": int(phone_visible_digits),
         "names_and_addresses": "never exported",
     }
     snap = (
@@ -453,6 +467,7 @@ def export_campaigns(
             "incremental": incremental,
             "allow_raw_phone": allow_raw_phone,
             "raw_phone_channels": list(raw_phone_channels),
+            "phone_visible_digits": phone_visible_digits,
         }
     )
     files = []
@@ -510,6 +525,7 @@ def export_campaigns(
                 "incremental": bool(incremental),
                 "previous_export_found": previous is not None,
                 "pii_policy": policy,
+                "pseudonym_key": key.manifest(),
                 "campaigns": summary,
                 "files": sorted(files, key=lambda f: f["file"]),
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -14,8 +15,10 @@ __all__ = [
     "build_feature_frames",
     "load_data",
     "preflight",
+    "pseudonym_key",
     "snapshot_plan",
     "write_feature_outputs",
+    "write_validation_outputs",
 ]
 
 log = logging.getLogger("powerprofile")
@@ -110,6 +113,77 @@ def _check_campaign_columns(cfg: Config, campaigns, rules: dict) -> None:
                     f"campaign {camp.name!r} in {str(cfg.export.campaigns)!r} uses column {c!r}, "
                     "which the portraits of this job will not have; see docs/portrait.md."
                 )
+
+
+def pseudonym_key(cfg: Config):
+    """The checked pseudonymisation key of a job, before any work is done.
+
+    Parameters
+    ----------
+    cfg : Config
+        ``privacy.insecure_development_key`` allows a weak key (with a warning).
+
+    Returns
+    -------
+    PseudonymKey
+        Pass it as ``key=`` to every stage; its ``manifest()`` goes in the manifests.
+
+    Raises
+    ------
+    PseudonymKeyError
+        ``POWERPROFILE_PSEUDONYM_KEY`` is missing, or weak without the switch.
+    """
+    from ..privacy import resolve_pseudonym_key
+
+    return resolve_pseudonym_key(
+        None, insecure_development_key=cfg.privacy.insecure_development_key
+    )
+
+
+def write_validation_outputs(
+    paths: OutputPaths, tables, key, *, quarantine_pii: bool = False
+) -> dict[str, Path]:
+    """Write the validation report and the quarantined rows under the PII policy.
+
+    ``validation/validation_report.csv`` names customers by ``customer_key`` and
+    redacts shown PII values (:func:`powerprofile.schema.redact_report`);
+    ``validation/quarantine/<table>.parquet`` (tables with quarantined rows only) carry
+    ``customer_key`` instead of the raw id and no PII column unless ``quarantine_pii``
+    (:func:`powerprofile.schema.redact_quarantine`). A quarantine file of an earlier
+    validation for a table with no quarantined rows now is removed.
+
+    Parameters
+    ----------
+    paths : OutputPaths
+    tables : Tables
+    key : PseudonymKey or str or bytes or None
+        See :func:`powerprofile.privacy.resolve_pseudonym_key`.
+    quarantine_pii : bool, default=False
+        Config key ``data.quarantine_pii``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"report": path}`` plus one ``"quarantine/<table>"`` entry per file written.
+    """
+    import dataclasses
+
+    from ..schema import TABLE_ORDER, redact_quarantine, redact_report, save_quarantine
+
+    report = tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()
+    paths.validation.parent.mkdir(parents=True, exist_ok=True)
+    redact_report(report, key).to_csv(paths.validation, index=False)
+    written = {"report": paths.validation}
+    folder = paths.validation.parent / "quarantine"
+    quarantine = {k: v for k, v in (tables.quarantine or {}).items() if len(v)}
+    safe = redact_quarantine(quarantine, key, keep_pii=quarantine_pii)
+    for f in save_quarantine(dataclasses.replace(tables, quarantine=safe), folder, "parquet"):
+        written[f"quarantine/{f.stem}"] = f
+    for name in TABLE_ORDER:
+        stale = folder / f"{name}.parquet"
+        if name not in safe and stale.is_file():
+            stale.unlink()
+    return written
 
 
 def load_data(cfg: Config):

@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Config, config_hash, dump_config, to_mapping
-from ._data import build_feature_frames, load_data, preflight, write_feature_outputs
+from ._data import (
+    build_feature_frames,
+    load_data,
+    preflight,
+    pseudonym_key,
+    write_feature_outputs,
+    write_validation_outputs,
+)
 from ._models import _label_columns, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
 from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
@@ -70,6 +77,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
     from ..features import feature_catalog
 
     progress = cfg.progress if progress is None else progress
+    key = pseudonym_key(cfg)  # refuse a missing or weak key before any work
     t0 = time.perf_counter()
     bar = _Stages(
         ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
@@ -82,14 +90,11 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
     tables = load_data(cfg)
     bar.done("validate", "features")
     final = _resolve(cfg.output_dir)
-    summary = RunSummary(output_dir=final)
+    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest())
     with atomic_directory(final) as tmp:
         paths = OutputPaths(tmp)
         dump_config(cfg, _mkparent(paths.config))
-        _mkparent(paths.validation)
-        (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(
-            paths.validation, index=False
-        )
+        write_validation_outputs(paths, tables, key, quarantine_pii=cfg.data.quarantine_pii)
 
         train_frame, score = build_feature_frames(cfg, tables, progress=False)
         write_feature_outputs(paths, train_frame, score, cfg.features.windows)
@@ -123,6 +128,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
             segmenter=segmenter,
             tables=tables,
             catalog=feature_catalog(windows=tuple(cfg.features.windows)),
+            key=key,
         )
         _mkparent(paths.portraits)
         portraits.to_parquet(paths.portraits, index=False)
@@ -139,7 +145,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         # model versions in the manifest come from the portraits (content hashes), so a
         # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
         result = export_portraits(
-            cfg, portraits, tables, paths.export, previous_dir=final / "export"
+            cfg, portraits, tables, paths.export, previous_dir=final / "export", key=key
         )
         summary.export_files = result.files
         bar.done("export", "report")
@@ -276,6 +282,7 @@ def _write_summary(path: Path, summary: RunSummary) -> None:
         if summary.export_files is None
         else summary.export_files.to_dict(orient="records"),
         "notes": summary.notes,
+        "pseudonym_key": summary.pseudonym_key,
         "stage_seconds": summary.stage_seconds,
         "seconds": round(summary.seconds, 1),
     }
