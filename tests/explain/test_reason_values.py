@@ -23,7 +23,7 @@ from powerprofile.portraits import build_portraits
 
 LEVELS = ["residential", "commercial", "agricultural", "大工业", "shop, with comma"]
 TOP_K = 3
-KEY = "reason-values-test-key"
+KEY = "5b0e8d3a1c7f9e2b4d6a8c0e2f4b6d8a1c3e5f7a9b0d2c4e6f8a1b3d5c7e9f0a"
 
 
 def _pool(n=4000, seed=11):

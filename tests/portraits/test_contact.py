@@ -6,6 +6,8 @@ import pytest
 
 from powerprofile.portraits import CONTACT_COLUMNS, build_portraits, contactability, phone_kind
 
+KEY = "a41f0c9e7d2b5a8c3e6f1d4b7a0c9e2f5d8b1a4c7e0f3d6b9a2c5e8f1b4d7a0c"
+
 
 @pytest.mark.parametrize(
     ("phone", "kind"),
@@ -80,7 +82,7 @@ def test_portrait_writes_the_rule_phone_123_is_no_phone():
             "phone": pd.array(["123", "13912345678", "0571-87654321"], dtype="string"),
         }
     )
-    p = build_portraits(features, customers=customers, key="k" * 32)
+    p = build_portraits(features, customers=customers, key=KEY)
     assert p["has_phone"].tolist() == [False, True, True]
     assert p["contactable_sms"].tolist() == [False, True, False]
     assert p["contactable_hotline_callback"].tolist() == [False, True, True]
