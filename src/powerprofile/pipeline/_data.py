@@ -202,6 +202,7 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
 
 def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> None:
     """Write the frames, the feature catalogue (for ``windows``) and the leakage report."""
+    from ..export import write_frame
     from ..features import feature_catalog
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
@@ -211,10 +212,10 @@ def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> Non
         clean.attrs = {}
         clean.to_parquet(paths.training_frame)
         if isinstance(leak, pd.DataFrame):
-            leak.to_csv(paths.leakage, index=False)
+            write_frame(leak, paths.leakage, "csv", decimals=None)
     if score is not None:
         clean = score.copy()
         clean.attrs = {}
         clean.to_parquet(paths.scoring_frame)
     catalog = feature_catalog() if windows is None else feature_catalog(windows=tuple(windows))
-    catalog.to_csv(paths.catalog, index=False, encoding="utf-8-sig")
+    write_frame(catalog, paths.catalog, "csv", decimals=None)
