@@ -10,15 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from powerprofile.exceptions import ConfigError, ExportError
-from powerprofile.export import _export as export_module
 from powerprofile.export import MARKER, export_campaigns, load_campaigns, read_export, read_frame
+from powerprofile.export import _export as export_module
 
 from .conftest import CAMPAIGNS, KEY, make_data
 
 
 def _files(folder):
     """Content of the files of an export (the ownership marker aside: it holds times)."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != MARKER}
+    return {
+        p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != MARKER
+    }
 
 
 def test_eligibility_ranking_and_capacity_by_hand(tmp_path, data, campaigns_file):
@@ -327,7 +329,9 @@ def test_portraits_without_key_refused(tmp_path, data, campaigns_file):
         )
 
 
-def test_interrupted_publish_is_completed_on_next_export(tmp_path, data, campaigns_file, monkeypatch):
+def test_interrupted_publish_is_completed_on_next_export(
+    tmp_path, data, campaigns_file, monkeypatch
+):
     import os
 
     from powerprofile.exceptions import OutputDirError

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -70,8 +71,15 @@ def _unescape_cells(values: pd.Series) -> pd.Series:
 
 
 def _escape_label(label):
-    if isinstance(label, str):
-        return _escape_cells(pd.Series([label], dtype="string")).iloc[0]
+    """The same rule for one header cell."""
+    if isinstance(label, str) and re.match(_NEEDS_PREFIX, label):
+        return "'" + label
+    return label
+
+
+def _unescape_label(label):
+    if isinstance(label, str) and re.match(_PREFIXED, label):
+        return label[1:]
     return label
 
 
@@ -173,7 +181,7 @@ def read_frame(path, *, dtype=None) -> pd.DataFrame:
         out = pd.read_csv(
             path, encoding="utf-8-sig", dtype=types, keep_default_na=False, na_values=[""]
         )
-        out.columns = [_unescape_cells(pd.Series([c], dtype="string")).iloc[0] for c in out.columns]
+        out.columns = [_unescape_label(c) for c in out.columns]
         for i in range(out.shape[1]):
             col = out.iloc[:, i]
             if _is_text(col):
