@@ -58,7 +58,6 @@ LOCK = ".powerprofile-lock"
 STAGING_PREFIX = ".powerprofile-tmp-"
 _STAGING_MARKER = ".powerprofile-staging"
 _COMMIT = ".powerprofile-commit"
-_MARKER_TMP = ".powerprofile-output.tmp"
 _FORMAT = 1
 
 # folders held by this process: (resolved path, thread) -> [OutputFolder, depth]
@@ -78,7 +77,11 @@ def _version() -> str:
 
 def _control(name: str) -> bool:
     """Names of the job's own bookkeeping files, never outputs (the marker excepted)."""
-    return name in (LOCK, _MARKER_TMP, _STAGING_MARKER, _COMMIT) or name.startswith(STAGING_PREFIX)
+    return (
+        name in (LOCK, _STAGING_MARKER, _COMMIT)
+        or name.startswith(STAGING_PREFIX)
+        or (name.startswith(".powerprofile-") and name.endswith(".part"))
+    )
 
 
 # ----------------------------------------------------------------------------- paths
@@ -350,7 +353,7 @@ def _walk_files(root: Path, *, top_control: bool) -> list[str]:
         top = rel_dir == Path(".")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(STAGING_PREFIX))
         for f in sorted(filenames):
-            if _control(f) or (top and top_control and f == MARKER) or f.endswith(".part"):
+            if _control(f) or (top and top_control and f == MARKER):
                 continue
             out.append((rel_dir / f).as_posix())
     return out
@@ -445,25 +448,24 @@ class OutputFolder:
         try:
             self._lock.acquire()
         except BaseException:
-            self._tidy()
+            self._close()
             raise
         self.recover()
 
-    def _tidy(self) -> None:
-        """Undo the claim of a folder this job created or claimed and left empty."""
-        if not self._claimed:
-            return
-        with contextlib.suppress(OSError):
-            rest = [p for p in self.path.iterdir() if p.name not in (MARKER, LOCK)]
-            if rest:
-                return
-            (self.path / MARKER).unlink(missing_ok=True)
-            for p in self._created:
-                p.rmdir()
-
     def _close(self) -> None:
+        """Release the lock; undo the claim of a folder this job claimed and left empty."""
+        unclaim = False
+        with contextlib.suppress(OSError):
+            unclaim = self._claimed and not any(
+                p.name not in (MARKER, LOCK) for p in self.path.iterdir()
+            )
+            if unclaim:  # still under the lock: nobody else sees a half-removed folder
+                (self.path / MARKER).unlink(missing_ok=True)
         self._lock.release()
-        self._tidy()
+        if unclaim:
+            with contextlib.suppress(OSError):
+                for p in self._created:  # deepest first; stops at the first non-empty
+                    p.rmdir()
 
     # -- recovery ------------------------------------------------------------------
     def recover(self) -> None:
