@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from powerprofile.export import FORMULA_TRIGGERS, export_campaigns, read_frame, write_frame
@@ -141,6 +141,10 @@ def _same_text(got, want, *, empty_is_missing: bool) -> None:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=VALUES, numbers=st.lists(st.floats(-1e6, 1e6), min_size=12, max_size=12))
+@example(  # always tried: line and paragraph separators, NUL, the values pandas reads as NA
+    values=["a\rb", "\r", "x\u2028y", "n\x00ul", "\x85", "NA", "null", "1", "-1", "'", "", None],
+    numbers=[-1.0] * 12,
+)
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
 def test_any_text_round_trips_through_every_format(fmt, values, numbers):
     n = len(values)
