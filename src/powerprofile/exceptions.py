@@ -18,8 +18,13 @@ still catch the familiar type::
     │       a saved model or segmenter is not an intact artefact written by powerprofile
     ├── TrackingError (PowerProfileError, RuntimeError)
     │       the MLflow tracking server or registry cannot be reached or used
-    └── ExportError (PowerProfileError, RuntimeError)
-            an export could not be written; the previous export is left intact
+    ├── ExportError (PowerProfileError, RuntimeError)
+    │       an export could not be written; the previous export is left intact
+    └── OutputDirError (PowerProfileError, OSError)
+        │   an output folder is refused: not created by powerprofile and not empty,
+        │   the working folder, home or the file-system root
+        └── OutputDirBusyError (OutputDirError)
+                another job holds the output folder's lock
 
 Messages name the thing with ``!r``, show the value received and say how to fix it.
 """
@@ -35,6 +40,8 @@ __all__ = [
     "ExportError",
     "FeatureMismatchError",
     "NotFittedError",
+    "OutputDirBusyError",
+    "OutputDirError",
     "PowerProfileError",
     "PseudonymKeyError",
     "TrackingError",
@@ -97,3 +104,11 @@ class TrackingError(PowerProfileError, RuntimeError):
 
 class ExportError(PowerProfileError, RuntimeError):
     """An export could not be completed; the previous export is untouched."""
+
+
+class OutputDirError(PowerProfileError, OSError):
+    """An output folder is refused; nothing was written or deleted in it."""
+
+
+class OutputDirBusyError(OutputDirError):
+    """Another job (named in the message) is writing to the same output folder."""

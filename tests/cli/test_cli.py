@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from powerprofile.cli import EXIT_CODES, main
-from powerprofile.export import read_frame
+from powerprofile.export import MARKER, read_frame
 
 from .conftest import KEY, ROOT, SAMPLE, copy_sample, fast_config
 
@@ -279,8 +279,10 @@ def test_installed_script_reexports_identical_bytes(full_run, tmp_path):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"export: {tmp_path / 'again'}" in res.stdout
-    first = {p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir()}
-    again = {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()}
+    first = {
+        p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir() if p.name != MARKER
+    }
+    again = {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir() if p.name != MARKER}
     assert first == again
 
 
@@ -566,6 +568,8 @@ def test_features_report_and_export_rebuilding_portraits(full_run, tmp_path, key
     shutil.copytree(full_run["out"], out, ignore=shutil.ignore_patterns("portraits", "export"))
     assert main(["export", "--config", cfg, "--out", str(out), "-q"]) == 0
     assert (out / "portraits" / "portraits.parquet").exists()
-    first = {p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir()}
-    again = {p.name: p.read_bytes() for p in (out / "export").iterdir()}
+    first = {
+        p.name: p.read_bytes() for p in (full_run["out"] / "export").iterdir() if p.name != MARKER
+    }
+    again = {p.name: p.read_bytes() for p in (out / "export").iterdir() if p.name != MARKER}
     assert first == again

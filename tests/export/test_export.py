@@ -10,14 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from powerprofile.exceptions import ConfigError, ExportError
+from powerprofile.export import MARKER, export_campaigns, load_campaigns, read_export, read_frame
 from powerprofile.export import _export as export_module
-from powerprofile.export import export_campaigns, load_campaigns, read_export, read_frame
 
 from .conftest import CAMPAIGNS, KEY, make_data
 
 
 def _files(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Content of the files of an export (the ownership marker aside: it holds times)."""
+    return {
+        p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != MARKER
+    }
 
 
 def test_eligibility_ranking_and_capacity_by_hand(tmp_path, data, campaigns_file):
@@ -120,7 +123,9 @@ def test_csv_has_bom_and_chinese_text(tmp_path, data, campaigns_file):
     export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
     raw = (tmp_path / "exp" / "retention__sms.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert "城东".encode() in raw and b"\r\n" not in raw
+    assert "城东".encode() in raw
+    # RFC 4180 records: every record ends with CRLF, no bare LF
+    assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
@@ -324,19 +329,52 @@ def test_portraits_without_key_refused(tmp_path, data, campaigns_file):
         )
 
 
-def test_interrupted_swap_is_repaired_on_next_export(tmp_path, data, campaigns_file):
+def test_interrupted_publish_is_completed_on_next_export(
+    tmp_path, data, campaigns_file, monkeypatch
+):
+    import os
+
+    from powerprofile.exceptions import OutputDirError
     from powerprofile.export import recover_directory
 
     customers, portraits = data
+    portraits2 = portraits.assign(churn_score=1 - portraits["churn_score"])
     export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
-    before = _files(tmp_path / "exp")
-    # a crash between the two renames: the previous export sits under its hidden name
-    (tmp_path / "exp").rename(tmp_path / ".exp.old-abc")
-    (tmp_path / ".exp.tmp-def").mkdir()
-    (tmp_path / ".exp.tmp-def" / "half.csv").write_bytes(b"partial")
+    for p in (portraits, portraits2):  # the same two exports, uninterrupted
+        export_campaigns(p, tmp_path / "ref", campaigns=campaigns_file, customers=customers)
+    want = _files(tmp_path / "ref")
+    # a crash after the commit point: the second staged file never moves
+    real, moved = os.replace, []
+
+    def power_cut(src, dst):
+        if "/.powerprofile-tmp-" in str(src) and not str(src).endswith(".part"):
+            moved.append(src)
+            if len(moved) == 2:
+                raise OSError("power cut")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", power_cut)
+    with pytest.raises(OutputDirError, match="stopped half way"):
+        export_campaigns(
+            portraits2, tmp_path / "exp", campaigns=campaigns_file, customers=customers
+        )
+    monkeypatch.setattr(os, "replace", real)
+    assert _files(tmp_path / "exp") != want
+    # left-overs: an uncommitted staging folder of the job, and hidden folders of someone else
+    stale = tmp_path / "exp" / ".powerprofile-tmp-export-dead"
+    stale.mkdir()
+    (stale / ".powerprofile-staging").write_text("{}", encoding="utf-8")
+    (stale / "half.csv").write_bytes(b"partial")
+    mine = tmp_path / "exp" / ".powerprofile-tmp-mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("not the job's", encoding="utf-8")
+    (tmp_path / ".exp.tmp-old").mkdir()
     recover_directory(tmp_path / "exp")
-    assert _files(tmp_path / "exp") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaigns.yaml", "exp"]
+    assert _files(tmp_path / "exp") == want
+    assert (mine / "keep.txt").read_text(encoding="utf-8") == "not the job's"
+    assert not stale.exists()
+    assert (tmp_path / ".exp.tmp-old").is_dir()
+    assert not (tmp_path / "exp" / ".powerprofile-lock").exists()
 
 
 # ------------------------------------------------------------------ contactability

@@ -86,7 +86,8 @@ def main(argv=None) -> int:
     -------
     int
         Exit code, see ``EXIT_CODES`` (0 success, 1 internal error, 2 bad config or
-        usage, 3 bad input data, 4 tracking failure, 5 export failure).
+        usage, 3 bad input data, 4 tracking failure, 5 export failure, 7 output folder
+        refused, 8 output folder busy).
     """
     parser = build_parser()
     try:
@@ -102,6 +103,8 @@ def main(argv=None) -> int:
         DataValidationError,
         ExportError,
         FeatureMismatchError,
+        OutputDirBusyError,
+        OutputDirError,
         TrackingError,
     )
 
@@ -121,6 +124,10 @@ def main(argv=None) -> int:
             if args.verbose < 2:
                 warnings.simplefilter("ignore")
             return COMMANDS[args.command](cfg, args)
+    except OutputDirBusyError as exc:
+        return _error(8, str(exc))
+    except OutputDirError as exc:
+        return _error(7, str(exc))
     except ConfigError as exc:
         return _error(2, str(exc))
     except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:

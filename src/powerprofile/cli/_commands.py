@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 from pathlib import Path
 
@@ -34,6 +36,7 @@ def cmd_sample(cfg: Config, args) -> int:
     from ..datasets import write_sample, write_utility_data
 
     out = Path(args.output_dir or cfg.data.path)
+    _check_data_folder(out)
     if args.partitions is None and args.customers <= 20_000:
         # the committed sample's layout: 2 partitions, strong compression (small for git)
         write_sample(
@@ -183,6 +186,7 @@ def cmd_score(cfg: Config, args) -> int:
 
 
 def cmd_segment(cfg: Config, args) -> int:
+    from ..export import write_frame
     from ..pipeline import pseudonym_key, segment_customers
     from ..privacy import pseudonymise
     from ..segmentation import CustomerSegmenter
@@ -195,7 +199,7 @@ def cmd_segment(cfg: Config, args) -> int:
     frame = _read_frame(path, "scoring frame", "run `powerprofile features` or pass --features.")
     seg, labels, profile = segment_customers(cfg, frame, previous=previous)
     seg.save(paths.segmenter)
-    profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
+    write_frame(profile, paths.segment_profile, "csv", index=True, decimals=None)
     ids = frame.index.get_level_values("customer_id")
     assign = pd.DataFrame({"customer_key": pseudonymise(ids, key).to_numpy(), "segment_id": labels})
     assign.sort_values("customer_key").to_parquet(
@@ -275,29 +279,27 @@ def cmd_keygen(cfg: Config, args) -> int:
 
 
 def cmd_report(cfg: Config, args) -> int:
+    from ..export import read_frame
     from ..pipeline import load_data, write_run_report
 
     paths = _paths(cfg)
     tables = load_data(cfg)
-    profile = (
-        pd.read_csv(paths.segment_profile, encoding="utf-8-sig")
-        if paths.segment_profile.is_file()
-        else None
-    )
+    profile = read_frame(paths.segment_profile) if paths.segment_profile.is_file() else None
     portraits = pd.read_parquet(paths.portraits) if paths.portraits.is_file() else None
-    hits = pd.read_csv(paths.risk_hits, encoding="utf-8-sig") if paths.risk_hits.is_file() else None
+    hits = read_frame(paths.risk_hits) if paths.risk_hits.is_file() else None
     snap = None
     if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
         snap = pd.Timestamp(portraits["snapshot_date"].max()).date().isoformat()
     evaluations, shap = {}, {}
     if paths.metrics.is_file():
-        metrics = pd.read_csv(paths.metrics)
+        metrics = read_frame(paths.metrics)
         for t, g in metrics.groupby("target"):
             evaluations[t] = {"metrics": g.drop(columns="target").set_index("scorer")}
     for t in cfg.models.targets:
         f = paths.plots / f"{t}_shap_importance.csv"
         if f.is_file():
-            shap[t] = pd.read_csv(f, index_col=0).iloc[:, 0]
+            imp = read_frame(f)
+            shap[t] = imp.set_index(imp.columns[0]).iloc[:, 0]
     target = Path(args.output) if args.output else paths.report
     if not cfg.report.enabled:
         raise ConfigError(
@@ -349,6 +351,66 @@ def cmd_run(cfg: Config, args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ output folders
+
+
+def _check_data_folder(out: Path) -> None:
+    """``sample`` replaces a data folder: refuse unsafe places and folders of other data."""
+    from ..exceptions import OutputDirError
+    from ..export import check_output_path
+
+    target = check_output_path(out, what="data folder", require_owned=False)
+    if target.is_dir() and any(target.iterdir()) and not (target / "dataset.json").is_file():
+        raise OutputDirError(
+            f"data folder {str(out)!r} is not empty and holds no 'dataset.json' (not a "
+            "powerprofile data set); `sample` replaces the whole folder, so it refuses. "
+            "Choose a new folder, e.g. --out data/sample2."
+        )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return Path(path).expanduser().resolve().is_relative_to(Path(root).expanduser().resolve())
+
+
+def _written_folders(name: str, cfg: Config, args) -> list[tuple[Path, str]]:
+    """The folders a subcommand writes into: ``output_dir`` and the export folder."""
+    out = Path(cfg.output_dir)
+    if name in ("validate", "features", "train", "segment", "run"):
+        return [(out, "output folder")]
+    if name in ("score", "report"):  # --output names a file of the user's choice
+        return [] if getattr(args, "output", None) else [(out, "output folder")]
+    if name == "export":
+        export_dir = Path(args.export_dir) if args.export_dir else OutputPaths(out).export
+        rebuild = not args.portraits and not OutputPaths(out).portraits.is_file()
+        held = [(out, "output folder")] if rebuild or _inside(export_dir, out) else []
+        return [*held, (export_dir, "export folder")]
+    return []
+
+
+def _in_output_folders(name: str, cmd):
+    """Run ``cmd`` holding the folders it writes: owned, locked, checked before any work.
+
+    ``run`` and the export publish through staging folders; the other steps write
+    their fixed files in place and the files they wrote are recorded as the job's.
+    """
+
+    @functools.wraps(cmd)
+    def wrapped(cfg: Config, args) -> int:
+        from ..export import check_output_path, output_folder
+
+        folders = _written_folders(name, cfg, args)
+        for path, what in folders:  # every refusal before any work
+            check_output_path(path, what=what)
+        with contextlib.ExitStack() as stack:
+            for path, what in folders:
+                folder = stack.enter_context(output_folder(path, what=what))
+                if name != "run" and what == "output folder":
+                    stack.enter_context(folder.recording(name))
+            return cmd(cfg, args)
+
+    return wrapped
+
+
 COMMANDS = {
     "sample": cmd_sample,
     "validate": cmd_validate,
@@ -361,3 +423,4 @@ COMMANDS = {
     "report": cmd_report,
     "run": cmd_run,
 }
+COMMANDS.update({k: _in_output_folders(k, v) for k, v in COMMANDS.items() if k != "sample"})

@@ -13,6 +13,9 @@ EXIT_CODES = {
     3: "bad input data (validation failed, table or file missing, features do not match a model)",
     4: "tracking failure (MLflow server unreachable, registry error)",
     5: "export failure (the previous export is left intact)",
+    7: "output folder refused: not created by powerprofile and not empty, or the working "
+    "folder, home or root (nothing written)",
+    8: "output folder busy: another powerprofile job is writing to it (retry later)",
     130: "interrupted",
 }
 

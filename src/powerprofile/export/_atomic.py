@@ -1,18 +1,16 @@
-"""Atomic replacement of an output folder.
+"""Staged, crash-safe publication of an output folder (see ``_folders.py`` for the rules).
 
-Files are written into a hidden sibling folder (same parent, so the same file
-system), flushed to disk, then swapped in with two renames. A crash before the
-swap leaves the previous folder untouched; the brief moment between the two renames
-is repaired on the next run (the previous folder is restored if the new one is
-missing).
+Files are written into a hidden staging folder *inside* the target (same file
+system), flushed to disk, committed, then moved into place. A failure before the
+commit leaves the target exactly as it was; a crash after it is completed on the next
+use of the folder. Only the job's own files are replaced or deleted: anything else in
+the target survives.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 __all__ = ["atomic_directory", "fsync_tree", "recover_directory"]
@@ -48,59 +46,58 @@ def fsync_tree(root) -> None:
 
 
 def recover_directory(target) -> None:
-    """Restore ``target`` from a left-over previous copy after an interrupted swap.
+    """Complete or remove what an interrupted job left in the owned folder ``target``.
+
+    A committed staging folder is moved into place; an uncommitted one is removed.
+    Only folders the job recognisably wrote (``.powerprofile-tmp-*`` holding its
+    staging marker) are touched. Nothing happens to a missing folder.
 
     Parameters
     ----------
     target : str or path-like
         The published folder.
+
+    Raises
+    ------
+    OutputDirError
+        ``target`` exists, is not empty and was not created by powerprofile.
+    OutputDirBusyError
+        Another job holds the folder.
     """
-    target = Path(target)
-    olds = sorted(target.parent.glob(f".{target.name}.old-*")) if target.parent.exists() else []
-    if not target.exists() and olds:
-        os.replace(olds[-1], target)
-        olds = olds[:-1]
-    for old in olds:
-        shutil.rmtree(old, ignore_errors=True)
-    if target.parent.exists():
-        for tmp in target.parent.glob(f".{target.name}.tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+    from ._folders import output_folder
+
+    if Path(target).expanduser().exists():
+        with output_folder(target):  # recovery runs when the folder is opened
+            pass
 
 
 @contextlib.contextmanager
-def atomic_directory(target):
-    """Context manager yielding a temporary folder that replaces ``target`` on success.
+def atomic_directory(target, *, producer: str = "export", what: str = "output folder"):
+    """Context manager yielding a staging folder published into ``target`` on success.
 
     Parameters
     ----------
     target : str or path-like
-        The folder to publish. Its parent is created if needed.
+        The folder to publish into: missing, empty, or created by powerprofile.
+    producer : str, default="export"
+        Who writes: this producer's previous files that are not written again are
+        deleted; nobody else's are.
+    what : str, default="output folder"
+        How error messages name the folder.
 
     Yields
     ------
     pathlib.Path
-        The temporary folder to write into.
+        The staging folder to write into.
 
     Notes
     -----
-    On any exception inside the block the temporary folder is removed and ``target``
-    is left exactly as it was; the exception propagates.
+    On any exception inside the block the staging folder is removed and ``target``
+    is left exactly as it was; the exception propagates. While the block runs the
+    folder's lock is held, so a concurrent job fails fast with
+    :class:`~powerprofile.exceptions.OutputDirBusyError`.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    recover_directory(target)
-    token = uuid.uuid4().hex[:12]
-    tmp = target.parent / f".{target.name}.tmp-{token}"
-    tmp.mkdir()
-    try:
+    from ._folders import output_folder
+
+    with output_folder(target, what=what) as folder, folder.staging(producer) as tmp:
         yield tmp
-        fsync_tree(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.parent / f".{target.name}.old-{token}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    _fsync_path(target.parent, directory=True)
-    shutil.rmtree(old, ignore_errors=True)

@@ -271,7 +271,9 @@ def export_campaigns(
         (scores such as ``churn_score``, bands, segments, tags, ...). When several
         snapshots are present the latest is exported. Raw PII columns are never written.
     out_dir : str or path-like
-        Folder replaced atomically by the new export.
+        Export folder: missing, empty, or written by powerprofile before (see
+        :func:`output_folder`). The previous export's files are replaced; files the job
+        did not write are left alone.
     campaigns : CampaignSet or str or path-like
         Campaign definitions or their YAML file.
     customers : pandas.DataFrame or None, default=None
@@ -322,10 +324,15 @@ def export_campaigns(
         Bad campaign file or a selection naming a missing column.
     ExportError
         Writing failed; the previous export in ``out_dir`` is untouched.
+    OutputDirError
+        ``out_dir`` is unsafe or not empty and not created by powerprofile;
+        :class:`~powerprofile.exceptions.OutputDirBusyError` when another job writes it.
     """
     from ..config import config_hash as _hash
+    from ._folders import check_output_path
 
     key = resolve_pseudonym_key(key)
+    check_output_path(out_dir, what="export folder")  # before any work
     cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
     frame = _flat(portraits)
     n = len(frame)
@@ -472,7 +479,7 @@ def export_campaigns(
     )
     files = []
     try:
-        with atomic_directory(out_dir) as tmp:
+        with atomic_directory(out_dir, producer="export", what="export folder") as tmp:
             for camp, ch, take, scores in outputs:
                 fmt = fmt_all or camp.format
                 name = f"{camp.name}__{ch}{EXTENSIONS[fmt]}"

@@ -168,11 +168,12 @@ def write_validation_outputs(
     """
     import dataclasses
 
+    from ..export import write_frame
     from ..schema import TABLE_ORDER, redact_quarantine, redact_report, save_quarantine
 
     report = tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()
     paths.validation.parent.mkdir(parents=True, exist_ok=True)
-    redact_report(report, key).to_csv(paths.validation, index=False)
+    write_frame(redact_report(report, key), paths.validation, "csv", decimals=None)
     written = {"report": paths.validation}
     folder = paths.validation.parent / "quarantine"
     quarantine = {k: v for k, v in (tables.quarantine or {}).items() if len(v)}
@@ -310,6 +311,7 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
 
 def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> None:
     """Write the frames, the feature catalogue (for ``windows``) and the leakage report."""
+    from ..export import write_frame
     from ..features import feature_catalog
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
@@ -319,10 +321,10 @@ def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> Non
         clean.attrs = {}
         clean.to_parquet(paths.training_frame)
         if isinstance(leak, pd.DataFrame):
-            leak.to_csv(paths.leakage, index=False)
+            write_frame(leak, paths.leakage, "csv", decimals=None)
     if score is not None:
         clean = score.copy()
         clean.attrs = {}
         clean.to_parquet(paths.scoring_frame)
     catalog = feature_catalog() if windows is None else feature_catalog(windows=tuple(windows))
-    catalog.to_csv(paths.catalog, index=False, encoding="utf-8-sig")
+    write_frame(catalog, paths.catalog, "csv", decimals=None)

@@ -132,6 +132,7 @@ def _label_text(cfg: Config, target: str) -> str:
 
 def write_model_outputs(paths: OutputPaths, trained: dict, cfg: Config | None = None) -> dict:
     """Save models (with the resolved config beside each), metrics, plots and SHAP summaries."""
+    from ..export import write_frame
     from ..tracking import save_local_model
 
     paths.plots.mkdir(parents=True, exist_ok=True)
@@ -148,9 +149,9 @@ def write_model_outputs(paths: OutputPaths, trained: dict, cfg: Config | None = 
         ev = res["evaluation"]
         for name, fig in (ev.get("figures") or {}).items():
             fig.savefig(paths.plots / f"{target}_{name}.png", dpi=80, bbox_inches="tight")
-        ev["gains"].to_csv(paths.plots / f"{target}_gains.csv", index=False)
+        write_frame(ev["gains"], paths.plots / f"{target}_gains.csv", "csv", decimals=None)
         _shap_summary(res, paths.plots / f"{target}_shap_summary.png")
-    pd.DataFrame(rows).to_csv(paths.metrics, index=False)
+    write_frame(pd.DataFrame(rows), paths.metrics, "csv", decimals=None)
     import matplotlib.pyplot as plt
 
     plt.close("all")
@@ -175,8 +176,14 @@ def _shap_summary(res: dict, path: Path) -> None:
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
     res["shap_importance"] = imp
-    imp.rename("mean_abs_shap").rename_axis("feature").sort_values(ascending=False).to_csv(
-        path.with_name(path.name.replace("_shap_summary.png", "_shap_importance.csv"))
+    from ..export import write_frame
+
+    write_frame(
+        imp.rename("mean_abs_shap").rename_axis("feature").sort_values(ascending=False),
+        path.with_name(path.name.replace("_shap_summary.png", "_shap_importance.csv")),
+        "csv",
+        index=True,
+        decimals=None,
     )
 
 

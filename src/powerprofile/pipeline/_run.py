@@ -63,17 +63,35 @@ def run_pipeline(
 
     Notes
     -----
-    Everything is written into a hidden sibling folder that replaces
-    ``cfg.output_dir`` only when every stage succeeded, so a failed run leaves the
-    previous outputs intact and no partial output. Only the MLflow run (when
-    tracking is on) is recorded as the stages go.
+    ``cfg.output_dir`` must be missing, empty or written by powerprofile before
+    (:func:`~powerprofile.export.output_folder`); it is checked and locked before any
+    work, so a second run on the same folder fails at once. Everything is written into
+    a hidden staging folder inside it and moved into place only when every stage
+    succeeded, so a failed run leaves the previous outputs intact and no partial
+    output; the run replaces its own earlier files and leaves every other file alone.
+    Only the MLflow run (when tracking is on) is recorded as the stages go.
+
+    Raises
+    ------
+    OutputDirError
+        ``cfg.output_dir`` is unsafe or belongs to someone else;
+        :class:`~powerprofile.exceptions.OutputDirBusyError` when another job uses it.
     """
     with thread_limits(cfg):
         return _run_pipeline(cfg, progress=progress, tracking_uri=tracking_uri)
 
 
 def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
-    from ..export._atomic import atomic_directory
+    from ..export import output_folder
+
+    final = _resolve(cfg.output_dir)
+    # owned, safe and not in use by another job: checked (and locked) before any work
+    with output_folder(final) as folder:
+        return _run_in(cfg, folder, final, progress=progress, tracking_uri=tracking_uri)
+
+
+def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunSummary:
+    from ..export import write_frame
     from ..features import feature_catalog
 
     progress = cfg.progress if progress is None else progress
@@ -89,9 +107,8 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         preflight(cfg, stages=("data", "export", "portraits"))
     tables = load_data(cfg)
     bar.done("validate", "features")
-    final = _resolve(cfg.output_dir)
     summary = RunSummary(output_dir=final, pseudonym_key=key.manifest())
-    with atomic_directory(final) as tmp:
+    with folder.staging("run") as tmp:
         paths = OutputPaths(tmp)
         dump_config(cfg, _mkparent(paths.config))
         write_validation_outputs(paths, tables, key, quarantine_pii=cfg.data.quarantine_pii)
@@ -117,7 +134,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
             latest = train_frame[snaps == snaps.max()]
             segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
             segmenter.save(paths.segmenter)
-            profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
+            write_frame(profile, paths.segment_profile, "csv", index=True, decimals=None)
         bar.done("segment", "portraits")
 
         models = {t: r["model"] for t, r in trained.items()}
@@ -133,7 +150,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         _mkparent(paths.portraits)
         portraits.to_parquet(paths.portraits, index=False)
         if hits is not None:
-            hits.to_csv(paths.risk_hits, index=False, encoding="utf-8-sig")
+            write_frame(hits, paths.risk_hits, "csv", decimals=None)
         bar.done("portraits", "tracking")
 
         if cfg.tracking.enabled:
