@@ -188,10 +188,10 @@ class _Stages:
     """Progress bar over the stages plus a log line with each stage's wall time."""
 
     def __init__(self, names, progress: bool):
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        self.bar = tqdm(
-            total=len(names), desc="powerprofile run", disable=not progress, unit="stage"
+        self.bar = progress_bar(
+            progress=progress, total=len(names), desc="powerprofile run", unit="stage"
         )
         self.t = time.perf_counter()
         self.times: dict[str, float] = {}
