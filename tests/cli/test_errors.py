@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 from powerprofile.cli import EXIT_CODES, main
-from powerprofile.cli._commands import COMMANDS
 
 from .conftest import ROOT, fast_config
+
+
+def _commands() -> dict:
+    """The subcommand table (imported late: the package's ``__all__`` test runs first)."""
+    from powerprofile.cli._commands import COMMANDS
+
+    return COMMANDS
+
 
 BAD = [
     ("features.windows", "[100000000]", "'features.windows[0]'", "from 1 to 3660 days"),
@@ -119,7 +126,7 @@ def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch,
     def fail(cfg, args):
         raise exc
 
-    monkeypatch.setitem(COMMANDS, "validate", fail)
+    monkeypatch.setitem(_commands(), "validate", fail)
     assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 6
     assert f"powerprofile: error: {expected}" in capsys.readouterr().err
 
@@ -128,7 +135,7 @@ def test_network_errors_are_not_called_file_system_errors(tmp_path, capsys, monk
     def fail(cfg, args):
         raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
 
-    monkeypatch.setitem(COMMANDS, "validate", fail)
+    monkeypatch.setitem(_commands(), "validate", fail)
     assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 1
     assert "internal error: ConnectionRefusedError" in capsys.readouterr().err
 
@@ -179,7 +186,7 @@ def _warning_command(cfg, args):
 
 @pytest.mark.parametrize("flags", [[], ["-q"]])
 def test_library_warnings_reach_the_operator_once(tmp_path, capsys, monkeypatch, flags):
-    monkeypatch.setitem(COMMANDS, "validate", _warning_command)
+    monkeypatch.setitem(_commands(), "validate", _warning_command)
     filters = list(warnings.filters)
     assert main(["validate", "--config", str(fast_config(tmp_path)), *flags]) == 0
     err = capsys.readouterr().err
@@ -190,7 +197,7 @@ def test_library_warnings_reach_the_operator_once(tmp_path, capsys, monkeypatch,
 
 
 def test_verbose_shows_third_party_warnings_too(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(COMMANDS, "validate", _warning_command)
+    monkeypatch.setitem(_commands(), "validate", _warning_command)
     assert main(["validate", "--config", str(fast_config(tmp_path)), "-v"]) == 0
     err = capsys.readouterr().err
     assert err.count("purge is skipped") == 1

@@ -26,9 +26,6 @@ __all__ = [
 MAX_DAYS = 3660
 """Longest span in days a window, horizon or history may have (ten years)."""
 
-MAX_COUNT = 1_000_000_000
-"""Largest customer count (capacities): beyond it a value is a typo."""
-
 MAX_WORKERS = 1024
 """Most threads, processes or partitions a job may ask for."""
 

@@ -22,7 +22,7 @@ from typing import Any, Literal, Union
 
 from ..exceptions import ConfigError
 
-__all__ = ["ISO_DATE", "Range", "bounded", "from_mapping", "to_mapping"]
+__all__ = ["bounded", "from_mapping", "to_mapping"]
 
 
 @dataclasses.dataclass(frozen=True)

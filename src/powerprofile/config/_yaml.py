@@ -26,7 +26,7 @@ from yaml.nodes import CollectionNode, MappingNode, ScalarNode, SequenceNode
 
 from ..exceptions import ConfigError
 
-__all__ = ["MAX_ALIAS_VALUES", "MAX_BYTES", "MAX_DEPTH", "YAMLLimitError", "parse_yaml"]
+__all__ = ["parse_yaml", "read_yaml"]
 
 MAX_BYTES = 1 << 20
 """Largest YAML text read (1 MiB); the shipped configs are a few kilobytes."""
@@ -143,7 +143,7 @@ def parse_yaml(text: str, *, source: str | None = None):
 
     Raises
     ------
-    YAMLLimitError
+    YAMLLimitError (a yaml.YAMLError)
         The text is too large, too deep, or its aliases expand too much.
     yaml.YAMLError
         The text is not YAML, or a mapping repeats a key.

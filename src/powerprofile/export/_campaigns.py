@@ -16,7 +16,6 @@ CHANNELS: tuple[str, ...] = ("sms", "app_push", "wechat", "hotline_callback", "g
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
 
 _FORBIDDEN_COLUMNS = ("customer_id", "name", "phone", "address")
-_MAX_CAPACITY = 1_000_000_000  # customers per channel per run; more is a typo
 
 
 @dataclass
@@ -54,7 +53,7 @@ class Campaign:
     channels: list[Channel]
     score: str = "churn_score"
     capacity: int | dict[str, int] | None = field(
-        default=None, metadata=bounded(0, _MAX_CAPACITY, unit="customers")
+        default=None, metadata=bounded(0, 10**9, unit="customers")
     )
     priority: int = field(default=100, metadata=bounded(-1_000_000, 1_000_000))
     min_score: float | None = None
@@ -128,7 +127,7 @@ class CampaignSet:
     campaigns: list[Campaign]
     frequency_cap: int = field(default=1, metadata=bounded(1, 1000))
     channel_capacity: dict[str, int] = field(
-        default_factory=dict, metadata=bounded(0, _MAX_CAPACITY, unit="customers")
+        default_factory=dict, metadata=bounded(0, 10**9, unit="customers")
     )
     schema_version: str = "1.0"
 
