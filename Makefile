@@ -14,7 +14,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# DEMO ONLY: a public pseudonymisation key for the synthetic sample, used by `make demo`
+# when POWERPROFILE_PSEUDONYM_KEY is not set, and marked (POWERPROFILE_KEY_IS_DEMO=1) so
+# that the manifest records it as a demo key. Anyone can reverse pseudonyms made with it:
+# never use it for real data (make your own with `powerprofile keygen`).
+DEMO_PSEUDONYM_KEY := DEMO-KEY-public-not-secret-H2jXjSKF6dl9YZhm1IErRcvTpA_W5AZwLDkueI1dSr0
+
 demo: $(STAMP)
+	@if [ -z "$$POWERPROFILE_PSEUDONYM_KEY" ]; then \
+	  echo "make demo: POWERPROFILE_PSEUDONYM_KEY is not set; using the public DEMO key" >&2; \
+	  export POWERPROFILE_PSEUDONYM_KEY='$(DEMO_PSEUDONYM_KEY)' POWERPROFILE_KEY_IS_DEMO=1; \
+	fi; \
 	$(BIN)/powerprofile run --config configs/demo.yaml
 
 test: $(STAMP)

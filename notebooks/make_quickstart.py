@@ -51,9 +51,13 @@ ROOT = Path.cwd() if (Path.cwd() / "data" / "sample").exists() else Path.cwd().p
 DATA = ROOT / "data" / "sample"
 OUT = Path(os.environ.get("POWERPROFILE_NOTEBOOK_OUT", ROOT / "out" / "notebook"))
 OUT.mkdir(parents=True, exist_ok=True)
-# exports pseudonymise customer ids with a keyed hash; the key comes from the environment
-# (never from a file). This fallback is for the synthetic sample only.
-os.environ.setdefault("POWERPROFILE_PSEUDONYM_KEY", "quickstart-example-key-not-a-secret")
+# DEMO ONLY. Portraits and exports pseudonymise customer ids with a keyed hash whose
+# secret key comes from the environment. The public demo key below (anyone can reverse
+# its pseudonyms; manifests record it as a demo key) is for the synthetic sample only:
+# for real data set POWERPROFILE_PSEUDONYM_KEY to your own key (`powerprofile keygen`)
+# and delete these two lines.
+os.environ["POWERPROFILE_PSEUDONYM_KEY"] = "DEMO-KEY-public-not-secret-H2jXjSKF6dl9YZhm1IErRcvTpA_W5AZwLDkueI1dSr0"
+os.environ["POWERPROFILE_KEY_IS_DEMO"] = "1"
 pd.set_option("display.max_columns", 12)
 pp.__version__"""),
     ("md", """\

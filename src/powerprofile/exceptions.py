@@ -7,11 +7,15 @@ still catch the familiar type::
     ├── DataValidationError (PowerProfileError, ValueError)
     │       input tables break the data contract (strict mode)
     ├── ConfigError (PowerProfileError, ValueError)
-    │       a YAML config or rule file is malformed, has unknown keys or wrong types
+    │   │   a YAML config or rule file is malformed, has unknown keys or wrong types
+    │   └── PseudonymKeyError (ConfigError)
+    │           the pseudonymisation key is missing or too weak
     ├── FeatureMismatchError (PowerProfileError, ValueError)
     │       a frame given to a fitted model lacks, adds or retypes its features
     ├── NotFittedError (PowerProfileError, sklearn.exceptions.NotFittedError)
     │       an estimator is used before ``fit``
+    ├── ArtefactError (PowerProfileError, ValueError)
+    │       a saved model or segmenter is not an intact artefact written by powerprofile
     ├── TrackingError (PowerProfileError, RuntimeError)
     │       the MLflow tracking server or registry cannot be reached or used
     └── ExportError (PowerProfileError, RuntimeError)
@@ -25,12 +29,14 @@ from __future__ import annotations
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
 __all__ = [
+    "ArtefactError",
     "ConfigError",
     "DataValidationError",
     "ExportError",
     "FeatureMismatchError",
     "NotFittedError",
     "PowerProfileError",
+    "PseudonymKeyError",
     "TrackingError",
 ]
 
@@ -60,12 +66,29 @@ class ConfigError(PowerProfileError, ValueError):
     """A configuration or rule file is malformed."""
 
 
+class PseudonymKeyError(ConfigError):
+    """The pseudonymisation key (``POWERPROFILE_PSEUDONYM_KEY``) is missing or too weak.
+
+    A configuration error (CLI exit code 2); the message says how to make a key.
+    """
+
+
 class FeatureMismatchError(PowerProfileError, ValueError):
     """A frame given to a fitted model does not match the features it was fitted on."""
 
 
 class NotFittedError(PowerProfileError, _SkNotFittedError):
     """An estimator was used before ``fit``."""
+
+
+class ArtefactError(PowerProfileError, ValueError):
+    """A saved model or segmenter is not an intact artefact written by powerprofile.
+
+    Raised before anything is unpickled when the metadata is missing, foreign, of
+    another kind or class, unsigned or wrongly signed while a key is set, or when the
+    file does not match its checksum; and during a restricted load when the pickle
+    refers to anything an artefact never needs.
+    """
 
 
 class TrackingError(PowerProfileError, RuntimeError):

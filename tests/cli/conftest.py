@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
-KEY = "cli-test-pseudonym-key-0123456789"
+KEY = "51b7b27f5b033332ade522c12c90d1e4cc45bd1b38f29d763a85622401c8d9c4"
 
 
 def fast_config(tmp: Path, data: Path = SAMPLE, **extra) -> Path:

@@ -118,6 +118,20 @@ def test_full_run_writes_every_output(full_run):
     assert "experiment: cli-tests" in (out / "config.resolved.yaml").read_text(encoding="utf-8")
 
 
+def test_full_run_writes_the_stage_log(full_run):
+    out = full_run["out"]
+    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    log_path = Path(summary["outputs"]["stage_log"])
+    assert log_path == out / "stages.jsonl"
+    events = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines()]
+    stages = ["validate", "features", "train", "segment", "portraits", "tracking", "export"]
+    assert [e["stage"] for e in events] == [*stages, "report"]
+    for prev, e in zip(events, events[1:], strict=False):
+        assert prev["end"] == e["start"] <= e["end"]
+    for e in events:  # the summary shows the same times to 0.1 s
+        assert abs(e["seconds"] - summary["stage_seconds"][e["stage"]]) <= 0.05 + 1e-9
+
+
 def test_export_content_and_manifest(full_run):
     out = full_run["out"] / "export"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -160,6 +160,12 @@ def test_reason_texts_hand_case():
         )
     )
     assert texts["customer_type"] == "customer type is commercial raises the risk"
+    # the category is in the level column, the numeric value in the value column
+    slot = {e.loc[1, f"reason_{i}_feature"]: i for i in (1, 2)}
+    assert e.loc[1, f"reason_{slot['customer_type']}_level"] == "commercial"
+    assert np.isnan(e.loc[1, f"reason_{slot['customer_type']}_value"])
+    assert e.loc[1, f"reason_{slot['complaints_90d']}_value"] == 0.0
+    assert pd.isna(e.loc[1, f"reason_{slot['complaints_90d']}_level"])
     assert zh["customer_type"] == "用户类型为一般工商业，风险上升"
     assert texts["complaints_90d"] == "0 complaints in the last 90 days lowers the risk"
     # missing value and the residential category lower or raise as the model says
@@ -203,6 +209,9 @@ def test_explain_chunking_and_languages(fitted, panel):
     a = explain(fitted, X.head(500), chunk_size=10_000)
     b = explain(fitted, X.head(500), chunk_size=37)
     pd.testing.assert_frame_equal(a, b, check_categorical=False)
+    for i in (1, 2, 3):  # one type per column, also across chunks
+        assert a[f"reason_{i}_value"].dtype == np.float64
+        assert b[f"reason_{i}_level"].dtype == "string"
     n = explain(fitted, X.head(5), language="none")
     assert not any(c.startswith("reason_1_text") for c in n.columns)
     assert list(a.index) == list(X.head(500).index)

@@ -6,7 +6,7 @@ import pytest
 
 from powerprofile.privacy import pseudonymise
 
-KEY = "test-key-0123456789abcdef"
+KEY = "119dbc6c19bbc53c828575c8fdacd94bcec4c037826fff176580fe773e4ca2a0"
 
 
 @pytest.fixture(autouse=True)

@@ -69,7 +69,7 @@ def test_phone_masked_by_default_and_no_pii_anywhere(tmp_path, data, campaigns_f
     )
     export_campaigns(leaky, tmp_path / "exp", campaigns=campaigns_file, customers=customers)
     sms = read_frame(tmp_path / "exp" / "retention__sms.csv")
-    assert sms["phone"].str.fullmatch(r"139\*{4}\d{4}").all()
+    assert sms["phone"].str.fullmatch(r"\*{7}\d{4}").all()
     blob = b"".join(p.read_bytes() for p in (tmp_path / "exp").iterdir())
     for raw in (
         list(customers["customer_id"])
@@ -308,7 +308,7 @@ def test_caps_and_order_hold_for_any_population(tmp_path_factory, seed, cap, cap
 def test_key_is_required_secret_consistent(tmp_path, data, campaigns_file, monkeypatch):
     customers, portraits = data
     # with another key the portraits' customer_key no longer matches customers: nobody is contactable
-    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY + "-other")
+    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY[::-1])
     res = export_campaigns(
         portraits, tmp_path / "exp", campaigns=campaigns_file, customers=customers
     )
@@ -337,3 +337,65 @@ def test_interrupted_swap_is_repaired_on_next_export(tmp_path, data, campaigns_f
     recover_directory(tmp_path / "exp")
     assert _files(tmp_path / "exp") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaigns.yaml", "exp"]
+
+
+# ------------------------------------------------------------------ contactability
+
+
+def _phone_files(out):
+    return {n: df for n, df in out.items() if "__sms" in n or "__hotline_callback" in n}
+
+
+def test_phone_123_is_no_phone_in_the_export_too(tmp_path, data):
+    customers, portraits = data
+    customers = customers.assign(phone=pd.array(["123"] * len(customers), dtype="string"))
+    campaigns = tmp_path / "c.yaml"
+    campaigns.write_text(
+        'campaigns:\n  - name: call\n    select: "churn_score >= 0"\n'
+        "    channels: [sms, hotline_callback, grid_manager]\n",
+        encoding="utf-8",
+    )
+    res = export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns, customers=customers)
+    rows = {f["file"]: f["rows"] for f in res.manifest["files"]}
+    assert rows["call__sms.csv"] == 0 and rows["call__hotline_callback.csv"] == 0
+    assert rows["call__grid_manager.csv"] == len(portraits)
+
+
+def test_export_reads_the_portraits_contactability(tmp_path, data):
+    customers, portraits = data
+    n = len(portraits)
+    i = np.arange(n)
+    # the portrait says: nobody by SMS (although customers have valid mobiles), WeChat
+    # for every third customer (although the customers table says otherwise)
+    portraits = portraits.assign(
+        contactable_sms=False,
+        contactable_app_push=False,
+        contactable_wechat=i % 3 == 0,
+        contactable_hotline_callback=i % 5 == 0,
+        contactable_grid_manager=True,
+    )
+    campaigns = tmp_path / "c.yaml"
+    campaigns.write_text(
+        'campaigns:\n  - name: all\n    select: "churn_score >= 0"\n'
+        "    channels: [sms, wechat, hotline_callback, grid_manager]\n",
+        encoding="utf-8",
+    )
+    export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns, customers=customers)
+    out = read_export(tmp_path / "exp")
+    keys = portraits["customer_key"].to_numpy()
+    assert len(out["all__sms.csv"]) == 0
+    assert set(out["all__wechat.csv"]["customer_key"]) == set(keys[i % 3 == 0])
+    assert set(out["all__hotline_callback.csv"]["customer_key"]) == set(
+        keys[(i % 5 == 0) & (i % 3 != 0)]
+    )
+    # the call-back file still carries the (masked) phone from the customers table
+    assert out["all__hotline_callback.csv"]["phone"].notna().sum() == len(
+        [j for j in i if j % 5 == 0 and j % 3 != 0 and j % 4 != 0]
+    )
+
+
+def test_export_without_any_contactability_is_refused(tmp_path, data, campaigns_file):
+    _, portraits = data
+    with pytest.raises(ExportError, match="no contactable_<channel> columns"):
+        export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file)
+    assert not (tmp_path / "exp").exists()

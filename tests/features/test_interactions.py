@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from feature_tables import interactions_frame, make_tables
 
-from powerprofile.features import build_features
+from powerprofile.features import build_features, repeat_contact_flags
 
 T = pd.Timestamp("2025-07-01")
 
@@ -66,3 +66,50 @@ def test_no_contacts_gives_zero_counts_and_nan_rates(feats):
     assert np.isnan(at(feats, "C2", "online_contact_share_365d"))
     assert np.isnan(at(feats, "C2", "days_since_last_complaint"))
     assert np.isnan(at(feats, "C2", "satisfaction_mean_90d"))
+
+
+# ------------------------------------------------------------------ repeat contacts
+# customer, timestamp, channel, type; expected repeat flag worked out by hand
+TIES = [
+    ("C1", "2024-01-10 10:00", "app", "inquiry", True),  # after the hotline call (tie)
+    ("C1", "2024-01-10 10:00", "hotline_95598", "complaint", False),  # hotline sorts first
+    ("C1", "2024-01-10 10:00", "app", "complaint", True),  # app: inquiry before complaint
+    ("C1", "2024-01-17 10:00", "wechat", "inquiry", True),  # exactly 7 days later
+    ("C1", "2024-01-25 10:00", "counter", "inquiry", False),  # 8 days later
+    ("C4", "2024-01-10 10:00", "app", "inquiry", False),  # another customer, same time
+    ("C4", "2024-01-16 10:00", "counter", "complaint", True),  # 6 days later
+]
+
+
+def test_repeat_contact_flags_with_ties_by_hand():
+    rows = [*TIES, ("C4", None, "app", "inquiry", False)]  # no timestamp: never a repeat
+    df = pd.DataFrame(rows, columns=["customer_id", "timestamp", "channel", "type", "want"])
+    df["timestamp"] = pd.to_datetime(df["timestamp"])
+    for seed in range(5):  # any row order gives the same flag per contact
+        d = df.sample(frac=1.0, random_state=seed)
+        got = repeat_contact_flags(d["customer_id"], d["timestamp"], d["channel"], d["type"])
+        assert got.tolist() == d["want"].tolist(), seed
+
+
+def test_repeat_contact_flags_missing_time_is_no_previous_contact():
+    got = repeat_contact_flags(
+        ["C1", "C1"], pd.to_datetime([None, "2024-01-10"]), ["app", "app"], ["inquiry"] * 2
+    )
+    assert got.tolist() == [False, False]
+
+
+def test_identical_contacts_one_is_the_repeat():
+    rows = [("C3", "2024-01-02 08:00", "grid_manager", "praise")] * 2
+    df = pd.DataFrame(rows, columns=["customer_id", "timestamp", "channel", "type"])
+    got = repeat_contact_flags(
+        df["customer_id"], pd.to_datetime(df["timestamp"]), df["channel"], df["type"]
+    )
+    assert sorted(got.tolist()) == [False, True]
+
+
+def test_repeat_contact_features_use_the_rule():
+    inter = interactions_frame([r[:4] for r in TIES])
+    f = build_features(make_tables(interactions=inter), pd.Timestamp("2024-02-01"))
+    # by hand from TIES: C1 has 3 repeats, C4 one; both within 30 days of 2024-02-01
+    assert float(f.loc[("C1", pd.Timestamp("2024-02-01")), "repeat_contacts_30d"]) == 3
+    assert float(f.loc[("C4", pd.Timestamp("2024-02-01")), "repeat_contacts_30d"]) == 1

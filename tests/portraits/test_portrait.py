@@ -17,7 +17,7 @@ from powerprofile.portraits import (
 from powerprofile.privacy import pseudonymise
 from powerprofile.segmentation import CustomerSegmenter
 
-KEY = "test-key-0123456789abcdef"
+KEY = "86c6beab9ff83633e0359f18778ba62f9d8c1f3569b30c9f2608dd95b2ec46c0"
 N = 60
 
 
@@ -320,3 +320,14 @@ def test_any_permutation_gives_same_portrait_per_customer(rules, segmenter, seed
     perm = np.random.default_rng(seed).permutation(N)
     other = build_portraits(f.iloc[perm], **kw).set_index("customer_key").loc[base.index]
     pd.testing.assert_frame_equal(other, base)
+
+
+def test_portrait_columns_predicts_what_build_portraits_writes(rules, portrait):
+    from powerprofile.portraits import column_kinds, portrait_columns
+
+    tags, risk = rules
+    want = portrait_columns(tags=tags, risk_rules=risk, reasons=False)
+    got = column_kinds(portrait)
+    # the test customers table has no transformer_area: everything else is there
+    assert set(want) - set(got) == {"transformer_area"}
+    assert got == {c: want[c] for c in got}

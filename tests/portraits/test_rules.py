@@ -84,11 +84,11 @@ BAD = [
     ),
     (
         "rules:\n  x:\n    expr: a >\n    label_en: X\n    label_zh: 叉\n",
-        r"rule 'x' has a malformed expression 'a >': invalid syntax",
+        r"rule 'x' \('a >'\): invalid syntax",
     ),
     (
         "rules:\n  x:\n    expr: a.__class__ > 1\n    label_en: X\n    label_zh: 叉\n",
-        r"rule 'x' has a malformed expression .*attribute access",
+        r"rule 'x' \(.*\): attribute access",
     ),
     (
         "rules:\n  x:\n    expr: a > 1\n    label_en: X\n",
@@ -148,6 +148,49 @@ def test_unknown_feature_at_evaluation(tmp_path, feats):
 def test_type_error_at_evaluation_names_rule(tmp_path, feats):
     p = _write(tmp_path, "rules:\n  x:\n    expr: region > 1\n    label_en: X\n    label_zh: 叉\n")
     with pytest.raises(
-        ConfigError, match=r"rule 'x' \('region > 1'\) only ==, != and 'in' may compare text"
+        ConfigError,
+        match=r"rule 'x' \('region > 1'\): 'region > 1': only ==, != and 'in' may compare text",
     ):
         load_rules(p).evaluate(feats)
+
+
+@pytest.mark.parametrize(
+    ("expr", "problem"),
+    [
+        ("a > 10**10**10", r"the exponent in '10 \*\* 10 \*\* 10' is outside"),
+        ("a > 1/0", r"'1 / 0' divides by zero"),
+        ("a // 0 > 1", r"'a // 0' divides by zero"),
+        ("-" * 5000 + "a > 0", r"nested more than 100 levels deep"),
+        ("frobnicate(a) > 1", r"function 'frobnicate' is not allowed"),
+        ("a > 1e400", r"outside"),
+    ],
+)
+def test_expression_that_cannot_evaluate_fails_at_load(tmp_path, expr, problem):
+    p = _write(
+        tmp_path, f'rules:\n  bad_rule:\n    expr: "{expr}"\n    label_en: X\n    label_zh: 叉\n'
+    )
+    with pytest.raises(ConfigError, match=rf"{p}: rule 'bad_rule' \(.*\): .*{problem}"):
+        load_rules(p)
+
+
+def test_type_error_at_load_time_with_catalogue(tmp_path):
+    from powerprofile.features import feature_catalog
+
+    p = _write(
+        tmp_path, "rules:\n  x:\n    expr: customer_type == 1\n    label_en: X\n    label_zh: 叉\n"
+    )
+    with pytest.raises(ConfigError, match=r"rule 'x' .*compares text with a number"):
+        load_rules(p, features=feature_catalog())
+    load_rules(p)  # the types are not known without the catalogue
+
+
+def test_runtime_failure_names_the_rule(tmp_path, feats, monkeypatch):
+    import powerprofile.portraits._expr as expr_module
+
+    def boom(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    rules = load_rules(_write(tmp_path, GOOD_TAGS))
+    monkeypatch.setattr(expr_module, "_eval", boom)
+    with pytest.raises(ConfigError, match=r"rule 'digital_first' .*cannot evaluate \(MemoryError"):
+        rules.evaluate(feats)

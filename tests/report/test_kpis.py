@@ -1,5 +1,7 @@
 """Channel KPIs on the hand-built tables of ``conftest.py``; every value worked out by hand."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -352,3 +354,39 @@ def test_simultaneous_contacts_tie_break(tiny_tables):
         assert _row(out, month=FEB, channel="app")["repeat_contact_rate_7d"] == 1.0
         # February hotline: #8 (not) and C4's hotline contact (first of the pair) -> 0 of 2
         assert _row(out, month=FEB, channel="hotline_95598")["repeat_contact_rate_7d"] == 0.0
+
+
+def test_repeat_rate_ties_by_channel_by_hand(tiny_tables):
+    """The one repeat-contact rule: simultaneous contacts ordered by channel, then type."""
+    from powerprofile.features import repeat_contact_flags
+    from powerprofile.report import _kpis
+    from powerprofile.schema import CHANNELS, CONTACT_TYPES
+
+    assert _kpis.repeat_contact_flags is repeat_contact_flags  # one rule, imported
+    rows = [
+        ("C1", "2024-01-10 10:00", "app", "inquiry"),  # repeat: after the hotline call
+        ("C1", "2024-01-10 10:00", "hotline_95598", "complaint"),  # first of the tie
+        ("C1", "2024-01-10 10:00", "app", "complaint"),  # repeat: after the app inquiry
+        ("C1", "2024-01-17 10:00", "wechat", "inquiry"),  # repeat: exactly 7 days
+        ("C1", "2024-01-25 10:00", "counter", "inquiry"),  # 8 days: not
+        ("C4", "2024-01-10 10:00", "app", "inquiry"),  # another customer: not
+        ("C4", "2024-01-16 10:00", "counter", "complaint"),  # 6 days: repeat
+    ]
+    inter = pd.DataFrame(rows, columns=["customer_id", "timestamp", "channel", "type"])
+    inter = inter.iloc[::-1].reset_index(drop=True)  # row order must not matter
+    tables = dataclasses.replace(
+        tiny_tables,
+        interactions=inter.assign(
+            customer_id=pd.array(inter["customer_id"], dtype="string"),
+            timestamp=pd.to_datetime(inter["timestamp"]),
+            channel=pd.Categorical(inter["channel"], categories=CHANNELS),
+            type=pd.Categorical(inter["type"], categories=CONTACT_TYPES),
+        ),
+    )
+    out = channel_kpis(tables, by=("channel",), start="2024-01-01", end="2024-01-31")
+    got = dict(zip(out["channel"].astype(str), out["repeat_contact_rate_7d"], strict=True))
+    assert got["hotline_95598"] == 0.0
+    assert got["app"] == pytest.approx(2 / 3)
+    assert got["wechat"] == 1.0
+    assert got["counter"] == pytest.approx(1 / 2)
+    assert np.isnan(got["grid_manager"])

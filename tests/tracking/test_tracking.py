@@ -19,6 +19,8 @@ from powerprofile.tracking import (
 
 from .conftest import free_port, model_frame
 
+SCORE_KEY = "47111928f6de5b3e92e725cd323c97596ae6d6329987f7c9dc7d71c8d527c211"
+
 
 @pytest.fixture(scope="module")
 def fitted():
@@ -152,7 +154,7 @@ def test_real_server_logs_registers_and_cli_scores(mlflow_server, tmp_path, monk
 
     model, X, _ = fitted
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", "k" * 20)
+    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", SCORE_KEY)
     check_tracking_uri(mlflow_server)
     res = _log(mlflow_server, model, X)
     version = res.model_versions["churn"]
@@ -188,7 +190,7 @@ def test_real_server_logs_registers_and_cli_scores(mlflow_server, tmp_path, monk
     by_key = scores.set_index("customer_key")["churn_score"]
     from powerprofile.privacy import pseudonymise
 
-    keys = pseudonymise(X.index.get_level_values("customer_id"), "k" * 20).to_numpy()
+    keys = pseudonymise(X.index.get_level_values("customer_id"), SCORE_KEY).to_numpy()
     snap = scores.set_index(["customer_key", "snapshot_date"])["churn_score"]
     got = snap.loc[
         list(zip(keys, X.index.get_level_values("snapshot_date"), strict=True))

@@ -47,6 +47,8 @@ def _overrides(args) -> list[tuple[str, object]]:
         out.append(("tracking.enabled", False))
     if getattr(args, "no_register", False):
         out.append(("tracking.register", False))
+    if getattr(args, "insecure_development_key", False):
+        out.append(("privacy.insecure_development_key", True))
     if args.quiet:
         out.append(("progress", False))
     return out
@@ -166,6 +168,7 @@ def main(argv=None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else 2
     _setup_logging(args)
     from ..exceptions import (
+        ArtefactError,
         ConfigError,
         DataValidationError,
         ExportError,
@@ -190,7 +193,7 @@ def main(argv=None) -> int:
                 return COMMANDS[args.command](cfg, args)
     except ConfigError as exc:
         return _error(2, str(exc))
-    except (DataValidationError, FeatureMismatchError, FileNotFoundError) as exc:
+    except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
         return _error(3, str(exc))
     except OSError as exc:  # the file system: permissions, full disk, a file for a folder
         return _error(*_filesystem_error(exc))

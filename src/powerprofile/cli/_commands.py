@@ -59,23 +59,20 @@ def cmd_sample(cfg: Config, args) -> int:
 
 
 def cmd_validate(cfg: Config, args) -> int:
-    from ..pipeline import load_data
+    from ..pipeline import load_data, pseudonym_key, write_validation_outputs
     from ..schema import format_report
 
+    key = pseudonym_key(cfg)
     tables = load_data(cfg)
     paths = _paths(cfg)
-    paths.validation.parent.mkdir(parents=True, exist_ok=True)
-    tables.report.to_csv(paths.validation, index=False)
+    # stderr is for the operator fixing the source (raw ids); files follow the PII policy
     for line in format_report(tables).splitlines():
         log.info("%s", line)
-    _say("validation report", paths.validation)
-    for name, rows in sorted((getattr(tables, "quarantine", None) or {}).items()):
-        if len(rows):
-            # internal file: quarantined rows keep their raw ids so the source can be fixed
-            target = paths.validation.parent / "quarantine" / f"{name}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            rows.to_parquet(target, index=False)
-            _say(f"quarantined {len(rows)} {name} rows", target)
+    written = write_validation_outputs(paths, tables, key, quarantine_pii=cfg.data.quarantine_pii)
+    _say("validation report", written.pop("report"))
+    for name, target in sorted(written.items()):
+        table = name.removeprefix("quarantine/")
+        _say(f"quarantined {len(tables.quarantine[table])} {table} rows", target)
     return 0
 
 
@@ -158,9 +155,10 @@ def _parse_models(cfg: Config, refs) -> dict:
 
 
 def cmd_score(cfg: Config, args) -> int:
-    from ..pipeline import score_frame
+    from ..pipeline import pseudonym_key, score_frame
     from ..tracking import load_scoring_model, resolve_tracking_uri
 
+    key = pseudonym_key(cfg)
     paths = _paths(cfg)
     refs = _parse_models(cfg, args.models) or {t: str(paths.model(t)) for t in cfg.models.targets}
     path = Path(args.features_path) if args.features_path else paths.scoring_frame
@@ -171,7 +169,7 @@ def cmd_score(cfg: Config, args) -> int:
     out = None
     for target, ref in sorted(refs.items()):
         model = load_scoring_model(ref, tracking_uri=uri)
-        scored = score_frame(model, frame, target=target, top_k=cfg.models.top_k_reasons)
+        scored = score_frame(model, frame, target=target, top_k=cfg.models.top_k_reasons, key=key)
         out = (
             scored
             if out is None
@@ -185,21 +183,21 @@ def cmd_score(cfg: Config, args) -> int:
 
 
 def cmd_segment(cfg: Config, args) -> int:
-    import joblib
-
-    from ..pipeline import segment_customers
+    from ..pipeline import pseudonym_key, segment_customers
     from ..privacy import pseudonymise
+    from ..segmentation import CustomerSegmenter
 
+    key = pseudonym_key(cfg)
     paths = _paths(cfg)
+    # verified (metadata, checksum, signature) before anything is unpickled
+    previous = CustomerSegmenter.load(args.previous) if args.previous else None
     path = Path(args.features_path) if args.features_path else paths.scoring_frame
     frame = _read_frame(path, "scoring frame", "run `powerprofile features` or pass --features.")
-    previous = joblib.load(args.previous) if args.previous else None
     seg, labels, profile = segment_customers(cfg, frame, previous=previous)
-    paths.segmenter.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(seg, paths.segmenter)
+    seg.save(paths.segmenter)
     profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
     ids = frame.index.get_level_values("customer_id")
-    assign = pd.DataFrame({"customer_key": pseudonymise(ids).to_numpy(), "segment_id": labels})
+    assign = pd.DataFrame({"customer_key": pseudonymise(ids, key).to_numpy(), "segment_id": labels})
     assign.sort_values("customer_key").to_parquet(
         paths.segmenter.parent / "assignments.parquet", index=False
     )
@@ -208,11 +206,10 @@ def cmd_segment(cfg: Config, args) -> int:
     return 0
 
 
-def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataFrame:
-    import joblib
-
+def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables, key) -> pd.DataFrame:
     from ..features import feature_catalog
     from ..pipeline import make_portraits
+    from ..segmentation import CustomerSegmenter
     from ..tracking import load_local_model
 
     frame = _read_frame(
@@ -227,7 +224,7 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
                 f"model {str(paths.model(t))!r} does not exist; run `powerprofile train` first."
             )
         models[t] = load_local_model(paths.model(t))
-    seg = joblib.load(paths.segmenter) if paths.segmenter.is_file() else None
+    seg = CustomerSegmenter.load(paths.segmenter) if paths.segmenter.exists() else None
     portraits, _hits = make_portraits(
         cfg,
         frame,
@@ -235,6 +232,7 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
         segmenter=seg,
         tables=tables,
         catalog=feature_catalog(windows=tuple(cfg.features.windows)),
+        key=key,
     )
     paths.portraits.parent.mkdir(parents=True, exist_ok=True)
     portraits.to_parquet(paths.portraits, index=False)
@@ -243,9 +241,13 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables) -> pd.DataF
 
 
 def cmd_export(cfg: Config, args) -> int:
-    from ..pipeline import export_portraits, load_data
+    from ..pipeline import export_portraits, load_data, preflight, pseudonym_key
 
+    key = pseudonym_key(cfg)
     paths = _paths(cfg)
+    # campaigns (and the rules, when the portraits are built here) checked before any work
+    built_here = not args.portraits and not paths.portraits.is_file()
+    preflight(cfg, stages=("export", "portraits") if built_here else ("export",))
     tables = load_data(cfg)
     if args.portraits:
         portraits = _read_frame(
@@ -254,13 +256,21 @@ def cmd_export(cfg: Config, args) -> int:
     elif paths.portraits.is_file():
         portraits = pd.read_parquet(paths.portraits)
     else:
-        portraits = _portraits_from_outputs(cfg, paths, tables)
+        portraits = _portraits_from_outputs(cfg, paths, tables, key)
     out_dir = Path(args.export_dir) if args.export_dir else paths.export
-    result = export_portraits(cfg, portraits, tables, out_dir)
+    result = export_portraits(cfg, portraits, tables, out_dir, key=key)
     for row in result.files.itertuples():
         log.info("  %-55s %6d rows", row.file, row.rows)
     _say("export", out_dir)
     _say("manifest", out_dir / "manifest.json")
+    return 0
+
+
+def cmd_keygen(cfg: Config, args) -> int:
+    from ..privacy import PSEUDONYM_KEY_ENV, generate_key
+
+    print(generate_key(), flush=True)
+    log.info("store it as a secret and set %s to it; keep it stable across runs", PSEUDONYM_KEY_ENV)
     return 0
 
 
@@ -347,6 +357,7 @@ COMMANDS = {
     "score": cmd_score,
     "segment": cmd_segment,
     "export": cmd_export,
+    "keygen": cmd_keygen,
     "report": cmd_report,
     "run": cmd_run,
 }

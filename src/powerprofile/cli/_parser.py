@@ -23,7 +23,8 @@ _EPILOG = (
     + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
     + (
         "\n\nsecrets come from the environment only: POWERPROFILE_PSEUDONYM_KEY (keyed hash of "
-        "customer ids),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
+        "customer ids;\nrequired, >= 32 random bytes as 64 hex characters: `powerprofile keygen` "
+        "prints one),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
         "MLFLOW_TRACKING_TOKEN.\nSee docs/cli.md and docs/config.md."
     )
 )
@@ -87,6 +88,18 @@ def _tracking() -> argparse.ArgumentParser:
     return p
 
 
+def _privacy() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("pseudonymisation key (POWERPROFILE_PSEUDONYM_KEY)")
+    g.add_argument(
+        "--insecure-development-key",
+        action="store_true",
+        help="DEVELOPMENT ONLY: accept a weak pseudonymisation key, with a warning recorded "
+        "in the manifest (config key privacy.insecure_development_key)",
+    )
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``powerprofile`` parser with all subcommands.
 
@@ -111,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"powerprofile {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    common, tracking = _common(), _tracking()
+    common, tracking, privacy = _common(), _tracking(), _privacy()
 
     p = sub.add_parser(
         "sample",
@@ -132,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        parents=[common],
+        parents=[common, privacy],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="validate the input tables against the data contract",
@@ -179,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "score",
-        parents=[common, tracking],
+        parents=[common, tracking, privacy],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="score customers with a registered or local model",
@@ -205,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "segment",
-        parents=[common],
+        parents=[common, privacy],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="segment customers and write the segment profile",
@@ -216,12 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--features", dest="features_path", metavar="FILE", help="scoring frame (Parquet)"
     )
     p.add_argument(
-        "--previous", metavar="FILE", help="previous segmenter (joblib) to keep ids stable"
+        "--previous",
+        metavar="DIR",
+        help="previous segmenter folder (<out>/segments/segmenter) to keep ids stable; "
+        "refused (exit 3) unless it is an intact artefact written by powerprofile",
     )
 
     p = sub.add_parser(
         "export",
-        parents=[common],
+        parents=[common, privacy],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="export campaign lists per channel (atomic, with manifest)",
@@ -241,6 +257,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-dir", metavar="DIR", help="export folder (default <out>/export)")
 
     p = sub.add_parser(
+        "keygen",
+        parents=[common],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="print a new random pseudonymisation key",
+        description="Print a new random key for POWERPROFILE_PSEUDONYM_KEY (32 bytes from the "
+        "operating system's secure random source, as 64 hex characters) on stdout. Store it "
+        "as a secret and keep it stable: the same key gives the same customer_key in every run.",
+    )
+
+    p = sub.add_parser(
         "report",
         parents=[common],
         formatter_class=fmt,
@@ -253,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        parents=[common, tracking],
+        parents=[common, tracking, privacy],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="the whole pipeline: validate, features, train, segment, portraits, export, report",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from ..exceptions import ConfigError
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS
 from ._typed import ISO_DATE, Range, bounded
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "LabelsConfig",
     "ModelsConfig",
     "PortraitsConfig",
+    "PrivacyConfig",
     "ReportConfig",
     "SegmentationConfig",
     "TrackingConfig",
@@ -47,11 +49,16 @@ class DataConfig:
         Strict validation, or set bad rows aside and report them.
     data_end : str or None, default=None
         Last day covered (ISO date); default from ``dataset.json`` or the data.
+    quarantine_pii : bool, default=False
+        Keep every column of quarantined rows in ``validation/quarantine/*.parquet``,
+        raw customer ids and PII (name, phone, address) included. By default those
+        files carry the keyed ``customer_key`` instead and no PII column.
     """
 
     path: str = "data/sample"
     errors: Literal["raise", "quarantine"] = "raise"
     data_end: str | None = field(default=None, metadata=ISO_DATE)
+    quarantine_pii: bool = False
 
 
 @dataclass
@@ -228,6 +235,8 @@ class ExportConfig:
         Export unmasked phone numbers, but only to ``raw_phone_channels``.
     raw_phone_channels : list of str, default=[]
         Channels allowed raw phones when ``allow_raw_phone`` is true.
+    phone_visible_digits : int, default=4
+        Last digits left visible in masked phones (0 to 4): ``*******1234``.
     """
 
     campaigns: str = "configs/campaigns.yaml"
@@ -240,6 +249,10 @@ class ExportConfig:
     raw_phone_channels: list[
         Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
     ] = field(default_factory=list)
+    phone_visible_digits: int = field(
+        default=MAX_PHONE_VISIBLE_DIGITS,
+        metadata=bounded(0, MAX_PHONE_VISIBLE_DIGITS, unit="digits"),
+    )
 
     def _check(self, source, prefix):
         if self.allow_raw_phone and not self.raw_phone_channels:
@@ -297,6 +310,21 @@ class TrackingConfig:
 
 
 @dataclass
+class PrivacyConfig:
+    """The pseudonymisation key policy (the key itself comes only from the environment).
+
+    Parameters
+    ----------
+    insecure_development_key : bool, default=False
+        Accept a pseudonymisation key that breaks the key rule (see
+        ``powerprofile.privacy``), with a warning, recorded in every manifest. For
+        development on synthetic data only; a run without any key is still refused.
+    """
+
+    insecure_development_key: bool = False
+
+
+@dataclass
 class ReportConfig:
     """HTML report.
 
@@ -328,7 +356,7 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, tracking, report
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report
         The sections, see their classes.
     """
 
@@ -343,6 +371,7 @@ class Config:
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     portraits: PortraitsConfig = field(default_factory=PortraitsConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)

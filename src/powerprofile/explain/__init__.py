@@ -1,8 +1,8 @@
 """Explanations of propensity scores: exact TreeSHAP contributions and reason codes.
 
-``explain(model, X, top_k=3)`` gives each row its top reasons (feature, value,
-contribution, direction, English and Chinese phrase from the feature catalogue);
-``contributions`` gives the full TreeSHAP matrix; ``global_importance`` the mean
+``explain(model, X, top_k=3)`` gives each row its top reasons (feature, value or
+category level, contribution, direction, English and Chinese phrase from the feature
+catalogue); ``contributions`` gives the full TreeSHAP matrix; ``global_importance`` the mean
 absolute contribution per feature.
 """
 

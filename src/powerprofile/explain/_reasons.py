@@ -176,26 +176,31 @@ def select_top_k(phi: np.ndarray, k: int, rank_by: str = "abs") -> np.ndarray:
     return out
 
 
-def _slot_values(Xp: pd.DataFrame, feat: np.ndarray, schema) -> np.ndarray:
-    """The value of feature ``feat[i]`` in row ``i`` (object array), per feature."""
-    out = np.empty(len(feat), dtype=object)
+def _slot_values(Xp: pd.DataFrame, feat: np.ndarray, schema) -> tuple[np.ndarray, np.ndarray]:
+    """The value of feature ``feat[i]`` in row ``i``, as a number and as a level.
+
+    Returns
+    -------
+    value : numpy.ndarray of float64
+        The feature's value for numeric features (bool as 1.0/0.0); NaN for
+        categorical features and missing values.
+    level : numpy.ndarray of object
+        The category (str) for categorical features; None otherwise and when missing.
+    """
+    value = np.full(len(feat), np.nan)
+    level = np.full(len(feat), None, dtype=object)
     for j in np.unique(feat):
         rows = np.flatnonzero(feat == j)
         col = Xp.iloc[:, j]
         if schema[j]["kind"] == "categorical":
             cats = np.asarray([str(c) for c in col.cat.categories] + [None], dtype=object)
-            codes = np.asarray(col.cat.codes)[rows]
-            out[rows] = cats[codes]  # code -1 -> None
+            level[rows] = cats[np.asarray(col.cat.codes)[rows]]  # code -1 -> None
         else:
-            v = col.to_numpy(dtype=float, na_value=np.nan)[rows]
-            if schema[j]["dtype"] == "bool":
-                out[rows] = np.where(np.isnan(v), None, v != 0)
-            else:
-                out[rows] = v
-    return out
+            value[rows] = col.to_numpy(dtype=float, na_value=np.nan)[rows]
+    return value, level
 
 
-def _slot_texts(feat, values, contrib, schema, catalog, value_zh):
+def _slot_texts(feat, value, level, contrib, schema, catalog, value_zh):
     """Phrases of one reason slot as categorical codes (phrases built once per value)."""
     n = len(feat)
     codes = np.full(n, -1, np.int64)
@@ -203,13 +208,13 @@ def _slot_texts(feat, values, contrib, schema, catalog, value_zh):
     for j in np.unique(feat):
         rows = np.flatnonzero(feat == j)
         spec = schema[j]
-        vals = values[rows]
         if spec["kind"] == "numeric" and spec["dtype"] != "bool":
             entry = catalog.get(spec["name"]) or {}
-            fv = _display_round(vals.astype(float), entry.get("template_en"))
+            fv = _display_round(value[rows], entry.get("template_en"))
             uniq, inv = np.unique(fv, return_inverse=True)  # NaNs collapse to one
             uniq_list = list(uniq)
         else:
+            vals = level[rows] if spec["kind"] == "categorical" else value[rows]
             keys = pd.Series(vals, dtype=object).astype("string").fillna("\x00")
             inv, _ = pd.factorize(keys)
             first = pd.Series(np.arange(len(inv))).groupby(inv).first().to_numpy()
@@ -241,6 +246,8 @@ def _concat(parts: list) -> pd.DataFrame:
     for c in parts[0].columns:
         if isinstance(parts[0][c].dtype, pd.CategoricalDtype):
             cols[c] = pd.api.types.union_categoricals([p[c] for p in parts])
+        elif isinstance(parts[0][c].dtype, pd.StringDtype):
+            cols[c] = pd.array(np.concatenate([p[c].to_numpy() for p in parts]), dtype="string")
         else:
             cols[c] = np.concatenate([p[c].to_numpy() for p in parts])
     index = parts[0].index.append([p.index for p in parts[1:]])
@@ -296,11 +303,19 @@ def explain(
     -------
     pandas.DataFrame
         Indexed like ``X``; for i in 1..k: ``reason_i_feature``, ``reason_i_value``,
-        ``reason_i_contribution`` (log-odds), ``reason_i_direction``
-        (``"increase"``/``"decrease"``), ``reason_i_text_en``, ``reason_i_text_zh``;
-        with ``score``, first ``score`` and ``raw_score``. Feature, direction and
-        text columns are ``category`` (compact: each distinct phrase is stored once);
-        values are ``object`` (floats for numeric features, str for categorical).
+        ``reason_i_level``, ``reason_i_contribution`` (log-odds),
+        ``reason_i_direction`` (``"increase"``/``"decrease"``), ``reason_i_text_en``,
+        ``reason_i_text_zh``; with ``score``, first ``score`` and ``raw_score``.
+        Feature, direction and text columns are ``category`` (compact: each distinct
+        phrase is stored once).
+
+        The feature's value in the row is split by kind so that every column has one
+        type whichever feature a reason names (Parquet, CSV and JSON Lines keep it):
+        ``reason_i_value`` is ``float64``, the value of a numeric feature (a bool
+        feature as 1.0/0.0), NaN for a categorical feature or a missing value;
+        ``reason_i_level`` is ``string``, the category of a categorical feature, NA
+        for numeric features and missing categories. At most one of the two is set;
+        neither when the value is missing.
     """
     if language not in ("both", "en", "zh", "none"):
         raise ValueError(f"language must be 'both', 'en', 'zh' or 'none', got {language!r}.")
@@ -323,15 +338,16 @@ def explain(
         for i in range(k):
             feat = top[:, i]
             contrib = np.take_along_axis(phi, feat[:, None], axis=1)[:, 0]
-            values = _slot_values(chunk, feat, schema)
+            value, level = _slot_values(chunk, feat, schema)
             cols[f"reason_{i + 1}_feature"] = pd.Categorical.from_codes(feat, categories=names)
-            cols[f"reason_{i + 1}_value"] = pd.Series(values, index=chunk.index, dtype=object)
+            cols[f"reason_{i + 1}_value"] = value
+            cols[f"reason_{i + 1}_level"] = pd.array(level, dtype="string")
             cols[f"reason_{i + 1}_contribution"] = contrib
             cols[f"reason_{i + 1}_direction"] = pd.Categorical.from_codes(
                 (contrib <= 0).astype(np.int8), categories=_DIRECTIONS
             )
             if language != "none":
-                en, zh = _slot_texts(feat, values, contrib, schema, cat, value_zh)
+                en, zh = _slot_texts(feat, value, level, contrib, schema, cat, value_zh)
                 if language in ("both", "en"):
                     cols[f"reason_{i + 1}_text_en"] = en
                 if language in ("both", "zh"):

@@ -7,15 +7,15 @@ from typing import ClassVar, Literal
 
 from ..config import bounded, from_mapping, read_yaml
 from ..exceptions import ConfigError
+from ..portraits import CONTACT_CHANNELS
+from ..schema import PII_COLUMNS
 from ._select import Selection, compile_selection
 
 __all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
 
-Channel = Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
-CHANNELS: tuple[str, ...] = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
+CHANNELS: tuple[str, ...] = CONTACT_CHANNELS
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
-
-_FORBIDDEN_COLUMNS = ("customer_id", "name", "phone", "address")
+Channel = Literal[CONTACT_CHANNELS]
 
 
 @dataclass
@@ -84,14 +84,14 @@ class Campaign:
                     f"campaign {self.name!r} in {str(source)!r} gives a capacity for channel(s) "
                     f"{extra!r} it does not target ({self.channels!r})."
                 )
-        bad = sorted(set(self.columns) & set(_FORBIDDEN_COLUMNS))
+        bad = sorted(set(self.columns) & set(PII_COLUMNS))
         if bad:
             raise ConfigError(
                 f"campaign {self.name!r} in {str(source)!r} asks for raw PII column(s) {bad!r}; "
                 "exports carry the pseudonymised customer_key, and phones only through the "
                 "PII policy (export.allow_raw_phone)."
             )
-        self._selection = compile_selection(self.select, name=self.name)
+        self._selection = compile_selection(self.select, name=self.name, source=source)
 
     @property
     def selection(self) -> Selection:

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConfigError, ExportError, PowerProfileError
-from ..privacy import mask_phone, pseudonymise
+from ..portraits import MARKETING_CHANNELS, PHONE_CHANNELS, contactability
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS, mask_phone, pseudonymise, resolve_pseudonym_key
+from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
@@ -29,8 +31,6 @@ log = logging.getLogger(__name__)
 
 EXPORT_SCHEMA_VERSION = "1.0"
 MEMBERSHIP_FILE = "segment_membership.parquet"
-_PII = ("customer_id", "name", "phone", "address")
-_PHONE_CHANNELS = ("sms", "hotline_callback")
 _DEFAULT_COLUMNS = (
     "snapshot_date",
     "customer_type",
@@ -81,54 +81,70 @@ def _flat(portraits: pd.DataFrame) -> pd.DataFrame:
     if frame["customer_key"].duplicated().any():
         dup = frame.loc[frame["customer_key"].duplicated(), "customer_key"].iloc[0]
         raise ExportError(f"portraits repeat customer_key {dup!r}; export one row per customer.")
-    frame = frame.drop(columns=[c for c in _PII if c in frame.columns])
+    frame = frame.drop(columns=[c for c in PII_COLUMNS if c in frame.columns])
     return frame.reset_index(drop=True)
 
 
-def _bool(series: pd.Series | None, n: int) -> np.ndarray:
-    if series is None:
-        return np.zeros(n, dtype=bool)
-    return series.astype("boolean").fillna(False).to_numpy(dtype=bool)
+def _aligned_customers(
+    frame: pd.DataFrame, customers: pd.DataFrame | None, key
+) -> pd.DataFrame | None:
+    """The customers table row of each portrait row (joined on the keyed customer id)."""
+    if customers is None:
+        return None
+    cust = customers.copy()
+    cust["customer_key"] = pseudonymise(cust["customer_id"], key).to_numpy()
+    cust = cust.drop_duplicates("customer_key").set_index("customer_key")
+    aligned = cust.reindex(frame["customer_key"].to_numpy())
+    aligned.index = frame.index
+    return aligned
 
 
-def _contacts(frame: pd.DataFrame, customers: pd.DataFrame | None, key) -> pd.DataFrame:
-    """Contactability per portrait row: phone, has_phone, sms_opt_out, app_user, wechat_bound."""
-    n = len(frame)
-    out = pd.DataFrame(index=frame.index)
-    if customers is not None:
-        cust = customers.copy()
-        cust["customer_key"] = pseudonymise(cust["customer_id"], key).to_numpy()
-        cust = cust.drop_duplicates("customer_key").set_index("customer_key")
-        aligned = cust.reindex(frame["customer_key"].to_numpy())
-        aligned.index = frame.index
-        src = aligned
-    else:
-        src = frame
-    phone = (
-        src["phone"].astype("string")
-        if "phone" in src.columns
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
-    )
-    phone = phone.where(phone.str.strip().str.len() > 0)
-    out["phone"] = phone
-    if "has_phone" in src.columns and customers is None:
-        out["has_phone"] = _bool(src["has_phone"], n)
-    else:
-        out["has_phone"] = phone.notna().to_numpy()
-    for col in ("sms_opt_out", "app_user", "wechat_bound"):
-        out[col] = _bool(src[col] if col in src.columns else None, n)
-    return out
+def _contactable(frame: pd.DataFrame, aligned: pd.DataFrame | None) -> pd.DataFrame:
+    """The portrait's ``contactable_<channel>`` columns (one rule, owned by the portraits).
+
+    Portraits built without a customers table lack them; then the same rule
+    (:func:`powerprofile.portraits.contactability`) is applied to the customers table.
+    """
+    cols = [f"contactable_{ch}" for ch in CHANNELS]
+    present = [c for c in cols if c in frame.columns]
+    if present:
+        if len(present) < len(cols):
+            missing = sorted(set(cols) - set(present))
+            raise ExportError(
+                f"portraits carry some contactability columns but not {missing!r}; rebuild "
+                "them with build_portraits(customers=...)."
+            )
+        return pd.DataFrame(
+            {c: frame[c].astype("boolean").fillna(False).to_numpy(dtype=bool) for c in cols},
+            index=frame.index,
+        )
+    if aligned is None:
+        raise ExportError(
+            "portraits carry no contactable_<channel> columns and no customers table was "
+            "given; build the portraits with build_portraits(customers=...) or pass customers=."
+        )
+    log.info("portraits carry no contactable_<channel> columns; derived from the customers table")
+    return contactability(aligned)[cols]
+
+
+def _phones(frame: pd.DataFrame, aligned: pd.DataFrame | None) -> pd.Series:
+    """Raw phone per portrait row, for the phone channels' files (missing without customers)."""
+    if aligned is None or "phone" not in aligned.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    phone = aligned["phone"].astype("string")
+    return phone.where(phone.str.strip().str.len() > 0)
 
 
 def eligibility(
-    contacts: pd.DataFrame, opted_out: np.ndarray, do_not_contact: np.ndarray
+    contactable: pd.DataFrame, opted_out: np.ndarray, do_not_contact: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Channel eligibility per row.
 
     Parameters
     ----------
-    contacts : pandas.DataFrame
-        Columns ``has_phone``, ``sms_opt_out``, ``app_user``, ``wechat_bound``.
+    contactable : pandas.DataFrame
+        The portrait's ``contactable_<channel>`` columns (see
+        :func:`powerprofile.portraits.contactability`).
     opted_out : numpy.ndarray of bool
         On the marketing opt-out list (blocks SMS, app push and WeChat).
     do_not_contact : numpy.ndarray of bool
@@ -137,19 +153,14 @@ def eligibility(
     Returns
     -------
     dict of str to numpy.ndarray of bool
-        SMS needs a phone and no SMS opt-out; app push an app user; WeChat a bound
-        account; the 95598 call-back a phone; a grid-manager visit nothing more.
+        A channel is eligible where the portrait says the customer is contactable on
+        it, and no list blocks it.
     """
-    ok = ~do_not_contact
-    push_ok = ok & ~opted_out
-    has_phone = contacts["has_phone"].to_numpy(dtype=bool)
-    return {
-        "sms": push_ok & has_phone & ~contacts["sms_opt_out"].to_numpy(dtype=bool),
-        "app_push": push_ok & contacts["app_user"].to_numpy(dtype=bool),
-        "wechat": push_ok & contacts["wechat_bound"].to_numpy(dtype=bool),
-        "hotline_callback": ok & has_phone,
-        "grid_manager": ok.copy(),
-    }
+    out = {}
+    for ch in CHANNELS:
+        ok = contactable[f"contactable_{ch}"].to_numpy(dtype=bool) & ~do_not_contact
+        out[ch] = ok & ~opted_out if ch in MARKETING_CHANNELS else ok
+    return out
 
 
 def _read_list(path, key, what: str) -> set[str]:
@@ -245,6 +256,7 @@ def export_campaigns(
     do_not_contact_list=None,
     allow_raw_phone: bool = False,
     raw_phone_channels=(),
+    phone_visible_digits: int = MAX_PHONE_VISIBLE_DIGITS,
     snapshot_date=None,
     model_versions=None,
     config_hash: str | None = None,
@@ -263,11 +275,16 @@ def export_campaigns(
     campaigns : CampaignSet or str or path-like
         Campaign definitions or their YAML file.
     customers : pandas.DataFrame or None, default=None
-        The ``customers`` table (contactability flags and phones), joined on the keyed
-        hash of ``customer_id``; when None, the portrait's own ``has_phone``,
-        ``app_user``, ``wechat_bound``, ``sms_opt_out`` columns are used if present.
-    key : str or bytes or None, default=None
-        Pseudonymisation key; None reads ``POWERPROFILE_PSEUDONYM_KEY``.
+        The ``customers`` table, joined on the keyed hash of ``customer_id``: the
+        phones written to the SMS and call-back files. Who is contactable on which
+        channel is read from the portrait's ``contactable_<channel>`` columns; only
+        portraits built without a customers table take it from here, by the same rule
+        (:func:`powerprofile.portraits.contactability`).
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key, checked before anything is written (see
+        :func:`powerprofile.privacy.resolve_pseudonym_key`); None reads
+        ``POWERPROFILE_PSEUDONYM_KEY``. The manifest records its fingerprint and
+        whether it was a development or demo key, never the key.
     format : {"csv", "parquet", "jsonl"} or None, default=None
         Overrides every campaign's format.
     frequency_cap : int or None, default=None
@@ -281,6 +298,9 @@ def export_campaigns(
         With ``raw_phone_channels``, write unmasked phones to those channels only.
     raw_phone_channels : iterable of str, default=()
         Channels that may receive raw phones.
+    phone_visible_digits : int, default=4
+        Last digits left visible in masked phones, 0 to 4 (see
+        :func:`powerprofile.privacy.mask_phone`).
     snapshot_date : date-like or None, default=None
         Recorded in the manifest (default: the portraits' ``snapshot_date``).
     model_versions : dict or None, default=None
@@ -296,6 +316,8 @@ def export_campaigns(
 
     Raises
     ------
+    PseudonymKeyError
+        No key, or a weak key (a subclass of ``ConfigError``).
     ConfigError
         Bad campaign file or a selection naming a missing column.
     ExportError
@@ -303,6 +325,7 @@ def export_campaigns(
     """
     from ..config import config_hash as _hash
 
+    key = resolve_pseudonym_key(key)
     cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
     frame = _flat(portraits)
     n = len(frame)
@@ -313,11 +336,13 @@ def export_campaigns(
             f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}."
         )
     cap = int(frequency_cap if frequency_cap is not None else cset.frequency_cap)
-    contacts = _contacts(frame, customers, key)
+    aligned = _aligned_customers(frame, customers, key)
+    contactable = _contactable(frame, aligned)
+    phones = _phones(frame, aligned)
     keys = frame["customer_key"].astype(str).to_numpy()
     opted = np.isin(keys, list(_read_list(opt_out_list, key, "opt-out")))
     dnc = np.isin(keys, list(_read_list(do_not_contact_list, key, "do-not-contact")))
-    elig = eligibility(contacts, opted, dnc)
+    elig = eligibility(contactable, opted, dnc)
 
     # choose rows: campaigns in priority order, channels in preference order
     used = np.zeros(n, dtype=np.int64)
@@ -355,10 +380,13 @@ def export_campaigns(
 
     phone_policy = {
         ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked")
-        for ch in _PHONE_CHANNELS
+        for ch in PHONE_CHANNELS
     }
-    masked_phone = mask_phone(contacts["phone"]).to_numpy(dtype=object)
-    raw_phone = contacts["phone"].to_numpy(dtype=object)
+    try:
+        masked_phone = mask_phone(phones, phone_visible_digits).to_numpy(dtype=object)
+    except ValueError as exc:
+        raise ConfigError(f"phone_visible_digits: {exc}") from None
+    raw_phone = phones.to_numpy(dtype=object)
 
     def build(camp, ch, take, scores) -> pd.DataFrame:
         cols = [c for c in _DEFAULT_COLUMNS if c in frame.columns]
@@ -383,7 +411,7 @@ def export_campaigns(
         )
         sub = frame.iloc[take][cols].reset_index(drop=True)
         out = pd.concat([out, sub], axis=1)
-        if ch in _PHONE_CHANNELS:
+        if ch in PHONE_CHANNELS:
             src = raw_phone if phone_policy[ch] == "raw" else masked_phone
             out["phone"] = pd.Series(src[take], dtype="string")
         return out
@@ -421,6 +449,7 @@ def export_campaigns(
     policy = {
         "keys": "HMAC-SHA256 pseudonym (customer_key)",
         "phone": phone_policy,
+        "phone_visible_digits": int(phone_visible_digits),
         "names_and_addresses": "never exported",
     }
     snap = (
@@ -438,6 +467,7 @@ def export_campaigns(
             "incremental": incremental,
             "allow_raw_phone": allow_raw_phone,
             "raw_phone_channels": list(raw_phone_channels),
+            "phone_visible_digits": phone_visible_digits,
         }
     )
     files = []
@@ -495,6 +525,7 @@ def export_campaigns(
                 "incremental": bool(incremental),
                 "previous_export_found": previous is not None,
                 "pii_policy": policy,
+                "pseudonym_key": key.manifest(),
                 "campaigns": summary,
                 "files": sorted(files, key=lambda f: f["file"]),
             }

@@ -81,7 +81,7 @@ def read_frame(path) -> pd.DataFrame:
     if path.suffix == ".jsonl":
         if path.stat().st_size == 0:
             return pd.DataFrame()
-        return pd.read_json(path, lines=True, dtype={"customer_key": "string"})
+        return pd.read_json(path, lines=True, dtype={"customer_key": "string"}, precise_float=True)
     raise ValueError(f"cannot read {str(path)!r}: unknown extension {path.suffix!r}")
 
 

@@ -8,6 +8,7 @@ from ._area import area_partial, combine_area_partials, outage_stats
 from ._catalog import feature_catalog
 from ._engine import area_statistics, build_features, build_training_frame, leakage_report
 from ._generic import event_features, reading_features
+from ._interactions import REPEAT_DAYS, repeat_contact_flags
 from ._labels import CollapseRule, LabelSpec
 from ._partition import FeatureSpec, partition_features
 
@@ -15,6 +16,7 @@ __all__ = [
     "CollapseRule",
     "FeatureSpec",
     "LabelSpec",
+    "REPEAT_DAYS",
     "area_partial",
     "area_statistics",
     "build_features",
@@ -26,4 +28,5 @@ __all__ = [
     "outage_stats",
     "partition_features",
     "reading_features",
+    "repeat_contact_flags",
 ]

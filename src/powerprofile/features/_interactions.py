@@ -9,9 +9,15 @@ import pandas as pd
 
 from ..schema._contract import CHANNELS, CONTACT_TYPES, ONLINE_CHANNELS
 from ._generic import _div, event_aggregates
-from ._time import DAY_NS, customer_codes, require_columns, to_ns
+from ._time import DAY_NS, NAT, customer_codes, require_columns, to_ns
 
-__all__ = ["TYPE_NAMES", "contact_codes", "interaction_features"]
+__all__ = [
+    "REPEAT_DAYS",
+    "TYPE_NAMES",
+    "contact_codes",
+    "interaction_features",
+    "repeat_contact_flags",
+]
 
 TYPE_NAMES = {
     "inquiry": "inquiries",
@@ -23,6 +29,7 @@ TYPE_NAMES = {
     "praise": "praises",
 }
 REPEAT_DAYS = 7
+"""Window of the repeat-contact rule (:func:`repeat_contact_flags`), in days."""
 
 
 def contact_codes(column: pd.Series, categories) -> np.ndarray:
@@ -36,16 +43,58 @@ def contact_codes(column: pd.Series, categories) -> np.ndarray:
     return cats.get_indexer(values).astype(np.int64)
 
 
-def _repeat_flags(codes: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
-    """1.0 for a contact that follows the same customer's previous contact within 7 days."""
-    order = np.lexsort((t_ns, codes))
-    c, t = codes[order], t_ns[order]
-    rep = np.zeros(len(codes))
-    if len(codes) > 1:
-        rep_sorted = np.zeros(len(codes))
-        rep_sorted[1:] = (c[1:] == c[:-1]) & (t[1:] - t[:-1] <= REPEAT_DAYS * DAY_NS)
-        rep[order] = rep_sorted
+def repeat_contact_flags(
+    customers, timestamps, channels, types, window_days: float = REPEAT_DAYS
+) -> np.ndarray:
+    """Which contacts are repeat contacts (the one rule of features and KPIs).
+
+    A contact is a **repeat contact** when the same customer's previous contact,
+    through any channel, happened at most ``window_days`` days earlier (inclusive:
+    exactly 7 days is a repeat). Contacts of one customer with the same timestamp are
+    ordered by channel, then type, in the contract's order (``CHANNELS``,
+    ``CONTACT_TYPES``; unknown values first); each is the previous contact of the
+    next, so all but the first of them are repeats and the first is one only when an
+    earlier contact lies within the window. The result never depends on row order.
+    A contact without a timestamp is never a repeat nor anyone's previous contact.
+
+    Parameters
+    ----------
+    customers : array-like
+        Customer of each contact (ids or integer codes).
+    timestamps : array-like of datetime or numpy.ndarray of int64
+        Contact times (int64: nanoseconds since the epoch, ``NAT`` for missing).
+    channels, types : array-like
+        Contact channel and type of each contact (names, or integer positions in
+        ``CHANNELS`` / ``CONTACT_TYPES``, ``-1`` for unknown).
+    window_days : float, default=7
+        The window.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per contact, in input order.
+    """
+    t = np.asarray(timestamps)
+    t_ns = t.astype(np.int64) if t.dtype.kind in "iu" else to_ns(pd.Series(timestamps))
+    cust = np.asarray(customers)
+    codes = cust.astype(np.int64) if cust.dtype.kind in "iu" else pd.factorize(cust)[0]
+    ch = _positions(channels, CHANNELS)
+    ty = _positions(types, CONTACT_TYPES)
+    valid = np.flatnonzero(t_ns != NAT)
+    order = valid[np.lexsort((ty[valid], ch[valid], t_ns[valid], codes[valid]))]
+    c, ts = codes[order], t_ns[order]
+    window = int(round(window_days * DAY_NS))
+    rep = np.zeros(len(t_ns), dtype=bool)
+    if len(order) > 1:
+        rep[order[1:]] = (c[1:] == c[:-1]) & (ts[1:] - ts[:-1] <= window)
     return rep
+
+
+def _positions(values, categories) -> np.ndarray:
+    v = np.asarray(values)
+    if v.dtype.kind in "iu":
+        return v.astype(np.int64)
+    return contact_codes(pd.Series(values), categories)
 
 
 def interaction_features(interactions: pd.DataFrame, index: pd.Index, snap_days, windows) -> dict:
@@ -83,7 +132,7 @@ def interaction_features(interactions: pd.DataFrame, index: pd.Index, snap_days,
         n,
         cat=ch,
         n_cat=len(CHANNELS),
-        value=_repeat_flags(codes, t_ns),
+        value=repeat_contact_flags(codes, t_ns, ch, ty).astype(np.float64),
     )
     sat = None
     if "satisfaction" in interactions.columns:

@@ -1,27 +1,28 @@
-"""Saving and loading propensity models (joblib plus a readable metadata file)."""
+"""Saving and loading propensity models as verified artefacts (see :mod:`powerprofile.artefacts`)."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
-import joblib
 import lightgbm as lgb
 
-__all__ = ["load_model", "save_model"]
+from ..artefacts import load_artefact, save_artefact
 
-_MODEL_FILE = "model.joblib"
-_META_FILE = "metadata.json"
+__all__ = ["MODEL_FILE", "MODEL_KIND", "load_model", "save_model"]
+
+MODEL_FILE = "model.pkl"
+MODEL_KIND = "propensity_model"
 
 
-def save_model(model, path) -> Path:
-    """Write ``model`` to the folder ``path``: ``model.joblib`` and ``metadata.json``.
+def save_model(model, path, *, key=None) -> Path:
+    """Write ``model`` to the folder ``path``: ``model.pkl`` and ``metadata.json``.
 
-    Files are written to temporary names and renamed, so an interrupted save leaves
-    no partial file.
+    ``metadata.json`` holds the model's ``metadata_`` (features, metrics, calibration,
+    library versions) and the artefact block (kind, class, SHA-256 of ``model.pkl``,
+    signature when ``POWERPROFILE_ARTEFACT_KEY`` is set) that :func:`load_model`
+    checks before unpickling. Files are written to temporary names and renamed, so an
+    interrupted save leaves no partial file that loads.
 
     Parameters
     ----------
@@ -29,6 +30,8 @@ def save_model(model, path) -> Path:
         A fitted model.
     path : str or path-like
         Target folder (created if missing).
+    key : str or bytes or None, default=None
+        Signing key; default the environment variable ``POWERPROFILE_ARTEFACT_KEY``.
 
     Returns
     -------
@@ -36,37 +39,21 @@ def save_model(model, path) -> Path:
         The folder.
     """
     model._check_fitted()
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, writer in (
-        (_MODEL_FILE, lambda f: joblib.dump(model, f, compress=3)),
-        (
-            _META_FILE,
-            lambda f: f.write(
-                json.dumps(model.metadata_, indent=2, ensure_ascii=False, default=str).encode(
-                    "utf-8"
-                )
-            ),
-        ),
-    ):
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                writer(f)
-            os.replace(tmp, folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return folder
+    return save_artefact(
+        model, path, kind=MODEL_KIND, file=MODEL_FILE, metadata=model.metadata_, key=key
+    )
 
 
-def load_model(path):
-    """Load a model saved with :meth:`PropensityModel.save`.
+def load_model(path, *, key=None):
+    """Load a model saved with :meth:`PropensityModel.save`, after verifying it.
 
     Parameters
     ----------
     path : str or path-like
-        The folder written by ``save`` (or its ``model.joblib`` file).
+        The folder written by ``save`` (or its ``model.pkl`` file).
+    key : str or bytes or None, default=None
+        Verification key; default ``POWERPROFILE_ARTEFACT_KEY``. When set, the model
+        must be signed with it.
 
     Returns
     -------
@@ -79,15 +66,17 @@ def load_model(path):
     ------
     FileNotFoundError
         If there is no saved model at ``path``.
+    ArtefactError
+        If ``path`` is not an intact propensity model written by powerprofile
+        (nothing is unpickled then), see :func:`powerprofile.artefacts.load_artefact`.
     """
-    p = Path(path)
-    file = p / _MODEL_FILE if p.is_dir() else p
-    if not file.exists():
+    from ._propensity import PropensityModel
+
+    if not Path(path).exists():
         raise FileNotFoundError(
-            f"No saved model at {str(path)!r} (expected {str(file)!r}); "
-            "save one with PropensityModel.save(path)."
+            f"No saved model at {str(path)!r}; save one with PropensityModel.save(path)."
         )
-    model = joblib.load(file)
+    model = load_artefact(path, kind=MODEL_KIND, cls=PropensityModel, key=key)
     saved = model.metadata_.get("versions", {}).get("lightgbm")
     if saved and saved.split(".")[:2] != lgb.__version__.split(".")[:2]:
         warnings.warn(

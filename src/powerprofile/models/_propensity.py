@@ -560,13 +560,16 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             )
         return names
 
-    def save(self, path):
+    def save(self, path, *, key=None):
         """Save the model and its metadata (see :func:`powerprofile.models.load_model`).
 
         Parameters
         ----------
         path : str or path-like
-            Folder to write (``model.joblib`` and ``metadata.json``).
+            Folder to write (``model.pkl`` and ``metadata.json`` with its checksum and,
+            when ``POWERPROFILE_ARTEFACT_KEY`` is set, signature).
+        key : str or bytes or None, default=None
+            Signing key; default ``POWERPROFILE_ARTEFACT_KEY``.
 
         Returns
         -------
@@ -575,7 +578,33 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         """
         from ._persistence import save_model
 
-        return save_model(self, path)
+        return save_model(self, path, key=key)
+
+    @classmethod
+    def load(cls, path, *, key=None):
+        """Load a model written by :meth:`save`, verified before it is unpickled.
+
+        Same as :func:`powerprofile.models.load_model`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder written by ``save`` (or its ``model.pkl`` file).
+        key : str or bytes or None, default=None
+            Verification key; default ``POWERPROFILE_ARTEFACT_KEY``.
+
+        Returns
+        -------
+        PropensityModel
+
+        Raises
+        ------
+        ArtefactError
+            ``path`` is not an intact propensity model written by powerprofile.
+        """
+        from ._persistence import load_model
+
+        return load_model(path, key=key)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

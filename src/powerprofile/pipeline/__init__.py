@@ -6,7 +6,15 @@ writes goes under ``config.output_dir`` in a fixed layout (:class:`OutputPaths`)
 Heavy libraries (LightGBM, MLflow, SHAP) are imported inside the stages.
 """
 
-from ._data import build_feature_frames, load_data, preflight, snapshot_plan, write_feature_outputs
+from ._data import (
+    build_feature_frames,
+    load_data,
+    preflight,
+    pseudonym_key,
+    snapshot_plan,
+    write_feature_outputs,
+    write_validation_outputs,
+)
 from ._models import score_frame, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary
 from ._run import run_pipeline, thread_limits
@@ -20,6 +28,7 @@ __all__ = [
     "load_data",
     "make_portraits",
     "preflight",
+    "pseudonym_key",
     "run_pipeline",
     "score_frame",
     "segment_customers",
@@ -29,4 +38,5 @@ __all__ = [
     "write_feature_outputs",
     "write_model_outputs",
     "write_run_report",
+    "write_validation_outputs",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
@@ -15,8 +16,10 @@ __all__ = [
     "build_feature_frames",
     "load_data",
     "preflight",
+    "pseudonym_key",
     "snapshot_plan",
     "write_feature_outputs",
+    "write_validation_outputs",
 ]
 
 log = logging.getLogger("powerprofile")
@@ -44,32 +47,42 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
     ------
     ConfigError, FileNotFoundError, TrackingError
     """
+    from ..artefacts import artefact_key
+
+    artefact_key()  # a too-short POWERPROFILE_ARTEFACT_KEY fails here, not after training
     stages = set(stages)
     if "data" in stages and not _resolve(cfg.data.path).is_dir():
         raise FileNotFoundError(
             f"data folder {cfg.data.path!r} (config key 'data.path') does not exist; "
             "create it with `powerprofile sample` or point --data at your tables."
         )
+    rules = {}
+    if "portraits" in stages:
+        from ..features import feature_catalog
+        from ..portraits import load_rules
+
+        # every rule expression checked now: syntax, bounds, depth, and the feature
+        # names and types of the catalogue the job will build
+        catalog = feature_catalog(windows=tuple(cfg.features.windows))
+        for key in ("tags", "risk_rules"):
+            value = getattr(cfg.portraits, key)
+            if value is not None and _resolve(value).is_file():
+                rules[key] = load_rules(_resolve(value), features=catalog)
+            elif value is not None and value != getattr(type(cfg.portraits)(), key):
+                raise ConfigError(
+                    f"config key 'portraits.{key}' names {value!r}, which does not exist."
+                )
     if "export" in stages:
         from ..export import load_campaigns
 
-        load_campaigns(cfg.export.campaigns)
+        campaigns = load_campaigns(cfg.export.campaigns)
+        if "portraits" in stages:
+            _check_campaign_columns(cfg, campaigns, rules)
         for key in ("opt_out_list", "do_not_contact_list"):
             value = getattr(cfg.export, key)
             if value is not None and not _resolve(value).is_file():
                 raise ConfigError(
                     f"config key 'export.{key}' names {value!r}, which does not exist."
-                )
-    if "portraits" in stages:
-        from ..portraits import load_rules
-
-        for key in ("tags", "risk_rules"):
-            value = getattr(cfg.portraits, key)
-            if value is not None and _resolve(value).is_file():
-                load_rules(value)
-            elif value is not None and value != getattr(type(cfg.portraits)(), key):
-                raise ConfigError(
-                    f"config key 'portraits.{key}' names {value!r}, which does not exist."
                 )
     if "tracking" in stages and cfg.tracking.enabled:
         from ..tracking import check_tracking_uri, resolve_tracking_uri
@@ -77,6 +90,101 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
         uri = resolve_tracking_uri(cfg.tracking.uri)
         return check_tracking_uri(uri, timeout=cfg.tracking.timeout_seconds)
     return None
+
+
+def _check_campaign_columns(cfg: Config, campaigns, rules: dict) -> None:
+    """Campaign selections, scores and columns against the portrait the job will build."""
+    from ..portraits import portrait_columns
+
+    params = cfg.portraits.params
+    columns = portrait_columns(
+        targets=tuple(cfg.models.targets),
+        segments=cfg.segmentation.enabled,
+        tags=rules.get("tags"),
+        risk_rules=rules.get("risk_rules"),
+        top_k=params.get("top_k", cfg.models.top_k_reasons),
+        reasons=params.get("reasons", True),
+        include_customer_id=params.get("include_customer_id", False),
+    )
+    for camp in campaigns.campaigns:
+        camp.selection.check(columns)
+        for c in (camp.score, *camp.columns):
+            if c not in columns:
+                raise ConfigError(
+                    f"campaign {camp.name!r} in {str(cfg.export.campaigns)!r} uses column {c!r}, "
+                    "which the portraits of this job will not have; see docs/portrait.md."
+                )
+
+
+def pseudonym_key(cfg: Config):
+    """The checked pseudonymisation key of a job, before any work is done.
+
+    Parameters
+    ----------
+    cfg : Config
+        ``privacy.insecure_development_key`` allows a weak key (with a warning).
+
+    Returns
+    -------
+    PseudonymKey
+        Pass it as ``key=`` to every stage; its ``manifest()`` goes in the manifests.
+
+    Raises
+    ------
+    PseudonymKeyError
+        ``POWERPROFILE_PSEUDONYM_KEY`` is missing, or weak without the switch.
+    """
+    from ..privacy import resolve_pseudonym_key
+
+    return resolve_pseudonym_key(
+        None, insecure_development_key=cfg.privacy.insecure_development_key
+    )
+
+
+def write_validation_outputs(
+    paths: OutputPaths, tables, key, *, quarantine_pii: bool = False
+) -> dict[str, Path]:
+    """Write the validation report and the quarantined rows under the PII policy.
+
+    ``validation/validation_report.csv`` names customers by ``customer_key`` and
+    redacts shown PII values (:func:`powerprofile.schema.redact_report`);
+    ``validation/quarantine/<table>.parquet`` (tables with quarantined rows only) carry
+    ``customer_key`` instead of the raw id and no PII column unless ``quarantine_pii``
+    (:func:`powerprofile.schema.redact_quarantine`). A quarantine file of an earlier
+    validation for a table with no quarantined rows now is removed.
+
+    Parameters
+    ----------
+    paths : OutputPaths
+    tables : Tables
+    key : PseudonymKey or str or bytes or None
+        See :func:`powerprofile.privacy.resolve_pseudonym_key`.
+    quarantine_pii : bool, default=False
+        Config key ``data.quarantine_pii``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"report": path}`` plus one ``"quarantine/<table>"`` entry per file written.
+    """
+    import dataclasses
+
+    from ..schema import TABLE_ORDER, redact_quarantine, redact_report, save_quarantine
+
+    report = tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()
+    paths.validation.parent.mkdir(parents=True, exist_ok=True)
+    redact_report(report, key).to_csv(paths.validation, index=False)
+    written = {"report": paths.validation}
+    folder = paths.validation.parent / "quarantine"
+    quarantine = {k: v for k, v in (tables.quarantine or {}).items() if len(v)}
+    safe = redact_quarantine(quarantine, key, keep_pii=quarantine_pii)
+    for f in save_quarantine(dataclasses.replace(tables, quarantine=safe), folder, "parquet"):
+        written[f"quarantine/{f.stem}"] = f
+    for name in TABLE_ORDER:
+        stale = folder / f"{name}.parquet"
+        if name not in safe and stale.is_file():
+            stale.unlink()
+    return written
 
 
 def load_data(cfg: Config):

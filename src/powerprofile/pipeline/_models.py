@@ -220,8 +220,9 @@ def score_frame(
         Name used for the score column ``<target>_score``.
     top_k : int, default=3
         Reason codes per customer (0: none).
-    key : str or None, default=None
-        Pseudonymisation key (default from the environment).
+    key : PseudonymKey or str or None, default=None
+        Pseudonymisation key (default ``POWERPROFILE_PSEUDONYM_KEY``; a missing or
+        weak key raises ``PseudonymKeyError``).
 
     Returns
     -------

@@ -63,8 +63,9 @@ class OutputPaths:
         return self.root / "models" / "plots"
 
     @property
-    def segmenter(self) -> Path:  # noqa: D102
-        return self.root / "segments" / "segmenter.joblib"
+    def segmenter(self) -> Path:
+        """Folder of the saved segmenter (``CustomerSegmenter.save``)."""
+        return self.root / "segments" / "segmenter"
 
     @property
     def segment_profile(self) -> Path:  # noqa: D102
@@ -112,6 +113,9 @@ class RunSummary:
         Wall time of each stage.
     notes : list of str
         Stages skipped and why.
+    pseudonym_key : dict
+        Fingerprint of the pseudonymisation key and whether it was a development or
+        demo key (``PseudonymKey.manifest()``), never the key.
     """
 
     output_dir: Path
@@ -122,6 +126,7 @@ class RunSummary:
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    pseudonym_key: dict = field(default_factory=dict)
 
 
 def _resolve(path) -> Path:

@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Config, config_hash, dump_config, to_mapping
-from ._data import build_feature_frames, load_data, preflight, write_feature_outputs
+from ._data import (
+    build_feature_frames,
+    load_data,
+    preflight,
+    pseudonym_key,
+    write_feature_outputs,
+    write_validation_outputs,
+)
 from ._models import _label_columns, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
 from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
@@ -18,6 +25,9 @@ from ._stages import export_portraits, make_portraits, segment_customers, write_
 __all__ = ["run_pipeline", "thread_limits"]
 
 log = logging.getLogger("powerprofile")
+
+STAGE_LOG = "stages.jsonl"
+"""Stage log of a run in the output folder: one JSON record per stage (see ``_Stages``)."""
 
 
 # ------------------------------------------------------------------ the whole job
@@ -67,6 +77,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
     from ..features import feature_catalog
 
     progress = cfg.progress if progress is None else progress
+    key = pseudonym_key(cfg)  # refuse a missing or weak key before any work
     t0 = time.perf_counter()
     bar = _Stages(
         ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
@@ -79,14 +90,11 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
     tables = load_data(cfg)
     bar.done("validate", "features")
     final = _resolve(cfg.output_dir)
-    summary = RunSummary(output_dir=final)
+    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest())
     with atomic_directory(final) as tmp:
         paths = OutputPaths(tmp)
         dump_config(cfg, _mkparent(paths.config))
-        _mkparent(paths.validation)
-        (tables.report if isinstance(tables.report, pd.DataFrame) else pd.DataFrame()).to_csv(
-            paths.validation, index=False
-        )
+        write_validation_outputs(paths, tables, key, quarantine_pii=cfg.data.quarantine_pii)
 
         train_frame, score = build_feature_frames(cfg, tables, progress=False)
         write_feature_outputs(paths, train_frame, score, cfg.features.windows)
@@ -105,13 +113,10 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
 
         segmenter = profile = None
         if cfg.segmentation.enabled:
-            import joblib
-
             snaps = train_frame.index.get_level_values("snapshot_date")
             latest = train_frame[snaps == snaps.max()]
             segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
-            _mkparent(paths.segmenter)
-            joblib.dump(segmenter, paths.segmenter)
+            segmenter.save(paths.segmenter)
             profile.to_csv(paths.segment_profile, encoding="utf-8-sig")
         bar.done("segment", "portraits")
 
@@ -123,6 +128,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
             segmenter=segmenter,
             tables=tables,
             catalog=feature_catalog(windows=tuple(cfg.features.windows)),
+            key=key,
         )
         _mkparent(paths.portraits)
         portraits.to_parquet(paths.portraits, index=False)
@@ -139,7 +145,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         # model versions in the manifest come from the portraits (content hashes), so a
         # re-export of the same portraits gives the same bytes; registry refs are in run_summary.json
         result = export_portraits(
-            cfg, portraits, tables, paths.export, previous_dir=final / "export"
+            cfg, portraits, tables, paths.export, previous_dir=final / "export", key=key
         )
         summary.export_files = result.files
         bar.done("export", "report")
@@ -180,12 +186,20 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
         }
         summary.seconds = time.perf_counter() - t0
         summary.stage_seconds = dict(bar.times)
+        bar.write(paths.summary.with_name(STAGE_LOG))
+        summary.outputs["stage_log"] = str(final / STAGE_LOG)
         _write_summary(paths.summary, summary)
     return summary
 
 
 class _Stages:
-    """Progress bar over the stages plus a log line with each stage's wall time."""
+    """Progress bar over the stages, a log line with each stage's wall time, a stage log.
+
+    Each finished stage also becomes one record of the stage log written by
+    :meth:`write` (``stages.jsonl``): ``stage``, ``start`` and ``end`` (Unix time,
+    seconds) and ``seconds`` (wall time), so that samples taken outside the process
+    (memory, CPU) can be attributed to stages.
+    """
 
     def __init__(self, names, progress: bool):
         from .._progress import progress_bar
@@ -194,16 +208,30 @@ class _Stages:
             progress=progress, total=len(names), desc="powerprofile run", unit="stage"
         )
         self.t = time.perf_counter()
+        self.start = time.time()
         self.times: dict[str, float] = {}
+        self.events: list[dict] = []
 
     def done(self, name: str, next_name: str | None = None) -> None:
-        now = time.perf_counter()
+        now, end = time.perf_counter(), time.time()
         self.times[name] = round(now - self.t, 1)
+        self.events.append(
+            {
+                "stage": name,
+                "start": round(self.start, 3),
+                "end": round(end, 3),
+                "seconds": round(now - self.t, 3),
+            }
+        )
         log.info("%s done in %.1f s", name, now - self.t)
-        self.t = now
+        self.t, self.start = now, end
         self.bar.update(1)
         if next_name:
             self.bar.set_description(next_name)
+
+    def write(self, path: Path) -> None:
+        """Write the stage log as JSON Lines, one finished stage per line, in order."""
+        path.write_text("".join(json.dumps(e) + "\n" for e in self.events), encoding="utf-8")
 
     def close(self) -> None:
         self.bar.close()
@@ -254,6 +282,7 @@ def _write_summary(path: Path, summary: RunSummary) -> None:
         if summary.export_files is None
         else summary.export_files.to_dict(orient="records"),
         "notes": summary.notes,
+        "pseudonym_key": summary.pseudonym_key,
         "stage_seconds": summary.stage_seconds,
         "seconds": round(summary.seconds, 1),
     }

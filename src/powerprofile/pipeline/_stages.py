@@ -58,7 +58,7 @@ def _rules_path(value):
 
 
 def make_portraits(
-    cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter, tables, catalog=None
+    cfg: Config, frame: pd.DataFrame, *, models: dict, segmenter, tables, catalog=None, key=None
 ):
     """Assemble the portraits (see ``docs/portrait.md``) with ``build_portraits``.
 
@@ -72,6 +72,8 @@ def make_portraits(
     segmenter : CustomerSegmenter or None
     tables : Tables
     catalog : pandas.DataFrame or None, default=None
+    key : PseudonymKey or str or None, default=None
+        Pseudonymisation key (default: :func:`pseudonym_key` of ``cfg``).
 
     Returns
     -------
@@ -79,7 +81,9 @@ def make_portraits(
         Portraits and the risk-rule hit report.
     """
     from ..portraits import build_portraits
+    from ._data import pseudonym_key
 
+    key = pseudonym_key(cfg) if key is None else key
     X = frame.drop(columns=_label_columns(frame))
     for target, model in models.items():
         from ..tracking import check_model_features
@@ -95,6 +99,7 @@ def make_portraits(
         risk_rules=_rules_path(cfg.portraits.risk_rules),
         customers=tables.customers,
         catalog=catalog,
+        key=key,
         **kwargs,
     )
     hits = None
@@ -119,7 +124,14 @@ def make_portraits(
 
 
 def export_portraits(
-    cfg: Config, portraits: pd.DataFrame, tables, out_dir, *, previous_dir=None, model_versions=None
+    cfg: Config,
+    portraits: pd.DataFrame,
+    tables,
+    out_dir,
+    *,
+    previous_dir=None,
+    model_versions=None,
+    key=None,
 ):
     """Export campaigns per channel from the portraits (see ``docs/export.md``).
 
@@ -134,13 +146,17 @@ def export_portraits(
     previous_dir : path-like or None, default=None
         Previous export to compare segments with (default ``out_dir``).
     model_versions : dict or None, default=None
+    key : PseudonymKey or str or None, default=None
+        Pseudonymisation key (default: :func:`pseudonym_key` of ``cfg``).
 
     Returns
     -------
     ExportResult
     """
     from ..export import export_campaigns
+    from ._data import pseudonym_key
 
+    key = pseudonym_key(cfg) if key is None else key
     snap = None
     if "snapshot_date" in portraits.columns and len(portraits):
         snap = pd.Timestamp(portraits["snapshot_date"].max())
@@ -156,6 +172,8 @@ def export_portraits(
         do_not_contact_list=cfg.export.do_not_contact_list,
         allow_raw_phone=cfg.export.allow_raw_phone,
         raw_phone_channels=cfg.export.raw_phone_channels,
+        phone_visible_digits=cfg.export.phone_visible_digits,
+        key=key,
         snapshot_date=snap,
         model_versions=model_versions,
         config_hash=config_hash(

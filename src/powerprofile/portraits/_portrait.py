@@ -16,21 +16,20 @@ import pandas as pd
 from ..exceptions import ConfigError
 from ..privacy import pseudonymise
 from ..schema._contract import CHANNELS, PAYMENT_CHANNELS, PII_COLUMNS
+from ._contact import CONTACT_COLUMNS, contactability
+from ._expr import NUMBER, TEXT
 from ._rules import SEVERITIES, RuleSet, load_rules
 
 __all__ = [
-    "CONTACT_CHANNELS",
     "PORTRAIT_SCHEMA_VERSION",
     "assign_bands",
     "build_portraits",
+    "portrait_columns",
     "preferred_channel",
 ]
 
-PORTRAIT_SCHEMA_VERSION = "1.0"
+PORTRAIT_SCHEMA_VERSION = "1.1"
 """Version of the portrait schema (``docs/portrait.md``)."""
-
-CONTACT_CHANNELS = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
-"""Outreach channels, as named by the exports."""
 
 # service-contact channel -> the outreach channel that reaches the customer the same way
 _CONTACT_TO_OUTREACH = {
@@ -291,9 +290,10 @@ def build_portraits(
     tags, risk_rules : RuleSet or str or pathlib.Path or None, default=None
         Tag and risk rules (a :func:`load_rules` result or a YAML path).
     customers : pandas.DataFrame or None, default=None
-        The customers table: grid unit and contactability (phone present and not
-        opted out for SMS, app user for push, WeChat bound). Only boolean facts are
-        taken from its PII columns.
+        The customers table: grid unit and contactability
+        (:func:`powerprofile.portraits.contactability`: a valid mobile and no SMS
+        opt-out for SMS, a valid phone for the 95598 call-back, app user for push,
+        WeChat bound). Only boolean facts are taken from its PII columns.
     key : str or bytes or None, default=None
         Pseudonymisation key (default: the ``POWERPROFILE_PSEUDONYM_KEY`` variable).
     bands : "deciles" or mapping, default="deciles"
@@ -407,27 +407,10 @@ def build_portraits(
     out["preferred_channel"] = preferred_channel(X).to_numpy()
     out["preferred_channel"] = out["preferred_channel"].astype("string")
     if cust is not None:
-        has_phone = _has_phone(cust)
-        opt = _flag(cust, "sms_opt_out")
-        app = _flag(cust, "app_user")
-        wx = _flag(cust, "wechat_bound")
-        out["has_phone"] = has_phone
-        out["sms_opt_out"] = opt
-        out["app_user"] = app
-        out["wechat_bound"] = wx
-        reach = {
-            "sms": has_phone & ~opt,
-            "app_push": app,
-            "wechat": wx,
-            "hotline_callback": has_phone,
-            "grid_manager": np.ones(n, dtype=bool),
-        }
-        for ch in CONTACT_CHANNELS:
-            out[f"contactable_{ch}"] = reach[ch]
-        hits = pd.DataFrame(reach)
-        out["contactable_channels"] = _join_text(
-            hits, CONTACT_CHANNELS, {c: c for c in CONTACT_CHANNELS}, ";"
-        )
+        contact = contactability(cust)
+        for c in contact.columns:
+            out[c] = contact[c].to_numpy()
+        out["contactable_channels"] = out["contactable_channels"].astype("string")
 
     out["churn_model_version"] = _version(churn_model)
     out["complaint_model_version"] = _version(complaint_model)
@@ -445,24 +428,80 @@ def build_portraits(
     return out
 
 
+def portrait_columns(
+    *,
+    targets=("churn", "complaint"),
+    segments: bool = True,
+    tags: RuleSet | None = None,
+    risk_rules: RuleSet | None = None,
+    customers: bool = True,
+    top_k: int = 3,
+    reasons: bool = True,
+    include_customer_id: bool = False,
+) -> dict[str, str | None]:
+    """The columns :func:`build_portraits` writes for these inputs, with their kinds.
+
+    Known before any data is read, so campaign selections can be checked when a job
+    starts (``docs/portrait.md`` lists the columns).
+
+    Parameters
+    ----------
+    targets : iterable of str, default=("churn", "complaint")
+        Targets with a model.
+    segments : bool, default=True
+        A segmenter is given.
+    tags, risk_rules : RuleSet or None, default=None
+        The rule sets.
+    customers : bool, default=True
+        A customers table is given (grid unit, transformer area, contactability).
+    top_k : int, default=3
+    reasons : bool, default=True
+    include_customer_id : bool, default=False
+        See :func:`build_portraits`.
+
+    Returns
+    -------
+    dict of str to str or None
+        Column name -> ``"number"`` (numbers and booleans), ``"text"`` (text and
+        categories), another type name, or None (mixed).
+    """
+    cols: dict[str, str | None] = {"customer_key": TEXT, "snapshot_date": "datetime64[ns]"}
+    if include_customer_id:
+        cols["customer_id"] = TEXT
+    attrs = ("customer_type", "region", "grid_unit", "transformer_area")
+    cols.update(dict.fromkeys(attrs if customers else attrs[:2], TEXT))
+    if segments:
+        cols.update({"segment_id": NUMBER, "segment_name_en": TEXT, "segment_name_zh": TEXT})
+    for t in targets:
+        cols.update({f"{t}_score": NUMBER, f"{t}_band": TEXT, f"{t}_decile": NUMBER})
+        if reasons and top_k > 0:
+            for i in range(1, top_k + 1):
+                r = f"{t}_reason_{i}"
+                cols.update({f"{r}_feature": TEXT, f"{r}_value": None})
+                cols.update({f"{r}_contribution": NUMBER, f"{r}_direction": TEXT})
+                cols.update({f"{r}_text_en": TEXT, f"{r}_text_zh": TEXT})
+            cols.update({f"{t}_reasons_en": TEXT, f"{t}_reasons_zh": TEXT})
+    if tags is not None:
+        cols.update(dict.fromkeys(("tags", "tags_en", "tags_zh"), TEXT))
+        cols.update({f"tag_{n}": NUMBER for n in tags.names})
+    if risk_rules is not None:
+        cols.update(dict.fromkeys(("risk_flags", "risk_flags_en", "risk_flags_zh"), TEXT))
+        cols.update({"risk_level": TEXT, "risk_reasons_en": TEXT, "risk_reasons_zh": TEXT})
+        cols.update({f"risk_{n}": NUMBER for n in risk_rules.names})
+    cols["preferred_channel"] = TEXT
+    if customers:
+        cols.update({c: NUMBER for c in CONTACT_COLUMNS})
+        cols["contactable_channels"] = TEXT
+    for c in ("churn_model_version", "complaint_model_version", "segmenter_version"):
+        cols[c] = TEXT
+    return cols
+
+
 def _version(obj) -> str | None:
     if obj is None:
         return None
     v = getattr(obj, "version_", None)
     return None if v is None else str(v)
-
-
-def _flag(cust: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in cust.columns:
-        return np.zeros(len(cust), dtype=bool)
-    return cust[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def _has_phone(cust: pd.DataFrame) -> np.ndarray:
-    if "phone" not in cust.columns:
-        return np.zeros(len(cust), dtype=bool)
-    p = cust["phone"].astype("string")
-    return (p.str.replace(r"\D", "", regex=True).str.len() >= 7).fillna(False).to_numpy(dtype=bool)
 
 
 def _join_text(hits: pd.DataFrame, names, labels: dict, sep: str) -> np.ndarray:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..config import read_yaml
 from ..exceptions import ConfigError
-from ._expr import Expression, ExpressionError, parse_expression
+from ._expr import Expression, ExpressionError, _short, column_kinds, parse_expression
 
 __all__ = ["SEVERITIES", "Rule", "RuleSet", "load_rules", "rules_from_mapping"]
 
@@ -125,22 +125,33 @@ class RuleSet:
         """Every feature name read by any rule, sorted."""
         return tuple(sorted({f for r in self.rules for f in r.features}))
 
-    def check_features(self, available: Iterable[str]) -> None:
-        """Raise :class:`ConfigError` when a rule reads a feature not in ``available``.
+    def check_features(self, available) -> None:
+        """Raise :class:`ConfigError` when a rule reads an unknown feature or mistypes one.
 
         Parameters
         ----------
-        available : iterable of str
-            Known feature names (e.g. ``feature_catalog()["name"]`` or frame columns).
+        available : iterable of str or pandas.DataFrame or mapping
+            Known feature names (e.g. ``feature_catalog()["name"]``), the catalogue
+            itself or a feature frame (then the types are known too: text compared
+            with a number, arithmetic on text and the like fail now), or a mapping of
+            name to ``"number"``/``"text"``.
         """
-        known = set(available)
+        kinds = column_kinds(available)
         for r in self.rules:
             for f in r.features:
-                if f not in known:
-                    raise ConfigError(_unknown_feature_message(self.source, r.name, f, known))
+                if f not in kinds:
+                    raise ConfigError(_unknown_feature_message(self.source, r.name, f, set(kinds)))
+            try:
+                r.expression.check(kinds)
+            except ExpressionError as exc:
+                raise ConfigError(_rule_message(self.source, r.name, r.expr, exc)) from None
 
     def evaluate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Evaluate every rule on every row, vectorised.
+
+        A rule holds where its expression is true; where it is false or unknown (a
+        comparison with a missing value, see :mod:`powerprofile.portraits._expr`) it
+        does not.
 
         Parameters
         ----------
@@ -155,17 +166,16 @@ class RuleSet:
         Raises
         ------
         ConfigError
-            A rule reads a column ``frame`` lacks, or cannot be evaluated on its types.
+            A rule reads a column ``frame`` lacks, does not fit its types, or fails
+            while evaluated; the message names the file and the rule.
         """
-        self.check_features(frame.columns)
+        self.check_features(frame)
         out = {}
         for r in self.rules:
             try:
                 out[r.name] = r.expression.evaluate(frame)
             except ExpressionError as exc:
-                raise ConfigError(
-                    f"{self.source}: rule {r.name!r} ({r.expr!r}) {exc}; fix the expression"
-                ) from None
+                raise ConfigError(_rule_message(self.source, r.name, r.expr, exc)) from None
         return pd.DataFrame(out, index=frame.index, columns=list(self.names), dtype=bool)
 
     def labels(self, language: str = "en") -> dict[str, str]:
@@ -282,6 +292,10 @@ class RuleSet:
         return rep[cols].reset_index(drop=True)
 
 
+def _rule_message(source: str, rule: str, expr: str, exc: Exception) -> str:
+    return f"{source}: rule {rule!r} ({_short(expr, 80)!r}): {exc}; fix the expression"
+
+
 def _unknown_feature_message(source: str, rule: str, feature: str, known: set[str]) -> str:
     close = difflib.get_close_matches(feature, sorted(known), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -291,17 +305,16 @@ def _unknown_feature_message(source: str, rule: str, feature: str, known: set[st
     )
 
 
-def rules_from_mapping(
-    data: Mapping, *, features: Iterable[str] | None = None, source: str = "<mapping>"
-) -> RuleSet:
+def rules_from_mapping(data: Mapping, *, features=None, source: str = "<mapping>") -> RuleSet:
     """Validate a parsed rule file and build a :class:`RuleSet`.
 
     Parameters
     ----------
     data : mapping
         The parsed YAML (see the module docstring for the format).
-    features : iterable of str or None, default=None
-        Known feature names; when given, rules reading any other name fail now.
+    features : iterable of str or pandas.DataFrame or mapping or None, default=None
+        Known features (see :meth:`RuleSet.check_features`); when given, rules reading
+        any other name, or mistyping one, fail now.
     source : str, default="<mapping>"
         Shown in error messages.
 
@@ -372,9 +385,7 @@ def rules_from_mapping(
                 expr_text if isinstance(expr_text, str) else repr(expr_text)
             )
         except ExpressionError as exc:
-            raise ConfigError(
-                f"{source}: rule {name!r} has a malformed expression {expr_text!r}: {exc}"
-            ) from None
+            raise ConfigError(_rule_message(source, name, str(expr_text), exc)) from None
         severity = spec.get("severity")
         if kind == "risk" and severity not in SEVERITIES:
             raise ConfigError(
@@ -398,17 +409,20 @@ def rules_from_mapping(
     return rs
 
 
-def load_rules(path, features: Iterable[str] | None = None) -> RuleSet:
+def load_rules(path, features=None) -> RuleSet:
     """Load tag or risk rules from a YAML file, validating them.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The YAML file (e.g. ``configs/tags.yaml`` or ``configs/risk_rules.yaml``).
-    features : iterable of str or None, default=None
-        Known feature names (e.g. ``feature_catalog()["name"]`` or a feature frame's
-        columns). When given, a rule reading an unknown feature fails at load time;
-        otherwise it fails at evaluation.
+    features : iterable of str or pandas.DataFrame or mapping or None, default=None
+        Known features: names (e.g. ``feature_catalog()["name"]``), the catalogue
+        itself or a feature frame (names and types). When given, a rule reading an
+        unknown feature or mistyping one (text compared with a number) fails at load
+        time; otherwise it fails at evaluation. Everything else that can be checked
+        without data is checked at load either way: syntax and whitelist, nesting
+        depth, bounded constants, division by a constant zero.
 
     Returns
     -------
@@ -417,9 +431,10 @@ def load_rules(path, features: Iterable[str] | None = None) -> RuleSet:
     Raises
     ------
     ConfigError
-        The file is missing or not YAML, has unknown keys, a malformed expression, a
-        bad severity, or (with ``features``) an unknown feature; the message names the
-        file, the rule and the reason.
+        The file is missing or not YAML, has unknown keys, an expression that is
+        malformed or cannot be evaluated, a bad severity, or (with ``features``) an
+        unknown or mistyped feature; the message names the file, the rule and the
+        reason.
 
     Examples
     --------

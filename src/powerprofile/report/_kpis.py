@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
+from ..features import repeat_contact_flags
 from ..schema._contract import (
     CHANNELS,
     CONTACT_TYPES,
@@ -203,7 +204,9 @@ def channel_kpis(
         A contact is a repeat contact when the same customer's previous contact
         (through any channel) happened at most this many days earlier. Contacts with
         the same timestamp are ordered by channel, then type, in the contract's order
-        (the later one is the repeat).
+        (the later one is the repeat). The rule is
+        :func:`powerprofile.features.repeat_contact_flags`, the one the
+        ``repeat_contacts_<w>d`` features use.
     exit_kinds : sequence of str, default=("closure",)
         Event kinds that end a customer's service.
 
@@ -340,10 +343,8 @@ def channel_kpis(
             period = np.where(inside, idx if per_month else 0, -1)
         return pos, period.astype(np.int64), cell
 
-    # repeat flag over the whole table (previous contact may precede the period)
-    # simultaneous contacts of one customer: ordered by channel, then type (contract
-    # order), so the result never depends on the input's row order
-    ts = pd.to_datetime(inter["timestamp"])
+    # repeat flag over the whole table (previous contact may precede the period), by
+    # the one repeat-contact rule of the features (ties ordered by channel, then type)
     ch_all = _codes(inter["channel"], CHANNELS)
     ty_all = _codes(inter["type"], CONTACT_TYPES)
     i_pos, i_period, i_cell = _locate(inter["customer_id"], i_month)
@@ -351,17 +352,9 @@ def channel_kpis(
     if (i_pos < 0).any():
         orphan = i_pos < 0
         cid_codes[orphan] = len(cust_ids) + pd.factorize(inter["customer_id"][orphan])[0]
-    order = np.lexsort((ty_all, ch_all, ts.to_numpy(), cid_codes))
-    cid_sorted = cid_codes[order]
-    ts_sorted = ts.to_numpy()[order]
-    repeat_sorted = np.zeros(len(order), dtype=bool)
-    if len(order) > 1:
-        same = cid_sorted[1:] == cid_sorted[:-1]
-        gap = ts_sorted[1:] - ts_sorted[:-1]
-        window = np.timedelta64(int(round(repeat_window_days * 86_400_000_000)), "us")
-        repeat_sorted[1:] = same & (gap <= window) & ~np.isnat(gap)
-    repeat = np.empty(len(order), dtype=bool)
-    repeat[order] = repeat_sorted
+    repeat = repeat_contact_flags(
+        cid_codes, inter["timestamp"], ch_all, ty_all, window_days=repeat_window_days
+    )
 
     ch_code = ch_all
     keep = (i_period >= 0) & (i_cell >= 0) & (ch_code >= 0)

@@ -22,7 +22,7 @@ from ._contract import (
     TableSpec,
 )
 from ._io import load_tables, read_dataset_info, save_quarantine, save_tables
-from ._report import format_report, summarize
+from ._report import format_report, redact_quarantine, redact_report, summarize
 from ._tables import Tables
 from ._validate import REPORT_COLUMNS, validate_tables
 
@@ -45,6 +45,8 @@ __all__ = [
     "format_report",
     "load_tables",
     "read_dataset_info",
+    "redact_quarantine",
+    "redact_report",
     "save_quarantine",
     "save_tables",
     "summarize",

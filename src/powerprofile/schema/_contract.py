@@ -81,9 +81,6 @@ EVENT_KINDS = ("closure", "supplier_switch", "suspension", "capacity_reduction")
 """销户/迁出, 更换售电公司, 暂停, 减容."""
 READ_QUALITY = ("actual", "estimated")
 
-PII_COLUMNS = ("customer_id", "name", "phone", "address")
-"""Columns that identify a person; never exported raw unless a config says so."""
-
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -544,3 +541,10 @@ TABLES: dict[str, TableSpec] = {
 }
 
 TABLE_ORDER = ("customers", "outages", "usage", "bills", "payments", "interactions", "events")
+
+PII_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(c.name for t in TABLE_ORDER for c in TABLES[t].columns if c.pii)
+)
+"""Columns that identify a person (the columns flagged ``pii``, in contract order):
+``customer_id``, ``name``, ``phone``, ``address``. The one list every output policy
+uses; never written raw unless a config says so."""

@@ -1,15 +1,32 @@
-"""Summaries of validated tables and a readable validation report."""
+"""Summaries of validated tables, a readable validation report, and their file forms.
+
+The report and the quarantined rows held in :class:`Tables` name raw customer ids and
+values, for the operator fixing the source. Files follow the PII policy instead:
+:func:`redact_report` and :func:`redact_quarantine` replace customer ids by the keyed
+``customer_key`` and drop PII (the contract columns flagged ``pii``).
+"""
 
 from __future__ import annotations
 
+import ast
+import re
 import textwrap
 
 import pandas as pd
 
-from ._contract import TABLE_ORDER, TABLES
+from ._coerce import coerce_column
+from ._contract import PII_COLUMNS, TABLE_ORDER, TABLES
 from ._tables import Tables
 
-__all__ = ["format_report", "summarize"]
+__all__ = ["format_report", "redact_quarantine", "redact_report", "summarize"]
+
+_QUOTED = r"'(?:[^'\\]|\\.)*'" + "|" + r'"(?:[^"\\]|\\.)*"'
+# how validation examples name a row's customer ("customer 'C0000042'") and show a
+# cell ("phone='138...'"): values are Python reprs (schema._validate)
+_CUSTOMER_RE = re.compile(rf"\bcustomer ({_QUOTED})")
+_PII_CELL_RE = re.compile(rf"\b({'|'.join(map(re.escape, PII_COLUMNS))})=({_QUOTED}|[^\s,;)]+)")
+REDACTED = "<redacted>"
+"""What replaces a PII value in report files."""
 
 
 def summarize(tables: Tables) -> pd.DataFrame:
@@ -123,3 +140,118 @@ def format_report(tables: Tables, width: int = 100) -> str:
                 textwrap.fill(msg, width=width, initial_indent="  ", subsequent_indent="      ")
             )
     return "\n".join(lines)
+
+
+def _customer_ids(series: pd.Series) -> pd.Series:
+    """Customer ids as validation reads them (text, empty = missing)."""
+    values, _bad = coerce_column(series, "id")
+    return values
+
+
+def redact_report(report: pd.DataFrame, key=None) -> pd.DataFrame:
+    """The validation report as it may be written to a file.
+
+    Every ``customer '<id>'`` in ``examples`` and ``message`` becomes
+    ``customer_key '<pseudonym>'`` (the keyed hash used in every output) and every shown
+    PII cell (``name=``, ``phone=``, ``address=``, ``customer_id=``) becomes
+    ``<redacted>`` unless it is ``missing``.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        ``Tables.report`` (columns ``REPORT_COLUMNS``).
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key (see :func:`powerprofile.privacy.resolve_pseudonym_key`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; the input is unchanged.
+
+    Raises
+    ------
+    PseudonymKeyError
+        No key, or a weak key.
+    """
+    from ..privacy import pseudonymise, resolve_pseudonym_key
+
+    key = resolve_pseudonym_key(key)
+    out = report.copy()
+    cols = [c for c in ("examples", "message") if c in out.columns]
+    if not cols or not len(out):
+        return out
+    # one report row per problem (at most a few examples each): small, so plain re
+    texts = {c: out[c].astype("string").fillna("").tolist() for c in cols}
+    raw_ids = sorted(
+        {ast.literal_eval(m) for c in cols for t in texts[c] for m in _CUSTOMER_RE.findall(t)}
+    )
+    keys = dict(zip(raw_ids, pseudonymise(raw_ids, key).tolist(), strict=True))
+
+    def _customer(m: re.Match) -> str:
+        return f"customer_key {keys[ast.literal_eval(m.group(1))]!r}"
+
+    def _cell(m: re.Match) -> str:
+        return m.group(0) if m.group(2) == "missing" else f"{m.group(1)}={REDACTED}"
+
+    for c in cols:
+        redacted = [_PII_CELL_RE.sub(_cell, _CUSTOMER_RE.sub(_customer, t)) for t in texts[c]]
+        out[c] = pd.Series(redacted, index=out.index, dtype="string").where(out[c].notna())
+    return out
+
+
+def redact_quarantine(quarantine: dict, key=None, *, keep_pii: bool = False) -> dict:
+    """Quarantined rows as they may be written to files.
+
+    Each table's rows get a ``customer_key`` column (the keyed hash of the customer id,
+    missing where the id is). Unless ``keep_pii``, the contract's PII columns of the
+    table (raw ``customer_id``, ``name``, ``phone``, ``address``) and every column
+    outside the contract (it cannot be classified) are dropped; ``_row`` (the row
+    number in the input) and ``_problem`` stay.
+
+    Parameters
+    ----------
+    quarantine : dict of str to pandas.DataFrame
+        ``Tables.quarantine``.
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key (see :func:`powerprofile.privacy.resolve_pseudonym_key`).
+    keep_pii : bool, default=False
+        Keep every column as read (config key ``data.quarantine_pii``).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        New frames, same keys; the input is unchanged.
+
+    Raises
+    ------
+    PseudonymKeyError
+        No key, or a weak key.
+    """
+    from ..privacy import pseudonymise, resolve_pseudonym_key
+
+    key = resolve_pseudonym_key(key)
+    out = {}
+    for name, rows in quarantine.items():
+        spec = TABLES.get(name)
+        frame = rows.copy()
+        cust = None
+        if spec is not None:
+            cust = "customer_id" if name == "customers" else spec.customer_column
+        if cust and cust in frame.columns:
+            ids = _customer_ids(frame[cust])
+            hashed = pseudonymise(ids, key).where(ids.notna())
+            at = 1 if "_row" in frame.columns else 0
+            if "customer_key" in frame.columns:
+                frame = frame.drop(columns="customer_key")
+            frame.insert(at, "customer_key", hashed.astype("string").to_numpy())
+        if not keep_pii:
+            pii = {c.name for c in spec.columns if c.pii} if spec is not None else set()
+            known = set(spec.names) if spec is not None else set()
+            keep = [
+                c
+                for c in frame.columns
+                if c in ("_row", "_problem", "customer_key") or (c in known and c not in pii)
+            ]
+            frame = frame[keep]
+        out[name] = frame
+    return out

@@ -51,6 +51,9 @@ DEFAULT_SEGMENT_FEATURES: tuple[str, ...] = (
 )
 """Long-window behaviour features used when ``features=None`` (those present in ``X``)."""
 
+SEGMENTER_KIND = "segmenter"
+SEGMENTER_FILE = "segmenter.pkl"
+
 _LABEL_COLUMNS = {"churn_rate": "label_churn", "complaint_rate": "label_complaint"}
 
 
@@ -582,6 +585,79 @@ class CustomerSegmenter(
         self._check_fitted()
         i = {"en": 0, "zh": 1}[language]
         return {sid: names[i] for sid, names in self.names_.items()}
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path, *, key=None):
+        """Save the fitted segmenter: ``segmenter.pkl`` and ``metadata.json`` in ``path``.
+
+        ``metadata.json`` holds the version, features, categories and segment names,
+        the parameters, and the artefact block (kind, class, SHA-256 of the pickle,
+        signature when ``POWERPROFILE_ARTEFACT_KEY`` is set) that :meth:`load` checks
+        before unpickling.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target folder (created if missing).
+        key : str or bytes or None, default=None
+            Signing key; default the environment variable ``POWERPROFILE_ARTEFACT_KEY``.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
+        from ..artefacts import save_artefact
+
+        self._check_fitted()
+        params = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in ("reference", "catalog")
+        }
+        metadata = {
+            "version": self.version_,
+            "n_clusters": int(self.n_clusters_),
+            "features": [str(f) for f in self.features_],
+            "categorical": {c: list(self.categories_[c]) for c in self.categorical_},
+            "segments": [
+                {"segment_id": int(sid), "name_en": en, "name_zh": zh}
+                for sid, (en, zh) in self.names_.items()
+            ],
+            "params": params,
+        }
+        return save_artefact(
+            self, path, kind=SEGMENTER_KIND, file=SEGMENTER_FILE, metadata=metadata, key=key
+        )
+
+    @classmethod
+    def load(cls, path, *, key=None):
+        """Load a segmenter written by :meth:`save`, verified before it is unpickled.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder written by ``save`` (or its ``segmenter.pkl`` file).
+        key : str or bytes or None, default=None
+            Verification key; default ``POWERPROFILE_ARTEFACT_KEY``. When set, the
+            segmenter must be signed with it.
+
+        Returns
+        -------
+        CustomerSegmenter
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing exists at ``path``.
+        ArtefactError
+            ``path`` is not an intact segmenter written by powerprofile (missing or
+            foreign metadata, another kind, checksum or signature mismatch); nothing
+            is unpickled then.
+        """
+        from ..artefacts import load_artefact
+
+        return load_artefact(path, kind=SEGMENTER_KIND, cls=cls, key=key)
 
     def profile(self, X, labels=None) -> pd.DataFrame:
         """Segment profile table.

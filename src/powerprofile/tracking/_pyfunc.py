@@ -1,10 +1,13 @@
 """An MLflow ``pyfunc`` wrapper around a saved powerprofile model.
 
-The model itself is stored as an MLflow artifact in its own format (a joblib file
-written by ``PropensityModel.save`` or any estimator with ``predict_proba``); the
-wrapper only knows how to load it and return calibrated scores. Loading through
-:func:`load_local_model` gives back the original estimator, so scoring, reason codes
-and feature checks work exactly as for a local file.
+The model itself is stored as an MLflow artifact in its own format: a verified
+artefact folder (``model.pkl`` + ``metadata.json``, see :mod:`powerprofile.artefacts`)
+written by ``PropensityModel.save`` or, for any other estimator with
+``predict_proba``, by :func:`powerprofile.artefacts.save_artefact`. The wrapper only
+knows how to load it and return calibrated scores. Loading through
+:func:`load_local_model` verifies the artefact before unpickling and gives back the
+original estimator, so scoring, reason codes and feature checks work exactly as for a
+local folder.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..artefacts import METADATA_FILE, load_artefact, save_artefact
+from ..exceptions import ArtefactError
+
 __all__ = ["MODEL_INFO_FILE", "load_local_model", "save_local_model"]
 
 MODEL_INFO_FILE = "powerprofile_model.json"
+ESTIMATOR_KIND = "estimator"
 
 
 def save_local_model(model, directory) -> Path:
@@ -25,8 +32,9 @@ def save_local_model(model, directory) -> Path:
     Parameters
     ----------
     model : estimator
-        A fitted model; when it has ``save(path)`` (``PropensityModel``) that is used,
-        otherwise joblib.
+        A fitted model; a ``PropensityModel`` is saved with its own ``save``, any
+        other estimator as an artefact of kind ``"estimator"``. Both are signed when
+        ``POWERPROFILE_ARTEFACT_KEY`` is set.
     directory : str or path-like
         Folder created if needed.
 
@@ -35,16 +43,16 @@ def save_local_model(model, directory) -> Path:
     pathlib.Path
         The folder.
     """
-    import joblib
+    from ..models import PropensityModel
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    if hasattr(model, "save") and type(model).__module__.startswith("powerprofile."):
+    if isinstance(model, PropensityModel):
         file, loader = "propensity_model", "powerprofile"
-        model.save(directory / file)  # a folder: model.joblib + metadata.json
+        model.save(directory / file)  # a folder: model.pkl + metadata.json
     else:
-        file, loader = "model.joblib", "joblib"
-        joblib.dump(model, directory / file)
+        file, loader = "estimator", "artefact"
+        save_artefact(model, directory / file, kind=ESTIMATOR_KIND)
     info = {
         "loader": loader,
         "file": file,
@@ -56,45 +64,73 @@ def save_local_model(model, directory) -> Path:
     return directory
 
 
+def _inner(path: Path) -> Path:
+    """The artefact folder named by a ``powerprofile_model.json`` in ``path``."""
+    try:
+        info = json.loads((path / MODEL_INFO_FILE).read_text(encoding="utf-8"))
+        name = info["file"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtefactError(
+            f"refusing to load {str(path)!r}: {MODEL_INFO_FILE!r} is unreadable "
+            f"({type(exc).__name__}: {exc}); nothing was unpickled."
+        ) from None
+    if not isinstance(name, str) or not name or Path(name).name != name or name.startswith("."):
+        raise ArtefactError(
+            f"refusing to load {str(path)!r}: {MODEL_INFO_FILE!r} names {name!r}, which is "
+            "not a plain folder name; nothing was unpickled."
+        )
+    return path / name
+
+
+def _kind(path: Path):
+    """The kind an artefact's metadata claims (only to pick the loader; loading re-checks)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))["artefact"]["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def load_local_model(path):
-    """Load a model saved by :func:`save_local_model` (or a bare model file).
+    """Load a model saved by :func:`save_local_model` or ``PropensityModel.save``.
+
+    Every load is verified first (see :func:`powerprofile.artefacts.load_artefact`):
+    a file that is not an intact artefact written by powerprofile is refused before
+    anything is unpickled.
 
     Parameters
     ----------
     path : str or path-like
-        The folder (or a ``.joblib`` file).
+        The folder written by ``save_local_model``, a model folder written by
+        ``PropensityModel.save``, or the pickle file inside one.
 
     Returns
     -------
     estimator
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing exists at ``path``.
+    ArtefactError
+        ``path`` is not an intact model artefact.
     """
-    import joblib
+    from ..models import load_model
 
     path = Path(path)
-    if path.is_dir():
-        info_file = path / MODEL_INFO_FILE
-        if info_file.is_file():
-            info = json.loads(info_file.read_text(encoding="utf-8"))
-            target = path / info["file"]
-            if info["loader"] == "powerprofile":
-                from ..models import load_model
-
-                return load_model(target)
-            return joblib.load(target)
-        if (path / "metadata.json").is_file():
-            from ..models import load_model
-
-            return load_model(path)
-        candidates = sorted(path.glob("*.joblib"))
-        if not candidates:
-            raise FileNotFoundError(f"no model found in folder {str(path)!r}")
-        path = candidates[0]
-    try:
-        from ..models import load_model
-
-        return load_model(path)
-    except Exception:  # noqa: BLE001 - fall back to a plain joblib file
-        return joblib.load(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no model at {str(path)!r}; give a folder written by save().")
+    if path.is_dir() and (path / MODEL_INFO_FILE).is_file():
+        path = _inner(path)
+    if _kind(path) == ESTIMATOR_KIND:
+        model = load_artefact(path, kind=ESTIMATOR_KIND)
+        if not hasattr(model, "predict_proba"):
+            raise ArtefactError(
+                f"{str(path)!r} holds a {type(model).__name__!r}, which has no predict_proba; "
+                "give the folder of a saved model."
+            )
+        return model
+    return load_model(path)  # verifies the kind: any other artefact is refused
 
 
 def _python_model_class():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,10 @@ def load_scoring_model(ref, *, tracking_uri: str | None = None):
         The reference cannot be resolved.
     FileNotFoundError
         A local path does not exist.
+    ArtefactError
+        The model (local or downloaded from the registry) is not an intact artefact
+        written by powerprofile; nothing is unpickled then. A registered model is
+        loaded from its verified artefact, never from MLflow's ``python_model.pkl``.
     """
     text = str(ref)
     if text.startswith(("models:/", "runs:/")):
@@ -49,21 +54,38 @@ def load_scoring_model(ref, *, tracking_uri: str | None = None):
             raise TrackingError(
                 f"model reference {text!r} is malformed; use models:/NAME/VERSION or models:/NAME@ALIAS."
             )
-        try:
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_registry_uri(uri)
-            pyfunc = mlflow.pyfunc.load_model(text)
-            return pyfunc.unwrap_python_model().model
-        except Exception as exc:
-            raise TrackingError(
-                f"cannot load model {text!r} from {uri!r}: {type(exc).__name__}: {str(exc)[:300]}"
-            ) from exc
+        with tempfile.TemporaryDirectory(prefix="powerprofile-model-") as tmp:
+            try:
+                mlflow.set_tracking_uri(uri)
+                mlflow.set_registry_uri(uri)
+                local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text, dst_path=tmp))
+                inner = _pyfunc_artifact(local)
+            except Exception as exc:
+                raise TrackingError(
+                    f"cannot load model {text!r} from {uri!r}: {type(exc).__name__}: "
+                    f"{str(exc)[:300]}"
+                ) from exc
+            # the wrapper's own pickle (python_model.pkl) is never loaded: only the
+            # verified powerprofile artefact inside it
+            return load_local_model(inner)
     path = Path(text)
     if not path.exists():
         raise FileNotFoundError(
             f"model {text!r} does not exist; give a model folder, file or models:/ reference."
         )
     return load_local_model(path)
+
+
+def _pyfunc_artifact(local: Path) -> Path:
+    """The ``model`` artifact folder of a downloaded powerprofile pyfunc model."""
+    import yaml
+
+    spec = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8"))
+    rel = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
+    inner = (local / rel).resolve()
+    if not inner.is_relative_to(local.resolve()):
+        raise ValueError(f"artifact path {rel!r} points outside the model folder")
+    return inner
 
 
 def model_feature_names(model) -> list[str] | None:
