@@ -1,7 +1,12 @@
-"""Typed config: defaults, unknown keys, wrong types, missing files, overrides."""
+"""Typed config: defaults, unknown keys, wrong types, ranges, dates, YAML limits, overrides."""
+
+import dataclasses
+import re
+import typing
 
 import pytest
 
+import powerprofile.config as config_module
 from powerprofile.config import (
     Config,
     config_hash,
@@ -11,6 +16,7 @@ from powerprofile.config import (
     to_mapping,
 )
 from powerprofile.exceptions import ConfigError
+from powerprofile.export import Campaign, CampaignSet
 
 
 def write(tmp_path, name, text):
@@ -62,7 +68,7 @@ def test_unknown_top_level_key(tmp_path):
         ("data: [1, 2]\n", r"'data'.*expected mapping"),
         (
             "features:\n  n_training_snapshots: 0\n",
-            r"'features\.n_training_snapshots'.*must be >= 1",
+            r"'features\.n_training_snapshots'.*has the value 0.*an integer from 1 to 240",
         ),
         ("data:\n  data_end: 2025-13-01\n", r"not valid YAML.*month must be in 1..12"),
         ("data:\n  data_end: yesterday\n", r"'data\.data_end'.*ISO date"),
@@ -141,3 +147,189 @@ def test_dump_round_trip_and_hash(tmp_path):
     assert "seed: 7" in text
     assert config_hash(again) == config_hash(cfg)
     assert config_hash(load_config(None, [("seed", 8)])) != config_hash(cfg)
+
+
+# ---------------------------------------------------------------- the bounded YAML reader
+
+BOMB = "models:\n  params:\n    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"    {x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n"
+    for p, x in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def test_alias_bomb_is_refused_before_it_expands(tmp_path):
+    # nine levels of nine aliases: 9**9 (387 million) strings from about 400 bytes
+    assert len(BOMB) < 700
+    p = write(tmp_path, "bomb.yaml", BOMB)
+    with pytest.raises(
+        ConfigError,
+        match=r"config file '.*bomb\.yaml' is refused: its aliases .* expand to more than "
+        r"10,000 values",
+    ):
+        load_config(p)
+
+
+def test_alias_bomb_in_an_override_is_refused():
+    value = "{" + BOMB.split("params:\n", 1)[1].replace("\n    ", ", ").strip() + "}"
+    with pytest.raises(ConfigError, match=r"override 'models\.params' is refused: its aliases"):
+        parse_override(f"models.params={value}")
+
+
+def test_a_few_aliases_still_work(tmp_path):
+    p = write(
+        tmp_path,
+        "ok.yaml",
+        "models:\n  params: &p {learning_rate: 0.05, num_leaves: 15}\n"
+        "segmentation:\n  params: *p\n",
+    )
+    cfg = load_config(p)
+    assert cfg.segmentation.params == {"learning_rate": 0.05, "num_leaves": 15}
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("models:\n  params: &p {a: [1, *p]}\n", r"refused: the alias \*p at line 2 points into"),
+        ("models:\n  params: {a: 1, a: 2}\n", r"not valid YAML.*key 'a' a second time"),
+        ("models:\n  params: " + "[" * 70 + "]" * 70 + "\n", r"nests deeper than 64 levels"),
+        ("seed: 1\n" + "# padding\n" * 120_000, r"has 1,200,008 bytes, more than the 1,048,576"),
+    ],
+)
+def test_yaml_limits_name_the_file(tmp_path, text, pattern):
+    p = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(ConfigError, match=r"(?s)config file '.*bad\.yaml'.*" + pattern):
+        load_config(p)
+
+
+def test_exponent_numbers_are_floats_as_in_yaml_1_2(tmp_path):
+    p = write(tmp_path, "f.yaml", "models:\n  params: {learning_rate: 1e-3, reg_lambda: 2E+1}\n")
+    assert load_config(p).models.params == {"learning_rate": 0.001, "reg_lambda": 20.0}
+
+
+# ---------------------------------------------------------------- ranges and dates
+
+BAD_VALUES = [
+    (
+        "features.windows",
+        "[100000000]",
+        r"'features\.windows\[0\]'.*100000000.*from 1 to 3660 days",
+    ),
+    ("features.windows", "[30, 0]", r"'features\.windows\[1\]'.*has the value 0.*from 1 to 3660"),
+    ("features.windows", "[30, 30]", r"'features\.windows'.*windows repeat"),
+    (
+        "seed",
+        "1e29",
+        r"'seed'.*got 1e\+29 \(float\), expected int \(an integer from 0 to 4294967295\)",
+    ),
+    ("seed", "4294967296", r"'seed'.*4294967296.*from 0 to 4294967295"),
+    ("seed", "-1", r"'seed'.*-1.*from 0 to 4294967295"),
+    (
+        "labels.horizon_days",
+        "1e12",
+        r"'labels\.horizon_days'.*expected int \(an integer from 1 to 3660 days\)",
+    ),
+    ("labels.horizon_days", "1000000000000", r"'labels\.horizon_days'.*from 1 to 3660 days"),
+    (
+        "tracking.timeout_seconds",
+        ".inf",
+        r"'tracking\.timeout_seconds'.*inf.*finite number greater than 0 and at most 3600 seconds",
+    ),
+    ("tracking.timeout_seconds", ".nan", r"'tracking\.timeout_seconds'.*nan.*finite number"),
+    (
+        "tracking.timeout_seconds",
+        "0",
+        r"'tracking\.timeout_seconds'.*has the value 0.*greater than 0",
+    ),
+    ("data.data_end", "20251231", r"'data\.data_end'.*20251231 \(int\), not a date.*'2025-12-31'"),
+    ("data.data_end", "'20251231'", r"'data\.data_end'.*'20251231' \(str\).*'2025-12-31'"),
+    ("data.data_end", "2025-12-31 10:00:00", r"'data\.data_end'.*datetime.*'2025-12-31'"),
+    ("features.scoring_snapshot", "2026/01/01", r"'features\.scoring_snapshot'.*ISO date"),
+    ("features.n_partitions", "0", r"'features\.n_partitions'.*has the value 0.*from 1 to 65536"),
+    ("features.n_jobs", "100000", r"'features\.n_jobs'.*from 1 to 1024"),
+    ("features.min_history_days", "-1", r"'features\.min_history_days'.*from 0 to 3660 days"),
+    ("features.snapshot_interval_months", "0", r"from 1 to 120 months"),
+    ("n_threads", "0", r"'n_threads'.*has the value 0.*from 1 to 1024"),
+    ("models.top_k_reasons", "-1", r"'models\.top_k_reasons'.*from 0 to 50"),
+    (
+        "models.holdout_snapshots",
+        "12",
+        r"'models\.holdout_snapshots'.*smaller than features\.n_training_snapshots \(12\)",
+    ),
+    ("export.frequency_cap", "0", r"'export\.frequency_cap'.*from 1 to 1000"),
+    (
+        "labels.churn_usage_collapse",
+        "{recent_days: 60}",
+        r"'labels\.churn_usage_collapse\.recent_days'.*unknown key.*window_days",
+    ),
+    (
+        "labels.churn_usage_collapse",
+        "{ratio: 1.5}",
+        r"'labels\.churn_usage_collapse\.ratio'.*1\.5.*greater than 0 and at most 1",
+    ),
+]
+
+
+def _nested_yaml(key: str, value: str) -> str:
+    *sections, last = key.split(".")
+    lines = [f"{'  ' * i}{s}:" for i, s in enumerate(sections)]
+    return "\n".join([*lines, f"{'  ' * len(sections)}{last}: {value}"]) + "\n"
+
+
+@pytest.mark.parametrize(("key", "value", "pattern"), BAD_VALUES)
+def test_out_of_range_values_name_key_value_and_range_in_a_file(tmp_path, key, value, pattern):
+    p = write(tmp_path, "bad.yaml", _nested_yaml(key, value))
+    with pytest.raises(ConfigError, match=pattern + r".*") as info:
+        load_config(p)
+    assert "bad.yaml" in str(info.value)
+
+
+@pytest.mark.parametrize(("key", "value", "pattern"), BAD_VALUES)
+def test_out_of_range_values_name_key_value_and_range_in_an_override(key, value, pattern):
+    with pytest.raises(ConfigError, match=pattern + r".*overrides given: " + re.escape(key)):
+        load_config(None, [parse_override(f"{key}={value}")])
+
+
+def test_the_edges_of_each_range_are_allowed(tmp_path):
+    p = write(
+        tmp_path,
+        "edge.yaml",
+        "seed: 4294967295\nn_threads: 1024\ndata:\n  data_end: 2025-12-31\n"
+        "features:\n  windows: [1, 3660]\n  min_history_days: 0\n  scoring_snapshot: '2026-01-01'\n"
+        "labels:\n  horizon_days: 3660\n  churn_usage_collapse: {window_days: 60, ratio: 1}\n"
+        "models:\n  top_k_reasons: 0\n  holdout_snapshots: 11\n"
+        "tracking:\n  timeout_seconds: 3600\n",
+    )
+    cfg = load_config(p)
+    assert (cfg.seed, cfg.n_threads, cfg.data.data_end) == (2**32 - 1, 1024, "2025-12-31")
+    assert cfg.features.windows == [1, 3660]
+    assert cfg.features.scoring_snapshot == "2026-01-01"
+    assert cfg.labels.churn_usage_collapse == {"window_days": 60, "ratio": 1.0}
+    assert cfg.tracking.timeout_seconds == 3600.0
+
+
+def _numeric(tp) -> bool:
+    if tp in (int, float):
+        return True
+    return any(_numeric(a) for a in typing.get_args(tp))
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [c for c in vars(config_module).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
+    + [Campaign, CampaignSet],
+)
+def test_every_numeric_config_field_declares_its_range(cls):
+    # min_score compares with the campaign's own score column, whose scale the config
+    # cannot know; it must still be finite (every float is).
+    exempt = {(Campaign, "min_score")}
+    hints = typing.get_type_hints(cls)
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.init
+        and _numeric(hints[f.name])
+        and not dataclasses.is_dataclass(hints[f.name])
+        and "range" not in f.metadata
+        and (cls, f.name) not in exempt
+    ]
+    assert missing == []

@@ -529,7 +529,13 @@ def test_validate_strict_fails_and_quarantine_sets_rows_aside(tmp_path, capsys, 
     )
     q = pd.read_parquet(tmp_path / "lenient" / "validation" / "quarantine" / "usage.parquet")
     assert len(q) == 3 and (q["kwh"] == -5.0).all()
-    assert "quarantined 3 usage rows" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "quarantined 3 usage rows" in captured.out
+    # the operator is warned even with --quiet: those rows are missing from every result
+    assert (
+        "powerprofile: WARNING: 3 input rows failed validation and were set aside "
+        "(data.errors='quarantine': usage 3)"
+    ) in captured.err
 
 
 def test_features_report_and_export_rebuilding_portraits(full_run, tmp_path, key_env, capsys):

@@ -8,9 +8,12 @@ Only the standard library is imported before the arguments are parsed, so
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from ._parser import EXIT_CODES, build_parser
@@ -65,13 +68,82 @@ def _setup_logging(args) -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if args.verbose >= 1 else "ERROR")
     logging.getLogger("mlflow").setLevel(logging.INFO if args.verbose >= 1 else logging.ERROR)
     if args.quiet:
-        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
         os.environ.setdefault("TQDM_DISABLE", "1")
+    if args.quiet or not _stderr_is_terminal():
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+@contextlib.contextmanager
+def _operator_warnings(verbose: int):
+    """Show warnings on stderr through the ``powerprofile`` logger, each message once.
+
+    By default only ``UserWarning`` raised in powerprofile's own modules (a missing
+    key, a skipped purge, quarantined rows...) reach the operator; with ``-v`` every
+    warning does, third-party deprecation notices included. ``--quiet`` keeps warnings.
+    """
+    log = logging.getLogger("powerprofile")
+    seen: set = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        key = (category, str(message))
+        if key in seen:
+            return
+        seen.add(key)
+        if str(filename).startswith(_PACKAGE_DIR) and issubclass(category, UserWarning):
+            log.warning("%s", message)
+        else:
+            log.warning("%s: %s (%s:%s)", category.__name__, message, filename, lineno)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if verbose >= 1:
+            warnings.simplefilter("always")
+        else:
+            warnings.filterwarnings("always", category=UserWarning, module=r"powerprofile(\.|$)")
+        warnings.showwarning = show
+        yield
 
 
 def _error(code: int, message: str) -> int:
     print(f"powerprofile: error: {message}", file=sys.stderr, flush=True)
     return code
+
+
+_FS_HINTS = {
+    errno.EACCES: "permission denied; fix the permissions or choose another path (--out, --data)",
+    errno.EPERM: "operation not permitted; fix the permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose a writable output folder (--out)",
+    errno.ENOSPC: "no space left on the device; free some space or choose another output folder",
+    errno.EDQUOT: "the disk quota is exceeded; free some space or choose another output folder",
+    errno.EISDIR: "it is a folder where a file was expected; give a file path",
+    errno.ENOTDIR: "a part of it is a file, not a folder; fix the path or move that file",
+    errno.EEXIST: "it already exists and is in the way; remove it or choose another path",
+    errno.ENAMETOOLONG: "the name is too long; choose a shorter path",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) or use fewer partitions",
+}
+
+
+def _filesystem_error(exc: OSError) -> tuple[int, str]:
+    """Exit code and message for an ``OSError``: 6 for the file system, 1 otherwise."""
+    if isinstance(exc, ConnectionError | TimeoutError):  # the network, not the file system
+        return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with -vv for the traceback)"
+    if exc.filename is None:  # e.g. pandas: "Cannot save file into a non-existent directory"
+        return 6, f"file system error ({exc}); check the path and the disk."
+    path = str(exc.filename)
+    if exc.filename2 is not None:
+        path = f"{path} -> {exc.filename2}"
+    hint = _FS_HINTS.get(exc.errno) or f"{exc.strerror or exc}; check the path and the disk"
+    return 6, f"cannot use {path!r}: {hint}."
 
 
 def main(argv=None) -> int:
@@ -86,8 +158,8 @@ def main(argv=None) -> int:
     -------
     int
         Exit code, see ``EXIT_CODES`` (0 success, 1 internal error, 2 bad config or
-        usage, 3 bad input data, 4 tracking failure, 5 export failure, 7 output folder
-        refused, 8 output folder busy).
+        usage, 3 bad input data, 4 tracking failure, 5 export failure, 6 file system
+        error, 7 output folder refused, 8 output folder busy).
     """
     parser = build_parser()
     try:
@@ -95,8 +167,6 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else 2
     _setup_logging(args)
-    import warnings
-
     from ..exceptions import (
         ArtefactError,
         ConfigError,
@@ -110,21 +180,20 @@ def main(argv=None) -> int:
 
     log = logging.getLogger("powerprofile")
     try:
-        from ..config import load_config
-        from ._commands import COMMANDS
+        with _operator_warnings(args.verbose):
+            from ..config import load_config
+            from ._commands import COMMANDS
 
-        config_path = args.config
-        if config_path is None and _DEFAULT_CONFIG.is_file():
-            config_path = _DEFAULT_CONFIG
-        cfg = load_config(config_path, _overrides(args))
-        log.debug("config %s resolved", config_path)
-        from ..pipeline import thread_limits
+            config_path = args.config
+            if config_path is None and _DEFAULT_CONFIG.is_file():
+                config_path = _DEFAULT_CONFIG
+            cfg = load_config(config_path, _overrides(args))
+            log.debug("config %s resolved", config_path)
+            from ..pipeline import thread_limits
 
-        with warnings.catch_warnings(), thread_limits(cfg):
-            if args.verbose < 2:
-                warnings.simplefilter("ignore")
-            return COMMANDS[args.command](cfg, args)
-    except OutputDirBusyError as exc:
+            with thread_limits(cfg):
+                return COMMANDS[args.command](cfg, args)
+    except OutputDirBusyError as exc:  # an OSError: before the file-system mapping
         return _error(8, str(exc))
     except OutputDirError as exc:
         return _error(7, str(exc))
@@ -132,6 +201,8 @@ def main(argv=None) -> int:
         return _error(2, str(exc))
     except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
         return _error(3, str(exc))
+    except OSError as exc:  # the file system: permissions, full disk, a file for a folder
+        return _error(*_filesystem_error(exc))
     except TrackingError as exc:
         return _error(4, str(exc))
     except ExportError as exc:

@@ -13,6 +13,8 @@ EXIT_CODES = {
     3: "bad input data (validation failed, table or file missing, features do not match a model)",
     4: "tracking failure (MLflow server unreachable, registry error)",
     5: "export failure (the previous export is left intact)",
+    6: "file system error (permission denied, read-only or full disk, a file where a folder "
+    "belongs; the message names the path)",
     7: "output folder refused: not created by powerprofile and not empty, or the working "
     "folder, home or root (nothing written)",
     8: "output folder busy: another powerprofile job is writing to it (retry later)",
@@ -55,10 +57,17 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="random seed (config key seed)")
     o = p.add_argument_group("output")
     o.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars and no progress messages: warnings and errors only",
     )
     o.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log detail (-vv: debug)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log detail and every library's warnings (-vv: debug)",
     )
     return p
 

@@ -5,7 +5,7 @@ Secrets never live here: the pseudonymisation key comes from
 variables.
 """
 
-from ._load import config_hash, dump_config, load_config, parse_override, read_yaml
+from ._load import config_hash, dump_config, load_config, parse_override
 from ._model import (
     Config,
     DataConfig,
@@ -19,7 +19,8 @@ from ._model import (
     SegmentationConfig,
     TrackingConfig,
 )
-from ._typed import from_mapping, to_mapping
+from ._typed import bounded, from_mapping, to_mapping
+from ._yaml import parse_yaml, read_yaml
 
 __all__ = [
     "Config",
@@ -33,11 +34,13 @@ __all__ = [
     "ReportConfig",
     "SegmentationConfig",
     "TrackingConfig",
+    "bounded",
     "config_hash",
     "dump_config",
     "from_mapping",
     "load_config",
     "parse_override",
+    "parse_yaml",
     "read_yaml",
     "to_mapping",
 ]

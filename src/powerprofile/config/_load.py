@@ -5,54 +5,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from ..exceptions import ConfigError
 from ._model import Config
 from ._typed import from_mapping, to_mapping
+from ._yaml import YAMLLimitError, parse_yaml, read_yaml
 
-__all__ = ["config_hash", "dump_config", "load_config", "parse_override", "read_yaml"]
-
-
-def read_yaml(path, *, what: str = "config") -> dict:
-    """Read a YAML mapping from ``path``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file.
-    what : str, default="config"
-        What the file is, for messages.
-
-    Returns
-    -------
-    dict
-
-    Raises
-    ------
-    ConfigError
-        When the file is missing, unreadable, not YAML or not a mapping.
-    """
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(
-            f"{what} file {str(p)!r} does not exist (working folder {os.getcwd()!r}); "
-            "give an existing path."
-        )
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"{what} file {str(p)!r} is not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{what} file {str(p)!r} must hold a mapping of keys, got {type(data).__name__}."
-        )
-    return data
+__all__ = ["config_hash", "dump_config", "load_config", "parse_override"]
 
 
 def _deep_merge(base: dict, top: dict) -> dict:
@@ -104,8 +64,10 @@ def parse_override(text: str) -> tuple[str, object]:
     if not key:
         raise ConfigError(f"override {text!r} has no key.")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = parse_yaml(raw, source=f"override {key!r}") if raw.strip() else ""
+    except YAMLLimitError as exc:
+        raise ConfigError(f"override {key!r} is refused: {exc}.") from None
+    except (yaml.YAMLError, ValueError):
         value = raw
     return key, value
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as _dt
+import difflib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ..exceptions import ConfigError
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS
+from ._typed import ISO_DATE, Range, bounded
 
 __all__ = [
     "Config",
@@ -23,18 +25,16 @@ __all__ = [
 ]
 
 
+MAX_DAYS = 3660
+"""Longest span in days a window, horizon or history may have (ten years)."""
+
+MAX_WORKERS = 1024
+"""Most threads, processes or partitions a job may ask for."""
+
+
 def _bad(source, key, value, why) -> ConfigError:
     where = f" in {str(source)!r}" if source else ""
     return ConfigError(f"config key {key!r}{where} has the value {value!r}: {why}")
-
-
-def _check_date(value, source, key):
-    if value is None:
-        return
-    try:
-        _dt.date.fromisoformat(value)
-    except ValueError:
-        raise _bad(source, key, value, "expected an ISO date like '2025-12-31'.") from None
 
 
 @dataclass
@@ -57,11 +57,8 @@ class DataConfig:
 
     path: str = "data/sample"
     errors: Literal["raise", "quarantine"] = "raise"
-    data_end: str | None = None
+    data_end: str | None = field(default=None, metadata=ISO_DATE)
     quarantine_pii: bool = False
-
-    def _check(self, source, prefix):
-        _check_date(self.data_end, source, f"{prefix}.data_end")
 
 
 @dataclass
@@ -87,23 +84,21 @@ class FeaturesConfig:
         Parallel workers for the feature builders.
     """
 
-    windows: list[int] = field(default_factory=lambda: [30, 90, 180, 365])
-    min_history_days: int = 60
-    n_training_snapshots: int = 12
-    snapshot_interval_months: int = 1
-    scoring_snapshot: str | None = None
-    n_partitions: int | None = None
-    n_jobs: int = 1
+    windows: list[int] = field(
+        default_factory=lambda: [30, 90, 180, 365], metadata=bounded(1, MAX_DAYS, unit="days")
+    )
+    min_history_days: int = field(default=60, metadata=bounded(0, MAX_DAYS, unit="days"))
+    n_training_snapshots: int = field(default=12, metadata=bounded(1, 240))
+    snapshot_interval_months: int = field(default=1, metadata=bounded(1, 120, unit="months"))
+    scoring_snapshot: str | None = field(default=None, metadata=ISO_DATE)
+    n_partitions: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS * 64))
+    n_jobs: int = field(default=1, metadata=bounded(1, MAX_WORKERS))
 
     def _check(self, source, prefix):
-        if not self.windows or any(w < 1 for w in self.windows):
-            raise _bad(source, f"{prefix}.windows", self.windows, "give positive day counts.")
-        for name in ("n_training_snapshots", "snapshot_interval_months", "n_jobs"):
-            if getattr(self, name) < 1:
-                raise _bad(source, f"{prefix}.{name}", getattr(self, name), "must be >= 1.")
-        if self.n_partitions is not None and self.n_partitions < 1:
-            raise _bad(source, f"{prefix}.n_partitions", self.n_partitions, "must be >= 1 or null.")
-        _check_date(self.scoring_snapshot, source, f"{prefix}.scoring_snapshot")
+        if not self.windows:
+            raise _bad(source, f"{prefix}.windows", self.windows, "give at least one window.")
+        if len(set(self.windows)) != len(self.windows):
+            raise _bad(source, f"{prefix}.windows", self.windows, "windows repeat; list each once.")
 
 
 @dataclass
@@ -118,18 +113,39 @@ class LabelsConfig:
         Event kinds that count as churn (None: all kinds).
     churn_usage_collapse : bool or dict or None, default=None
         Usage-collapse churn definition passed to the feature builder
-        (e.g. ``{recent_days: 60, prior_days: 180, ratio: 0.2}``); None disables it.
+        (e.g. ``{window_days: 60, baseline_days: 180, ratio: 0.2}``); None disables it.
     """
 
-    horizon_days: int = 90
+    horizon_days: int = field(default=90, metadata=bounded(1, MAX_DAYS, unit="days"))
     churn_kinds: (
         list[Literal["closure", "supplier_switch", "suspension", "capacity_reduction"]] | None
     ) = None
     churn_usage_collapse: bool | dict[str, Any] | None = None
 
+    _COLLAPSE: ClassVar[dict[str, tuple[type, Range]]] = {
+        "window_days": (int, Range(1, MAX_DAYS, unit="days")),
+        "baseline_days": (int, Range(1, MAX_DAYS, unit="days")),
+        "ratio": (float, Range(0, 1, lo_open=True)),
+    }
+
     def _check(self, source, prefix):
-        if self.horizon_days < 1:
-            raise _bad(source, f"{prefix}.horizon_days", self.horizon_days, "must be >= 1.")
+        from ._typed import _convert
+
+        rule = self.churn_usage_collapse
+        if isinstance(rule, dict):
+            key = f"{prefix}.churn_usage_collapse"
+            for name, value in rule.items():
+                if name not in self._COLLAPSE:
+                    close = difflib.get_close_matches(str(name), list(self._COLLAPSE), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise _bad(
+                        source,
+                        f"{key}.{name}",
+                        value,
+                        f"unknown key{hint}; allowed: {', '.join(self._COLLAPSE)}.",
+                    )
+                tp, rng = self._COLLAPSE[name]
+                rule[name] = _convert(value, tp, f"{key}.{name}", source, rng)
 
 
 @dataclass
@@ -153,14 +169,10 @@ class ModelsConfig:
         default_factory=lambda: ["churn", "complaint"]
     )
     params: dict[str, Any] = field(default_factory=dict)
-    top_k_reasons: int = 3
-    holdout_snapshots: int = 1
+    top_k_reasons: int = field(default=3, metadata=bounded(0, 50))
+    holdout_snapshots: int = field(default=1, metadata=bounded(1, 120))
 
     def _check(self, source, prefix):
-        if self.holdout_snapshots < 1:
-            raise _bad(
-                source, f"{prefix}.holdout_snapshots", self.holdout_snapshots, "must be >= 1."
-            )
         if not self.targets:
             raise _bad(source, f"{prefix}.targets", self.targets, "name at least one target.")
         if len(set(self.targets)) != len(self.targets):
@@ -229,7 +241,7 @@ class ExportConfig:
 
     campaigns: str = "configs/campaigns.yaml"
     format: Literal["csv", "parquet", "jsonl"] | None = None
-    frequency_cap: int | None = None
+    frequency_cap: int | None = field(default=None, metadata=bounded(1, 1000))
     incremental: bool = True
     opt_out_list: str | None = None
     do_not_contact_list: str | None = None
@@ -237,19 +249,12 @@ class ExportConfig:
     raw_phone_channels: list[
         Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
     ] = field(default_factory=list)
-    phone_visible_digits: int = 4
+    phone_visible_digits: int = field(
+        default=MAX_PHONE_VISIBLE_DIGITS,
+        metadata=bounded(0, MAX_PHONE_VISIBLE_DIGITS, unit="digits"),
+    )
 
     def _check(self, source, prefix):
-        if self.frequency_cap is not None and self.frequency_cap < 1:
-            raise _bad(source, f"{prefix}.frequency_cap", self.frequency_cap, "must be >= 1.")
-        if not 0 <= self.phone_visible_digits <= 4:
-            raise _bad(
-                source,
-                f"{prefix}.phone_visible_digits",
-                self.phone_visible_digits,
-                "must be from 0 to 4 (raw phones go only through allow_raw_phone and "
-                "raw_phone_channels).",
-            )
         if self.allow_raw_phone and not self.raw_phone_channels:
             raise _bad(
                 source,
@@ -289,7 +294,9 @@ class TrackingConfig:
     register: bool = True
     model_name_prefix: str = "powerprofile"
     alias: str | None = "candidate"
-    timeout_seconds: float = 5.0
+    timeout_seconds: float = field(
+        default=5.0, metadata=bounded(0, 3600, lo_open=True, unit="seconds")
+    )
 
     def _check(self, source, prefix):
         if self.uri is not None and any(s in self.uri for s in ("@", "token=", "password")):
@@ -300,8 +307,6 @@ class TrackingConfig:
                 "credentials must not be written in a config; set MLFLOW_TRACKING_USERNAME / "
                 "MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN in the environment.",
             )
-        if self.timeout_seconds <= 0:
-            raise _bad(source, f"{prefix}.timeout_seconds", self.timeout_seconds, "must be > 0.")
 
 
 @dataclass
@@ -346,7 +351,8 @@ class Config:
     output_dir : str, default="out/default"
         Where results go (features, models, portraits, export, report).
     progress : bool, default=True
-        Show progress bars on stderr (``--quiet`` turns them off).
+        Show progress bars on stderr when it is a terminal or in a notebook (never in
+        a log file or a pipe); ``--quiet`` turns them off.
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
@@ -354,10 +360,10 @@ class Config:
         The sections, see their classes.
     """
 
-    seed: int = 0
+    seed: int = field(default=0, metadata=bounded(0, 2**32 - 1))
     output_dir: str = "out/default"
     progress: bool = True
-    n_threads: int | None = None
+    n_threads: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS))
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
@@ -371,5 +377,12 @@ class Config:
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):
-        if self.n_threads is not None and self.n_threads < 1:
-            raise _bad(source, "n_threads", self.n_threads, "must be >= 1 or null.")
+        hold, snaps = self.models.holdout_snapshots, self.features.n_training_snapshots
+        if hold >= snaps:
+            raise _bad(
+                source,
+                "models.holdout_snapshots",
+                hold,
+                f"it must be smaller than features.n_training_snapshots ({snaps}), or no "
+                "snapshot is left to train on; lower it or raise n_training_snapshots.",
+            )

@@ -234,9 +234,9 @@ def write_utility_data(
     chunks = list(_chunks(n_customers, int(chunk_customers)))
     it = chunks
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        it = tqdm(chunks, desc="generating", unit="chunk")
+        it = progress_bar(chunks, progress=progress, desc="generating", unit="chunk")
     rows = {name: 0 for name in TABLE_ORDER}
     block_meta = []
     n_days = 0

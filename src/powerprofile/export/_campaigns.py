@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
-from ..config import from_mapping, read_yaml
+from ..config import bounded, from_mapping, read_yaml
 from ..exceptions import ConfigError
 from ..portraits import CONTACT_CHANNELS
 from ..schema import PII_COLUMNS
@@ -52,13 +52,17 @@ class Campaign:
     select: str
     channels: list[Channel]
     score: str = "churn_score"
-    capacity: int | dict[str, int] | None = None
-    priority: int = 100
+    capacity: int | dict[str, int] | None = field(
+        default=None, metadata=bounded(0, 10**9, unit="customers")
+    )
+    priority: int = field(default=100, metadata=bounded(-1_000_000, 1_000_000))
     min_score: float | None = None
     format: Literal["csv", "parquet", "jsonl"] = "csv"
     columns: list[str] = field(default_factory=list)
     title_en: str = ""
     title_zh: str = ""
+
+    _config_label: ClassVar[str] = "campaign"  # errors name the campaign
 
     def _check(self, source, prefix):
         import re
@@ -80,11 +84,6 @@ class Campaign:
                     f"campaign {self.name!r} in {str(source)!r} gives a capacity for channel(s) "
                     f"{extra!r} it does not target ({self.channels!r})."
                 )
-        caps = self.capacity.values() if isinstance(self.capacity, dict) else [self.capacity]
-        if any(c is not None and c < 0 for c in caps):
-            raise ConfigError(
-                f"campaign {self.name!r} in {str(source)!r} has a negative capacity {self.capacity!r}."
-            )
         bad = sorted(set(self.columns) & set(PII_COLUMNS))
         if bad:
             raise ConfigError(
@@ -126,8 +125,10 @@ class CampaignSet:
     """
 
     campaigns: list[Campaign]
-    frequency_cap: int = 1
-    channel_capacity: dict[str, int] = field(default_factory=dict)
+    frequency_cap: int = field(default=1, metadata=bounded(1, 1000))
+    channel_capacity: dict[str, int] = field(
+        default_factory=dict, metadata=bounded(0, 10**9, unit="customers")
+    )
     schema_version: str = "1.0"
 
     def _check(self, source, prefix):
@@ -135,10 +136,6 @@ class CampaignSet:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ConfigError(f"campaign name(s) {dup!r} appear twice in {str(source)!r}.")
-        if self.frequency_cap < 1:
-            raise ConfigError(
-                f"frequency_cap in {str(source)!r} must be >= 1, got {self.frequency_cap!r}."
-            )
         bad = sorted(set(self.channel_capacity) - set(CHANNELS))
         if bad:
             raise ConfigError(

@@ -56,9 +56,9 @@ def _source_for_task(src: DataSource):
 def _map(fn, src: DataSource, P: int, n_jobs: int, progress: bool, desc: str):
     items = range(P)
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        items = tqdm(items, desc=desc, total=P)
+        items = progress_bar(items, progress=progress, desc=desc, total=P)
     if n_jobs == 1 or P == 1:
         return [fn(src, p) for p in items]
     from joblib import Parallel, delayed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -197,11 +198,29 @@ def load_data(cfg: Config):
     Returns
     -------
     Tables
+
+    Warns
+    -----
+    UserWarning
+        When ``data.errors='quarantine'`` set rows aside, with the count per table.
     """
     from ..schema import load_tables
 
     log.info("loading %s (errors=%s)", cfg.data.path, cfg.data.errors)
-    return load_tables(_resolve(cfg.data.path), errors=cfg.data.errors, data_end=cfg.data.data_end)
+    tables = load_tables(
+        _resolve(cfg.data.path), errors=cfg.data.errors, data_end=cfg.data.data_end
+    )
+    held = {name: len(rows) for name, rows in sorted(tables.quarantine.items()) if len(rows)}
+    if held:
+        counts = ", ".join(f"{name} {n}" for name, n in held.items())
+        warnings.warn(
+            f"{sum(held.values())} input rows failed validation and were set aside "
+            f"(data.errors='quarantine': {counts}); they are missing from every result. "
+            "See the validation report for the reasons and fix the source.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return tables
 
 
 def _data_end(tables, cfg: Config) -> pd.Timestamp:

@@ -67,9 +67,9 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
             "features.n_training_snapshots or lower labels.horizon_days."
         )
     out = {}
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
-    for target in tqdm(cfg.models.targets, desc="train", disable=not progress, leave=False):
+    for target in progress_bar(cfg.models.targets, progress=progress, desc="train", leave=False):
         col = f"label_{target}"
         if col not in frame.columns:
             raise ConfigError(

@@ -219,10 +219,10 @@ class _Stages:
     """
 
     def __init__(self, names, progress: bool):
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        self.bar = tqdm(
-            total=len(names), desc="powerprofile run", disable=not progress, unit="stage"
+        self.bar = progress_bar(
+            progress=progress, total=len(names), desc="powerprofile run", unit="stage"
         )
         self.t = time.perf_counter()
         self.start = time.time()

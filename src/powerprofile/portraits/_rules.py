@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ..config import read_yaml
 from ..exceptions import ConfigError
 from ._expr import Expression, ExpressionError, _short, column_kinds, parse_expression
 
@@ -443,10 +443,5 @@ def load_rules(path, features=None) -> RuleSet:
     >>> hits = tags.evaluate(features)  # doctest: +SKIP
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"rule file {str(p)!r} does not exist; pass the path of a YAML rule file")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    data = read_yaml(p, what="rule")
     return rules_from_mapping(data, features=features, source=str(p))

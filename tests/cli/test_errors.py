@@ -1,0 +1,217 @@
+"""Errors surface before any work, with the documented exit code and the key or path."""
+
+import errno
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from powerprofile.cli import EXIT_CODES, main
+
+from .conftest import ROOT, fast_config
+
+
+def _commands() -> dict:
+    """The subcommand table (imported late: the package's ``__all__`` test runs first)."""
+    from powerprofile.cli._commands import COMMANDS
+
+    return COMMANDS
+
+
+BAD = [
+    ("features.windows", "[100000000]", "'features.windows[0]'", "from 1 to 3660 days"),
+    ("seed", "1e29", "'seed'", "an integer from 0 to 4294967295"),
+    ("labels.horizon_days", "1e12", "'labels.horizon_days'", "from 1 to 3660 days"),
+    ("tracking.timeout_seconds", ".inf", "'tracking.timeout_seconds'", "finite number"),
+    ("data.data_end", "20251231", "'data.data_end'", "'2025-12-31'"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "named", "allowed"), BAD)
+def test_bad_value_in_an_override_exits_2_before_any_work(
+    tmp_path, capsys, key, value, named, allowed
+):
+    cfg = fast_config(tmp_path)
+    code = main(["run", "--config", str(cfg), "--set", f"{key}={value}", "--no-tracking", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert named in err and allowed in err and f"overrides given: {key}" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("key", "value", "named", "allowed"), BAD)
+def test_bad_value_in_a_config_file_exits_2_before_any_work(
+    tmp_path, capsys, key, value, named, allowed
+):
+    section, _, name = key.rpartition(".")
+    cfg = fast_config(tmp_path)
+    text = cfg.read_text(encoding="utf-8")
+    block = f"{section}:\n  {name}: {value}\n" if section else f"{name}: {value}\n"
+    if section and f"\n{section}:\n" in text:  # add to the existing section
+        text = text.replace(f"\n{section}:\n", f"\n{block}", 1)
+    else:
+        text += block
+    cfg.write_text(text, encoding="utf-8")
+    code = main(["run", "--config", str(cfg), "--no-tracking", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert named in err and allowed in err and str(cfg) in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_alias_bomb_exits_2_naming_the_file(tmp_path, capsys):
+    levels = ["    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+        f"    {x}: &{x} [{', '.join([f'*{p}'] * 9)}]"
+        for p, x in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("models:\n  params:\n" + "\n".join(levels) + "\n", encoding="utf-8")
+    assert bomb.stat().st_size < 700
+    assert main(["run", "--config", str(bomb), "--no-tracking", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"config file {str(bomb)!r} is refused" in err
+    assert "aliases" in err and "expand to more than 10,000 values" in err
+
+
+# ------------------------------------------------------------------ the file system
+
+
+def test_output_under_a_regular_file_exits_6_naming_the_path(tmp_path, capsys):
+    blocker = tmp_path / "somefile"
+    blocker.write_text("not a folder", encoding="utf-8")
+    out = blocker / "sub"
+    code = main(["sample", "--customers", "5", "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 6, err
+    assert EXIT_CODES[6].startswith("file system error")
+    assert re.search(rf"cannot use '{re.escape(str(out))}[^']*': a part of it is a file", err)
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/srv/out/models"),
+            "cannot use '/srv/out/models': permission denied",
+        ),
+        (
+            OSError(errno.EROFS, "Read-only file system", "/mnt/ro/out"),
+            "cannot use '/mnt/ro/out': the file system is read-only",
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device", "/data/out/features/part-0.parquet"),
+            "cannot use '/data/out/features/part-0.parquet': no space left on the device",
+        ),
+        (
+            IsADirectoryError(errno.EISDIR, "Is a directory", "/srv/out/report.html"),
+            "cannot use '/srv/out/report.html': it is a folder where a file was expected",
+        ),
+        (
+            FileExistsError(errno.EEXIST, "File exists", "/srv/out.tmp", None, "/srv/out"),
+            "cannot use '/srv/out.tmp -> /srv/out': it already exists",
+        ),
+        (
+            OSError(errno.EIO, "Input/output error", "/srv/out/x"),
+            "cannot use '/srv/out/x': Input/output error; check the path and the disk",
+        ),
+        (
+            OSError("Cannot save file into a non-existent directory: '/srv/gone'"),
+            "file system error (Cannot save file into a non-existent directory: '/srv/gone')",
+        ),
+    ],
+)
+def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch, exc, expected):
+    def fail(cfg, args):
+        raise exc
+
+    monkeypatch.setitem(_commands(), "validate", fail)
+    assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 6
+    assert f"powerprofile: error: {expected}" in capsys.readouterr().err
+
+
+def test_network_errors_are_not_called_file_system_errors(tmp_path, capsys, monkeypatch):
+    def fail(cfg, args):
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+
+    monkeypatch.setitem(_commands(), "validate", fail)
+    assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 1
+    assert "internal error: ConnectionRefusedError" in capsys.readouterr().err
+
+
+def test_missing_input_keeps_exit_3(tmp_path, capsys):
+    cfg = fast_config(tmp_path, data=tmp_path / "nowhere")
+    assert main(["validate", "--config", str(cfg), "-q"]) == 3
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_every_exit_code_is_documented():
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for code in EXIT_CODES:
+        assert re.search(rf"^\|\s*{code}\s*\|", doc, re.M), f"exit code {code} not in docs/cli.md"
+
+
+# ------------------------------------------------------------------ warnings
+
+
+def _warning_command(cfg, args):
+    """Warnings as powerprofile's modules and a third-party library raise them."""
+    import powerprofile.models._split as ours
+
+    for _ in range(3):  # the same message three times: shown once
+        warnings.warn_explicit(
+            "purging would leave no training snapshot; the purge is skipped",
+            UserWarning,
+            ours.__file__,
+            160,
+            module="powerprofile.models._split",
+        )
+    warnings.warn_explicit(
+        "a pandas detail will change",
+        FutureWarning,
+        "/site-packages/pandas/x.py",
+        1,
+        module="pandas.x",
+    )
+    warnings.warn_explicit(
+        "lightgbm chatter",
+        UserWarning,
+        "/site-packages/lightgbm/basic.py",
+        1,
+        module="lightgbm.basic",
+    )
+    return 0
+
+
+@pytest.mark.parametrize("flags", [[], ["-q"]])
+def test_library_warnings_reach_the_operator_once(tmp_path, capsys, monkeypatch, flags):
+    monkeypatch.setitem(_commands(), "validate", _warning_command)
+    filters = list(warnings.filters)
+    assert main(["validate", "--config", str(fast_config(tmp_path)), *flags]) == 0
+    err = capsys.readouterr().err
+    line = "powerprofile: WARNING: purging would leave no training snapshot; the purge is skipped\n"
+    assert err.count(line) == 1, err
+    assert "pandas detail" not in err and "lightgbm chatter" not in err
+    assert warnings.filters == filters  # the caller's warning filters are left as they were
+
+
+def test_verbose_shows_third_party_warnings_too(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(_commands(), "validate", _warning_command)
+    assert main(["validate", "--config", str(fast_config(tmp_path)), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("purge is skipped") == 1
+    assert "powerprofile: WARNING: FutureWarning: a pandas detail will change (" in err
+    assert "powerprofile: WARNING: UserWarning: lightgbm chatter (" in err
+
+
+# ------------------------------------------------------------------ progress bars
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(tmp_path, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)  # set by earlier --quiet runs
+    out = tmp_path / "d"
+    assert main(["sample", "--customers", "20", "--out", str(out)]) == 0
+    err = capfd.readouterr().err
+    assert "generating" not in err and "%|" not in err, err
+    assert (Path(out) / "customers.parquet").exists()
