@@ -1,8 +1,13 @@
 """Validation of the contract tables: coerce, check, quarantine, report.
 
-Every check is a vectorised mask over a table's rows. In strict mode
-(``errors="raise"``) all problems of all tables are gathered and raised together in
-one :class:`~powerprofile.exceptions.DataValidationError`; in lenient mode
+Every check is a vectorised mask over a table's rows. The unit of work is one
+**part** of a table (:func:`check_part`): a whole in-memory table, one file, or one
+hash partition of a data-set folder; the streaming reader and :func:`validate_tables`
+both call it, and :func:`merge_problems` combines the problems of the parts of a table
+into the report (counts summed, the first five examples, the files named).
+
+In strict mode (``errors="raise"``) all problems of all tables are gathered and raised
+together in one :class:`~powerprofile.exceptions.DataValidationError`; in lenient mode
 (``errors="quarantine"``) every row with at least one problem is moved, once, to
 ``Tables.quarantine[table]`` with a ``_problem`` column listing its problems. Nothing
 is dropped silently: for every table, kept rows + quarantined rows = input rows.
@@ -11,16 +16,17 @@ is dropped silently: for every table, kept rows + quarantined rows = input rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._partition import partition_of
 from ..exceptions import DataValidationError
 from ._coerce import coerce_column, empty_column
-from ._contract import TABLE_ORDER, TABLES, ColumnSpec, TableSpec
+from ._contract import DATE_MAX, DATE_MIN, TABLE_ORDER, TABLES, ColumnSpec, TableSpec
 from ._tables import Tables
 
 __all__ = ["REPORT_COLUMNS", "validate_tables"]
@@ -28,10 +34,36 @@ __all__ = ["REPORT_COLUMNS", "validate_tables"]
 REPORT_COLUMNS = ["table", "column", "check", "severity", "n_rows", "examples", "action", "message"]
 """Columns of ``Tables.report`` and ``DataValidationError.problems``."""
 
-_STRUCTURAL = ("missing_table", "missing_column", "duplicate_column")
+STRUCTURAL = (
+    "dataset_json",
+    "unreadable_file",
+    "missing_part",
+    "extra_part",
+    "mixed_types",
+    "row_count",
+    "missing_table",
+    "empty_table",
+    "missing_column",
+    "duplicate_column",
+)
+"""Checks about the data set's files and layout: raised in both modes (no row can be
+set aside to fix them)."""
+_STRUCTURAL = STRUCTURAL
 _N_EXAMPLES = 5
 _US_PER_DAY = 86_400_000_000
 _FIX_HINT = "fix the source or pass errors='quarantine' to set the bad rows aside"
+_DATE_LO = np.datetime64(DATE_MIN, "us")
+_DATE_HI = np.datetime64(DATE_MAX, "us") + np.timedelta64(1, "D")
+# order of the checks of one table (so that merged parts list them as one table would)
+_STAGE = {
+    "logic": 1,
+    "after_end": 2,
+    "duplicate_key": 3,
+    "wrong_partition": 4,
+    "orphan": 5,
+    "customer_quarantined": 6,
+}
+_COLUMN_CHECKS = ("category", "unparseable", "null", "negative", "out_of_range", "absurd")
 
 
 @dataclass
@@ -45,6 +77,88 @@ class _Problem:
     message: str
     mask: np.ndarray | None = None
     label: str = ""
+    name: str = ""  # "usage.kwh": the message's subject
+    what: tuple[str, str] = ("", "")  # description for one row, for several rows
+    example_list: tuple[str, ...] = ()
+    n_keys: int = 0  # duplicate_key: distinct keys involved
+    files: tuple[tuple[str, int], ...] = ()  # (file, rows) where the rows were read
+    rank: tuple = ()
+
+    @property
+    def row_level(self) -> bool:
+        return self.severity == "error" and self.check not in STRUCTURAL and bool(self.name)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _render(p: _Problem) -> _Problem:
+    """Fill ``examples`` and ``message`` of a row-level problem from its parts."""
+    if not p.row_level:
+        return p
+    shown = p.example_list[:_N_EXAMPLES]
+    p.examples = ", ".join(shown) + (", …" if p.n_rows > len(shown) else "")
+    what = p.what[0 if p.n_rows == 1 else 1]
+    if p.check == "duplicate_key":
+        what = what.format(k=f"{p.n_keys:,}", keys=_plural(p.n_keys, "key", "keys"))
+    where = ""
+    if p.files:
+        if len(p.files) == 1:
+            where = f" in {p.files[0][0]!r}"
+        else:
+            where = " in " + ", ".join(
+                f"{f!r} ({n:,} {_plural(n, 'row', 'rows')})" for f, n in p.files
+            )
+    p.message = f"{p.name}: {p.n_rows:,} {what} (examples: {p.examples}){where}"
+    return p
+
+
+def merge_problems(parts, duplicated_keys: Mapping[str, int] | None = None) -> list[_Problem]:
+    """Combine the problems found in the parts of the tables into one list.
+
+    Parameters
+    ----------
+    parts : iterable of list of _Problem
+        The problems of each part, parts of a table in row order.
+    duplicated_keys : mapping of str to int, optional
+        Per table, the number of distinct duplicated keys when duplicates were
+        looked for across parts (the parts' own counts would count a key once per
+        part it appears in).
+
+    Returns
+    -------
+    list of _Problem
+        One problem per table, column and check: row counts summed, the first five
+        examples, every file named; what cannot be quarantined first, then table by
+        table in contract order, each table's checks in the order they run.
+    """
+    merged: dict[tuple, _Problem] = {}
+    for problems in parts:
+        for p in problems:
+            k = (p.table, p.column, p.check, p.severity)
+            q = merged.get(k)
+            if q is None:
+                merged[k] = replace(p, mask=None)
+                continue
+            if not p.row_level:
+                if p.files:
+                    q.files = q.files + tuple(f for f in p.files if f not in q.files)
+                continue
+            q.n_rows += p.n_rows
+            q.n_keys += p.n_keys
+            if len(q.example_list) < _N_EXAMPLES:
+                q.example_list = (q.example_list + p.example_list)[:_N_EXAMPLES]
+            q.files = q.files + p.files
+    for (table, _, check, _), q in merged.items():
+        if check == "duplicate_key" and duplicated_keys and table in duplicated_keys:
+            q.n_keys = duplicated_keys[table]
+        _render(q)
+    order = {n: i for i, n in enumerate(TABLE_ORDER)}
+    return sorted(
+        merged.values(),
+        key=lambda p: (p.check not in STRUCTURAL, order.get(p.table, 99), p.rank),
+    )
 
 
 # ---------------------------------------------------------------- formatting
@@ -74,7 +188,7 @@ def _num(x: float) -> str:
 
 
 class _TableCheck:
-    """Coerced columns, problems and helpers for one table."""
+    """Coerced columns, problems and helpers for one part of a table."""
 
     def __init__(self, spec: TableSpec, raw: pd.DataFrame):
         self.spec = spec
@@ -84,13 +198,35 @@ class _TableCheck:
         self.present: set[str] = set()
         self.problems: list[_Problem] = []
         self._factorized: dict[tuple[str, bool], tuple[np.ndarray, pd.Index]] = {}
+        self._stage = 0
 
     def factorize(self, column: str, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
-        """Codes (missing = -1) and uniques of a coerced column, computed once."""
+        """Codes (missing = -1) and uniques of a coerced column, computed once.
+
+        A text column read dictionary-encoded (categorical) is factorized through its
+        categories, so the cost is per distinct value rather than per row.
+        """
         k = (column, sort)
         if k not in self._factorized:
-            codes, uniques = pd.factorize(self.values[column], sort=sort, use_na_sentinel=True)
-            self._factorized[k] = (np.asarray(codes, dtype=np.int64), pd.Index(uniques))
+            raw = self.raw[column] if column in self.raw.columns else None
+            kind = self.spec.column(column).kind if column in self.spec.names else ""
+            if (
+                not sort
+                and kind in ("id", "text")
+                and raw is not None
+                and isinstance(raw.dtype, pd.CategoricalDtype)
+            ):
+                cats = pd.Index(raw.cat.categories.astype(str))
+                codes = raw.cat.codes.to_numpy().astype(np.int64)
+                if (cats == "").any() or not cats.is_unique:
+                    u_codes, uniques = pd.factorize(cats.where(cats != "", None))
+                    lookup = np.asarray(u_codes, dtype=np.int64)
+                    codes = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
+                    cats = pd.Index(uniques)
+                self._factorized[k] = (codes, pd.Index(cats.astype(object)).astype("string"))
+            else:
+                codes, uniques = pd.factorize(self.values[column], sort=sort, use_na_sentinel=True)
+                self._factorized[k] = (np.asarray(codes, dtype=np.int64), pd.Index(uniques))
         return self._factorized[k]
 
     # identity of a row for examples: customer + time, or the key, or the row number
@@ -113,8 +249,10 @@ class _TableCheck:
             if not pd.isna(t):
                 parts.append(f"on {_fmt_value(t)}")
         if not parts:
-            return f"row {i}"
+            return f"row {i + self.offset}"
         return " ".join(parts)
+
+    offset = 0  # row number of the part's first row in its table
 
     def _cell(self, column: str, i: int) -> str:
         if column in self.values:
@@ -125,57 +263,76 @@ class _TableCheck:
             return _fmt_value(self.raw[column].iloc[i])
         return "missing"
 
-    def examples(self, mask: np.ndarray, columns: tuple[str, ...]) -> str:
+    def examples(self, mask: np.ndarray, columns: tuple[str, ...]) -> tuple[str, ...]:
         rows = np.flatnonzero(mask)[:_N_EXAMPLES]
         out = []
         for i in rows:
             ident = self._identity(int(i))
             cells = " ".join(f"{c}={self._cell(c, int(i))}" for c in columns)
             out.append(f"{ident} {cells}".strip())
-        more = ", …" if mask.sum() > _N_EXAMPLES else ""
-        return ", ".join(out) + more
+        return tuple(out)
 
     def add(
         self,
         column: str,
         check: str,
         mask: np.ndarray,
-        what: str,
+        what: tuple[str, str],
         label: str,
         show: tuple[str, ...] | None = None,
         name: str | None = None,
+        n_keys: int = 0,
     ) -> None:
-        """Record a row-level error if ``mask`` has any True."""
-        n = int(mask.sum())
+        """Record a row-level error if ``mask`` has any True.
+
+        ``what`` describes the problem for one row and for several rows.
+        """
+        n = int(np.count_nonzero(mask))
         if n == 0:
             return
         show = (column,) if show is None else show
-        ex = self.examples(mask, show)
         if name is None:
             name = f"{self.spec.name}.{column}" if column else self.spec.name
-        message = f"{name}: {n:,} {what} (examples: {ex})"
-        self.problems.append(
-            _Problem(
-                self.spec.name, column, check, "error", n, ex, message, mask, f"{name}: {label}"
-            )
+        if check in _STAGE:
+            rank = (_STAGE[check], 0, 0)
+        else:
+            pos = self.spec.names.index(column) if column in self.spec.names else 99
+            rank = (0, pos, _COLUMN_CHECKS.index(check) if check in _COLUMN_CHECKS else 9)
+        p = _Problem(
+            self.spec.name,
+            column,
+            check,
+            "error",
+            n,
+            "",
+            "",
+            mask,
+            f"{name}: {label}",
+            name=name,
+            what=what,
+            example_list=self.examples(mask, show),
+            n_keys=n_keys,
+            rank=rank,
         )
+        self.problems.append(_render(p))
 
     def info(self, column: str, check: str, message: str) -> None:
-        self.problems.append(_Problem(self.spec.name, column, check, "info", 0, "", message))
+        self.problems.append(
+            _Problem(self.spec.name, column, check, "info", 0, "", message, rank=(0, 999, 0))
+        )
 
     def structural(self, column: str, check: str, message: str) -> None:
-        self.problems.append(_Problem(self.spec.name, column, check, "error", 0, "", message))
+        pos = self.spec.names.index(column) if column in self.spec.names else 99
+        self.problems.append(
+            _Problem(self.spec.name, column, check, "error", 0, "", message, rank=(0, pos, 0))
+        )
 
 
 # ---------------------------------------------------------------- checks
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
 def _check_columns(tc: _TableCheck) -> None:
-    """Coerce present columns; check types, nulls, categories and bounds."""
+    """Coerce present columns; check types, nulls, categories, bounds and date range."""
     spec, raw = tc.spec, tc.raw
     dup_names = list(dict.fromkeys(raw.columns[raw.columns.duplicated()]))
     for name in dup_names:
@@ -209,16 +366,20 @@ def _check_columns(tc: _TableCheck) -> None:
                 col.name,
                 "category",
                 bad,
-                f"{_plural(int(bad.sum()), 'value', 'values')} not among the allowed categories ({allowed})",
+                (
+                    f"value not among the allowed categories ({allowed})",
+                    f"values not among the allowed categories ({allowed})",
+                ),
                 "value not an allowed category",
             )
         else:
+            word = _KIND_WORD[col.kind]
             tc.add(
                 col.name,
                 "unparseable",
                 bad,
-                f"{_plural(int(bad.sum()), 'value', 'values')} that cannot be read as {_KIND_WORD[col.kind]}",
-                f"cannot be read as {_KIND_WORD[col.kind]}",
+                (f"value that cannot be read as {word}", f"values that cannot be read as {word}"),
+                f"cannot be read as {word}",
             )
         if not col.nullable:
             null = isna & ~bad
@@ -226,11 +387,16 @@ def _check_columns(tc: _TableCheck) -> None:
                 col.name,
                 "null",
                 null,
-                f"missing {_plural(int(null.sum()), 'value', 'values')} in a column that must be filled",
+                (
+                    "missing value in a column that must be filled",
+                    "missing values in a column that must be filled",
+                ),
                 "missing value",
             )
         if col.kind == "float" and (col.min_value is not None or col.max_value is not None):
             _check_bounds(tc, col, values.to_numpy(dtype="float64"))
+        if col.kind in ("date", "datetime"):
+            _check_date_range(tc, col, values.to_numpy())
     for name in dict.fromkeys(raw.columns):
         if name not in spec.names and name not in dup_names:
             tc.info(
@@ -244,10 +410,26 @@ _KIND_WORD = {
     "id": "text",
     "text": "text",
     "date": "a date (use ISO YYYY-MM-DD)",
-    "datetime": "a date-time (use ISO YYYY-MM-DD HH:MM:SS)",
+    "datetime": "a date-time (use ISO YYYY-MM-DD HH:MM:SS, naive local time)",
     "float": "a number",
     "bool": "a boolean (true/false, 1/0, yes/no)",
 }
+
+
+def _check_date_range(tc: _TableCheck, col: ColumnSpec, x: np.ndarray) -> None:
+    """Dates outside ``DATE_MIN`` .. ``DATE_MAX`` (year 1, 9999, -5 ...) are errors."""
+    x = x.astype("datetime64[us]", copy=False)
+    out = (x < _DATE_LO) | (x >= _DATE_HI)  # NaT compares False
+    tc.add(
+        col.name,
+        "out_of_range",
+        out,
+        (
+            f"date outside the plausible range {DATE_MIN} .. {DATE_MAX}",
+            f"dates outside the plausible range {DATE_MIN} .. {DATE_MAX}",
+        ),
+        f"date outside {DATE_MIN} .. {DATE_MAX}",
+    )
 
 
 def _check_bounds(tc: _TableCheck, col: ColumnSpec, x: np.ndarray) -> None:
@@ -259,25 +441,27 @@ def _check_bounds(tc: _TableCheck, col: ColumnSpec, x: np.ndarray) -> None:
                     col.name,
                     "negative",
                     low,
-                    f"negative {_plural(int(low.sum()), 'value', 'values')}",
+                    ("negative value", "negative values"),
                     "negative value",
                 )
             else:
+                m = _num(col.min_value)
                 tc.add(
                     col.name,
                     "out_of_range",
                     low,
-                    f"{_plural(int(low.sum()), 'value', 'values')} below the minimum {_num(col.min_value)}",
-                    f"below the minimum {_num(col.min_value)}",
+                    (f"value below the minimum {m}", f"values below the minimum {m}"),
+                    f"below the minimum {m}",
                 )
         if col.max_value is not None:
             high = x > col.max_value  # +inf included
+            m = _num(col.max_value)
             tc.add(
                 col.name,
                 "absurd",
                 high,
-                f"absurd {_plural(int(high.sum()), 'value', 'values')} above the maximum {_num(col.max_value)}",
-                f"absurd value above {_num(col.max_value)}",
+                (f"absurd value above the maximum {m}", f"absurd values above the maximum {m}"),
+                f"absurd value above {m}",
             )
 
 
@@ -290,7 +474,7 @@ def _check_logic(tc: _TableCheck) -> None:
             "end",
             "end_before_start",
             bad,
-            f"{_plural(int(bad.sum()), 'outage ends', 'outages end')} before {_plural(int(bad.sum()), 'it starts', 'they start')}",
+            ("outage ends before it starts", "outages end before they start"),
             "end before start",
             show=("start", "end"),
         )
@@ -300,7 +484,7 @@ def _check_logic(tc: _TableCheck) -> None:
             "due_date",
             "due_before_issue",
             bad,
-            f"{_plural(int(bad.sum()), 'bill is', 'bills are')} due before {_plural(int(bad.sum()), 'it is', 'they are')} issued",
+            ("bill is due before it is issued", "bills are due before they are issued"),
             "due before issue date",
             show=("issue_date", "due_date"),
         )
@@ -312,12 +496,13 @@ def _check_after_end(tc: _TableCheck, data_end: pd.Timestamp | None) -> None:
         return
     limit = np.datetime64(data_end.normalize() + pd.Timedelta(days=1), "us")
     bad = tc.values[col].to_numpy() >= limit
+    end = data_end.date().isoformat()
     tc.add(
         col,
         "after_end",
         bad,
-        f"{_plural(int(bad.sum()), 'row', 'rows')} dated after data_end {data_end.date().isoformat()}",
-        f"dated after data_end {data_end.date().isoformat()}",
+        (f"row dated after data_end {end}", f"rows dated after data_end {end}"),
+        f"dated after data_end {end}",
         show=() if tc.spec.name != "outages" else (col,),
     )
 
@@ -333,15 +518,17 @@ def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
         values = s.to_numpy()
         nat = np.isnat(values)
         ints = values.view("int64")
-        if tc.spec.column(column).kind == "date" and not nat.all():
-            present = ints[~nat] if nat.any() else ints
+        any_nat = bool(nat.any())
+        if tc.spec.column(column).kind == "date" and len(ints) and not (any_nat and nat.all()):
+            present = ints[~nat] if any_nat else ints
             lo, hi = present.min(), present.max()
             del present
             span = int((hi - lo) // _US_PER_DAY) + 1
             if span < 10_000_000:
                 codes = ints - lo
                 codes //= _US_PER_DAY
-                codes[nat] = -1
+                if any_nat:
+                    codes[nat] = -1
                 return codes, span
         codes, uniq = pd.factorize(ints, sort=True)
         codes = np.asarray(codes, dtype=np.int64)
@@ -351,47 +538,73 @@ def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
     return codes, len(uniq)
 
 
-def _check_key(tc: _TableCheck) -> None:
-    spec = tc.spec
-    key = [k for k in spec.key]
+def _key_columns(tc: _TableCheck) -> list[str]:
+    key = list(tc.spec.key)
     if "recorded_at" in tc.present:
         key.append("recorded_at")
+    return key
+
+
+def _check_key(tc: _TableCheck, duplicated: pd.Index | None = None) -> None:
+    """Rows sharing a key; every copy is flagged.
+
+    ``duplicated``: for a single-column key checked across the parts of a table,
+    the key values that occur more than once in the whole table.
+    """
+    spec = tc.spec
+    key = _key_columns(tc)
     if not key or any(k not in tc.present for k in key):
         return  # optional id columns (payments, interactions) absent: no key check
-    valid = np.ones(tc.n, dtype=bool)
-    combined = np.zeros(tc.n, dtype=np.int64)
-    top = 1
-    for j, k in enumerate(key):
-        codes, m = _codes(tc, k, sort=j > 0)
-        valid &= codes >= 0
-        if top * (m + 1) >= 2**62:
-            combined, _ = pd.factorize(combined)
-            combined = np.asarray(combined, dtype=np.int64)
-            top = int(combined.max()) + 1 if len(combined) else 1
-        combined *= m + 1
-        combined += codes
-        combined += 1
-        del codes
-        top *= m + 1
-    sub = combined if valid.all() else combined[valid]
-    if len(sub) < 2 or bool(np.all(sub[1:] > sub[:-1])):
-        return  # rows grouped by customer and sorted in time: no duplicate possible
-    dup_sub = pd.Series(sub).duplicated(keep=False).to_numpy()
-    dup = np.zeros(tc.n, dtype=bool)
-    dup[valid] = dup_sub
-    n_keys = int(pd.Series(sub[dup_sub]).nunique())
     cols = ", ".join(key)
     ident = {spec.customer_column or "customer_id"}
     ident |= {"outage_id"} if spec.name == "outages" else {spec.time_column}
     name = f"{spec.name}.{key[0]}" if len(key) == 1 else f"{spec.name} key ({cols})"
+    if duplicated is not None and len(key) == 1:
+        codes, uniques = tc.factorize(key[0])
+        if len(uniques) == 0 or len(duplicated) == 0:
+            return
+        hit = _isin(uniques, duplicated)
+        dup = (codes >= 0) & hit[np.maximum(codes, 0)]
+        n_keys = int(np.count_nonzero(hit))
+    else:
+        valid = np.ones(tc.n, dtype=bool)
+        combined = np.zeros(tc.n, dtype=np.int64)
+        top = 1
+        for j, k in enumerate(key):
+            codes, m = _codes(tc, k, sort=j > 0)
+            valid &= codes >= 0
+            if top * (m + 1) >= 2**62:
+                combined, _ = pd.factorize(combined)
+                combined = np.asarray(combined, dtype=np.int64)
+                top = int(combined.max()) + 1 if len(combined) else 1
+            combined *= m + 1
+            combined += codes
+            combined += 1
+            del codes
+            top *= m + 1
+        all_valid = bool(valid.all())
+        sub = combined if all_valid else combined[valid]
+        if len(sub) < 2 or bool(np.all(sub[1:] > sub[:-1])):
+            return  # rows grouped by customer and sorted in time: no duplicate possible
+        dup_sub = pd.Series(sub).duplicated(keep=False).to_numpy()
+        if all_valid:
+            dup = dup_sub
+        else:
+            dup = np.zeros(tc.n, dtype=bool)
+            dup[valid] = dup_sub
+        n_keys = int(pd.Series(sub[dup_sub]).nunique())
     tc.add(
         "+".join(key),
         "duplicate_key",
         dup,
-        f"rows share {n_keys:,} duplicated {_plural(n_keys, 'key', 'keys')}; every copy is set aside",
+        (
+            "row shares {k} duplicated {keys}; every copy is set aside",
+            "rows share {k} duplicated {keys}; every copy is set aside",
+        ),
         f"duplicated key ({cols})",
         show=tuple(k for k in key if k not in ident),
         name=name,
+        n_keys=n_keys,
     )
 
 
@@ -402,6 +615,34 @@ def _isin(values: pd.Index, allowed: pd.Index) -> np.ndarray:
     a = pa.array(np.asarray(values.astype(object)), type=pa.large_string(), from_pandas=True)
     b = pa.array(np.asarray(allowed.astype(object)), type=pa.large_string(), from_pandas=True)
     return np.asarray(pc.is_in(a, value_set=b).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _check_partition(tc: _TableCheck, partition: tuple[int, int] | None) -> None:
+    """Rows of hash partition ``p`` of ``P`` whose customer belongs to another part."""
+    col = tc.spec.customer_column
+    if partition is None or col is None or col not in tc.values:
+        return
+    p, n_parts = partition
+    codes, uniques = tc.factorize(col)
+    if len(uniques) == 0:
+        return
+    elsewhere = partition_of(uniques, n_parts) != p
+    if not elsewhere.any():
+        return
+    wrong = (codes >= 0) & elsewhere[np.maximum(codes, 0)]
+    tc.add(
+        col,
+        "wrong_partition",
+        wrong,
+        (
+            f"row stored in the wrong part (by powerprofile.partition_of(customer_id, {n_parts})"
+            " its customer belongs to another part)",
+            f"rows stored in the wrong part (by powerprofile.partition_of(customer_id, {n_parts})"
+            " their customers belong to other parts)",
+        ),
+        "stored in the wrong partition",
+        show=(),
+    )
 
 
 def _check_customers(
@@ -416,26 +657,35 @@ def _check_customers(
     u_known = _isin(uniques, all_ids)
     present = codes >= 0
     safe = np.where(present, codes, 0)
-    orphan = present & ~u_known[safe]
-    tc.add(
-        col,
-        "orphan",
-        orphan,
-        f"{_plural(int(orphan.sum()), 'row refers', 'rows refer')} to customers absent from the customers table",
-        "customer_id not in customers",
-        show=(),
-    )
-    if lenient and kept_ids is not None:
-        u_kept = _isin(uniques, kept_ids)
-        gone = present & u_known[safe] & ~u_kept[safe]
+    if not u_known.all():
+        orphan = present & ~u_known[safe]
         tc.add(
             col,
-            "customer_quarantined",
-            gone,
-            f"{_plural(int(gone.sum()), 'row belongs', 'rows belong')} to customers whose customers row was quarantined",
-            "customer quarantined in customers",
+            "orphan",
+            orphan,
+            (
+                "row refers to customers absent from the customers table",
+                "rows refer to customers absent from the customers table",
+            ),
+            "customer_id not in customers",
             show=(),
         )
+    if lenient and kept_ids is not None and len(kept_ids) < len(all_ids):
+        u_kept = _isin(uniques, kept_ids)
+        gone_u = u_known & ~u_kept
+        if gone_u.any():
+            gone = present & gone_u[safe]
+            tc.add(
+                col,
+                "customer_quarantined",
+                gone,
+                (
+                    "row belongs to customers whose customers row was quarantined",
+                    "rows belong to customers whose customers row was quarantined",
+                ),
+                "customer quarantined in customers",
+                show=(),
+            )
 
 
 # ---------------------------------------------------------------- assembly
@@ -499,7 +749,7 @@ def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndar
     if bad.any():
         idx = np.flatnonzero(bad)
         q = raw.iloc[idx].copy()
-        q.insert(0, "_row", idx.astype(np.int64))
+        q.insert(0, "_row", idx.astype(np.int64) + tc.offset)
         labels = np.full(len(idx), "", dtype=object)
         for p in row_problems:
             hit = p.mask[idx]
@@ -569,11 +819,188 @@ def _error_message(problems: list[_Problem], lenient: bool) -> str:
         f"{len(tables)} {_plural(len(tables), 'table', 'tables')} ({', '.join(tables)}):"
     )
     lines = [head] + [f"  - {p.message}" for p in problems]
-    if lenient:
-        lines.append("Missing tables and columns cannot be quarantined; add them to the source.")
+    if lenient or all(p.check in STRUCTURAL for p in problems):
+        lines.append(
+            "Missing or unreadable files, tables and columns cannot be quarantined; fix the source."
+        )
     else:
         lines.append(f"To go on: {_FIX_HINT}.")
     return "\n".join(lines)
+
+
+def raise_problems(problems: list[_Problem], lenient: bool) -> None:
+    """Raise the one DataValidationError for ``problems`` (merged), if any must be raised.
+
+    What cannot be quarantined (files, layout, missing tables and columns) is raised
+    in both modes; row-level errors only in strict mode.
+    """
+    errors_found = [p for p in problems if p.severity == "error"]
+    structural = [p for p in errors_found if p.check in STRUCTURAL]
+    if structural or (errors_found and not lenient):
+        shown = structural if lenient else errors_found
+        raise DataValidationError(
+            _error_message(shown, lenient), problems=_report_frame(shown, lenient)
+        )
+
+
+def report_frame(problems: list[_Problem], lenient: bool) -> pd.DataFrame:
+    """The report DataFrame (``REPORT_COLUMNS``) of merged problems."""
+    return _report_frame(problems, lenient)
+
+
+def table_problem(table: str, column: str, check: str, message: str, severity="error") -> _Problem:
+    """A problem of a whole table or file (not tied to rows)."""
+    return _Problem(table, column, check, severity, 0, "", message)
+
+
+def missing_table_problem(name: str) -> _Problem:
+    """The report entry of an absent table (an error for ``customers`` and ``usage``)."""
+    if name in ("customers", "usage"):
+        return table_problem(
+            name,
+            "",
+            "missing_table",
+            f"{name}: required table is missing; provide {name}.parquet, "
+            f"{name}.csv or a folder {name}/ of part-*.parquet files",
+        )
+    return table_problem(
+        name,
+        "",
+        "absent_table",
+        f"{name}: optional table absent; an empty table is used",
+        severity="info",
+    )
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty table with the contract's columns and validated dtypes."""
+    return _empty_table(TABLES[name])
+
+
+@dataclass
+class PartContext:
+    """What one part of a table is checked against.
+
+    Attributes
+    ----------
+    lenient : bool
+        Quarantine mode (``customer_quarantined`` cascades from customers).
+    data_end : pandas.Timestamp or None
+        Rows dated after it are errors.
+    all_ids, kept_ids : pandas.Index or None
+        Every customer id, and those kept after validation (orphan checks).
+    offset : int
+        Row number of the part's first row in its table (``_row`` of quarantined rows).
+    file : str or None
+        The file the part was read from, named in the problems.
+    partition : (int, int) or None
+        ``(p, P)`` when the part is hash partition ``p`` of ``P``: rows of customers
+        belonging to another part are errors.
+    duplicated : pandas.Index or None
+        For a single-column key checked across parts: the values duplicated anywhere
+        in the table.
+    """
+
+    lenient: bool = False
+    data_end: pd.Timestamp | None = None
+    all_ids: pd.Index | None = None
+    kept_ids: pd.Index | None = None
+    offset: int = 0
+    file: str | None = None
+    partition: tuple[int, int] | None = None
+    duplicated: pd.Index | None = None
+
+
+@dataclass
+class PartResult:
+    """The outcome of :func:`check_part`.
+
+    Attributes
+    ----------
+    table : str
+    n_rows : int
+        Rows read.
+    kept : pandas.DataFrame or None
+        The validated rows (None when the part was not finished: a structural problem,
+        or strict mode with errors).
+    quarantine : pandas.DataFrame or None
+        Rows set aside (lenient mode), raw values plus ``_row`` and ``_problem``.
+    problems : list
+        The problems of this part (see :func:`merge_problems`).
+    ids, kept_ids : pandas.Index or None
+        ``customers`` only: every customer id, and those of rows kept.
+    """
+
+    table: str
+    n_rows: int
+    kept: pd.DataFrame | None
+    quarantine: pd.DataFrame | None
+    problems: list = field(default_factory=list)
+    ids: pd.Index | None = None
+    kept_ids: pd.Index | None = None
+
+    @property
+    def n_bad(self) -> int:
+        """Rows quarantined."""
+        return 0 if self.quarantine is None else len(self.quarantine)
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any error (row-level or structural) was found."""
+        return any(p.severity == "error" for p in self.problems)
+
+
+def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> PartResult:
+    """Coerce and check one part of table ``name``: the one validation of every route.
+
+    Parameters
+    ----------
+    name : str
+        Contract table name.
+    raw : pandas.DataFrame
+        The part as read or received (taken over: its columns are released as they
+        are validated; pass a copy to keep it).
+    ctx : PartContext, optional
+        Mode, end date, customer ids, the file and partition of the part.
+
+    Returns
+    -------
+    PartResult
+        The validated rows (unless strict mode found errors or a structural problem
+        was found), the quarantined rows and the problems.
+    """
+    ctx = ctx or PartContext()
+    spec = TABLES[name]
+    tc = _TableCheck(spec, _prepare_raw(raw, spec))
+    tc.offset = ctx.offset
+    _check_columns(tc)
+    _check_logic(tc)
+    _check_after_end(tc, ctx.data_end)
+    _check_key(tc, ctx.duplicated)
+    _check_partition(tc, ctx.partition)
+    _check_customers(tc, ctx.all_ids, ctx.kept_ids, ctx.lenient)
+    ids = kept_ids = None
+    if name == "customers" and "customer_id" in tc.values:
+        cust_bad = np.zeros(tc.n, dtype=bool)
+        for p in tc.problems:
+            if p.mask is not None:
+                cust_bad |= p.mask
+        values = tc.values["customer_id"]
+        ids = pd.Index(values.dropna().unique())
+        kept_ids = pd.Index(values[~cust_bad].dropna().unique()) if cust_bad.any() else ids
+    if ctx.file is not None:
+        for p in tc.problems:
+            if p.row_level:
+                p.files = ((ctx.file, p.n_rows),)
+                _render(p)
+    errors = [p for p in tc.problems if p.severity == "error"]
+    structural = any(p.check in STRUCTURAL for p in errors)
+    kept = quarantine = None
+    if not structural and (ctx.lenient or not errors):
+        kept, quarantine, _ = _finish(tc)
+    for p in tc.problems:
+        p.mask = None
+    return PartResult(name, tc.n, kept, quarantine, tc.problems, ids, kept_ids)
 
 
 def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> Tables:
@@ -582,8 +1009,9 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
     Parameters
     ----------
     tables_or_mapping : Tables or mapping of str to pandas.DataFrame
-        The tables, by contract name. ``customers`` and ``usage`` are required; any
-        other absent table becomes an empty frame with the contract's columns.
+        The tables, by contract name. ``customers`` and ``usage`` are required (and
+        must have rows); any other absent table becomes an empty frame with the
+        contract's columns.
     errors : {"raise", "quarantine"}, default="raise"
         ``"raise"``: raise one :class:`~powerprofile.exceptions.DataValidationError`
         listing every problem. ``"quarantine"``: move every bad row to
@@ -612,108 +1040,96 @@ def validate_tables(tables_or_mapping, errors: str = "raise", data_end=None) -> 
     return _validate(frames, errors, default_end if data_end is None else data_end, unknown)
 
 
-def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
-    """Validate ``frames`` (a private dict, emptied as the tables are processed)."""
+def check_errors_argument(errors: str) -> bool:
+    """Return True for quarantine mode; raise ValueError for anything but the two modes."""
     if errors not in ("raise", "quarantine"):
         raise ValueError(f"errors must be 'raise' or 'quarantine', got {errors!r}")
-    lenient = errors == "quarantine"
-    if data_end is not None:
-        try:
-            data_end = pd.Timestamp(data_end).normalize()
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"data_end must be a date such as '2025-12-31', got {data_end!r}"
-            ) from exc
-        if data_end is pd.NaT:
-            data_end = None
+    return errors == "quarantine"
 
-    problems: list[_Problem] = []
-    checks: dict[str, _TableCheck] = {}
+
+def normalize_data_end(data_end) -> pd.Timestamp | None:
+    """``data_end`` as a midnight Timestamp (None stays None).
+
+    Raises
+    ------
+    ValueError
+        When it is not a date, or outside ``DATE_MIN`` .. ``DATE_MAX``.
+    """
+    if data_end is None:
+        return None
+    try:
+        out = pd.Timestamp(data_end)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"data_end must be a date such as '2025-12-31', got {data_end!r}") from exc
+    if out is pd.NaT:
+        return None
+    if out.tz is not None:
+        out = out.tz_localize(None)
+    out = out.normalize()
+    if not (pd.Timestamp(DATE_MIN) <= out <= pd.Timestamp(DATE_MAX)):
+        raise ValueError(
+            f"data_end must be a date between {DATE_MIN} and {DATE_MAX}, got {data_end!r}"
+        )
+    return out
+
+
+def _validate(frames: dict, errors: str, data_end, unknown=()) -> Tables:
+    """Validate ``frames`` (a private dict, emptied as the tables are processed)."""
+    lenient = check_errors_argument(errors)
+    data_end = normalize_data_end(data_end)
+    parts: list[list[_Problem]] = []
+    results: dict[str, PartResult] = {}
+    ctx = PartContext(lenient=lenient, data_end=data_end)
     for name in TABLE_ORDER:
-        spec = TABLES[name]
         if name not in frames:
-            if name in ("customers", "usage"):
-                problems.append(
-                    _Problem(
-                        name,
-                        "",
-                        "missing_table",
-                        "error",
-                        0,
-                        "",
-                        f"{name}: required table is missing; provide {name}.parquet, "
-                        f"{name}.csv or a folder {name}/ of part-*.parquet files",
-                    )
-                )
-            else:
-                problems.append(
-                    _Problem(
-                        name,
-                        "",
-                        "absent_table",
-                        "info",
-                        0,
-                        "",
-                        f"{name}: optional table absent; an empty table is used",
-                    )
-                )
+            parts.append([missing_table_problem(name)])
             continue
-        tc = _TableCheck(spec, _prepare_raw(frames.pop(name), spec))
-        _check_columns(tc)
-        _check_logic(tc)
-        _check_after_end(tc, data_end)
-        _check_key(tc)
-        checks[name] = tc
+        res = check_part(name, frames.pop(name), ctx)
+        if name == "customers":
+            ctx = replace(ctx, all_ids=res.ids, kept_ids=res.kept_ids)
+        if name in ("customers", "usage") and res.n_rows == 0:
+            res.problems.append(empty_table_problem(name))
+        results[name] = res
+        parts.append(res.problems)
     for name in unknown:
-        problems.append(
-            _Problem(
-                name, "", "unknown_table", "info", 0, "", f"{name}: not a contract table; ignored"
-            )
+        parts.append(
+            [
+                table_problem(
+                    name, "", "unknown_table", f"{name}: not a contract table; ignored", "info"
+                )
+            ]
         )
+    problems = merge_problems(parts)
+    raise_problems(problems, lenient)
+    return assemble(results, problems, lenient, data_end)
 
-    # referential integrity against customers
-    all_ids = kept_ids = None
-    cust = checks.get("customers")
-    if cust is not None and "customer_id" in cust.values:
-        ids = cust.values["customer_id"]
-        cust_bad = np.zeros(cust.n, dtype=bool)
-        for p in cust.problems:
-            if p.mask is not None:
-                cust_bad |= p.mask
-        all_ids = pd.Index(ids.dropna().unique())
-        kept_ids = pd.Index(ids[~cust_bad].dropna().unique())
-    for name, tc in checks.items():
-        if name != "customers":
-            _check_customers(tc, all_ids, kept_ids, lenient)
 
-    for name in TABLE_ORDER:
-        if name in checks:
-            problems.extend(checks[name].problems)
-    order = {n: i for i, n in enumerate(TABLE_ORDER)}
-    # what cannot be quarantined first, then table by table in contract order
-    problems.sort(key=lambda p: (p.check not in _STRUCTURAL, order.get(p.table, 99)))
+def empty_table_problem(name: str, where: str = "") -> _Problem:
+    """A required table without rows."""
+    return table_problem(
+        name,
+        "",
+        "empty_table",
+        f"{name}: required table has no rows{where}; provide its rows (an empty "
+        f"{name} table leaves nothing to profile)",
+    )
 
-    errors_found = [p for p in problems if p.severity == "error"]
-    structural = [p for p in errors_found if p.check in _STRUCTURAL]
-    if structural or (errors_found and not lenient):
-        shown = structural if lenient else errors_found
-        raise DataValidationError(
-            _error_message(shown, lenient), problems=_report_frame(shown, lenient)
-        )
 
+def assemble(results: Mapping[str, PartResult], problems, lenient: bool, data_end) -> Tables:
+    """Build the Tables from one finished part per table (absent tables empty)."""
     out: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
     input_rows: dict[str, int] = {}
     for name in TABLE_ORDER:
-        if name in checks:
-            input_rows[name] = checks[name].n
-            kept, q, _ = _finish(checks.pop(name))
-            out[name] = kept
-            if q is not None:
-                quarantine[name] = q
+        res = results.get(name)
+        if res is not None and res.kept is not None:
+            input_rows[name] = res.n_rows
+            out[name] = res.kept
+            if res.quarantine is not None:
+                quarantine[name] = res.quarantine
         else:
             out[name] = _empty_table(TABLES[name])
-            input_rows[name] = 0
+            input_rows[name] = 0 if res is None else res.n_rows
     return Tables(
         **out,
         data_end=data_end,
