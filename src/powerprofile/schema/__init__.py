@@ -28,6 +28,7 @@ from ._contract import (
 from ._io import save_quarantine, save_tables
 from ._reader import Part, load_tables, read_dataset_info, read_parts, validate_folder
 from ._report import format_report, summarize
+from ._source import DataSource
 from ._tables import Tables
 from ._validate import REPORT_COLUMNS, validate_tables
 
@@ -45,6 +46,7 @@ __all__ = [
     "TABLES",
     "TABLE_ORDER",
     "ColumnSpec",
+    "DataSource",
     "Part",
     "TableSpec",
     "Tables",

@@ -723,9 +723,10 @@ def read_table(source, name: str = "") -> pd.DataFrame:
     raise ValueError(f"cannot read {str(source)!r}: expected .parquet, .csv or a folder of parts")
 
 
-def _read_files(src: TableSource, files) -> pd.DataFrame:
+def _read_files(src: TableSource, files, columns=None) -> pd.DataFrame:
     frames = [
-        _read_csv(f, src.name) if f.suffix == ".csv" else _read_parquet(src.name, f) for f in files
+        _read_csv(f, src.name) if f.suffix == ".csv" else _read_parquet(src.name, f, columns)
+        for f in files
     ]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 

@@ -733,7 +733,9 @@ def _empty_table(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c.name: empty_column(c.kind, 0, c.categories) for c in spec.columns})
 
 
-def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray]:
+def _finish(
+    tc: _TableCheck, categorical_ids: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray]:
     """Return (kept, quarantined or None, bad mask).
 
     Builds the kept table column by column, releasing each raw column as it goes, so
@@ -765,6 +767,12 @@ def _finish(tc: _TableCheck) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndar
     index = pd.RangeIndex(n_kept)
     extras = [c for c in raw.columns if c not in spec.names]
     cols: dict[str, pd.Series] = {}
+    id_col = spec.customer_column if categorical_ids else None
+    if id_col is not None and id_col in tc.values:
+        codes, uniques = tc.factorize(id_col)
+        tc.values[id_col] = pd.Series(
+            pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(uniques.astype(object)))
+        )
     for name in [*spec.names, *extras]:
         if name in tc.values:
             col = tc.values.pop(name)
@@ -899,6 +907,9 @@ class PartContext:
     duplicated : pandas.Index or None
         For a single-column key checked across parts: the values duplicated anywhere
         in the table.
+    categorical_ids : bool
+        Return the customer column as a categorical over its distinct ids (the
+        feature builders map ids per distinct value) instead of ``string``.
     """
 
     lenient: bool = False
@@ -909,6 +920,7 @@ class PartContext:
     file: str | None = None
     partition: tuple[int, int] | None = None
     duplicated: pd.Index | None = None
+    categorical_ids: bool = False
 
 
 @dataclass
@@ -997,7 +1009,7 @@ def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> 
     structural = any(p.check in STRUCTURAL for p in errors)
     kept = quarantine = None
     if not structural and (ctx.lenient or not errors):
-        kept, quarantine, _ = _finish(tc)
+        kept, quarantine, _ = _finish(tc, ctx.categorical_ids)
     for p in tc.problems:
         p.mask = None
     return PartResult(name, tc.n, kept, quarantine, tc.problems, ids, kept_ids)
