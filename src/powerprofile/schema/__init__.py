@@ -10,6 +10,7 @@ validation. ``save_tables`` writes the folder layout back; ``summarize`` and
 allowed values) lives in ``TABLES`` and is documented in ``docs/data-contract.md``.
 """
 
+from .._partition import partition_of
 from ._contract import (
     CHANNELS,
     CONTACT_TYPES,
@@ -51,6 +52,7 @@ __all__ = [
     "TableSpec",
     "Tables",
     "format_report",
+    "partition_of",
     "load_tables",
     "read_dataset_info",
     "read_parts",
