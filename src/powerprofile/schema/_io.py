@@ -294,7 +294,11 @@ def _write_parts(df: pd.DataFrame, name: str, folder: Path, n_partitions: int) -
     cust_codes, _ = pd.factorize(ids, sort=True)
     keys = [np.asarray(cust_codes), part]
     if spec.time_column and spec.time_column in df.columns:
-        keys.insert(0, df[spec.time_column].to_numpy().view("int64"))
+        t = df[spec.time_column]
+        if t.dtype.kind == "M":
+            keys.insert(0, t.to_numpy().view("int64"))
+        else:  # not yet validated (e.g. dates as text): sort by the values as given
+            keys.insert(0, np.asarray(pd.factorize(t.astype(str), sort=True)[0]))
     order = np.lexsort(keys)
     part_sorted = part[order]
     bounds = np.searchsorted(part_sorted, np.arange(n_partitions + 1))

@@ -170,14 +170,16 @@ def _fmt_value(v) -> str:
         return "missing"
     if isinstance(v, float) and np.isnan(v):
         return "missing"
-    if isinstance(v, np.datetime64):
-        v = pd.Timestamp(v)
-        if v is pd.NaT:
-            return "missing"
     if isinstance(v, pd.Timestamp):
-        if v == v.normalize():
-            return v.date().isoformat()
-        return v.isoformat(sep=" ")
+        v = v.tz_localize(None).to_datetime64() if v.tz is not None else v.to_datetime64()
+    if isinstance(v, np.datetime64):
+        if np.isnat(v):
+            return "missing"
+        v = v.astype("datetime64[us]")
+        if v.astype("int64") % _US_PER_DAY == 0:  # numpy formats any year (-5, 9999)
+            return str(np.datetime_as_string(v, unit="D"))
+        text = str(np.datetime_as_string(v, unit="us")).replace("T", " ")
+        return text[:-7] if text.endswith(".000000") else text
     if isinstance(v, np.generic):
         v = v.item()
     return repr(v)
