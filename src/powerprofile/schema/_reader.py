@@ -474,7 +474,7 @@ def open_folder(path, data_end=None) -> Folder:
                     problems.append(_missing_part(name, part_file(folder, p), P))
             declared_rows = declared.row_counts.get(name)
             if name in ("customers", "usage"):
-                problems.append(missing_table_problem(name))
+                problems.append(missing_table_problem(name, f" from {str(root)!r}"))
             elif declared_rows:
                 problems.append(
                     table_problem(
@@ -482,8 +482,8 @@ def open_folder(path, data_end=None) -> Folder:
                         "",
                         "row_count",
                         f"{name}: dataset.json declares {declared_rows:,} rows but the table "
-                        f"is absent from {str(root)!r}; restore its files, or write the data "
-                        "set again",
+                        f"is absent from {str(root)!r} (no {name}.parquet, {name}.csv or "
+                        f"{name}/ there); restore its files, or write the data set again",
                     )
                 )
             continue
@@ -626,12 +626,24 @@ def _read_parquet(name: str, f: Path, columns=None) -> pd.DataFrame:
         raise
     except Exception as exc:  # corrupt pages, bad compression, truncation: name the file
         raise _unreadable(name, f, exc, _failing_column(f, columns)) from exc
+    return arrow_frame(name, f, table)
+
+
+def arrow_frame(name: str, f: Path, table: pa.Table) -> pd.DataFrame:
+    """:func:`_arrow_to_pandas` with conversion failures named (table, column, file)."""
     try:
         return _arrow_to_pandas([table])
     except MemoryError:
         raise
     except Exception as exc:  # e.g. a date beyond the representable range
-        raise _unreadable(name, f, exc, _failing_column(f, columns)) from exc
+        column = ""
+        for c in table.column_names:
+            try:
+                _arrow_to_pandas([table.select([c])])
+            except Exception:  # noqa: BLE001 - the column that fails is named
+                column = c
+                break
+        raise _unreadable(name, f, exc, column) from exc
 
 
 def _read_csv(source: Path, name: str = "") -> pd.DataFrame:
@@ -860,7 +872,9 @@ def _checked(folder: Folder, lenient: bool, names=None) -> Iterator:
             del raw
             offset += n
             if name == "customers":
-                ctx = replace(ctx, all_ids=res.ids, kept_ids=res.kept_ids)
+                ctx = replace(
+                    ctx, all_ids=res.ids, kept_ids=res.kept_ids, customers_file=str(label)
+                )
             yield name, src, (label, p, dup_n), res
         late = []
         if src.n_rows is None:  # CSV: counts known only now

@@ -23,11 +23,11 @@ from ..exceptions import DataValidationError
 from ._contract import PER_CUSTOMER, TABLES
 from ._reader import (
     Part,
-    _arrow_to_pandas,
     _global_duplicates,
     _quarantine_writer,
     _read_files,
     _unreadable,
+    arrow_frame,
     open_folder,
     part_file,
 )
@@ -154,7 +154,9 @@ class DataSource:
         self._ctx = PartContext(lenient=self._lenient, data_end=folder.data_end)
         self._dups: dict = {}
         cust = self._whole("customers")
-        self._ctx = replace(self._ctx, all_ids=cust[1], kept_ids=cust[2])
+        src = folder.sources["customers"]
+        label = src.files[0] if len(src.files) == 1 else src.path
+        self._ctx = replace(self._ctx, all_ids=cust[1], kept_ids=cust[2], customers_file=str(label))
         frame = cust[0]
         self.customers = frame[[c for c in CUSTOMER_COLUMNS if c in frame.columns]]
         self.outages = self._whole("outages")[0] if "outages" in folder.sources else None
@@ -309,7 +311,7 @@ class DataSource:
         yield from self._stream(p, max_customers or CHUNK_CUSTOMERS)
 
     def _usage_chunk(self, batches, ctx, f, p, offset: int) -> pd.DataFrame:
-        raw = _arrow_to_pandas([pa.Table.from_batches(batches)])
+        raw = arrow_frame("usage", f, pa.Table.from_batches(batches))
         res = check_part("usage", raw, replace(ctx, offset=offset))
         return self._done("usage", f, p, res)
 

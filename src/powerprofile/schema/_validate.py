@@ -94,8 +94,13 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _render(p: _Problem) -> _Problem:
-    """Fill ``examples`` and ``message`` of a row-level problem from its parts."""
+    """Fill ``examples`` and ``message`` of a problem from its parts (and its files)."""
     if not p.row_level:
+        if p.files:
+            if not p.label:  # the message without files, kept to render merged files
+                p.label = p.message
+            names = ", ".join(repr(f) for f, _ in p.files)
+            p.message = f"{p.label} ({_plural(len(p.files), 'file', 'files')} {names})"
         return p
     shown = p.example_list[:_N_EXAMPLES]
     p.examples = ", ".join(shown) + (", …" if p.n_rows > len(shown) else "")
@@ -144,6 +149,7 @@ def merge_problems(parts, duplicated_keys: Mapping[str, int] | None = None) -> l
             if not p.row_level:
                 if p.files:
                     q.files = q.files + tuple(f for f in p.files if f not in q.files)
+                    _render(q)
                 continue
             q.n_rows += p.n_rows
             q.n_keys += p.n_keys
@@ -648,7 +654,11 @@ def _check_partition(tc: _TableCheck, partition: tuple[int, int] | None) -> None
 
 
 def _check_customers(
-    tc: _TableCheck, all_ids: pd.Index | None, kept_ids: pd.Index | None, lenient: bool
+    tc: _TableCheck,
+    all_ids: pd.Index | None,
+    kept_ids: pd.Index | None,
+    lenient: bool,
+    customers_file: str | None = None,
 ) -> None:
     col = tc.spec.customer_column
     if col is None or all_ids is None or col not in tc.values:
@@ -657,6 +667,7 @@ def _check_customers(
     if len(uniques) == 0:
         return
     u_known = _isin(uniques, all_ids)
+    where = f" ({customers_file!r})" if customers_file else ""
     present = codes >= 0
     safe = np.where(present, codes, 0)
     if not u_known.all():
@@ -666,8 +677,8 @@ def _check_customers(
             "orphan",
             orphan,
             (
-                "row refers to customers absent from the customers table",
-                "rows refer to customers absent from the customers table",
+                f"row refers to customers absent from the customers table{where}",
+                f"rows refer to customers absent from the customers table{where}",
             ),
             "customer_id not in customers",
             show=(),
@@ -863,14 +874,14 @@ def table_problem(table: str, column: str, check: str, message: str, severity="e
     return _Problem(table, column, check, severity, 0, "", message)
 
 
-def missing_table_problem(name: str) -> _Problem:
+def missing_table_problem(name: str, where: str = "") -> _Problem:
     """The report entry of an absent table (an error for ``customers`` and ``usage``)."""
     if name in ("customers", "usage"):
         return table_problem(
             name,
             "",
             "missing_table",
-            f"{name}: required table is missing; provide {name}.parquet, "
+            f"{name}: required table is missing{where}; provide {name}.parquet, "
             f"{name}.csv or a folder {name}/ of part-*.parquet files",
         )
     return table_problem(
@@ -912,6 +923,8 @@ class PartContext:
     categorical_ids : bool
         Return the customer column as a categorical over its distinct ids (the
         feature builders map ids per distinct value) instead of ``string``.
+    customers_file : str or None
+        Where the customers were read from, named by orphan problems.
     """
 
     lenient: bool = False
@@ -923,6 +936,7 @@ class PartContext:
     partition: tuple[int, int] | None = None
     duplicated: pd.Index | None = None
     categorical_ids: bool = False
+    customers_file: str | None = None
 
 
 @dataclass
@@ -992,7 +1006,7 @@ def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> 
     _check_after_end(tc, ctx.data_end)
     _check_key(tc, ctx.duplicated)
     _check_partition(tc, ctx.partition)
-    _check_customers(tc, ctx.all_ids, ctx.kept_ids, ctx.lenient)
+    _check_customers(tc, ctx.all_ids, ctx.kept_ids, ctx.lenient, ctx.customers_file)
     ids = kept_ids = None
     if name == "customers" and "customer_id" in tc.values:
         cust_bad = np.zeros(tc.n, dtype=bool)
@@ -1004,7 +1018,7 @@ def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> 
         kept_ids = pd.Index(values[~cust_bad].dropna().unique()) if cust_bad.any() else ids
     if ctx.file is not None:
         for p in tc.problems:
-            if p.row_level:
+            if p.severity == "error":
                 p.files = ((ctx.file, p.n_rows),)
                 _render(p)
     errors = [p for p in tc.problems if p.severity == "error"]
