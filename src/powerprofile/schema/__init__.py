@@ -26,8 +26,9 @@ from ._contract import (
     ColumnSpec,
     TableSpec,
 )
+from ._folder import read_dataset_info
 from ._io import save_quarantine, save_tables
-from ._reader import Part, load_tables, read_dataset_info, read_parts, validate_folder
+from ._reader import Part, load_tables, read_parts, validate_folder
 from ._report import format_report, summarize
 from ._source import DataSource
 from ._tables import Tables

@@ -25,15 +25,9 @@ import pyarrow.parquet as pq
 from .._partition import partition_of
 from ._coerce import STRING_DTYPE
 from ._contract import SCHEMA_VERSION, TABLE_ORDER, TABLES
-from ._reader import (
-    DATASET_FILE,
-    find_table_source,
-    load_tables,
-    part_file,
-    quarantine_frame,
-    read_dataset_info,
-    read_table,
-)
+from ._files import read_table
+from ._folder import DATASET_FILE, find_table_source, part_file, read_dataset_info
+from ._reader import load_tables, quarantine_frame
 from ._tables import Tables
 
 __all__ = [

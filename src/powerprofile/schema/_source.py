@@ -21,24 +21,11 @@ import pyarrow.parquet as pq
 from .._partition import partition_of
 from ..exceptions import DataValidationError
 from ._contract import PER_CUSTOMER, TABLES
-from ._reader import (
-    Part,
-    _global_duplicates,
-    _quarantine_writer,
-    _read_files,
-    _unreadable,
-    arrow_frame,
-    open_folder,
-    part_file,
-)
-from ._validate import (
-    PartContext,
-    check_errors_argument,
-    check_part,
-    merge_problems,
-    raise_problems,
-    report_frame,
-)
+from ._files import _unreadable, arrow_frame
+from ._folder import _read_files, open_folder, part_file
+from ._problems import merge_problems, raise_problems, report_frame
+from ._reader import Part, _global_duplicates, _quarantine_writer
+from ._validate import PartContext, check_errors_argument, check_part
 
 __all__ = ["DataSource"]
 
