@@ -76,7 +76,7 @@ class _TableCheck:
         self.present: set[str] = set()
         self.problems: list[_Problem] = []
         self._factorized: dict[tuple[str, bool], tuple[np.ndarray, pd.Index]] = {}
-        self._stage = 0
+        self.deferred: set[str] = set()  # text columns still categorical (see _check_columns)
 
     def factorize(self, column: str, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
         """Codes (missing = -1) and uniques of a coerced column, computed once.
@@ -229,7 +229,15 @@ def _check_columns(tc: _TableCheck) -> None:
                     f"add it to the source (a missing column cannot be quarantined)",
                 )
             continue
-        values, bad = coerce_column(raw[col.name], col.kind, col.categories)
+        rc = raw[col.name]
+        if col.kind in ("id", "text") and isinstance(rc.dtype, pd.CategoricalDtype):
+            # dictionary-encoded text: checked as categories, made ``string`` when kept
+            empty = [c for c in rc.cat.categories if c == ""]
+            values = rc.cat.remove_categories(empty) if empty else rc
+            bad = np.zeros(len(rc), dtype=bool)
+            tc.deferred.add(col.name)
+        else:
+            values, bad = coerce_column(rc, col.kind, col.categories)
         isna = values.isna().to_numpy(dtype=bool)
         if not col.required and not col.nullable and isna.all() and not bad.any():
             continue  # an optional column left entirely empty counts as absent
@@ -294,6 +302,12 @@ _KIND_WORD = {
 def _check_date_range(tc: _TableCheck, col: ColumnSpec, x: np.ndarray) -> None:
     """Dates outside ``DATE_MIN`` .. ``DATE_MAX`` (year 1, 9999, -5 ...) are errors."""
     x = x.astype("datetime64[us]", copy=False)
+    if len(x) == 0:
+        return
+    ints = x.view("int64")
+    lo, hi = _DATE_LO.astype("int64"), _DATE_HI.astype("int64")
+    if ints.min() >= lo and ints.max() < hi:  # NaT (INT64_MIN) takes the slow path
+        return
     out = (x < _DATE_LO) | (x >= _DATE_HI)  # NaT compares False
     tc.add(
         col.name,
@@ -413,6 +427,45 @@ def _codes(tc: _TableCheck, column: str, sort: bool) -> tuple[np.ndarray, int]:
     return codes, len(uniq)
 
 
+def _order_values(tc: _TableCheck, column: str) -> np.ndarray:
+    """int64 values of a key column that sort like the column (missing = INT64_MIN).
+
+    Text is factorized in order of appearance (clustered rows give rising codes),
+    date-times are their microseconds.
+    """
+    s = tc.values[column]
+    if s.dtype.kind == "M":
+        return s.to_numpy().view("int64")  # NaT is INT64_MIN
+    codes, _ = tc.factorize(column)
+    return np.where(codes >= 0, codes, np.iinfo(np.int64).min) if (codes < 0).any() else codes
+
+
+def _strictly_increasing(tc: _TableCheck, key: list[str]) -> bool:
+    """Whether the rows' keys rise strictly (then no key repeats), without hashing.
+
+    One vectorised lexicographic comparison of neighbouring rows; rows with a
+    missing key value are left out (they are flagged by the null check).
+    """
+    if tc.n < 2:
+        return True
+    cols = [_order_values(tc, k) for k in key]
+    missing = np.iinfo(np.int64).min
+    valid = None
+    for c in cols:
+        bad = c == missing
+        if bad.any():
+            valid = ~bad if valid is None else valid & ~bad
+    if valid is not None:
+        cols = [c[valid] for c in cols]
+        if len(cols[0]) < 2:
+            return True
+    gt = np.zeros(len(cols[0]) - 1, dtype=bool)  # built from the last key column back
+    for c in reversed(cols):
+        a, b = c[:-1], c[1:]
+        gt = (b > a) | ((b == a) & gt)
+    return bool(gt.all())
+
+
 def _key_columns(tc: _TableCheck) -> list[str]:
     key = list(tc.spec.key)
     if "recorded_at" in tc.present:
@@ -441,6 +494,8 @@ def _check_key(tc: _TableCheck, duplicated: pd.Index | None = None) -> None:
         hit = _isin(uniques, duplicated)
         dup = (codes >= 0) & hit[np.maximum(codes, 0)]
         n_keys = int(np.count_nonzero(hit))
+    elif _strictly_increasing(tc, key):
+        return  # rows grouped by customer and sorted in time: no duplicate possible
     else:
         valid = np.ones(tc.n, dtype=bool)
         combined = np.zeros(tc.n, dtype=np.int64)

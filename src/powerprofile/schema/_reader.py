@@ -90,28 +90,38 @@ def _quarantine_writer(target) -> Callable[[Part], None] | None:
 
 
 def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
-    """Values of ``column`` occurring more than once over all the parts of ``src``."""
-    counts = []
+    """Values of ``column`` occurring more than once over all the parts of ``src``.
+
+    One hash pass per part (its distinct values and their counts), one over the
+    parts' distinct values together; memory holds the distinct values, not the rows.
+    """
+    within, distinct = [], []
     for f in src.files:
         try:
             if column not in pq.read_schema(f).names:
-                return pd.Index([]), 0
+                return pd.Index([], dtype="string"), 0
             col = pq.read_table(f, columns=[column]).column(0)
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - named like any unreadable file
             raise _unreadable(src.name, f, exc, column) from exc
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            col = col.cast(pa.string()) if _family(col.type) in ("text", "number") else None
-            if col is None:
-                return pd.Index([]), 0
-        vc = pc.value_counts(col.cast(pa.large_string()))
-        counts.append(pa.table({"v": vc.field("values"), "n": vc.field("counts")}))
-    if not counts:
-        return pd.Index([]), 0
-    total = pa.concat_tables(counts).group_by("v").aggregate([("n", "sum")])
-    dup = total.filter(pc.greater(total.column("n_sum"), 1)).column("v")
-    values = pd.Index(dup.to_numpy(zero_copy_only=False), dtype=object)
+        if _family(col.type) not in ("text", "number"):
+            return pd.Index([], dtype="string"), 0  # not ids: the part's checks say why
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        col = col.cast(pa.large_string())
+        vc = pc.value_counts(col)
+        values, counts = vc.field("values"), vc.field("counts")
+        within.append(pc.filter(values, pc.greater(counts, 1)))
+        distinct.append(values)
+    if not distinct:
+        return pd.Index([], dtype="string"), 0
+    across = pc.value_counts(pa.chunked_array(distinct, type=pa.large_string()))
+    dup = pa.chunked_array(
+        [*within, pc.filter(across.field("values"), pc.greater(across.field("counts"), 1))],
+        type=pa.large_string(),
+    )
+    values = pd.Index(pc.unique(dup).to_numpy(zero_copy_only=False), dtype=object)
     values = values[pd.notna(values) & (values != "")]
     return pd.Index(values, dtype="string"), len(values)
 

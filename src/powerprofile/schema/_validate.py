@@ -31,7 +31,7 @@ from ._checks import (
     _check_partition,
     _TableCheck,
 )
-from ._coerce import empty_column
+from ._coerce import coerce_column, empty_column
 from ._contract import DATE_MAX, DATE_MIN, TABLE_ORDER, TABLES, TableSpec
 from ._problems import (
     REPORT_COLUMNS,
@@ -127,11 +127,13 @@ def _finish(
     extras = [c for c in raw.columns if c not in spec.names]
     cols: dict[str, pd.Series] = {}
     id_col = spec.customer_column if categorical_ids else None
-    if id_col is not None and id_col in tc.values:
+    if id_col is not None and id_col in tc.values and id_col not in tc.deferred:
         codes, uniques = tc.factorize(id_col)
         tc.values[id_col] = pd.Series(
             pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(uniques.astype(object)))
         )
+    for name in tc.deferred - {id_col}:  # dictionary-encoded text becomes ``string``
+        tc.values[name] = coerce_column(tc.values[name], "text")[0]
     for name in [*spec.names, *extras]:
         if name in tc.values:
             col = tc.values.pop(name)
