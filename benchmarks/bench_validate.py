@@ -1,17 +1,30 @@
-"""Benchmark: load and validate a generated data set (not a test; run by hand).
+"""Benchmark: read and validate a generated data set (not a test; run by hand).
 
     .venv/bin/python benchmarks/bench_validate.py --customers 100000
+    .venv/bin/python benchmarks/bench_validate.py --data bench-data/reader-20k
 
 Generates the data set once (``powerprofile.datasets.write_utility_data``) under
-``bench-data/``, then reports, for ``load_tables``: reading time, validation time,
-rows per second and peak RSS; and the same for an injected-defects run in quarantine
-mode on the usage table.
+``bench-data/`` unless ``--data`` names one, then reports CPU seconds (all threads of
+the process), wall seconds and rows per CPU-second for:
+
+1. validation alone of the usage table (every part already read into memory; the
+   per-part validation that every route shares);
+2. the streaming reader, ``validate_folder`` (read and validate part by part, keep
+   only the report): memory holds one part;
+3. ``load_tables`` (the same, keeping every validated part);
+4. with ``--quarantine``: the streaming reader in quarantine mode with 1,000 negative
+   kWh planted in the first usage part, writing per-part quarantine files.
+
+Peak RSS is printed after each step (it only grows; run steps separately with
+``--only`` to see each one's own peak).
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,13 +35,32 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+class _Clock:
+    def __enter__(self):
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.cpu = time.process_time() - self.cpu
+        self.wall = time.perf_counter() - self.wall
+
+
+def _say(what: str, rows: int, c: _Clock) -> None:
+    print(
+        f"{what}: {rows:,} rows, {c.cpu:.2f} CPU-s ({rows / c.cpu / 1e6:.1f} M rows/CPU-s), "
+        f"{c.wall:.2f} s wall; peak RSS {_rss_gb():.2f} GB",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument(
-        "--quarantine", action="store_true", help="also time a lenient run with defects"
+        "--only", choices=["usage", "stream", "load"], default=None, help="run one step only"
     )
+    ap.add_argument("--quarantine", action="store_true", help="also time quarantine mode")
     args = ap.parse_args()
     data = args.data or Path("bench-data") / f"validate-{args.customers}"
     if not (data / "dataset.json").exists():
@@ -38,53 +70,64 @@ def main() -> None:
         write_utility_data(data, n_customers=args.customers, seed=0, progress=False)
         print(f"generated {data} in {time.perf_counter() - t0:.1f} s")
 
-    from powerprofile.schema import TABLE_ORDER, format_report, load_tables, validate_tables
-    from powerprofile.schema._io import find_table_source, read_dataset_info, read_table
+    from powerprofile.schema import load_tables, validate_folder
+    from powerprofile.schema._folder import _read_files, open_folder
+    from powerprofile.schema._validate import PartContext, check_part
 
-    # 1. what a user calls: read + validate, raw columns released as they are validated
-    t0 = time.perf_counter()
-    tables = load_tables(data)
-    t_load = time.perf_counter() - t0
-    n_rows = sum(tables.row_counts().values())
-    print(
-        f"load_tables (strict, clean): {n_rows:,} rows in {t_load:.1f} s, "
-        f"{n_rows / t_load / 1e6:.2f} M rows/s; peak RSS {_rss_gb():.2f} GB"
-    )
-    del tables
+    folder = open_folder(data)
+    n_all = sum(folder.declared.row_counts.values()) or None
 
-    # 2. the split between reading and validating, raw frames kept alive by the caller
-    t0 = time.perf_counter()
-    frames = {n: read_table(find_table_source(data, n)) for n in TABLE_ORDER}
-    t_read = time.perf_counter() - t0
-    n_rows = sum(len(f) for f in frames.values())
-    print(
-        f"read {n_rows:,} rows ({len(frames['usage']):,} usage) in {t_read:.1f} s; "
-        f"peak RSS {_rss_gb():.2f} GB"
-    )
-    end = read_dataset_info(data).get("data_end")
-    t0 = time.perf_counter()
-    tables = validate_tables(frames, data_end=end)
-    t_val = time.perf_counter() - t0
-    print(
-        f"validate_tables (strict, clean): {t_val:.1f} s, {n_rows / t_val / 1e6:.1f} M rows/s; "
-        f"peak RSS {_rss_gb():.2f} GB"
-    )
+    if args.only in (None, "usage"):
+        src = folder.sources["usage"]
+        cust = folder.sources["customers"]
+        res = check_part("customers", _read_files(cust, cust.files))
+        ctx = PartContext(data_end=folder.data_end, all_ids=res.ids, kept_ids=res.kept_ids)
+        P = folder.declared.n_partitions
+        rows, cpu, wall = 0, 0.0, 0.0
+        for p, f in enumerate(src.files):  # one part in memory at a time
+            raw = _read_files(src, [f])
+            rows += len(raw)
+            with _Clock() as c:
+                part_ctx = PartContext(**{**ctx.__dict__, "file": str(f)})
+                if src.partitioned:
+                    part_ctx.partition = (p, P)
+                check_part("usage", raw, part_ctx)
+            cpu, wall = cpu + c.cpu, wall + c.wall
+            del raw
+        c.cpu, c.wall = cpu, wall
+        _say("validation of usage (parts already read)", rows, c)
+
+    if args.only in (None, "stream"):
+        with _Clock() as c:
+            validate_folder(data)
+        _say("validate_folder (read + validate part by part, strict, clean)", n_all, c)
+
+    if args.only in (None, "load"):
+        with _Clock() as c:
+            tables = load_tables(data)
+        _say("load_tables (read + validate, keep everything)", n_all, c)
+        del tables
+
     if args.quarantine:
-        usage = frames["usage"]
-        rng = np.random.default_rng(0)
-        bad = rng.choice(len(usage), size=1000, replace=False)
-        kwh = usage["kwh"].to_numpy(copy=True)
-        kwh[bad] = -1.0
-        frames["usage"] = usage.assign(kwh=kwh)
-        del tables, usage
-        t0 = time.perf_counter()
-        tables = validate_tables(frames, errors="quarantine", data_end=end)
-        t_q = time.perf_counter() - t0
-        print(
-            f"validate_tables (quarantine, 1,000 bad usage rows): {t_q:.1f} s; "
-            f"peak RSS {_rss_gb():.2f} GB"
-        )
-        print(format_report(tables))
+        import pyarrow.parquet as pq
+
+        tmp = Path(tempfile.mkdtemp())
+        try:
+            copy = tmp / "data"
+            shutil.copytree(data, copy, ignore=shutil.ignore_patterns("truth"))
+            f = copy / "usage" / "part-00000.parquet"
+            t = pq.read_table(f)
+            kwh = t.column("kwh").to_numpy().copy()
+            bad = np.random.default_rng(0).choice(len(kwh), size=1000, replace=False)
+            kwh[bad] = -1.0
+            pq.write_table(t.set_column(t.column_names.index("kwh"), "kwh", [kwh]), f)
+            with _Clock() as c:
+                report = validate_folder(copy, errors="quarantine", quarantine=tmp / "q")
+            _say("validate_folder (quarantine, 1,000 bad usage rows)", n_all, c)
+            print(report[["table", "column", "check", "n_rows", "action"]].to_string())
+            print(sorted(p.relative_to(tmp / "q").as_posix() for p in (tmp / "q").rglob("*")))
+        finally:
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

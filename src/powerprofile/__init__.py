@@ -21,6 +21,8 @@ _LAZY = {
     "save_tables": "powerprofile.schema",
     "validate_tables": "powerprofile.schema",
     "Tables": "powerprofile.schema",
+    "partition_of": "powerprofile.schema",
+    "read_parts": "powerprofile.schema",
     # features
     "build_features": "powerprofile.features",
     "build_training_frame": "powerprofile.features",

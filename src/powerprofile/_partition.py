@@ -1,8 +1,10 @@
-"""Stable hash partitioning of customers.
+"""Stable hash partitioning of customers (public as ``powerprofile.partition_of``).
 
 The same function decides which partition a customer's rows live in when data is
-written (generator, clustered Parquet) and which partition a feature task reads, so
-that one partition's rows in gives one partition's features out.
+written (generator, clustered Parquet), which part the reader checks each row is in,
+and which partition a feature task reads, so that one partition's rows in gives one
+partition's features out. This module is its one definition; ``powerprofile`` and
+``powerprofile.schema`` export it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def partition_of(customer_ids, n_partitions: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int64
+
+    Examples
+    --------
+    >>> import powerprofile as pp
+    >>> pp.partition_of(["C0000001", "C0000002"], 4).tolist()
+    [0, 1]
     """
     if int(n_partitions) < 1:
         raise ValueError(f"n_partitions must be >= 1, got {n_partitions!r}")

@@ -72,6 +72,10 @@ def test_layout_and_metadata(written):
         assert sorted(f.name for f in (written / name).iterdir()) == [
             f"part-{p:05d}.parquet" for p in range(P)
         ]
+        rows = [
+            pq.read_metadata(written / name / f"part-{p:05d}.parquet").num_rows for p in range(P)
+        ]
+        assert meta["part_rows"][name] == rows and meta["row_counts"][name] == sum(rows)
     assert (written / "truth" / "truth.json").is_file()
 
 
@@ -137,3 +141,27 @@ def test_probability_grows_with_horizon(in_memory, day, h1, h2):
         assert (a.to_numpy() <= b.to_numpy() + 1e-15).all()
         assert ((a >= 0) & (b <= 1)).all()
     assert np.isfinite(truth.churn_probability(snap, hi)).all()
+
+
+def test_committed_sample_is_reproduced_byte_for_byte(tmp_path):
+    """``powerprofile sample --customers 2000 --seed 0`` writes exactly data/sample."""
+    from pathlib import Path
+
+    from powerprofile.cli import main
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    if not (sample / "dataset.json").exists():
+        pytest.skip("data/sample is not there")
+    out = tmp_path / "sample"
+    assert main(["sample", "--customers", "2000", "--seed", "0", "--out", str(out), "-q"]) == 0
+    want = sorted(p.relative_to(sample) for p in sample.rglob("*") if p.is_file())
+    got = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert got == want
+    for rel in want:
+        assert (out / rel).read_bytes() == (sample / rel).read_bytes(), rel
+    info = json.loads((sample / "dataset.json").read_text())
+    for name in PER_CUSTOMER:  # what the reader checks the files against
+        assert info["part_rows"][name] == [
+            pq.read_metadata(sample / name / f"part-{p:05d}.parquet").num_rows for p in range(2)
+        ]
+        assert sum(info["part_rows"][name]) == info["row_counts"][name]

@@ -45,7 +45,7 @@ def test_partition_function_alone_on_the_whole_population(tables):
 
 
 def test_streamed_chunks_cover_each_customer_once(tables, folder, monkeypatch):
-    from powerprofile.features import _source
+    from powerprofile.schema import _source
 
     monkeypatch.setattr(_source, "CHUNK_CUSTOMERS", 2)
     monkeypatch.setattr(_source, "BATCH_ROWS", 97)
@@ -67,7 +67,7 @@ def test_unclustered_part_is_a_named_error(tables, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
     from powerprofile.exceptions import DataValidationError
-    from powerprofile.features import _source
+    from powerprofile.schema import _source
 
     d = save_tables(tables, tmp_path / "set", n_partitions=1)
     part = d / "usage" / "part-00000.parquet"

@@ -182,7 +182,9 @@ def write_utility_data(
         out/truth/...                   ground truth (see load_ground_truth)
 
     Part ``p`` holds exactly the customers with ``partition_of(id, n_partitions) == p``,
-    rows sorted by customer id then time (clustered by customer).
+    rows sorted by customer id then time (clustered by customer). ``dataset.json``
+    declares ``n_partitions``, the rows of every table (``row_counts``) and of every
+    part (``part_rows``), which the reader checks against the files.
 
     Parameters
     ----------
@@ -238,6 +240,7 @@ def write_utility_data(
 
         it = progress_bar(chunks, progress=progress, desc="generating", unit="chunk")
     rows = {name: 0 for name in TABLE_ORDER}
+    part_rows = {name: [0] * P for name in PER_CUSTOMER}
     block_meta = []
     n_days = 0
     t_writer = {}
@@ -260,6 +263,7 @@ def write_utility_data(
                     tb = to_arrow(chunk, name, rows=order[lo:hi])
                     write((name, p), out / name / f"part-{p:05d}.parquet", tb)
                     rows[name] += tb.num_rows
+                    part_rows[name][p] += tb.num_rows
             del order, prow
         tc, td = _truth_frames(chunk)
         for key, df in (("customers", tc), ("drivers", td)):
@@ -290,6 +294,7 @@ def write_utility_data(
         "chunk_customers": int(chunk_customers),
         "generator": GENERATOR,
         "row_counts": rows,
+        "part_rows": part_rows,
     }
     (out / "dataset.json").write_text(json.dumps(meta, indent=1))
     return out

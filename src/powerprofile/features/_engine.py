@@ -13,10 +13,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..schema import DataSource
 from ._area import area_partial, combine_area_partials, outage_stats
 from ._labels import CollapseRule, LabelSpec, resolve_kinds
 from ._partition import PER_CUSTOMER, FeatureSpec, compute_partition, leakage_partial
-from ._source import DataSource
 from ._time import DAY_NS, NAT, as_snapshots, snapshot_days
 
 __all__ = ["area_statistics", "build_features", "build_training_frame", "leakage_report"]

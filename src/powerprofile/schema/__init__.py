@@ -1,11 +1,16 @@
-"""Data contract, loading, validation and saving of the input tables.
+"""Data contract, reading, validation and saving of the input tables.
 
-``load_tables`` reads a data-set folder, ``validate_tables`` checks tables already in
-memory, ``save_tables`` writes the folder layout back; ``summarize`` and
+Reading belongs here, and every read is validated. ``read_parts`` streams a data-set
+folder part by part, validating each part as it is read; ``validate_folder`` does the
+same keeping only the report; ``load_tables`` keeps every part in memory;
+``DataSource`` hands the feature builders one hash partition at a time.
+``validate_tables`` checks tables already in memory, with the same per-part
+validation. ``save_tables`` writes the folder layout back; ``summarize`` and
 ``format_report`` describe the result. The contract itself (tables, columns, types,
 allowed values) lives in ``TABLES`` and is documented in ``docs/data-contract.md``.
 """
 
+from .._partition import partition_of
 from ._contract import (
     CHANNELS,
     CONTACT_TYPES,
@@ -21,8 +26,11 @@ from ._contract import (
     ColumnSpec,
     TableSpec,
 )
-from ._io import load_tables, read_dataset_info, save_quarantine, save_tables
+from ._folder import read_dataset_info
+from ._io import save_quarantine, save_tables
+from ._reader import Part, load_tables, read_parts, validate_folder
 from ._report import format_report, redact_quarantine, redact_report, summarize
+from ._source import DataSource
 from ._tables import Tables
 from ._validate import REPORT_COLUMNS, validate_tables
 
@@ -40,15 +48,20 @@ __all__ = [
     "TABLES",
     "TABLE_ORDER",
     "ColumnSpec",
+    "DataSource",
+    "Part",
     "TableSpec",
     "Tables",
     "format_report",
+    "partition_of",
     "load_tables",
     "read_dataset_info",
+    "read_parts",
     "redact_quarantine",
     "redact_report",
     "save_quarantine",
     "save_tables",
     "summarize",
+    "validate_folder",
     "validate_tables",
 ]

@@ -43,8 +43,11 @@ def _as_string(raw: pd.Series) -> pd.Series:
     """Return ``raw`` as pandas ``string`` with empty strings treated as missing."""
     if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.na_value is pd.NA:
         s = raw
-    elif isinstance(raw.dtype, pd.CategoricalDtype):
-        s = raw.astype(object).astype(STRING_DTYPE)
+    elif isinstance(raw.dtype, pd.CategoricalDtype):  # decode through the categories
+        cats = pd.array(raw.cat.categories.astype(str), dtype=STRING_DTYPE)
+        s = pd.Series(
+            cats.take(raw.cat.codes.to_numpy(), allow_fill=True), index=raw.index, name=raw.name
+        )
     else:
         s = raw.astype(STRING_DTYPE)
     empty = (s == "").fillna(False).to_numpy(dtype=bool)
@@ -154,6 +157,40 @@ def _coerce_float(raw: pd.Series):
     return out, bad
 
 
+_OFFSET = (
+    r"\d:\d\d(?::\d\d(?:[.,]\d*)?)?\s*(?:[zZ]|(?:UTC|GMT|utc|gmt)?\s*[+-]\d\d?(?::?\d\d)?|UTC|GMT)$"
+)
+"""A time of day followed by a UTC offset, ``Z``, ``UTC`` or ``GMT``."""
+
+
+def _naive(parsed) -> np.ndarray:
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    return np.asarray(parsed.to_numpy()).astype(DATETIME_DTYPE)
+
+
+def _parse_text(values: pd.Series, fmt: str) -> np.ndarray:
+    """Parse distinct text values as naive datetime64[us]; unreadable ones become NaT.
+
+    Vectorised; when pandas rejects the batch as a whole (mixed time zones, values
+    beyond the datetime range), each distinct value is parsed on its own.
+    """
+    try:
+        return _naive(pd.to_datetime(values, errors="coerce", format=fmt))
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        pass
+    out = np.full(len(values), np.datetime64("NaT", "us"))
+    for i, v in enumerate(values.to_numpy(dtype=object)):  # distinct values, failure path only
+        try:
+            t = pd.to_datetime(v, errors="coerce", format=fmt if fmt == "ISO8601" else None)
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            continue
+        if t is not pd.NaT and t is not None and not pd.isna(t):
+            t = pd.Timestamp(t)
+            out[i] = np.datetime64(t.tz_localize(None) if t.tz is not None else t, "us")
+    return out
+
+
 def _to_datetime_values(raw: pd.Series):
     """Return (datetime64[us] ndarray, bad mask) for any raw column."""
     n = len(raw)
@@ -169,19 +206,16 @@ def _to_datetime_values(raw: pd.Series):
     if uniques.dtype == object or isinstance(uniques.dtype, pd.StringDtype):
         as_text = pd.Series(uniques.astype(str), dtype=STRING_DTYPE).str.strip()
         empty = (as_text == "").to_numpy(dtype=bool) | _na_token(as_text)
-        parsed = pd.to_datetime(as_text.mask(empty), errors="coerce", format="ISO8601")
-        retry = parsed.isna().to_numpy() & ~empty
+        # text carries naive local time: a UTC offset makes the local day ambiguous
+        offset = as_text.str.contains(_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
+        skip = empty | offset
+        parsed = _parse_text(as_text.mask(skip), "ISO8601")
+        retry = np.isnat(parsed) & ~skip
         if retry.any():
             # other spellings (2024/03/01, 01-Mar-2024, Python dates, Timestamps)
             objs = pd.Series(uniques[retry].astype(object))
-            again = pd.to_datetime(objs, errors="coerce", format="mixed")
-            if isinstance(again.dtype, pd.DatetimeTZDtype):
-                again = again.dt.tz_localize(None)
-            parsed = parsed.copy()
-            parsed.iloc[np.flatnonzero(retry)] = again.to_numpy().astype(DATETIME_DTYPE)
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_localize(None)
-        uvals = parsed.to_numpy().astype(DATETIME_DTYPE)
+            parsed[retry] = _parse_text(objs, "mixed")
+        uvals = parsed
         ubad = np.isnat(uvals) & ~empty
     else:  # numbers are not dates
         uvals = np.full(len(uniques), np.datetime64("NaT", "us"))

@@ -23,10 +23,13 @@ __all__ = [
     "CHANNELS",
     "CONTACT_TYPES",
     "CUSTOMER_TYPES",
+    "DATE_MAX",
+    "DATE_MIN",
     "EVENT_KINDS",
     "ONLINE_CHANNELS",
     "ONLINE_PAYMENT_CHANNELS",
     "PAYMENT_CHANNELS",
+    "PER_CUSTOMER",
     "PII_COLUMNS",
     "SCHEMA_VERSION",
     "TABLES",
@@ -36,6 +39,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1.0"
+
+DATE_MIN = "1900-01-01"
+"""Earliest plausible date or date-time in any table (earlier ones are ``out_of_range``)."""
+DATE_MAX = "2100-12-31"
+"""Latest plausible day (inclusive) in any table; ``data_end`` must lie in the same range."""
 
 CUSTOMER_TYPES = ("residential", "commercial", "large_industrial", "agricultural")
 """居民, 一般工商业, 大工业, 农业."""
@@ -548,3 +556,6 @@ PII_COLUMNS: tuple[str, ...] = tuple(
 """Columns that identify a person (the columns flagged ``pii``, in contract order):
 ``customer_id``, ``name``, ``phone``, ``address``. The one list every output policy
 uses; never written raw unless a config says so."""
+
+PER_CUSTOMER = tuple(name for name in TABLE_ORDER if TABLES[name].customer_column is not None)
+"""Tables whose rows belong to one customer (stored as hash partitions of customers)."""

@@ -212,7 +212,7 @@ def inject_defects(tables, data_end=None, seed: int = 0) -> InjectedDefects:
 
 def main(argv=None) -> int:
     """Inject one of each defect into a data-set folder and print the validator's report."""
-    from ._io import load_tables
+    from ._reader import load_tables
     from ._report import format_report
     from ._validate import validate_tables
 

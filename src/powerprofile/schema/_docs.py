@@ -16,6 +16,8 @@ from ._contract import (
     CHANNEL_ZH,
     CONTACT_TYPE_ZH,
     CUSTOMER_TYPE_ZH,
+    DATE_MAX,
+    DATE_MIN,
     TABLE_ORDER,
     TABLES,
     ColumnSpec,
@@ -83,6 +85,8 @@ def _allowed(spec: TableSpec, col: ColumnSpec) -> str:
 
 def _checks(spec: TableSpec, col: ColumnSpec) -> str:
     out = [_TYPE_CHECK[col.kind]]
+    if col.kind in ("date", "datetime"):
+        out.append(f"within {DATE_MIN} .. {DATE_MAX}")
     if not col.nullable:
         out.append("not null")
     if col.kind == "category":
