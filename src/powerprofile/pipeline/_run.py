@@ -153,6 +153,7 @@ def _run_pipeline(cfg: Config, *, progress, tracking_uri) -> RunSummary:
             portraits=portraits,
             risk_hits=hits,
             snapshot=snap_text,
+            export_manifest=result.manifest,
         )
         if rep is None:
             summary.notes.append("report: not written (module missing or report.enabled false)")
