@@ -135,6 +135,6 @@ def test_segment_profile_shape_of_the_segmenter(tmp_path):
     assert f'<td class="wrap">{kwh}: 5.00 kWh/day (all 10.0 kWh/day)</td>' in text
     # segment 1: kwh +100 %, contacts +10 %
     assert (
-        f'<td class="wrap">{kwh}: 20.0 kWh/day (all 10.0 kWh/day); {contacts}: 1.10 (all 1.00)</td>'
+        f'<td class="wrap">{kwh}: 20.0 kWh/day (all 10.0 kWh/day)\n{contacts}: 1.10 (all 1.00)</td>'
     ) in text
     assert "高用电" in text and "Segment · 客群" in text

@@ -68,7 +68,7 @@ padding:8px 12px;color:#444}.section-error{background:#fdecea;border-left:4px so
 table.dataframe{border-collapse:collapse;font-size:.82em;margin:8px 0 16px}
 table.dataframe th,table.dataframe td{border:1px solid #d5dbe0;padding:3px 7px;text-align:left}
 table.dataframe th{background:#eef3f8;vertical-align:bottom}table.dataframe td{white-space:nowrap}
-table.dataframe td.wrap{white-space:normal;min-width:28em}
+table.dataframe td.wrap{white-space:pre-line;min-width:16em;max-width:36em}
 table.dataframe td.n{text-align:right;font-variant-numeric:tabular-nums}
 table.metrics th[scope=row]{text-align:left;font-weight:normal;background:#f7f9fb}
 abbr[title]{text-decoration:underline dotted;cursor:help}

@@ -372,7 +372,7 @@ def section_segments(profile, names, lab: Labeller, max_rows: int) -> str:
             max_rows,
             columns={
                 "segment": Column("Segment · 客群", numeric=False),
-                "name": Column("Name · 名称", numeric=False),
+                "name": Column("Name · 名称", numeric=False, wrap=True),
                 "defining": Column("Defining features · 主要特征", numeric=False, wrap=True),
             },
         )
@@ -422,7 +422,7 @@ def _defining_features(prof: pd.DataFrame, seg_col, k: int = 3):
             continue
         top = [j for j in np.argsort(-row, kind="stable")[:k] if row[j] > 0]
         out.append(
-            "; ".join(
+            "\n".join(
                 f"{feature_label(feats[j])}: {fmt_feature_value(feats[j], values[i, j])} "
                 f"(all {fmt_feature_value(feats[j], ref[j])})"
                 for j in top
