@@ -79,7 +79,7 @@ def test_full_run_writes_every_output(full_run):
     ):
         assert Path(summary["outputs"][name]).exists(), name
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert html.lstrip().lower().startswith("<!doctype html") and "data:image/png;base64," in html
+    assert html.lstrip().lower().startswith("<!doctype html") and '<svg class="chart"' in html
     for t in ("churn", "complaint"):
         saved = (out / "models" / t / "config.resolved.yaml").read_text(encoding="utf-8")
         assert saved == (out / "config.resolved.yaml").read_text(encoding="utf-8")
@@ -568,7 +568,7 @@ def test_features_report_and_export_rebuilding_portraits(full_run, tmp_path, key
         == 0
     )
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "Model performance" in html
+    assert '<svg class="chart"' in html and "Model performance" in html
     # export without portraits: they are rebuilt from models, segmenter and features -> same files
     out = tmp_path / "o"
     shutil.copytree(full_run["out"], out, ignore=shutil.ignore_patterns("portraits", "export"))

@@ -103,3 +103,128 @@ def tiny_tables():
         events=events,
         data_end=pd.Timestamp("2024-02-29"),
     )
+
+
+@pytest.fixture
+def manifest():
+    """An export manifest as ``powerprofile.export`` writes it, plus a field it may grow."""
+    return {
+        "campaigns": [
+            {
+                "campaign": "churn_retention",
+                "selected": 9,
+                "not_eligible": 2,
+                "sms": 4,
+                "wechat": 3,
+                "title_en": "Retention offer",
+                "title_zh": "流失预警挽留",
+                "a_field_added_later": {"anything": [1, 2]},
+            },
+            {"campaign": "digital_adoption", "selected": 5, "not_eligible": 0, "sms": 5},
+        ],
+        "files": [
+            {
+                "campaign": "churn_retention",
+                "channel": "sms",
+                "file": "churn_retention__sms.csv",
+                "format": "csv",
+                "rows": 4,
+            },
+            {
+                "campaign": "churn_retention",
+                "channel": "wechat",
+                "file": "churn_retention__wechat.csv",
+                "format": "csv",
+                "rows": 3,
+            },
+            {
+                "campaign": "digital_adoption",
+                "channel": "sms",
+                "file": "digital_adoption__sms.csv",
+                "format": "csv",
+                "rows": 5,
+            },
+            {
+                "campaign": None,
+                "channel": None,
+                "file": "segment_membership.parquet",
+                "format": "parquet",
+                "rows": 4,
+            },
+        ],
+        "frequency_cap": 1,
+        "n_customers": 4,
+        "pii_policy": {"keys": "HMAC-SHA256 pseudonym (customer_key)"},
+        "snapshot_date": "2024-03-01",
+        "model_versions": {"churn": "pm-0123"},
+    }
+
+
+@pytest.fixture
+def full_inputs(tiny_tables, manifest):
+    """Every input of ``write_report``, small."""
+    import powerprofile
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    score = np.clip(0.3 * y + 0.6 * rng.random(400), 0, 1)
+    report = pd.DataFrame(
+        {
+            "table": ["usage"],
+            "column": ["kwh"],
+            "check": ["negative"],
+            "n_rows": [3],
+            "examples": ["C1 2024-01-01"],
+            "action": ["quarantined"],
+        }
+    )
+    return dict(
+        tables=tiny_tables,
+        validation_report=report,
+        segment_profile=pd.DataFrame(
+            {
+                "segment": [0, 1],
+                "size": [60, 40],
+                "share": [0.6, 0.4],
+                "kwh_mean_90d": [5.0, 20.0],
+                "churn_rate": [0.02, 0.05],
+            }
+        ),
+        segment_names={0: ("digital-first", "线上偏好"), 1: ("high-usage", "高用电")},
+        evaluations={
+            "churn": {"y_true": y, "y_score": score, "y_baseline": rng.random(400), "brier": 0.2},
+            # what powerprofile.evaluate returns (metrics indexed by scorer, figures)
+            "complaint": powerprofile.evaluate(y, score, baseline_score=rng.random(400)),
+        },
+        shap_importance={
+            "churn": pd.Series({"complaints_90d": 0.5, "kwh_mean_90d": -0.2, "tenure_days": 0.1}),
+            # the shape of powerprofile.explain.global_importance
+            "complaint": pd.DataFrame(
+                {
+                    "feature": ["complaints_90d", "outage_count_90d"],
+                    "mean_abs_contribution": [0.3, 0.1],
+                    "mean_contribution": [0.1, -0.05],
+                    "share": [0.75, 0.25],
+                }
+            ),
+        },
+        scores=pd.DataFrame(
+            {
+                "region": ["杭州", "R2", "宁波"] * 30,
+                "churn_score": rng.random(90),
+                "complaint_score": rng.random(90),
+                "churn_band": ["low", "high", "medium"] * 30,
+                "churn_reason_1_feature": ["complaints_90d", "tenure_days", "complaints_90d"] * 30,
+            }
+        ),
+        risk_hits=pd.DataFrame(
+            {
+                "rule": ["public_opinion", "payment_arrears"],
+                "label_en": ["Public-opinion risk", "Payment arrears"],
+                "label_zh": ["舆情风险", "欠费风险"],
+                "count": [3, 5],
+                "share": [0.01, 0.02],
+            }
+        ),
+        export_manifest=manifest,
+    )

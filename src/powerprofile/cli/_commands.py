@@ -315,6 +315,7 @@ def cmd_report(cfg: Config, args) -> int:
         snapshot=snap,
         evaluations=evaluations or None,
         shap_importance=shap or None,
+        export_manifest=paths.export,
     )
     if written is None:
         log.error("the report module is not installed")

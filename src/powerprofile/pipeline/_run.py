@@ -179,6 +179,7 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
             portraits=portraits,
             risk_hits=hits,
             snapshot=snap_text,
+            export_manifest=result.manifest,
         )
         if rep is None:
             summary.notes.append("report: not written (module missing or report.enabled false)")

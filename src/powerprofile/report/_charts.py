@@ -1,26 +1,29 @@
-"""Matplotlib charts of the report, returned as embedded PNG ``<img>`` tags.
+"""Matplotlib charts of the report, returned as inline SVG with the text kept as text.
 
 Figures are built with the object-oriented API (``matplotlib.figure.Figure``), never
 through pyplot's global state, so building a report does not open windows or leak
-figures. Every text on a chart goes through a :class:`Labeller`, which writes Chinese
-only when a font with Chinese glyphs is in use.
+figures. Every chart is written as SVG with ``svg.fonttype: none``: each label stays a
+``<text>`` element whose font family is the CJK-first list of
+:data:`~powerprofile.report._fonts.CHART_FONT_FAMILY`, so the reader's browser draws
+Chinese and Latin text with its own fonts and no font of the building machine is
+drawn. Matplotlib only measures the text, with fonts bundled with it (see
+:mod:`powerprofile.report._fonts`).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
 import io
-from dataclasses import dataclass
+import re
 
 import numpy as np
 import pandas as pd
 
 from ..schema._contract import CHANNEL_ZH, CHANNELS, CUSTOMER_TYPE_ZH
-from ._fonts import FontChoice
+from ._fonts import LAYOUT_FAMILIES, css_font_family, layout_font_files
 
-__all__ = ["Labeller", "figure_to_img", "new_figure"]
+__all__ = ["Labeller", "new_figure"]
 
 CHANNEL_EN = {
     "hotline_95598": "95598 hotline",
@@ -43,96 +46,73 @@ PAYMENT_CHANNEL_ZH = {
     "bank_withholding": "银行代扣",
     "counter": "营业厅",
 }
+CUSTOMER_TYPE_EN = {
+    "residential": "Residential",
+    "commercial": "General commercial & industrial",
+    "large_industrial": "Large industrial",
+    "agricultural": "Agricultural",
+}
 _COLORS = ("#1f6fb2", "#e07b39", "#3a9d5d", "#c0392b", "#7d5ba6", "#8c6d31", "#d35fb7", "#5f6b73")
 
 
-@dataclass(frozen=True)
-class Labeller:
-    """Chooses chart text by the font available.
+def bilingual(en: str, zh: str | None) -> str:
+    """``"English · 中文"``, or the English text alone when there is no Chinese."""
+    return f"{en} · {zh}" if zh and zh != en else str(en)
 
-    Parameters
-    ----------
-    font : FontChoice
-        The font found by :func:`find_cjk_font` (``cjk=False`` means English only).
+
+def channel_label(code) -> str:
+    """Service channel, e.g. ``"App · 网上国网"``."""
+    return bilingual(CHANNEL_EN.get(str(code), str(code)), CHANNEL_ZH.get(str(code)))
+
+
+def payment_channel_label(code) -> str:
+    """Payment channel, e.g. ``"Bank withholding · 银行代扣"``."""
+    return bilingual(
+        PAYMENT_CHANNEL_EN.get(str(code), str(code)), PAYMENT_CHANNEL_ZH.get(str(code))
+    )
+
+
+def customer_type_label(code) -> str:
+    """Customer type, e.g. ``"Residential · 居民"``."""
+    return bilingual(
+        CUSTOMER_TYPE_EN.get(str(code), str(code).replace("_", " ")),
+        CUSTOMER_TYPE_ZH.get(str(code)),
+    )
+
+
+class Labeller:
+    """Writes chart text (English and Chinese) and renders figures as inline SVG.
+
+    One instance serves one report: it numbers the charts so that the ids inside
+    each inline SVG are unique in the page.
     """
 
-    font: FontChoice
-
-    @property
-    def cjk(self) -> bool:
-        """Whether Chinese text may be drawn."""
-        return self.font.cjk
+    def __init__(self):
+        self._n = 0
 
     def __call__(self, en: str, zh: str | None = None) -> str:
-        """Bilingual English and Chinese on two lines with a CJK font, else the English text."""
-        if self.cjk and zh:
-            return f"{en}\n{zh}"
-        return en
+        """Titles: English, then Chinese on a second line."""
+        return f"{en}\n{zh}" if zh else en
 
-    def short(self, en: str, zh: str | None = None) -> str:
-        """The Chinese text with a CJK font, else the English one (legends, ticks)."""
-        return zh if (self.cjk and zh) else en
-
-    def channel(self, code: str) -> str:
-        """Readable service-channel name."""
-        return self.short(CHANNEL_EN.get(code, str(code)), CHANNEL_ZH.get(code))
-
-    def payment_channel(self, code: str) -> str:
-        """Readable payment-channel name."""
-        return self.short(PAYMENT_CHANNEL_EN.get(code, str(code)), PAYMENT_CHANNEL_ZH.get(code))
-
-    def customer_type(self, code: str) -> str:
-        """Readable customer type."""
-        return self.short(str(code).replace("_", " "), CUSTOMER_TYPE_ZH.get(str(code)))
-
-    def safe(self, text) -> str:
-        """Text as given when the font can draw it, else its ASCII characters (or "?")."""
-        text = str(text)
-        if self.cjk or text.isascii():
-            return text
-        kept = "".join(ch for ch in text if ch.isascii()).strip()
-        return kept or "?"
-
-    def safe_many(self, values, prefix: str = "#") -> tuple[list[str], dict[str, str]]:
-        """Chart labels for ``values`` and the codes that replaced undrawable ones.
-
-        Without a CJK font, a value that is not plain ASCII is drawn as
-        ``prefix + number``; the returned mapping (code -> value) lets the report
-        print what each code stands for.
-        """
-        labels, codes = [], {}
-        for i, v in enumerate(values, start=1):
-            v = str(v)
-            if self.cjk or v.isascii():
-                labels.append(v)
-            else:
-                code = f"{prefix}{i}"
-                labels.append(code)
-                codes[code] = v
-        return labels, codes
+    short = staticmethod(bilingual)
+    channel = staticmethod(channel_label)
+    payment_channel = staticmethod(payment_channel_label)
+    customer_type = staticmethod(customer_type_label)
 
     @contextlib.contextmanager
     def context(self):
-        """Matplotlib ``rc_context`` selecting the font."""
-        import logging
-
+        """Matplotlib ``rc_context``: layout fonts bundled with matplotlib, SVG text as text."""
         import matplotlib
 
-        family = [self.font.name, "DejaVu Sans"] if self.cjk else ["DejaVu Sans"]
-        fm_log = logging.getLogger("matplotlib.font_manager")
-        level = fm_log.level
-        fm_log.setLevel(logging.ERROR)  # "weight normal not found, using 500" for CJK fonts
-        with contextlib.ExitStack() as stack:
-            stack.callback(fm_log.setLevel, level)
-            stack.enter_context(self._rc(matplotlib, family))
-            yield
-
-    @staticmethod
-    def _rc(matplotlib, family):
-        return matplotlib.rc_context(
+        with matplotlib.rc_context(
             {
-                "font.family": "sans-serif",
-                "font.sans-serif": family,
+                # an explicit list (not the generic "sans-serif") makes it a per-glyph
+                # fallback chain: DejaVu Sans first, Last Resort for the rest
+                "font.family": [f for f in LAYOUT_FAMILIES if f in layout_font_files()],
+                "font.sans-serif": list(LAYOUT_FAMILIES),
+                "svg.fonttype": "none",
+                "svg.hashsalt": "powerprofile",
+                "text.parse_math": False,
                 "axes.unicode_minus": False,
                 "axes.spines.top": False,
                 "axes.spines.right": False,
@@ -141,7 +121,59 @@ class Labeller:
                 "axes.prop_cycle": matplotlib.cycler(color=list(_COLORS)),
                 "font.size": 9,
             }
-        )
+        ):
+            yield
+
+    def svg(self, fig, alt: str) -> str:
+        """The figure as an inline ``<svg>`` element (see :func:`figure_to_svg`)."""
+        self._n += 1
+        return figure_to_svg(fig, alt, prefix=f"c{self._n}-")
+
+
+_ID = re.compile(r'\sid="([^"]*)"')
+_REF = re.compile(r'(url\(#|href="#)([^)"]*)')
+_FONT_SHORTHAND = re.compile(r"font:\s*([^;\"]*?)([\d.]+px)\s+[^;\"]*")  # matplotlib < 3.9
+_FONT_FAMILY = re.compile(r"font-family:[^;\"]*")
+
+
+def figure_to_svg(fig, alt: str, prefix: str = "c-") -> str:
+    """Render a figure to an inline ``<svg>`` element whose text stays text.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (drawn under :meth:`Labeller.context` for the report's fonts).
+    alt : str
+        Accessible name (``aria-label`` and ``<title>``; escaped here).
+    prefix : str, default="c-"
+        Prefix of every id inside the SVG (unique per chart in a page).
+
+    Returns
+    -------
+    str
+        ``<svg class="chart" role="img" ...>...</svg>`` without XML prolog or
+        metadata; every ``<text>`` names the CJK-first font families.
+    """
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "powerprofile"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = svg.replace('<style type="text/css">*{', '<style type="text/css">svg.chart *{')
+    used = {m.group(2) for m in _REF.finditer(svg)}
+    svg = _ID.sub(lambda m: f' id="{prefix}{m.group(1)}"' if m.group(1) in used else "", svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
+    family = css_font_family()
+    svg = _FONT_SHORTHAND.sub(lambda m: f"font: {m.group(1)}{m.group(2)} {family}", svg)
+    svg = _FONT_FAMILY.sub(f"font-family: {family}", svg)
+    name = html.escape(alt, quote=True)
+    svg = svg.replace("<svg ", f'<svg class="chart" role="img" aria-label="{name}" ', 1).replace(
+        ">", f"><title>{name}</title>", 1
+    )
+    return svg
 
 
 def new_figure(width: float = 10.0, height: float = 4.0):
@@ -151,34 +183,14 @@ def new_figure(width: float = 10.0, height: float = 4.0):
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def figure_to_img(fig, alt: str, dpi: int = 80) -> str:
-    """Render a figure to an ``<img>`` tag with the PNG embedded as base64.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure.
-    alt : str
-        Alternative text (escaped here).
-    dpi : int, default=80
-        Resolution.
-
-    Returns
-    -------
-    str
-        ``<img src="data:image/png;base64,..." alt="...">``.
-    """
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-
-
 def month_axis(ax) -> None:
-    """Readable month ticks."""
+    """One tick per month (or every few months), labelled ``YYYY-MM``; call after plotting."""
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=8))
+    lo, hi = ax.get_xlim()
+    start, end = mdates.num2date(lo), mdates.num2date(hi)
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 8))))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
 
 
@@ -204,6 +216,8 @@ def kpi_trends_figure(mc: pd.DataFrame | None, m: pd.DataFrame, lab: Labeller):
                     ax.plot(part["month"], part[col], marker=".", label=lab.channel(ch))
         elif col in m:
             ax.plot(m["month"], m[col], marker=".", label=lab.short("All channels", "全部渠道"))
+        if col.startswith(("contacts_per_", "complaints_per_")):
+            en, zh = f"{en} per month", f"{zh}（每月）"
         ax.set_title(lab(en, zh))
         month_axis(ax)
         if col.endswith("rate_7d"):
@@ -226,10 +240,10 @@ def kpi_trends_figure(mc: pd.DataFrame | None, m: pd.DataFrame, lab: Labeller):
     return fig
 
 
-def _pct():
+def _pct(decimals=0):
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0, decimals=0)
+    return PercentFormatter(1.0, decimals=decimals, symbol=" %")
 
 
 def channel_mix_figure(mc: pd.DataFrame | None, pay_mix: pd.DataFrame | None, lab: Labeller):
@@ -272,9 +286,10 @@ def _stack(ax, share: pd.DataFrame, labels) -> None:
 
 
 def bar_figure(labels, values, title: str, xlabel: str = "", width: float = 8.0):
-    """Horizontal bar chart (first label on top)."""
+    """Horizontal bar chart (first label on top); labels may have two lines."""
     n = len(labels)
-    fig = new_figure(width, max(1.8, 0.35 * n + 0.9))
+    lines = max((str(x).count("\n") + 1 for x in labels), default=1)
+    fig = new_figure(width, max(1.8, (0.2 + 0.16 * lines) * n + 0.9))
     ax = fig.subplots()
     y = np.arange(n)
     ax.barh(y, values, color=_COLORS[0])
@@ -297,13 +312,13 @@ def gains_calibration_figure(y_true, scores: dict, lab: Labeller, n_bins: int = 
         order = np.argsort(-s, kind="stable")
         cum = np.concatenate([[0.0], np.cumsum(y[order]) / n_pos])
         frac = np.linspace(0, 1, len(cum))
-        ax_g.plot(frac, cum, label=lab.safe(name))
+        ax_g.plot(frac, cum, label=name)
         bins = np.clip((s * n_bins).astype(int), 0, n_bins - 1)
         cnt = np.bincount(bins, minlength=n_bins)
         mean_s = np.bincount(bins, weights=s, minlength=n_bins)
         mean_y = np.bincount(bins, weights=y, minlength=n_bins)
         ok = cnt > 0
-        ax_c.plot(mean_s[ok] / cnt[ok], mean_y[ok] / cnt[ok], marker="o", label=lab.safe(name))
+        ax_c.plot(mean_s[ok] / cnt[ok], mean_y[ok] / cnt[ok], marker="o", label=name)
     ax_g.plot([0, 1], [0, 1], ls="--", color="grey", label=lab.short("Random", "随机"))
     ax_g.set_title(lab("Cumulative gains", "累积增益"))
     ax_g.set_xlabel(lab.short("Share of customers contacted", "触达客户占比"))
@@ -320,12 +335,12 @@ def gains_calibration_figure(y_true, scores: dict, lab: Labeller, n_bins: int = 
     return fig
 
 
-def score_box_figure(frame: pd.DataFrame, region: str, score_cols, lab: Labeller):
-    """Box plots of each score column per region; returns ``(figure, label codes)``."""
+def score_box_figure(frame: pd.DataFrame, region: str, score_cols, lab: Labeller, titles=None):
+    """Box plots (in %) of each score column per region."""
     fig = new_figure(11, 3.6)
     axes = np.atleast_1d(fig.subplots(1, len(score_cols)))
     regions = sorted(frame[region].dropna().astype(str).unique())
-    tick_labels, codes = lab.safe_many(regions)
+    titles = titles or {}
     for ax, col in zip(axes, score_cols, strict=True):
         groups = [
             pd.to_numeric(frame.loc[frame[region].astype(str) == r, col], errors="coerce")
@@ -333,7 +348,8 @@ def score_box_figure(frame: pd.DataFrame, region: str, score_cols, lab: Labeller
             .to_numpy()
             for r in regions
         ]
-        ax.boxplot(groups, tick_labels=tick_labels, showfliers=False)
-        ax.set_title(lab.safe(col))
+        ax.boxplot(groups, tick_labels=regions, showfliers=False)
+        ax.set_title(titles.get(col, str(col)))
+        ax.yaxis.set_major_formatter(_pct(decimals=1))
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    return fig, codes
+    return fig

@@ -1,136 +1,84 @@
-"""Find an installed font with Chinese (CJK) glyphs for the report's charts."""
+"""Which fonts lay out and draw the report's chart text.
+
+Charts are written as SVG with their text kept as ``<text>`` elements, so no font of
+the machine that builds the report is ever drawn: the reader's browser draws every
+label with its own fonts, through :data:`CHART_FONT_FAMILY` (Chinese fonts first).
+Matplotlib still measures each label to lay the chart out; it measures with two
+families that ship with matplotlib itself (:data:`LAYOUT_FAMILIES`), never with a
+CJK font found on the machine, so the same inputs give the same chart everywhere:
+
+- DejaVu Sans for Latin letters, digits and punctuation (the real widths);
+- Last Resort High-Efficiency (bundled with matplotlib 3.10 and later) only as a
+  metric for the characters DejaVu Sans lacks, such as Chinese: every character is
+  1.15 em wide there, a little more than a Chinese glyph (1 em), so labels keep
+  their room. Its box-shaped glyphs are never drawn, as the text stays text.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 
-__all__ = ["FontChoice", "find_cjk_font"]
+__all__ = ["CHART_FONT_FAMILY", "LAYOUT_FAMILIES", "describe_chart_fonts", "layout_font_files"]
 
-# family names known to carry CJK glyphs, best first
-_PREFERRED = (
+CHART_FONT_FAMILY = (
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
     "Noto Sans CJK SC",
     "Noto Sans SC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
     "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Heiti SC",
-    "Hiragino Sans GB",
-    "Sarasa Gothic SC",
-    "AR PL UMing CN",
-    "AR PL UKai CN",
-    "Droid Sans Fallback",
-    "Arial Unicode MS",
+    "WenQuanYi Zen Hei",
+    "sans-serif",
 )
-# file-name fragments of CJK fonts (for fonts matplotlib's cache does not know yet)
-_FILE_HINTS = (
-    "cjk",
-    "wqy",
-    "droidsansfallback",
-    "sourcehan",
-    "simhei",
-    "msyh",
-    "uming",
-    "ukai",
-    "sarasa",
-    "pingfang",
-    "hiragino",
-    "yahei",
-    "notosanssc",
-    "han",
-)
-_PROBE = "用户画像渠道投诉"
+"""CSS font families of chart and page text, Chinese fonts first (macOS, Windows,
+Linux), ending with the generic ``sans-serif``; the reader's browser picks the first
+one installed for each character."""
+
+LAYOUT_FAMILIES = ("DejaVu Sans", "Last Resort High-Efficiency")
+"""Matplotlib font families that measure chart text (both ship with matplotlib)."""
 
 
-@dataclass(frozen=True)
-class FontChoice:
-    """The font used for chart text.
-
-    Attributes
-    ----------
-    name : str or None
-        Font family name, or None when no font with Chinese glyphs was found.
-    path : str or None
-        Font file.
-    cjk : bool
-        Whether chart labels can be written in Chinese.
-    """
-
-    name: str | None
-    path: str | None
-    cjk: bool
-
-    def describe(self) -> str:
-        """One sentence for the report saying which font was used."""
-        if self.cjk:
-            return (
-                f"Chart text uses the font {self.name} ({os.path.basename(self.path or '')}), "
-                "which has Chinese glyphs, so labels are shown in Chinese and English."
-            )
-        return (
-            "No installed font with Chinese glyphs was found, so chart text is in English "
-            "only (no empty boxes). Install one (e.g. Debian's fonts-noto-cjk or "
-            "fonts-wqy-zenhei) to get Chinese chart labels."
-        )
-
-
-def _covers(path: str) -> bool:
-    from matplotlib.ft2font import FT2Font
-
-    try:
-        font = FT2Font(path)
-    except Exception:  # unreadable or unsupported font file
-        return False
-    return all(font.get_char_index(ord(ch)) != 0 for ch in _PROBE)
+def css_font_family() -> str:
+    """:data:`CHART_FONT_FAMILY` as a CSS value (single quotes, for style attributes)."""
+    return ", ".join(f"'{f}'" if " " in f else f for f in CHART_FONT_FAMILY)
 
 
 @functools.cache
-def find_cjk_font() -> FontChoice:
-    """Find an installed font whose glyphs cover Chinese text.
+def layout_font_files() -> dict[str, str]:
+    """Family -> font file of :data:`LAYOUT_FAMILIES` found in matplotlib's own data.
 
-    Looks first for well-known CJK families in matplotlib's font list, then for
-    system font files with a CJK-looking name that matplotlib has not indexed yet
-    (they are added to its font manager), then checks every known font's glyphs.
-    The result is cached for the process.
-
-    Returns
-    -------
-    FontChoice
-        The font found, or ``FontChoice(None, None, False)``.
+    Only files under ``matplotlib.get_data_path()`` count, so fonts installed on the
+    machine never take part. Last Resort is missing before matplotlib 3.10; Chinese
+    text is then measured with DejaVu Sans' missing-glyph box (0.6 em).
     """
-    from matplotlib import font_manager as fm
+    import matplotlib
 
-    by_name: dict[str, str] = {}
-    for entry in fm.fontManager.ttflist:
-        by_name.setdefault(entry.name, entry.fname)
-    for name in _PREFERRED:
-        path = by_name.get(name)
-        if path and _covers(path):
-            return FontChoice(name, path, True)
-    known = {entry.fname for entry in fm.fontManager.ttflist}
-    try:
-        system = fm.findSystemFonts()
-    except Exception:  # no font directories at all
-        system = []
-    for path in sorted(system):
-        base = os.path.basename(path).lower().replace("-", "").replace("_", "")
-        if path in known or not any(h in base for h in _FILE_HINTS):
-            continue
-        if _covers(path):
-            try:
-                fm.fontManager.addfont(path)
-            except Exception:  # matplotlib cannot use this file
-                continue
-            name = fm.FontProperties(fname=path).get_name()
-            return FontChoice(name, path, True)
-    for name, path in sorted(by_name.items()):
-        if _covers(path):
-            return FontChoice(name, path, True)
-    return FontChoice(None, None, False)
+    ttf = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+    files = {
+        "DejaVu Sans": "DejaVuSans.ttf",
+        "Last Resort High-Efficiency": "LastResortHE-Regular.ttf",
+    }
+    return {
+        fam: os.path.join(ttf, f)
+        for fam, f in files.items()
+        if os.path.exists(os.path.join(ttf, f))
+    }
+
+
+def describe_chart_fonts() -> str:
+    """One sentence for the report's header saying how chart text is drawn."""
+    families = ", ".join(f for f in CHART_FONT_FAMILY if f != "sans-serif")
+    metric = (
+        "and Chinese with full-width metrics (Last Resort High-Efficiency, never drawn)"
+        if "Last Resort High-Efficiency" in layout_font_files()
+        else "and Chinese with DejaVu Sans' placeholder width"
+    )
+    return (
+        "Charts are vector graphics (SVG) whose text is kept as text: your browser draws "
+        f"it with its own fonts, Chinese first from {families}. No font of the machine "
+        "that wrote this report is drawn; labels were laid out with the fonts bundled "
+        f"with matplotlib: Latin letters and digits with DejaVu Sans {metric}. If Chinese "
+        "shows as boxes, this computer has no Chinese font installed."
+    )
