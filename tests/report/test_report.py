@@ -106,6 +106,32 @@ def test_validation_examples_with_raw_ids_stay_out_of_the_report(tmp_path):
     assert "<td>usage.kwh: 2 negative values</td>" in text and "<td>quarantined</td>" in text
 
 
+def test_validation_examples_stay_out_when_the_file_is_named_after_them(tmp_path):
+    # the folder reader appends the file after the examples: "... (examples: ...) in 'f'"
+    ex = "customer 'C0000042' on 2024-03-01 kwh=-1.0 (meter (2))"
+    report = pd.DataFrame(
+        {
+            "table": ["usage", "usage"],
+            "column": ["kwh", "kwh"],
+            "check": ["negative", "missing"],
+            "severity": ["error", "error"],
+            "n_rows": [1, 1],
+            "examples": [ex, ""],
+            "action": ["quarantined", "quarantined"],
+            "message": [
+                f"usage.kwh: 1 negative value (examples: {ex}) in 'data/usage/part-00001.parquet'",
+                "usage.kwh: 1 missing value (examples: customer 'C0000077' kwh=missing) in 'u'",
+            ],
+        }
+    )
+    text = write_report(tmp_path / "v.html", validation_report=report).read_text(encoding="utf-8")
+    assert "C0000042" not in text and "C0000077" not in text
+    assert (
+        "<td>usage.kwh: 1 negative value in &#x27;data/usage/part-00001.parquet&#x27;</td>" in text
+    )
+    assert "<td>usage.kwh: 1 missing value</td>" in text
+
+
 def test_deterministic_bytes(tmp_path, tiny_tables):
     a = write_report(tmp_path / "a.html", tables=tiny_tables, generated_at="x").read_bytes()
     b = write_report(tmp_path / "b.html", tables=tiny_tables, generated_at="x").read_bytes()

@@ -716,6 +716,29 @@ def section_risk(risk_hits, lab: Labeller, max_rows: int) -> str:
     return "\n".join(parts)
 
 
+def _without_examples(rep: pd.DataFrame) -> pd.Series:
+    """The report's messages without their ``(examples: ...)`` part, wherever it stands.
+
+    The examples text of a row is cut out exactly; a message that still mentions
+    examples (a report written by other code) is reduced to its first clause, so no
+    example value can reach the page. One row per problem: a small loop.
+    """
+    messages = rep["message"].astype("string").fillna("").tolist()
+    examples = (
+        rep["examples"].astype("string").fillna("").tolist()
+        if "examples" in rep.columns
+        else [""] * len(messages)
+    )
+    out = []
+    for message, ex in zip(messages, examples, strict=True):
+        if ex:
+            message = message.replace(f" (examples: {ex})", "")
+        if "(examples:" in message:
+            message = message.split("(examples:", 1)[0].rstrip()
+        out.append(message)
+    return pd.Series(out, index=rep.index, dtype="string")
+
+
 def section_validation(validation_report, tables, max_rows: int) -> str:
     """Data validation: rows and quarantined rows per table, the problems found."""
     report = validation_report
@@ -757,13 +780,9 @@ def section_validation(validation_report, tables, max_rows: int) -> str:
         return "\n".join(parts)
     # row examples name raw customer ids (and values): they stay in the validation
     # report file, out of a document that is shared
-    rep = rep.drop(columns=[c for c in rep.columns if str(c).lower() == "examples"])
     if "message" in rep.columns:
-        rep = rep.assign(
-            message=rep["message"]
-            .astype("string")
-            .str.replace(r"\s*\(examples: .*\)\s*$", "", regex=True, flags=re.S)
-        )
+        rep = rep.assign(message=_without_examples(rep))
+    rep = rep.drop(columns=[c for c in rep.columns if str(c).lower() == "examples"])
     parts.append(
         f"<p>{len(rep):,} problem(s) found; each row names the table, column and "
         "check, the number of rows and what was done with them. Example rows are "
