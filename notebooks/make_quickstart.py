@@ -99,7 +99,7 @@ print(frame.shape)
 frame[labels].groupby(level="snapshot_date").mean()"""),
     ("code", """\
 # every source table's latest row used per snapshot: all strictly before it
-frame.attrs["leakage_report"].head()"""),
+pp.leakage_report(frame).head()"""),
     ("md", """\
 ## 4. Train the churn model, evaluate it out of time
 

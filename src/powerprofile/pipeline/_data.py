@@ -236,19 +236,13 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
 
 def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> None:
     """Write the frames, the feature catalogue (for ``windows``) and the leakage report."""
-    from ..features import feature_catalog
+    from ..features import feature_catalog, leakage_report
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
     if train is not None:
-        leak = train.attrs.get("leakage_report")
-        clean = train.copy()
-        clean.attrs = {}
-        clean.to_parquet(paths.training_frame)
-        if isinstance(leak, pd.DataFrame):
-            leak.to_csv(paths.leakage, index=False)
+        train.to_parquet(paths.training_frame)  # the leakage report travels in its attrs
+        leakage_report(train).to_csv(paths.leakage, index=False)
     if score is not None:
-        clean = score.copy()
-        clean.attrs = {}
-        clean.to_parquet(paths.scoring_frame)
+        score.to_parquet(paths.scoring_frame)
     catalog = feature_catalog() if windows is None else feature_catalog(windows=tuple(windows))
     catalog.to_csv(paths.catalog, index=False, encoding="utf-8-sig")
