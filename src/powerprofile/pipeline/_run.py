@@ -10,7 +10,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Config, config_hash, dump_config, to_mapping
-from ._data import build_feature_frames, load_data, preflight, write_feature_outputs
+from ._data import (
+    build_feature_frames,
+    load_data,
+    preflight,
+    snapshot_plan,
+    write_feature_outputs,
+)
 from ._models import _label_columns, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
 from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
@@ -257,7 +263,8 @@ def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> 
         register=cfg.tracking.register,
         model_name_prefix=cfg.tracking.model_name_prefix,
         alias=cfg.tracking.alias,
-        run_name=f"run-seed{cfg.seed}",
+        data_source=cfg.data.path,
+        snapshot=snapshot_plan(cfg, tables)[1],
         tags={
             "powerprofile.config_hash": config_hash(cfg),
             "powerprofile.data": str(cfg.data.path),
