@@ -20,7 +20,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["WHEEL_FOLDER", "build_wheel", "model_requirements", "wheel_name"]
+__all__ = ["build_wheel", "model_requirements"]
 
 DIST = "powerprofile"
 WHEEL_FOLDER = "code"
