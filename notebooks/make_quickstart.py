@@ -30,7 +30,7 @@ The path a data scientist takes with **powerprofile**, on the committed sample
 2. look at the channel KPIs,
 3. build a point-in-time training frame,
 4. train the churn model and evaluate it out of time,
-5. read the gains chart,
+5. read the gains chart and the calibration,
 6. explain one customer's score,
 7. segment the customers,
 8. build the portraits (用户画像),
@@ -39,6 +39,8 @@ The path a data scientist takes with **powerprofile**, on the committed sample
 
 Everything is pandas in, pandas out. Runs in about a minute on a laptop."""),
     ("code", """\
+# the library builds matplotlib figures without pyplot: show them inline as images
+%matplotlib inline
 import os
 from pathlib import Path
 
@@ -101,7 +103,7 @@ print(frame.shape)
 frame[labels].groupby(level="snapshot_date").mean()"""),
     ("code", """\
 # every source table's latest row used per snapshot: all strictly before it
-frame.attrs["leakage_report"].head()"""),
+pp.leakage_report(frame).head()"""),
     ("md", """\
 ## 4. Train the churn model, evaluate it out of time
 
@@ -125,14 +127,20 @@ churn_eval = pp.evaluate(
 )
 churn_eval["metrics"][["roc_auc", "pr_auc", "brier", "ece", "lift_10", "capture_10"]]"""),
     ("md", """\
-## 5. The gains chart
+## 5. The gains chart and the calibration
 
 Customers sorted by score: the share of the churners found when contacting the top x %
-— against random selection."""),
+— against random selection. `evaluate` returns matplotlib figures; the last expression
+of a cell shows one (or use `IPython.display.display(fig)` anywhere in a cell)."""),
     ("code", """\
 churn_eval["figures"]["gains"]"""),
     ("code", """\
 churn_eval["gains"]"""),
+    ("md", """\
+The observed churn rate against the mean score, in equal-count bins: points near the
+diagonal mean a score can be read as a probability."""),
+    ("code", """\
+churn_eval["figures"]["calibration"]"""),
     ("md", """\
 ## 6. Explain one customer
 

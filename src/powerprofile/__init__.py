@@ -27,6 +27,7 @@ _LAZY = {
     "build_features": "powerprofile.features",
     "build_training_frame": "powerprofile.features",
     "feature_catalog": "powerprofile.features",
+    "leakage_report": "powerprofile.features",
     # models
     "PropensityModel": "powerprofile.models",
     "CustomerSegmenter": "powerprofile.segmentation",

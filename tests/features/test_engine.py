@@ -1,6 +1,11 @@
 import pandas as pd
 
-from powerprofile.features import build_features, build_training_frame, feature_catalog
+from powerprofile.features import (
+    build_features,
+    build_training_frame,
+    feature_catalog,
+    leakage_report,
+)
 
 
 def test_build_features_shape_and_index(small_tables):
@@ -19,7 +24,7 @@ def test_training_frame_labels_and_report(small_tables):
     # by hand: C1 complains 06-20, C3 06-30 and 07-02 (30-day horizons); nobody churns
     assert tf["label_complaint"].tolist() == [1, 0, 0, 0, 1, 1, 0, 0]  # C1..C4 x (06-01, 07-01)
     assert tf["label_churn"].tolist() == [0] * 8
-    rep = tf.attrs["leakage_report"]
+    rep = leakage_report(tf)
     assert rep["ok"].all()
     rep = rep.set_index(["snapshot_date", "table"])
     jun, jul = pd.Timestamp("2025-06-01"), pd.Timestamp("2025-07-01")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from feature_tables import daily_usage, events_frame, interactions_frame, make_tables, usage_frame
 
-from powerprofile.features import build_features, build_training_frame
+from powerprofile.features import build_features, build_training_frame, leakage_report
 
 T = pd.Timestamp("2025-07-01")
 
@@ -75,7 +75,7 @@ def test_leakage_report_lists_each_table_before_the_snapshot():
     rows = daily_usage("C1", "2025-06-01", [1.0] * 60)
     t = make_tables(usage=usage_frame(rows))
     tf = build_training_frame(t, ["2025-06-15", T], 30)
-    rep = tf.attrs["leakage_report"]
+    rep = leakage_report(tf)
     assert set(rep["table"]) == {"usage", "bills", "payments", "interactions", "events", "outages"}
     u = rep[(rep["table"] == "usage") & (rep["snapshot_date"] == T)].iloc[0]
     assert u["latest_time_used"] == pd.Timestamp("2025-06-30") and u["rows_used"] == 30

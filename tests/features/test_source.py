@@ -26,8 +26,8 @@ def test_folder_equals_memory(tables, folder):
     pd.testing.assert_frame_equal(mem, disk, check_exact=False, rtol=1e-6)
     other = build_training_frame(folder, SNAPS, 60, n_partitions=2)  # re-partitioned on read
     pd.testing.assert_frame_equal(mem, other, check_exact=False, rtol=1e-6)
-    pd.testing.assert_frame_equal(mem.attrs["leakage_report"], disk.attrs["leakage_report"])
-    pd.testing.assert_frame_equal(mem.attrs["leakage_report"], leakage_report(folder, SNAPS))
+    pd.testing.assert_frame_equal(leakage_report(mem), leakage_report(disk))
+    pd.testing.assert_frame_equal(leakage_report(mem), leakage_report(folder, SNAPS))
 
 
 def test_two_workers_give_the_same_frame(folder):

@@ -6,6 +6,7 @@ snapshot, labels from the horizon after it, partition by partition.
 
 from ._area import area_partial, combine_area_partials, outage_stats
 from ._catalog import feature_catalog
+from ._dtypes import restore_dtypes
 from ._engine import area_statistics, build_features, build_training_frame, leakage_report
 from ._generic import event_features, reading_features
 from ._interactions import REPEAT_DAYS, repeat_contact_flags
@@ -29,4 +30,5 @@ __all__ = [
     "partition_features",
     "reading_features",
     "repeat_contact_flags",
+    "restore_dtypes",
 ]

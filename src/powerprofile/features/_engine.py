@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from ..schema import DataSource
 from ._area import area_partial, combine_area_partials, outage_stats
 from ._labels import CollapseRule, LabelSpec, resolve_kinds
+from ._leakage import ATTRS_KEY, combine_leakage, report_from_attrs, report_to_attrs
 from ._partition import PER_CUSTOMER, FeatureSpec, compute_partition, leakage_partial
-from ._time import DAY_NS, NAT, as_snapshots, snapshot_days
+from ._time import as_snapshots, snapshot_days
 
 __all__ = ["area_statistics", "build_features", "build_training_frame", "leakage_report"]
 
@@ -166,54 +166,23 @@ def area_statistics(
     )
 
 
-def _combine_leakage(partials, snaps) -> pd.DataFrame:
-    df = pd.concat(partials, ignore_index=True)
-    g = (
-        df.groupby(["snapshot_day", "table"], sort=True)
-        .agg(
-            rows_used=("rows_used", "sum"),
-            max_time_ns=("max_time_ns", "max"),
-            max_recorded_ns=("max_recorded_ns", "max"),
-        )
-        .reset_index()
-    )
-
-    def ts(col):
-        v = g[col].to_numpy(dtype=np.int64)
-        return pd.to_datetime(np.where(v == NAT, np.datetime64("NaT"), v.astype("datetime64[ns]")))
-
-    snap = pd.to_datetime(g["snapshot_day"].to_numpy(dtype=np.int64) * DAY_NS)
-    out = pd.DataFrame(
-        {
-            "snapshot_date": snap,
-            "table": g["table"].astype("string"),
-            "rows_used": g["rows_used"].astype(np.int64),
-            "latest_time_used": ts("max_time_ns"),
-            "latest_recorded_at_used": ts("max_recorded_ns"),
-        }
-    )
-    out["ok"] = (
-        out["latest_time_used"].isna() | (out["latest_time_used"] < out["snapshot_date"])
-    ) & (
-        out["latest_recorded_at_used"].isna()
-        | (out["latest_recorded_at_used"] < out["snapshot_date"])
-    )
-    return out
-
-
-def leakage_report(tables, snapshots, *, n_partitions=None, n_jobs=1) -> pd.DataFrame:
+def leakage_report(tables, snapshots=None, *, n_partitions=None, n_jobs=1) -> pd.DataFrame:
     """For every source table and snapshot, the latest event and recorded time used.
 
     The rows counted are exactly those the builders may read (dated, and recorded,
-    strictly before the snapshot). ``build_training_frame`` attaches the same report
-    to ``frame.attrs["leakage_report"]``.
+    strictly before the snapshot). ``leakage_report(frame)`` gives the report a
+    feature frame carries (``build_features``, ``build_training_frame`` and
+    ``partition_features`` keep it in ``frame.attrs["leakage_report"]`` as plain
+    JSON values, so it survives Parquet and Feather files, not CSV);
+    ``leakage_report(tables, snapshots)`` computes it from the data.
 
     Parameters
     ----------
-    tables : Tables or str or os.PathLike
-        Validated tables or a data-set folder.
-    snapshots : date or sequence of dates
-        Snapshot dates.
+    tables : Tables or str or os.PathLike or pandas.DataFrame
+        Validated tables or a data-set folder; or a feature frame, whose own report
+        is returned (``snapshots`` must then be None).
+    snapshots : date or sequence of dates, optional
+        Snapshot dates (required with tables).
     n_partitions : int, optional
         Partitions to stream through.
     n_jobs : int, default=1
@@ -225,15 +194,33 @@ def leakage_report(tables, snapshots, *, n_partitions=None, n_jobs=1) -> pd.Data
         Columns ``snapshot_date, table, rows_used, latest_time_used,
         latest_recorded_at_used, ok`` (``ok`` is ``True`` when both times are before
         the snapshot).
+
+    Raises
+    ------
+    ValueError
+        A frame that carries no report (e.g. read back from CSV), or tables without
+        ``snapshots``.
+
+    Examples
+    --------
+    >>> frame = build_training_frame(tables, snapshots, 90)  # doctest: +SKIP
+    >>> frame.to_parquet("training.parquet")  # doctest: +SKIP
+    >>> leakage_report(pd.read_parquet("training.parquet"))  # doctest: +SKIP
     """
+    if isinstance(tables, pd.DataFrame) and snapshots is None:
+        return report_from_attrs(tables)
+    if snapshots is None:
+        raise ValueError(
+            "leakage_report needs the snapshot dates with tables, e.g. "
+            "leakage_report(tables, ['2025-10-01']); pass a feature frame alone to read its "
+            "own report."
+        )
     src = DataSource(tables)
     snaps = as_snapshots(snapshots)
     P = _check_partitions(n_partitions, src)
     sd = snapshot_days(snaps)
     parts = _map(_LeakTask(P, sd), src, P, n_jobs, False, "leakage")
-    return _combine_leakage(
-        parts + [leakage_partial({"outages": src.outages}, sd, ("outages",))], snaps
-    )
+    return combine_leakage(parts + [leakage_partial({"outages": src.outages}, sd, ("outages",))])
 
 
 def _run(
@@ -299,7 +286,7 @@ def _run(
         frame = pd.concat(frames)
         del frames
         frame = frame.sort_index()
-    frame.attrs["leakage_report"] = _combine_leakage(leaks, snaps)
+    frame.attrs[ATTRS_KEY] = report_to_attrs(combine_leakage(leaks))
     return frame
 
 
@@ -348,8 +335,8 @@ def build_features(
         Indexed by (``customer_id``, ``snapshot_date``); ``float32`` numeric features,
         ``category`` profile columns (``customer_type``, ``region``, ``tariff``),
         ``bool`` flags (``tou_flag``, ``short_history``, ``bank_withholding``). See
-        :func:`feature_catalog` for every name. ``attrs["leakage_report"]`` as in
-        :func:`leakage_report`.
+        :func:`feature_catalog` for every name. The leakage report travels in
+        ``attrs`` as plain values: read it with ``leakage_report(frame)``.
 
     Examples
     --------
@@ -407,7 +394,7 @@ def build_training_frame(
     -------
     pandas.DataFrame
         The features of :func:`build_features` plus ``label_churn`` and
-        ``label_complaint`` (``int8`` 0/1); ``attrs["leakage_report"]`` lists, per
+        ``label_complaint`` (``int8`` 0/1). ``leakage_report(frame)`` lists, per
         snapshot and source table, the latest event and recorded time used (all
         strictly before the snapshot).
     """

@@ -20,6 +20,7 @@ from ._area import area_features, complained_in_windows, outage_stats
 from ._billing import billing_features, payment_features
 from ._interactions import interaction_features
 from ._labels import LabelSpec, active_mask, collapse_flags, first_churn_day, label_arrays
+from ._leakage import ATTRS_KEY, combine_leakage, report_to_attrs
 from ._profile import profile_columns, tenure_days
 from ._time import DAY_NS, NAT, as_snapshots, snapshot_days, to_ns, visible_mask
 from ._usage import UsageRows, usage_features
@@ -242,11 +243,11 @@ def partition_features(
     -------
     pandas.DataFrame
         One row per (active customer, snapshot), indexed by (``customer_id``,
-        ``snapshot_date``), sorted; ``attrs["leakage_report"]`` holds this partition's
-        partial leakage report.
+        ``snapshot_date``), sorted; ``leakage_report(frame)`` gives this partition's
+        leakage report (kept in ``attrs`` as plain values).
     """
     frame, lk = compute_partition(
         tables, snapshots, area_stats=area_stats, spec=spec, labels=labels
     )
-    frame.attrs["leakage_report"] = lk
+    frame.attrs[ATTRS_KEY] = report_to_attrs(combine_leakage([lk]))
     return frame

@@ -33,9 +33,9 @@ The templates are `str.format` patterns with a `{{value}}` placeholder, used for
   indicators, centred day weights for the slope, weekend and season masks), so extra windows and
   statistics cost columns, not passes over the rows. Zero runs use a cumulative-sum trick.
 - `recorded_at`: a row is used at `T` only if recorded before `T`; of several versions of a day or a
-  bill, the latest recorded before `T` wins. The leakage report (`frame.attrs["leakage_report"]`,
-  or `powerprofile.features.leakage_report(tables, snapshots)`) lists, per snapshot and table, the
-  rows used and the latest event and recorded times used.
+  bill, the latest recorded before `T` wins. The leakage report (`leakage_report(frame)` for the
+  report a feature frame carries, or `leakage_report(tables, snapshots)`) lists, per snapshot and
+  table, the rows used and the latest event and recorded times used.
 - Area features need one small cross-partition pre-aggregation (`area_statistics`: per transformer
   area and grid unit, active customers and complainers per window; per transformer area, outage
   counts and minutes), a map-reduce of pure functions (`area_partial`, `combine_area_partials`,
@@ -46,6 +46,29 @@ The templates are `str.format` patterns with a `{{value}}` placeholder, used for
   mapping)` give the same level/trend/seasonality and recency/frequency/value features for any
   reading or event table through a column mapping (`id`, `time`, `value`, `category`,
   `recorded_at`).
+
+## Saving feature frames
+
+Feature frames are plain pandas frames: `to_parquet`, `to_feather` and `to_csv` work as for any
+frame. The leakage report travels in `frame.attrs["leakage_report"]` as JSON-serialisable records
+(ISO timestamps, ints, bools), so Parquet and Feather files keep it and `leakage_report(frame)`
+reads it back as a typed frame; CSV keeps no `attrs`. Parquet and Feather restore every column
+dtype (`float32`, `category` with its categories, `bool`, `int8` labels); pyarrow gives the
+`customer_id` index level back as pandas' default `str` rather than `string` (same values). CSV
+keeps only text: `restore_dtypes(pd.read_csv(path), like=frame)` gives the frame that was written,
+index and dtypes included (`like` can be any frame built with the same options, or an empty one
+kept next to the CSV: `frame.head(0).to_parquet(...)`).
+
+```python
+import pandas as pd
+from powerprofile.features import build_features, leakage_report, restore_dtypes
+
+features = build_features("data/sample", "2026-01-01")
+features.to_parquet("features.parquet")
+report = leakage_report(pd.read_parquet("features.parquet"))
+features.to_csv("features.csv")
+back = restore_dtypes(pd.read_csv("features.csv"), like=features.head(0))
+```
 
 """
 

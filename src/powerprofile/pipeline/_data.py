@@ -331,19 +331,13 @@ def build_feature_frames(cfg: Config, tables, *, training=True, scoring=True, pr
 def write_feature_outputs(paths: OutputPaths, train, score, windows=None) -> None:
     """Write the frames, the feature catalogue (for ``windows``) and the leakage report."""
     from ..export import write_frame
-    from ..features import feature_catalog
+    from ..features import feature_catalog, leakage_report
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
     if train is not None:
-        leak = train.attrs.get("leakage_report")
-        clean = train.copy()
-        clean.attrs = {}
-        clean.to_parquet(paths.training_frame)
-        if isinstance(leak, pd.DataFrame):
-            write_frame(leak, paths.leakage, "csv", decimals=None)
+        train.to_parquet(paths.training_frame)  # the leakage report travels in its attrs
+        write_frame(leakage_report(train), paths.leakage, "csv", decimals=None)
     if score is not None:
-        clean = score.copy()
-        clean.attrs = {}
-        clean.to_parquet(paths.scoring_frame)
+        score.to_parquet(paths.scoring_frame)
     catalog = feature_catalog() if windows is None else feature_catalog(windows=tuple(windows))
     write_frame(catalog, paths.catalog, "csv", decimals=None)

@@ -15,6 +15,7 @@ from ._data import (
     load_data,
     preflight,
     pseudonym_key,
+    snapshot_plan,
     write_feature_outputs,
     write_validation_outputs,
 )
@@ -281,7 +282,8 @@ def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> 
         register=cfg.tracking.register,
         model_name_prefix=cfg.tracking.model_name_prefix,
         alias=cfg.tracking.alias,
-        run_name=f"run-seed{cfg.seed}",
+        data_source=cfg.data.path,
+        snapshot=snapshot_plan(cfg, tables)[1],
         tags={
             "powerprofile.config_hash": config_hash(cfg),
             "powerprofile.data": str(cfg.data.path),

@@ -211,6 +211,19 @@ class CustomerSegmenter(
         tags.input_tags.allow_nan = True  # missing values take the column median
         return tags
 
+    def __sklearn_clone__(self):
+        """An unfitted copy with the same parameters that shares the fitted ``reference``.
+
+        scikit-learn's ``clone`` re-creates every estimator parameter unfitted, which
+        would turn a fitted reference into one that ``fit`` refuses. The reference is
+        fitted state to match against, not a model to train, so the copy keeps the
+        very same object; every other parameter is cloned as usual. This is what makes
+        ``reference=`` usable inside ``Pipeline``, ``GridSearchCV`` and
+        ``cross_validate``.
+        """
+        twin = super().__sklearn_clone__()
+        return twin.set_params(reference=self.reference)
+
     # ------------------------------------------------------------------ helpers
     def _resolve_features(self, X) -> list:
         if isinstance(X, pd.DataFrame):

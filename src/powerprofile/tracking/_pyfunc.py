@@ -4,7 +4,9 @@ The model itself is stored as an MLflow artifact in its own format: a verified
 artefact folder (``model.pkl`` + ``metadata.json``, see :mod:`powerprofile.artefacts`)
 written by ``PropensityModel.save`` or, for any other estimator with
 ``predict_proba``, by :func:`powerprofile.artefacts.save_artefact`. The wrapper only
-knows how to load it and return calibrated scores. Loading through
+knows how to load it and return calibrated scores for the library's own frames
+(categoricals, strings, booleans, missing values) or the same rows parsed from REST
+JSON: the model's feature check validates the input, not an MLflow schema. Loading through
 :func:`load_local_model` verifies the artefact before unpickling and gives back the
 original estimator, so scoring, reason codes and feature checks work exactly as for a
 local folder.
@@ -147,15 +149,20 @@ def _define(base):
     class PowerProfilePyFunc(base):
         """Calibrated propensity scores from a saved powerprofile model."""
 
-        # the logged signature documents the input; no type-hint validation wrapper
+        # the model validates its input itself (see predict); no type-hint wrapper
         _skip_type_hint_validation = True
 
         def load_context(self, context):
             self.model = load_local_model(context.artifacts["model"])
 
         def predict(self, context, model_input, params=None):
-            scores = self.model.predict_proba(model_input)[:, 1]
-            return pd.DataFrame({"score": scores}, index=getattr(model_input, "index", None))
+            # no MLflow input schema: the model's own check names missing, extra or
+            # retyped columns, and text or JSON values become the fitted categories
+            frame = (
+                model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            )
+            scores = self.model.predict_proba(frame)[:, 1]
+            return pd.DataFrame({"score": scores}, index=frame.index)
 
     PowerProfilePyFunc.__module__ = __name__
     PowerProfilePyFunc.__qualname__ = "PowerProfilePyFunc"

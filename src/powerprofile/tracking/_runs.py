@@ -12,8 +12,15 @@ import pandas as pd
 
 from ..exceptions import TrackingError
 from ._pyfunc import save_local_model
+from ._wheel import build_wheel, model_requirements
 
-__all__ = ["TrackingResult", "log_training_run", "signature_frame"]
+__all__ = ["TrackingResult", "default_run_name", "log_training_run", "signature_frame"]
+
+DIGEST_CHARS = 32
+"""Characters of the data fingerprint used as the MLflow dataset digest (MLflow keeps 36)."""
+
+FINGERPRINT_TAG = "powerprofile.data_fingerprint"
+"""Run tag holding the full SHA-256 fingerprint of the input data."""
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +49,13 @@ class TrackingResult:
 
 
 def signature_frame(X: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``X`` with types MLflow signatures understand.
+    """A copy of ``X`` as JSON carries it to a model served over REST.
 
-    Categorical columns become text, booleans stay booleans, numbers become float64.
+    Categorical and text columns become Python strings (``None`` when missing),
+    booleans stay booleans, numbers become ``float64`` (``NaN`` when missing), and the
+    index is dropped. The registered model accepts this frame, the library's own
+    frames and the same rows sent as ``dataframe_split`` or ``dataframe_records`` JSON
+    alike; it is the input example logged with every model.
 
     Parameters
     ----------
@@ -69,6 +80,51 @@ def signature_frame(X: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_numeric_dtype(dt):
             out[col] = out[col].astype("float64")
     return out
+
+
+def default_run_name(targets, data_source=None, snapshot=None, job: str = "train") -> str:
+    """``"<job> <targets> · <data folder> · <snapshot date>"``, parts left out when unknown.
+
+    Examples
+    --------
+    >>> default_run_name(["complaint", "churn"], "data/sample", "2026-01-01")
+    'train churn+complaint · sample · 2026-01-01'
+    """
+    parts = [f"{job} {'+'.join(sorted(map(str, targets)))}".strip()]
+    if data_source:
+        parts.append(_data_name(data_source))
+    if snapshot is not None:
+        parts.append(pd.Timestamp(snapshot).date().isoformat())
+    return " · ".join(parts)
+
+
+def _data_name(data_source) -> str:
+    text = str(data_source).rstrip("/\\")
+    return text.replace("\\", "/").rsplit("/", 1)[-1] or text
+
+
+def _log_dataset(mlflow, data_source, fingerprint: dict) -> None:
+    """Log the input data as the run's training dataset, its fingerprint as the digest."""
+    import warnings
+
+    from mlflow.data.meta_dataset import MetaDataset
+
+    text = str(data_source)
+    local = Path(text)
+    try:
+        from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+        with warnings.catch_warnings():
+            # a local folder matches MLflow's local artifact source twice: same class
+            warnings.simplefilter("ignore", UserWarning)
+            source = resolve_dataset_source(str(local.resolve()) if local.exists() else text)
+    except Exception:  # a URI MLflow has no source type for: keep it as text
+        from mlflow.data.code_dataset_source import CodeDatasetSource
+
+        source = CodeDatasetSource(tags={"path": text})
+    digest = str(fingerprint.get("sha256") or "")[:DIGEST_CHARS] or None
+    dataset = MetaDataset(source=source, name=_data_name(data_source), digest=digest)
+    mlflow.log_input(dataset, context="training")
 
 
 def _flat_params(mapping: dict, prefix: str = "") -> dict:
@@ -99,8 +155,19 @@ def log_training_run(
     run_name: str | None = None,
     tags: dict | None = None,
     pip_requirements=None,
+    data_source=None,
+    snapshot=None,
 ) -> TrackingResult:
-    """Log one training run: config, data fingerprint, metrics, artifacts and models.
+    """Log one training run: config, input data, metrics, artifacts and servable models.
+
+    Every model is logged as an MLflow ``pyfunc`` that rebuilds its environment from
+    the registry's files alone: the library as a wheel in the model's ``code/`` folder,
+    a ``requirements.txt`` naming that wheel by its relative path and pinning every
+    dependency as installed now. It scores the library's own frames (categoricals,
+    strings, booleans, missing values) and the same rows as REST JSON; the model's own
+    feature check (``FeatureMismatchError``) validates the input, so no MLflow input
+    signature is logged (MLflow's would refuse categorical columns). The output
+    signature (one ``score`` column) and an input example are logged.
 
     Parameters
     ----------
@@ -112,12 +179,14 @@ def log_training_run(
         The resolved config (logged as ``config.yaml`` and flattened as params).
     fingerprint : dict
         From :func:`data_fingerprint` (logged as ``data_fingerprint.json``, counts and
-        hash as params).
+        hash as params, the hash as the ``powerprofile.data_fingerprint`` tag and as
+        the digest of the run's input dataset).
     models : dict of str to (estimator, pandas.DataFrame)
         Per target, the fitted model and an input example (a few rows of features).
     metrics : dict of str to dict of str to float
         Per target (or ``<target>_baseline``), metric name to value; logged as
-        ``<target>.<metric>``.
+        ``<target>.<metric>``. A target's own metrics are also attached to its logged
+        model, and only those: the complaint model lists no ``churn.*``.
     artifacts : dict of str to path-like or None, default=None
         Artifact sub-folder to a file or folder to log there.
     register : bool, default=True
@@ -127,12 +196,19 @@ def log_training_run(
     alias : str or None, default=None
         Alias set on every new version (e.g. ``candidate``).
     run_name : str or None, default=None
-        MLflow run name.
+        MLflow run name; default :func:`default_run_name` of the targets,
+        ``data_source`` and ``snapshot``, e.g. ``train churn+complaint · sample ·
+        2026-01-01``.
     tags : dict or None, default=None
         Extra run tags.
     pip_requirements : list of str or None, default=None
-        Requirements recorded with the models (default: this package and its engine);
-        given explicitly so MLflow does not spend time inferring them.
+        Requirements recorded with the models (default: the bundled wheel and exact
+        pins of powerprofile's dependencies, see ``model_requirements``).
+    data_source : str or path-like or None, default=None
+        Where the input data was read (a data-set folder); logged as the run's
+        training dataset (``mlflow.log_input``) with the fingerprint as its digest.
+    snapshot : date or None, default=None
+        The scoring snapshot, for the default run name.
 
     Returns
     -------
@@ -148,22 +224,18 @@ def log_training_run(
     warnings.filterwarnings(
         "ignore", category=UserWarning, module=r"mlflow\.pyfunc\.utils\.data_validation"
     )
-    import warnings
-
     import mlflow
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
 
     from ._pyfunc import PowerProfilePyFunc
 
-    if pip_requirements is None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        pip_requirements = []
-        for pkg in ("powerprofile", "lightgbm", "scikit-learn", "pandas"):
-            try:
-                pip_requirements.append(f"{pkg}=={version(pkg)}")
-            except PackageNotFoundError:
-                pip_requirements.append(pkg)
+    if run_name is None:
+        run_name = default_run_name(models, data_source, snapshot)
+    run_tags = {"powerprofile.job": "train", **(tags or {})}
+    if fingerprint.get("sha256"):
+        run_tags[FINGERPRINT_TAG] = str(fingerprint["sha256"])
+    signature = ModelSignature(inputs=None, outputs=Schema([ColSpec("double", "score")]))
     try:
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
@@ -171,7 +243,10 @@ def log_training_run(
         result = TrackingResult(
             tracking_uri=tracking_uri, experiment_id=exp.experiment_id, run_id=""
         )
-        with mlflow.start_run(run_name=run_name, tags=tags or {}) as run:
+        with (
+            mlflow.start_run(run_name=run_name, tags=run_tags) as run,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             result.run_id = run.info.run_id
             mlflow.log_params(_flat_params({"config": config}))
             mlflow.log_params(
@@ -182,39 +257,37 @@ def log_training_run(
             )
             mlflow.log_dict(config, "config.yaml")
             mlflow.log_dict(fingerprint, "data_fingerprint.json")
-            for target, values in sorted(metrics.items()):
-                mlflow.log_metrics(
-                    {
-                        f"{target}.{k}": float(v)
-                        for k, v in values.items()
-                        if isinstance(v, int | float) and not isinstance(v, bool)
-                    }
-                )
+            if data_source is not None:
+                _log_dataset(mlflow, data_source, fingerprint)
             for sub, path in sorted((artifacts or {}).items()):
                 p = Path(path)
                 if p.is_dir():
                     mlflow.log_artifacts(str(p), artifact_path=sub)
                 elif p.is_file():
                     mlflow.log_artifact(str(p), artifact_path=sub)
+            wheel = build_wheel(Path(tmp) / "wheel")
+            reqs = model_requirements() if pip_requirements is None else list(pip_requirements)
+            model_ids = {}
             for target, (model, example) in sorted(models.items()):
-                ex = signature_frame(example.head(5))
-                scores = model.predict_proba(example.head(5))[:, 1]
-                signature = infer_signature(ex, pd.DataFrame({"score": scores}))
                 name = f"{model_name_prefix}-{target}"
-                with tempfile.TemporaryDirectory() as tmp:
-                    local = save_local_model(model, Path(tmp) / "model")
-                    with warnings.catch_warnings():
-                        # MLflow asks for type hints on predict; the signature is logged instead
-                        warnings.simplefilter("ignore", UserWarning)
-                        info = mlflow.pyfunc.log_model(
-                            name=target,
-                            python_model=PowerProfilePyFunc(),
-                            artifacts={"model": str(local)},
-                            signature=signature,
-                            input_example=ex,
-                            pip_requirements=list(pip_requirements),
-                            registered_model_name=name if register else None,
-                        )
+                local = save_local_model(model, Path(tmp) / "models" / target)
+                with warnings.catch_warnings():
+                    # MLflow asks for type hints on predict: the model checks its own input
+                    warnings.simplefilter("ignore", UserWarning)
+                    info = mlflow.pyfunc.log_model(
+                        name=target,
+                        python_model=PowerProfilePyFunc(),
+                        artifacts={"model": str(local)},
+                        code_paths=[str(wheel)],
+                        signature=signature,
+                        input_example=signature_frame(example.head(5)),
+                        pip_requirements=reqs,
+                        metadata={
+                            "powerprofile": {"target": target, "features": _feature_specs(model)}
+                        },
+                        registered_model_name=name if register else None,
+                    )
+                model_ids[target] = info.model_id
                 if register:
                     version = str(info.registered_model_version)
                     result.model_uris[target] = f"models:/{name}/{version}"
@@ -224,6 +297,11 @@ def log_training_run(
                 else:
                     result.model_uris[target] = info.model_uri
                     result.model_versions[target] = run.info.run_id
+            # metrics only once every model is logged (MLflow copies the run's metrics to
+            # each model logged after them), through the client (the fluent API attaches
+            # metrics without a model to the run's models): each target's metrics and its
+            # baseline's to its model, anything else to the run only
+            _log_metrics(run.info.run_id, metrics, model_ids)
     except TrackingError:
         raise
     except Exception as exc:  # MlflowException, connection errors, ...
@@ -232,3 +310,40 @@ def log_training_run(
         ) from exc
     log.info("tracked run %s in experiment %r at %s", result.run_id, experiment, tracking_uri)
     return result
+
+
+def _log_metrics(run_id: str, metrics: dict, model_ids: dict) -> None:
+    import time
+
+    import mlflow
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    batch = [
+        Metric(
+            key=f"{group}.{k}",
+            value=float(v),
+            timestamp=now,
+            step=0,
+            model_id=model_ids.get(group, model_ids.get(group.removesuffix("_baseline"))),
+        )
+        for group, values in sorted(metrics.items())
+        for k, v in values.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    for start in range(0, len(batch), 1000):  # MLflow's batch limit
+        mlflow.MlflowClient().log_batch(run_id, metrics=batch[start : start + 1000])
+
+
+def _feature_specs(model) -> list[dict]:
+    """The model's input features (name, kind, categories) for the MLmodel metadata."""
+    feats = (getattr(model, "metadata_", None) or {}).get("features")
+    if feats:
+        return [
+            {k: f.get(k) for k in ("name", "kind", "dtype", "categories") if f.get(k) is not None}
+            if isinstance(f, dict)
+            else {"name": str(f)}
+            for f in feats
+        ]
+    names = getattr(model, "feature_names_in_", None)
+    return [] if names is None else [{"name": str(n)} for n in names]
