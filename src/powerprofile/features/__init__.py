@@ -9,7 +9,7 @@ from ._catalog import feature_catalog
 from ._dtypes import restore_dtypes
 from ._engine import area_statistics, build_features, build_training_frame, leakage_report
 from ._generic import event_features, reading_features
-from ._interactions import REPEAT_DAYS, repeat_contact_flags
+from ._interactions import REPEAT_DAYS, contact_codes, repeat_contact_flags
 from ._labels import CollapseRule, LabelSpec
 from ._partition import FeatureSpec, partition_features
 
@@ -23,6 +23,7 @@ __all__ = [
     "build_features",
     "build_training_frame",
     "combine_area_partials",
+    "contact_codes",
     "event_features",
     "feature_catalog",
     "leakage_report",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
-from ..features import repeat_contact_flags
+from ..features import contact_codes, repeat_contact_flags
 from ..schema._contract import (
     CHANNELS,
     CONTACT_TYPES,
@@ -99,17 +99,6 @@ def _require(df: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
 def _month_start(values) -> np.ndarray:
     """Month start (datetime64[M]) of each timestamp, NaT preserved."""
     return pd.to_datetime(values).to_numpy().astype("datetime64[M]")
-
-
-def _codes(values: pd.Series, categories: Sequence[str]) -> np.ndarray:
-    """Integer code of each value in ``categories`` (-1 for missing or unknown)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = np.asarray(values.cat.categories.astype(str))
-        lookup = np.array([categories.index(c) if c in categories else -1 for c in cats] + [-1])
-        return lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
-    return np.asarray(
-        pd.Categorical(values.astype("string"), categories=list(categories)).codes, dtype=np.int64
-    )
 
 
 def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
@@ -345,8 +334,8 @@ def channel_kpis(
 
     # repeat flag over the whole table (previous contact may precede the period), by
     # the one repeat-contact rule of the features (ties ordered by channel, then type)
-    ch_all = _codes(inter["channel"], CHANNELS)
-    ty_all = _codes(inter["type"], CONTACT_TYPES)
+    ch_all = contact_codes(inter["channel"], CHANNELS)
+    ty_all = contact_codes(inter["type"], CONTACT_TYPES)
     i_pos, i_period, i_cell = _locate(inter["customer_id"], i_month)
     cid_codes = i_pos.astype(np.int64)  # ints sort fast; orphans get their own codes
     if (i_pos < 0).any():
@@ -396,7 +385,7 @@ def channel_kpis(
 
     # ---- payments -----------------------------------------------------------------
     p_pos, p_period, p_cell = _locate(pays["customer_id"], p_month)
-    pch = _codes(pays["channel"], PAYMENT_CHANNELS)
+    pch = contact_codes(pays["channel"], PAYMENT_CHANNELS)
     p_keep = (p_period >= 0) & (p_cell >= 0) & (pch >= 0)
     p_cell2 = (
         np.ravel_multi_index((p_period[p_keep], p_cell[p_keep]), (n_periods, n_cells))
