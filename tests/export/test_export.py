@@ -150,7 +150,7 @@ def test_manifest_hashes_and_identical_bytes_on_rerun(tmp_path, data, campaigns_
     for f in manifest["files"]:
         assert hashlib.sha256(first[f["file"]]).hexdigest() == f["sha256"]
     assert manifest["snapshot_date"] == "2026-01-01"
-    assert manifest["export_schema_version"] == "1.0"
+    assert manifest["export_schema_version"] == "1.1"
     assert len(manifest["config_hash"]) == 64
     # shuffled input, same key: identical bytes
     export_campaigns(
