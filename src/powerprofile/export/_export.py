@@ -703,5 +703,7 @@ def read_export(out_dir) -> dict[str, pd.DataFrame]:
     out = {}
     for f in manifest["files"]:
         df = read_frame(out_dir / f["file"], dtype=types)
+        if not len(df.columns) and f.get("columns"):  # an empty JSON Lines file
+            df = pd.DataFrame({c: pd.Series(dtype=types.get(c, "string")) for c in f["columns"]})
         out[f["file"]] = df.astype({c: t for c, t in types.items() if c in df.columns})
     return out

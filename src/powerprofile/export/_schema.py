@@ -68,6 +68,7 @@ def canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
 
     Dates become ISO text, categories text, integers the nullable ``Int64``, booleans
     the nullable ``boolean``, so one column is typed the same in every file and format.
+    Empty text becomes missing (a CSV file cannot tell them apart).
 
     Parameters
     ----------
@@ -88,6 +89,8 @@ def canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
             v = v.astype("Int64")
         else:
             v = v.astype(EXPORT_TYPES[t])
+        if t == "string":  # CSV cannot tell empty text from missing: missing everywhere
+            v = v.mask((v == "").fillna(False))
         out[col] = v
     return pd.DataFrame(out, index=frame.index)
 
