@@ -66,7 +66,7 @@ def column_type(values: pd.Series) -> str:
 def canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every column converted to its export type's pandas type.
 
-    Dates become ISO text, categories text, integers the nullable ``Int64``, booleans
+    Dates stay dates (every writer turns them into ISO text), categories become text, integers the nullable ``Int64``, booleans
     the nullable ``boolean``, so one column is typed the same in every file and format.
     Empty text becomes missing (a CSV file cannot tell them apart).
 
@@ -84,7 +84,7 @@ def canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
         v = frame[col]
         t = column_type(v)
         if t == "date":
-            v = v.dt.strftime("%Y-%m-%d").astype("string")
+            pass  # written as ISO text by the writer, typed "date" in the manifest
         elif t == "integer":
             v = v.astype("Int64")
         else:
