@@ -9,7 +9,7 @@ leaving files it did not write alone; CSV cells are safe to open in a spreadshee
 
 from ._atomic import atomic_directory, fsync_tree, recover_directory
 from ._campaigns import CHANNELS, OUTBOUND_CHANNELS, Campaign, CampaignSet, load_campaigns
-from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, describe_column
+from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, build_readme, describe_column
 from ._export import (
     BAND_RULE,
     CHANNEL_RULE,
@@ -50,6 +50,7 @@ __all__ = [
     "Selection",
     "atomic_directory",
     "build_dictionary",
+    "build_readme",
     "canonical_types",
     "check_output_path",
     "column_type",
