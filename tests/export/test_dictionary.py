@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from spreadsheet import coerced
 
+from powerprofile.exceptions import ConfigError
 from powerprofile.export import (
     DICTIONARY_FILE,
     README_FILE,
@@ -203,3 +204,22 @@ def test_campaign_ranks_by_its_own_rank_by(exported):
     assert entry["rank_by"] == ["app_user", "churn_score"]
     assert entry["title_zh"] == "线上缴费" and entry["purpose_en"] is not None
     assert "preferred_channel" in manifest["channel_rule"]
+
+
+@pytest.mark.parametrize(
+    ("rank_by", "message"),
+    [
+        ("[region]", r"campaign 'bad' ranks by 'region', a .* column; rank_by takes number"),
+        ("[no_such]", r"campaign 'bad' ranks by 'no_such', which the portraits do not have"),
+    ],
+)
+def test_rank_by_names_a_number_column(tmp_path, rank_by, message):
+    customers, portraits = _rich()
+    camp = tmp_path / "c.yaml"
+    camp.write_text(
+        'campaigns:\n  - name: bad\n    select: "churn_score >= 0"\n'
+        f"    channels: [grid_manager]\n    rank_by: {rank_by}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=message):
+        export_campaigns(portraits, tmp_path / "exp", campaigns=camp, customers=customers)

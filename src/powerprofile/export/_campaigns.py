@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import numpy as np
+import pandas as pd
+
 from ..config import bounded, from_mapping, read_yaml
 from ..exceptions import ConfigError
 from ..portraits import CONTACT_CHANNELS
@@ -144,9 +147,6 @@ class Campaign:
         ConfigError
             A ranking column is missing or holds text.
         """
-        import numpy as np
-        import pandas as pd
-
         out = []
         for col in self.ranking:
             if col not in frame.columns:
