@@ -12,7 +12,13 @@ import pandas as pd
 
 from ..exceptions import ConfigError, ExportError, PowerProfileError
 from ..portraits import MARKETING_CHANNELS, PHONE_CHANNELS, contactability
-from ..privacy import MAX_PHONE_VISIBLE_DIGITS, mask_phone, pseudonymise, resolve_pseudonym_key
+from ..privacy import (
+    KEY_PREFIX,
+    MAX_PHONE_VISIBLE_DIGITS,
+    mask_phone,
+    pseudonymise,
+    resolve_pseudonym_key,
+)
 from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
@@ -206,7 +212,10 @@ def _read_list(path, key, what: str) -> set[str]:
         else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
     )
     if "customer_key" in df.columns:
-        return set(df["customer_key"].dropna().astype(str))
+        keys = df["customer_key"].dropna().astype("string").str.strip()
+        # keys written before the K prefix (export schema 1.0) still match
+        bare = keys.str.fullmatch(r"[0-9a-f]{16}").fillna(False)
+        return set(keys.mask(bare, KEY_PREFIX + keys).astype(str))
     if "customer_id" in df.columns:
         return set(pseudonymise(df["customer_id"].dropna().astype(str), key).astype(str))
     raise ConfigError(
