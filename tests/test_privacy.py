@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spreadsheet import coerced
 
 from powerprofile.exceptions import ConfigError, PseudonymKeyError
 from powerprofile.privacy import (
@@ -36,7 +37,7 @@ WEAK = r"pseudonymisation key .* is too weak: .*--insecure-development-key"
 
 
 def _hmac16(key: str, value: str) -> str:
-    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+    return "K" + hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def test_pseudonyms_are_keyed_hmacs_and_keep_the_index():
@@ -50,7 +51,7 @@ def test_pseudonyms_are_keyed_hmacs_and_keep_the_index():
     ]
     assert not got.isin(ids).any()
     assert pseudonymise(ids, KEY[::-1]).tolist()[0] != got.tolist()[0]
-    assert pseudonymise(["C0000001"], KEY, length=8).tolist() == [_hmac16(KEY, "C0000001")[:8]]
+    assert pseudonymise(["C0000001"], KEY, length=8).tolist() == [_hmac16(KEY, "C0000001")[:9]]
 
 
 def test_key_from_environment(monkeypatch):
@@ -217,3 +218,34 @@ def test_phone_mask_shows_at_most_the_last_visible_digits(phones, visible):
         else:
             assert len(masked) == len(digits)
             assert masked == "*" * (len(digits) - visible) + digits[len(digits) - visible :]
+
+
+# --------------------------------------------------------------------------- key format
+def test_the_coercion_check_catches_what_spreadsheets_mangle():
+    # the bare hex digests that broke: all digits, and E between digits (5.353E+261)
+    for cell in ("1234567890123456", "5353E258", "5353e2581", "1E5", "12-03", "TRUE", "3/4"):
+        assert coerced(cell), cell
+
+
+def test_keys_start_with_a_letter_and_keep_the_hmac():
+    got = pseudonymise(["C0000001"], KEY).iloc[0]
+    assert re.fullmatch(r"K[0-9a-f]{16}", got)
+    mac = hmac.new(KEY.encode(), b"C0000001", hashlib.sha256).hexdigest()
+    assert got == "K" + mac[:16]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=50))
+def test_no_key_is_coerced_by_a_spreadsheet(ids):
+    keys = pseudonymise(ids, KEY)
+    assert not any(coerced(k) for k in keys), keys.tolist()
+    assert keys.str.fullmatch(r"K[0-9a-f]{16}").all()
+
+
+def test_bare_digests_would_be_coerced_and_prefixed_ones_are_not():
+    # among many ids some bare 16-hex digests look like numbers; none of the keys do
+    ids = [f"C{i:07d}" for i in range(20_000)]
+    keys = pseudonymise(ids, KEY)
+    bare = keys.str.slice(1)
+    assert sum(coerced(b) for b in bare) > 0
+    assert not any(coerced(k) for k in keys)

@@ -23,6 +23,15 @@ A weak key is accepted only with the explicit development switch
 every manifest together with the key's fingerprint. A key marked as a public demo key
 (environment variable ``POWERPROFILE_KEY_IS_DEMO=1``, as ``make demo`` does) is
 recorded as such.
+
+The key format
+--------------
+A pseudonym (``customer_key``) is :data:`KEY_PREFIX` (the letter ``K``) followed by
+16 lowercase hexadecimal characters of the HMAC, e.g. ``K5353e258a1c09f3d``. The letter
+keeps every spreadsheet from reading a key as a number: without it a key of 16 digits
+would lose its last digits (spreadsheets keep 15), and one such as ``5353E258...``
+would become 5.353E+261. Portraits, exports, segment files and redacted validation
+reports all take their keys from :func:`pseudonymise`, so they join.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from .exceptions import PseudonymKeyError
 
 __all__ = [
     "DEMO_KEY_ENV",
+    "KEY_PREFIX",
     "MIN_DISTINCT_BYTES",
     "MIN_KEY_BYTES",
     "PSEUDONYM_KEY_ENV",
@@ -63,6 +73,8 @@ PSEUDONYM_KEY_ENV = "POWERPROFILE_PSEUDONYM_KEY"
 """Environment variable holding the pseudonymisation key."""
 DEMO_KEY_ENV = "POWERPROFILE_KEY_IS_DEMO"
 """Set to ``1`` to mark the key as a public demo key (recorded in manifests)."""
+KEY_PREFIX = "K"
+"""Letter every pseudonym starts with, so no spreadsheet reads a key as a number."""
 MIN_KEY_BYTES = 32
 """Bytes a key must encode (256 bits)."""
 MIN_DISTINCT_BYTES = 16
@@ -324,10 +336,12 @@ def get_pseudonym_key(
 
 
 def pseudonymise(ids, key: str | bytes | PseudonymKey | None = None, *, length: int = 16):
-    """Keyed hash (HMAC-SHA256) of identifiers, as hex strings of ``length`` characters.
+    """Keyed hash (HMAC-SHA256) of identifiers: ``K`` and ``length`` hex characters.
 
     The same id and key always give the same pseudonym, so files from different runs
-    join; without the key the raw id cannot be recovered or confirmed.
+    join; without the key the raw id cannot be recovered or confirmed. The leading
+    :data:`KEY_PREFIX` keeps spreadsheets from turning a key into a number (see the
+    module docstring).
 
     Parameters
     ----------
@@ -336,11 +350,11 @@ def pseudonymise(ids, key: str | bytes | PseudonymKey | None = None, *, length: 
     key : str or bytes or PseudonymKey or None, default=None
         See :func:`resolve_pseudonym_key` (None reads ``POWERPROFILE_PSEUDONYM_KEY``).
     length : int, default=16
-        Number of hex characters kept (16 = 64 bits).
+        Number of hex characters kept after the prefix (16 = 64 bits).
 
     Returns
     -------
-    pandas.Series of str, aligned with ``ids`` (index kept when ``ids`` is a Series).
+    pandas.Series of str (``K`` + ``length`` lowercase hex characters), aligned with ``ids`` (index kept when ``ids`` is a Series).
 
     Raises
     ------
@@ -355,7 +369,10 @@ def pseudonymise(ids, key: str | bytes | PseudonymKey | None = None, *, length: 
     )
     # one HMAC per distinct id (not per row); ids repeat across snapshots
     hashed = np.array(
-        [hmac.new(k, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniq],
+        [
+            KEY_PREFIX + hmac.new(k, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+            for u in uniq
+        ],
         dtype=object,
     )
     out = pd.Series(hashed[inverse] if len(s) else [], index=s.index, dtype="string")

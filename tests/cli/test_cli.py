@@ -161,7 +161,10 @@ def test_export_content_and_manifest(full_run):
         seen.append(keys)
         score_col = [c for c in df.columns if c.endswith("_score")][0]
         assert np.allclose(df[score_col], portraits.loc[keys, score_col].round(6), atol=1e-6)
-        assert (np.diff(df[score_col].to_numpy()) <= 0).all()
+        # highest first by the campaign's ranking columns (its score unless rank_by says)
+        ranking = {c["campaign"]: c for c in manifest["campaigns"]}[f["campaign"]]["rank_by"]
+        ranked = list(zip(*(df[c].astype(float) for c in ranking), strict=True))
+        assert ranked == sorted(ranked, reverse=True), f["file"]
         ch = f["channel"]
         c = customers.loc[keys]
         if ch == "sms":

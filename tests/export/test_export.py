@@ -150,7 +150,7 @@ def test_manifest_hashes_and_identical_bytes_on_rerun(tmp_path, data, campaigns_
     for f in manifest["files"]:
         assert hashlib.sha256(first[f["file"]]).hexdigest() == f["sha256"]
     assert manifest["snapshot_date"] == "2026-01-01"
-    assert manifest["export_schema_version"] == "1.0"
+    assert manifest["export_schema_version"] == "1.1"
     assert len(manifest["config_hash"]) == 64
     # shuffled input, same key: identical bytes
     export_campaigns(
@@ -437,3 +437,26 @@ def test_export_without_any_contactability_is_refused(tmp_path, data, campaigns_
     with pytest.raises(ExportError, match="no contactable_<channel> columns"):
         export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns_file)
     assert not (tmp_path / "exp").exists()
+
+
+def test_lists_keyed_before_the_k_prefix_still_match(tmp_path, data, campaigns_file):
+    customers, portraits = data
+    base = read_export(
+        export_campaigns(
+            portraits, tmp_path / "a", campaigns=campaigns_file, customers=customers
+        ).out_dir
+    )
+    first_push = base["digital__app_push.jsonl"]["customer_key"].iloc[0]
+    assert first_push.startswith("K")
+    # a do-not-contact list written with the bare 16-hex key of export schema 1.0
+    pd.DataFrame({"customer_key": [first_push[1:]]}).to_csv(tmp_path / "dnc.csv", index=False)
+    export_campaigns(
+        portraits,
+        tmp_path / "b",
+        campaigns=campaigns_file,
+        customers=customers,
+        do_not_contact_list=tmp_path / "dnc.csv",
+    )
+    out = read_export(tmp_path / "b")
+    everyone = pd.concat([df for name, df in out.items() if "__" in name])
+    assert first_push not in set(everyone["customer_key"])

@@ -222,6 +222,8 @@ def test_export_into_folder_keeps_foreign_files(tmp_path, data, campaigns_file):
     # the csv files of the first export are the job's: replaced by the parquet ones
     assert names == {f["file"] for f in res.manifest["files"]} | {
         "manifest.json",
+        "README.txt",
+        "data_dictionary.csv",
         MARKER,
         "precious.txt",
         "sub",

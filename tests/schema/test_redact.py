@@ -27,7 +27,7 @@ KEY = "c3a1e5f7092b4d6f8a0c2e4b6d8f1a3c5e7092b4d6f8a0c1e3f5a7b9d0c2e4f6"
 
 
 def _h(value: str) -> str:
-    return hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+    return "K" + hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _report_row(examples: str) -> pd.DataFrame:

@@ -8,40 +8,61 @@ leaving files it did not write alone; CSV cells are safe to open in a spreadshee
 """
 
 from ._atomic import atomic_directory, fsync_tree, recover_directory
-from ._campaigns import CHANNELS, Campaign, CampaignSet, load_campaigns
+from ._campaigns import CHANNELS, OUTBOUND_CHANNELS, Campaign, CampaignSet, load_campaigns
+from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, build_readme, describe_column
 from ._export import (
+    BAND_RULE,
+    CHANNEL_RULE,
+    DICTIONARY_FILE,
     EXPORT_SCHEMA_VERSION,
     MEMBERSHIP_FILE,
+    README_FILE,
+    REASON_RULE,
     ExportResult,
     eligibility,
     export_campaigns,
     read_export,
 )
 from ._folders import MARKER, OutputFolder, check_output_path, output_folder
+from ._schema import EXPORT_TYPES, canonical_types, column_type, pandas_types
 from ._select import Selection, compile_selection
 from ._writers import EXTENSIONS, FORMULA_TRIGGERS, file_sha256, read_frame, write_frame
 
 __all__ = [
+    "BAND_RULE",
     "CHANNELS",
+    "CHANNEL_RULE",
+    "DICTIONARY_COLUMNS",
+    "DICTIONARY_FILE",
     "EXPORT_SCHEMA_VERSION",
+    "EXPORT_TYPES",
     "EXTENSIONS",
     "FORMULA_TRIGGERS",
     "MARKER",
     "MEMBERSHIP_FILE",
+    "OUTBOUND_CHANNELS",
+    "README_FILE",
+    "REASON_RULE",
     "OutputFolder",
     "Campaign",
     "CampaignSet",
     "ExportResult",
     "Selection",
     "atomic_directory",
+    "build_dictionary",
+    "build_readme",
+    "canonical_types",
     "check_output_path",
+    "column_type",
     "compile_selection",
+    "describe_column",
     "eligibility",
     "export_campaigns",
     "file_sha256",
     "fsync_tree",
     "load_campaigns",
     "output_folder",
+    "pandas_types",
     "read_export",
     "read_frame",
     "recover_directory",

@@ -5,16 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import numpy as np
+import pandas as pd
+
 from ..config import bounded, from_mapping, read_yaml
 from ..exceptions import ConfigError
 from ..portraits import CONTACT_CHANNELS
 from ..schema import PII_COLUMNS
 from ._select import Selection, compile_selection
 
-__all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
+__all__ = ["CHANNELS", "OUTBOUND_CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
 
 CHANNELS: tuple[str, ...] = CONTACT_CHANNELS
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
+OUTBOUND_CHANNELS: dict[str, tuple[str, str]] = {
+    "sms": ("SMS", "短信"),
+    "app_push": ("App push", "网上国网推送"),
+    "wechat": ("WeChat", "微信"),
+    "hotline_callback": ("95598 call-back", "95598回访"),
+    "grid_manager": ("Grid-manager visit", "网格经理走访"),
+}
+"""Outbound channel code -> (English, Chinese) name: the one bilingual name of each channel."""
 Channel = Literal[CONTACT_CHANNELS]
 
 
@@ -32,7 +43,14 @@ class Campaign:
         Target channels in order of preference; each selected customer goes to the
         first channel they are eligible for that still has capacity.
     score : str, default="churn_score"
-        Portrait column ranking customers (highest first) to fill the capacity.
+        The campaign's calibrated score column: written to every file with its band,
+        tested against ``min_score``, and the ranking unless ``rank_by`` says otherwise.
+    rank_by : list of str or None, default=None
+        Portrait columns (numbers or booleans, booleans count as 1/0) ranking the
+        customers, highest first, the first column deciding and the next breaking its
+        ties; None ranks by ``score``. Remaining ties go by ``customer_key``. Say it
+        when the campaign's target is not what ``score`` predicts (an online-payment
+        campaign ranks by what brings a customer close to paying online).
     capacity : int or dict of str to int or None, default=None
         Customers per channel per run (one number for all channels, or per channel);
         None: unlimited.
@@ -45,13 +63,16 @@ class Campaign:
     columns : list of str, default=[]
         Extra portrait columns written to the file (raw PII columns are refused).
     title_en, title_zh : str, default=""
-        Readable titles.
+        Readable titles, written to the manifest, ``README.txt`` and the data dictionary.
+    purpose_en, purpose_zh : str, default=""
+        What the campaign is for and what the channel team should do with the list.
     """
 
     name: str
     select: str
     channels: list[Channel]
     score: str = "churn_score"
+    rank_by: list[str] | None = None
     capacity: int | dict[str, int] | None = field(
         default=None, metadata=bounded(0, 10**9, unit="customers")
     )
@@ -61,6 +82,8 @@ class Campaign:
     columns: list[str] = field(default_factory=list)
     title_en: str = ""
     title_zh: str = ""
+    purpose_en: str = ""
+    purpose_zh: str = ""
 
     _config_label: ClassVar[str] = "campaign"  # errors name the campaign
 
@@ -100,6 +123,48 @@ class Campaign:
         if sel is None:
             sel = self._selection = compile_selection(self.select, name=self.name)
         return sel
+
+    @property
+    def ranking(self) -> list[str]:
+        """Columns ranking the customers, highest first (``rank_by``, else ``[score]``)."""
+        return list(self.rank_by) if self.rank_by else [self.score]
+
+    def rank_values(self, frame) -> list:
+        """The ranking columns of ``frame`` as float arrays (booleans 1/0, missing NaN).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Portrait rows.
+
+        Returns
+        -------
+        list of numpy.ndarray of float
+            One array per column of :attr:`ranking`, in order.
+
+        Raises
+        ------
+        ConfigError
+            A ranking column is missing or holds text.
+        """
+        out = []
+        for col in self.ranking:
+            if col not in frame.columns:
+                raise ConfigError(
+                    f"campaign {self.name!r} ranks by {col!r}, which the portraits do not have; "
+                    f"score columns present: "
+                    f"{[c for c in frame.columns if str(c).endswith('_score')]!r}."
+                )
+            values = frame[col]
+            if pd.api.types.is_bool_dtype(values.dtype):
+                values = values.astype("Float64")
+            elif not pd.api.types.is_numeric_dtype(values.dtype):
+                raise ConfigError(
+                    f"campaign {self.name!r} ranks by {col!r}, a {values.dtype} column; "
+                    "rank_by takes number or yes/no columns."
+                )
+            out.append(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan))
+        return out
 
     def capacity_of(self, channel: str) -> int | None:
         """Capacity of ``channel`` in this campaign (None: unlimited)."""

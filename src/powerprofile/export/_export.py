@@ -12,15 +12,28 @@ import pandas as pd
 
 from ..exceptions import ConfigError, ExportError, PowerProfileError
 from ..portraits import MARKETING_CHANNELS, PHONE_CHANNELS, contactability
-from ..privacy import MAX_PHONE_VISIBLE_DIGITS, mask_phone, pseudonymise, resolve_pseudonym_key
+from ..privacy import (
+    KEY_PREFIX,
+    MAX_PHONE_VISIBLE_DIGITS,
+    mask_phone,
+    pseudonymise,
+    resolve_pseudonym_key,
+)
 from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
+from ._dictionary import build_dictionary, build_readme
+from ._schema import canonical_types, column_type, pandas_types
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
 
 __all__ = [
+    "BAND_RULE",
+    "CHANNEL_RULE",
+    "DICTIONARY_FILE",
     "EXPORT_SCHEMA_VERSION",
     "MEMBERSHIP_FILE",
+    "README_FILE",
+    "REASON_RULE",
     "ExportResult",
     "eligibility",
     "export_campaigns",
@@ -29,8 +42,30 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EXPORT_SCHEMA_VERSION = "1.0"
+EXPORT_SCHEMA_VERSION = "1.1"
+"""Version of the export folder's layout (1.1: ``K`` keys, integer ``segment_id``
+everywhere, column types, campaign titles and rules in the manifest, data dictionary)."""
 MEMBERSHIP_FILE = "segment_membership.parquet"
+DICTIONARY_FILE = "data_dictionary.csv"
+"""Every exported column and code in Chinese and English (UTF-8 with BOM for Excel)."""
+README_FILE = "README.txt"
+"""What the export holds and the rules behind it, in Chinese and English."""
+CHANNEL_RULE = (
+    "Campaigns run in priority order; a selected customer goes to the first channel in the "
+    "campaign's channel order they are contactable on (contactable_<channel>), not blocked by "
+    "the opt-out or do-not-contact list, with capacity left. preferred_channel is the "
+    "customer's most used channel (a habit) and does not choose the list's channel."
+)
+"""How an export chooses a customer's channel (recorded in the manifest and README)."""
+BAND_RULE = (
+    "<target>_band is the portraits' band: by default high = the top 10 % of the snapshot's "
+    "scores (decile 10), medium = deciles 8-9, low = the rest; score cut-offs when the "
+    "portraits were built with bands={'high': p, 'medium': q}. data_dictionary.csv gives "
+    "each band's share and probability range."
+)
+"""What the band codes mean (recorded in the manifest and README)."""
+REASON_RULE = "<target>_reasons_en/_zh in exported lists keep only the reasons that raise the risk."
+"""Which reasons an exported list shows."""
 _DEFAULT_COLUMNS = (
     "snapshot_date",
     "customer_type",
@@ -177,7 +212,10 @@ def _read_list(path, key, what: str) -> set[str]:
         else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
     )
     if "customer_key" in df.columns:
-        return set(df["customer_key"].dropna().astype(str))
+        keys = df["customer_key"].dropna().astype("string").str.strip()
+        # keys written before the K prefix (export schema 1.0) still match
+        bare = keys.str.fullmatch(r"[0-9a-f]{16}").fillna(False)
+        return set(keys.mask(bare, KEY_PREFIX + keys).astype(str))
     if "customer_id" in df.columns:
         return set(pseudonymise(df["customer_id"].dropna().astype(str), key).astype(str))
     raise ConfigError(
@@ -207,12 +245,18 @@ def _segment_changes(
 ) -> pd.DataFrame:
     cols = ["segment_id", "change", "customer_key", "previous_segment_id", "current_segment_id"]
     if previous is None:
-        return pd.DataFrame(columns=cols)
+        empty = {
+            c: pd.Series(dtype="Int64" if c.endswith("segment_id") else "string") for c in cols
+        }
+        # the same columns as a file with changes, so every run documents alike
+        return (
+            pd.DataFrame(empty).merge(names, on="segment_id", how="left")
+            if len(names)
+            else (pd.DataFrame(empty))
+        )
     merged = previous.merge(current, on="customer_key", how="outer", suffixes=("_prev", "_cur"))
     prev, cur = merged["segment_id_prev"], merged["segment_id_cur"]
-    moved = (prev.astype("string") != cur.astype("string")).fillna(True) & ~(
-        prev.isna() & cur.isna()
-    )
+    moved = (prev != cur).fillna(True) & ~(prev.isna() & cur.isna())
     m = merged[moved]
     entered = pd.DataFrame(
         {
@@ -234,12 +278,49 @@ def _segment_changes(
     )[m["segment_id_prev"].notna()]
     out = pd.concat([entered, left], ignore_index=True)
     for c in ("segment_id", "previous_segment_id", "current_segment_id"):
-        out[c] = out[c].astype("string")
+        out[c] = out[c].astype("Int64")
+    out = canonical_types(out)
     if len(names):
         out = out.merge(names, on="segment_id", how="left")
     return out.sort_values(["segment_id", "change", "customer_key"], kind="mergesort").reset_index(
         drop=True
     )
+
+
+_REASON_SEPARATORS = {"en": "; ", "zh": "；"}  # as the portraits join them
+
+
+def _raising_reasons(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``rows[cols]`` with each ``<target>_reasons_<lang>`` rebuilt from its risk-raising reasons.
+
+    A list is for acting on a risk, so its reason columns keep only the reasons whose
+    ``<target>_reason_<i>_direction`` is ``increase``, in their order; the per-reason
+    columns of the portrait must be present (they are whenever reasons are).
+    """
+    out = rows[cols].copy()
+    for col in cols:
+        target, sep, lang = col.rpartition("_reasons_")
+        if not sep or lang not in _REASON_SEPARATORS:
+            continue
+        i, texts = 1, []
+        while f"{target}_reason_{i}_direction" in rows.columns:
+            text = rows.get(f"{target}_reason_{i}_text_{lang}")
+            if text is None:
+                break
+            up = (rows[f"{target}_reason_{i}_direction"].astype("string") == "increase").fillna(
+                False
+            )
+            texts.append(text.astype("string").where(up.to_numpy(dtype=bool)))
+            i += 1
+        if not texts:
+            log.warning("%s: no per-reason columns in the portraits; reasons left as given", col)
+            continue
+        joined = pd.Series("", index=rows.index, dtype="string")
+        for text in texts:  # a few reasons, vectorised over rows
+            glue = joined.where(joined == "", joined + _REASON_SEPARATORS[lang])
+            joined = joined.mask(text.notna(), glue + text)
+        out[col] = joined.to_numpy()
+    return out
 
 
 def export_campaigns(
@@ -366,7 +447,8 @@ def export_campaigns(
         mask = camp.selection.evaluate(frame).to_numpy(dtype=bool) & ~np.isnan(score) & (used < cap)
         if camp.min_score is not None:
             mask &= score >= camp.min_score
-        order = np.lexsort((keys, -np.nan_to_num(score, nan=-np.inf)))
+        ranks = [-np.nan_to_num(r, nan=-np.inf) for r in reversed(camp.rank_values(frame))]
+        order = np.lexsort((keys, *ranks))
         assigned = np.zeros(n, dtype=bool)
         row = {"campaign": camp.name, "selected": int(mask.sum())}
         for ch in camp.channels:
@@ -400,6 +482,7 @@ def export_campaigns(
         band = camp.score.removesuffix("_score") + "_band"
         if band in frame.columns:
             cols.append(band)
+        cols += [c for c in camp.ranking if c not in cols and c != camp.score]
         for c in camp.columns:
             if c not in frame.columns:
                 raise ConfigError(
@@ -416,12 +499,12 @@ def export_campaigns(
                 camp.score: scores.astype(float),
             }
         )
-        sub = frame.iloc[take][cols].reset_index(drop=True)
+        sub = _raising_reasons(frame.iloc[take].reset_index(drop=True), cols)
         out = pd.concat([out, sub], axis=1)
         if ch in PHONE_CHANNELS:
             src = raw_phone if phone_policy[ch] == "raw" else masked_phone
             out["phone"] = pd.Series(src[take], dtype="string")
-        return out
+        return canonical_types(out)
 
     fmt_all = format
     membership = None
@@ -431,17 +514,17 @@ def export_campaigns(
             pd.DataFrame(
                 {
                     "customer_key": pd.Series(keys, dtype="string"),
-                    "segment_id": frame["segment_id"].astype("string").to_numpy(),
+                    "segment_id": frame["segment_id"].to_numpy(),
                 }
             )
+            .pipe(canonical_types)
             .sort_values("customer_key", kind="mergesort")
             .reset_index(drop=True)
         )
         name_cols = [c for c in ("segment_name_en", "segment_name_zh") if c in frame.columns]
         if name_cols:
             seg_names = (
-                frame[["segment_id", *name_cols]]
-                .astype("string")
+                canonical_types(frame[["segment_id", *name_cols]])
                 .drop_duplicates("segment_id")
                 .sort_values("segment_id")
                 .reset_index(drop=True)
@@ -451,7 +534,8 @@ def export_campaigns(
     prev_dir = Path(previous_dir) if previous_dir is not None else out_dir
     if incremental and membership is not None and (prev_dir / MEMBERSHIP_FILE).is_file():
         previous = pd.read_parquet(prev_dir / MEMBERSHIP_FILE)
-        previous["segment_id"] = previous["segment_id"].astype("string")
+        # exports before schema 1.1 wrote segment_id as text
+        previous["segment_id"] = pd.to_numeric(previous["segment_id"]).astype("Int64")
 
     policy = {
         "keys": "HMAC-SHA256 pseudonym (customer_key)",
@@ -478,6 +562,8 @@ def export_campaigns(
         }
     )
     files = []
+    frames: dict[str, pd.DataFrame] = {}
+    by_name = {c.name: c for c in cset.campaigns}
     try:
         with atomic_directory(out_dir, producer="export", what="export folder") as tmp:
             for camp, ch, take, scores in outputs:
@@ -485,6 +571,7 @@ def export_campaigns(
                 name = f"{camp.name}__{ch}{EXTENSIONS[fmt]}"
                 df = build(camp, ch, take, scores)
                 write_frame(df, tmp / name, fmt)
+                frames[name] = df
                 files.append(
                     {
                         "file": name,
@@ -496,6 +583,7 @@ def export_campaigns(
                 )
             if membership is not None:
                 write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
+                frames[MEMBERSHIP_FILE] = membership
                 files.append(
                     {
                         "file": MEMBERSHIP_FILE,
@@ -510,6 +598,7 @@ def export_campaigns(
                     changes = _segment_changes(previous, membership, seg_names)
                     name = f"segment_changes{EXTENSIONS[fmt]}"
                     write_frame(changes, tmp / name, fmt)
+                    frames[name] = changes
                     files.append(
                         {
                             "file": name,
@@ -521,6 +610,23 @@ def export_campaigns(
                     )
             for f in files:
                 f["sha256"] = file_sha256(tmp / f["file"])
+                f["columns"] = [str(c) for c in frames[f["file"]].columns]
+                camp = by_name.get(f["campaign"])
+                if camp is not None:
+                    f["title_en"], f["title_zh"] = camp.title_en, camp.title_zh
+            schema, files_of = _schema_of(frames)
+            for row in summary:
+                camp = by_name[row["campaign"]]
+                row.update(
+                    title_en=camp.title_en,
+                    title_zh=camp.title_zh,
+                    purpose_en=camp.purpose_en,
+                    purpose_zh=camp.purpose_zh,
+                    select=camp.select,
+                    score=camp.score,
+                    rank_by=camp.ranking,
+                    channels=list(camp.channels),
+                )
             manifest = {
                 "export_schema_version": EXPORT_SCHEMA_VERSION,
                 "data_schema_version": _data_schema_version(),
@@ -535,7 +641,19 @@ def export_campaigns(
                 "pseudonym_key": key.manifest(),
                 "campaigns": summary,
                 "files": sorted(files, key=lambda f: f["file"]),
+                "columns": schema,
+                "channel_rule": CHANNEL_RULE,
+                "bands": BAND_RULE,
+                "reasons": REASON_RULE,
             }
+            dictionary = build_dictionary(frame, schema, files_of, cset.ordered())
+            write_frame(dictionary, tmp / DICTIONARY_FILE, "csv")
+            readme = build_readme(manifest, cset.ordered(), manifest["files"])
+            (tmp / README_FILE).write_bytes(readme.encode("utf-8-sig"))
+            manifest["documentation"] = [
+                {"file": name, "sha256": file_sha256(tmp / name)}
+                for name in (README_FILE, DICTIONARY_FILE)
+            ]
             text = (
                 json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
                 + "\n"
@@ -550,6 +668,22 @@ def export_campaigns(
         ) from exc
     log.debug("export written to %s (%d files)", out_dir, len(files) + 1)
     return ExportResult(out_dir=out_dir, manifest=manifest, files=pd.DataFrame(manifest["files"]))
+
+
+def _schema_of(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Column -> export type over every written frame, and column -> the files holding it."""
+    schema: dict[str, str] = {}
+    files_of: dict[str, list[str]] = {}
+    for name in sorted(frames):
+        for col in frames[name].columns:
+            typ = column_type(frames[name][col])
+            if schema.setdefault(str(col), typ) != typ:
+                raise ExportError(
+                    f"column {col!r} is {typ!r} in {name!r} but {schema[str(col)]!r} in "
+                    f"{files_of[str(col)][0]!r}; an exported column must have one type."
+                )
+            files_of.setdefault(str(col), []).append(name)
+    return schema, files_of
 
 
 def _data_schema_version() -> str:
@@ -569,7 +703,16 @@ def read_export(out_dir) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to pandas.DataFrame
+        Each column with the pandas type of its type in the manifest's ``columns``
+        (see :mod:`powerprofile.export._schema`), so every format reads back alike.
     """
     out_dir = Path(out_dir)
     manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    return {f["file"]: read_frame(out_dir / f["file"]) for f in manifest["files"]}
+    types = pandas_types(manifest.get("columns") or {})
+    out = {}
+    for f in manifest["files"]:
+        df = read_frame(out_dir / f["file"], dtype=types)
+        if not len(df.columns) and f.get("columns"):  # an empty JSON Lines file
+            df = pd.DataFrame({c: pd.Series(dtype=types.get(c, "string")) for c in f["columns"]})
+        out[f["file"]] = df.astype({c: t for c, t in types.items() if c in df.columns})
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..export import OUTBOUND_CHANNELS
 from ._charts import CHANNEL_EN, bilingual
 from ._format import (
     METRIC_NAMES,
@@ -30,14 +31,6 @@ from ._kpis import KPI_LABELS
 
 __all__ = ["OUTBOUND_CHANNELS", "load_manifest"]
 
-OUTBOUND_CHANNELS = {
-    "sms": ("SMS", "短信"),
-    "app_push": ("App push", "网上国网推送"),
-    "wechat": ("WeChat", "微信"),
-    "hotline_callback": ("95598 call-back", "95598回访"),
-    "grid_manager": ("Grid-manager visit", "网格经理走访"),
-}
-"""Export channel code -> (English, Chinese) name."""
 
 _MIN_CUSTOMERS = 30
 """Units with fewer customers in service in either month are left out of the
