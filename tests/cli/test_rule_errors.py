@@ -82,3 +82,22 @@ def test_bad_campaign_selection_exits_2_before_reading_data(
     if "unknown column" not in problem:  # export checks the file, before reading data
         assert main(["export", *args]) == 2
         assert "selection of 'churn_retention'" in capsys.readouterr().err
+
+
+def test_unknown_rank_by_column_exits_2_before_reading_data(
+    tmp_path, capsys, key_env, no_work, sample_data
+):
+    text = (ROOT / "configs" / "campaigns.yaml").read_text(encoding="utf-8")
+    old = "    score: churn_score\n    capacity: 150\n"
+    assert old in text
+    campaigns = tmp_path / "campaigns.yaml"
+    campaigns.write_text(
+        text.replace(old, old + "    rank_by: [churn_scor]\n", 1), encoding="utf-8"
+    )
+    cfg = fast_config(tmp_path, data=sample_data)
+    args = ["--config", str(cfg), "--set", f"export.campaigns={campaigns}", "-q"]
+    code = main(["run", "--no-tracking", *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "'churn_retention'" in err and "'churn_scor'" in err
+    assert not (tmp_path / "out").exists()

@@ -108,7 +108,7 @@ def _check_campaign_columns(cfg: Config, campaigns, rules: dict) -> None:
     )
     for camp in campaigns.campaigns:
         camp.selection.check(columns)
-        for c in (camp.score, *camp.columns):
+        for c in (camp.score, *camp.ranking, *camp.columns):
             if c not in columns:
                 raise ConfigError(
                     f"campaign {camp.name!r} in {str(cfg.export.campaigns)!r} uses column {c!r}, "
