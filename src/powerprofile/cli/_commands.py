@@ -104,7 +104,7 @@ def cmd_features(cfg: Config, args) -> int:
 def _tracking_uri(cfg: Config):
     from ..pipeline import preflight
 
-    return preflight(cfg, stages=("tracking",)) if cfg.tracking.enabled else None
+    return preflight(cfg, stages=("train", "tracking") if cfg.tracking.enabled else ("train",))
 
 
 def cmd_train(cfg: Config, args) -> int:
@@ -188,11 +188,12 @@ def cmd_score(cfg: Config, args) -> int:
 
 def cmd_segment(cfg: Config, args) -> int:
     from ..export import write_frame
-    from ..pipeline import pseudonym_key, segment_customers
+    from ..pipeline import preflight, pseudonym_key, segment_customers
     from ..privacy import pseudonymise
     from ..segmentation import CustomerSegmenter
 
     key = pseudonym_key(cfg)
+    preflight(cfg, stages=("segment",))
     paths = _paths(cfg)
     # verified (metadata, checksum, signature) before anything is unpickled
     previous = CustomerSegmenter.load(args.previous) if args.previous else None
@@ -281,8 +282,9 @@ def cmd_keygen(cfg: Config, args) -> int:
 
 def cmd_report(cfg: Config, args) -> int:
     from ..export import read_frame
-    from ..pipeline import load_data, write_run_report
+    from ..pipeline import load_data, preflight, write_run_report
 
+    preflight(cfg, stages=("report",))
     paths = _paths(cfg)
     tables = load_data(cfg)
     profile = read_frame(paths.segment_profile) if paths.segment_profile.is_file() else None
