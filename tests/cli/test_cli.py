@@ -437,6 +437,24 @@ def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
     assert (info["n_customers"], info["seed"]) == (40, 3)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customers", "0"], "--customers must be a positive integer, got 0"),
+        (["--partitions", "0"], "--partitions must be a positive integer, got 0"),
+        (["--end", "9999-12-31"], "covers 2023-2027"),
+        (["--start", "2025-12-31", "--end", "2024-01-01"], "too short"),
+        (["--start", "someday"], "sample: "),
+    ],
+)
+def test_bad_sample_options_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    code = main(["sample", "--customers", "10", *args, "--out", str(tmp_path / "d"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err
+    assert not (tmp_path / "d").exists()
+
+
 def test_sample_replaces_only_a_data_set_it_generated(tmp_path, capsys):
     def sample(out) -> int:
         return main(["sample", "--customers", "20", "--out", str(out), "-q"])

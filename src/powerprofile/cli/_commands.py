@@ -38,26 +38,35 @@ def cmd_sample(cfg: Config, args) -> int:
 
     out = Path(args.output_dir or cfg.data.path)
     _check_data_folder(out)
-    if args.partitions is None and args.customers <= 20_000:
-        # the committed sample's layout: 2 partitions, strong compression (small for git)
-        write_sample(
-            out,
-            n_customers=args.customers,
-            seed=cfg.seed,
-            start=args.start,
-            end=args.end,
-            progress=cfg.progress,
-        )
-    else:
-        write_utility_data(
-            out,
-            n_customers=args.customers,
-            start=args.start,
-            end=args.end,
-            seed=cfg.seed,
-            n_partitions=args.partitions,
-            progress=cfg.progress,
-        )
+    for name in ("customers", "partitions"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name} must be a positive integer, got {value!r}.")
+    try:
+        if args.partitions is None and args.customers <= 20_000:
+            # the committed sample's layout: 2 partitions, strong compression (small for git)
+            write_sample(
+                out,
+                n_customers=args.customers,
+                seed=cfg.seed,
+                start=args.start,
+                end=args.end,
+                progress=cfg.progress,
+            )
+        else:
+            write_utility_data(
+                out,
+                n_customers=args.customers,
+                start=args.start,
+                end=args.end,
+                seed=cfg.seed,
+                n_partitions=args.partitions,
+                progress=cfg.progress,
+            )
+    except ValueError as exc:  # the generator checks its arguments before writing
+        raise ConfigError(
+            f"sample: {exc}; fix --customers, --start, --end or --partitions."
+        ) from exc
     _say("sample data", out)
     return 0
 
