@@ -16,6 +16,8 @@ __all__ = ["CHANNELS", "Campaign", "CampaignSet", "load_campaigns"]
 CHANNELS: tuple[str, ...] = CONTACT_CHANNELS
 """Outbound channels: SMS, 网上国网 app push, WeChat, 95598 call-back, grid-manager visit."""
 Channel = Literal[CONTACT_CHANNELS]
+MAX_NAME_LENGTH = 100
+"""Longest campaign name: file names ``<name>__<channel>.<ext>`` stay well under 255 bytes."""
 
 
 @dataclass
@@ -25,7 +27,8 @@ class Campaign:
     Parameters
     ----------
     name : str
-        Identifier (letters, digits, ``_``/``-``); used in file names.
+        Identifier (letters, digits, ``_``/``-``, at most 100 characters); used in file
+        names.
     select : str
         Selection over portrait columns (see :mod:`powerprofile.export._select`).
     channels : list of str
@@ -70,6 +73,12 @@ class Campaign:
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.name):
             raise ConfigError(
                 f"campaign name {self.name!r} in {str(source)!r} may use only letters, digits, '_' and '-'."
+            )
+        if len(self.name) > MAX_NAME_LENGTH:  # it names files: <name>__<channel>.parquet
+            raise ConfigError(
+                f"campaign name {self.name[:40]!r}... in {str(source)!r} has {len(self.name)} "
+                f"characters, more than {MAX_NAME_LENGTH}; the file names built from it would "
+                "be too long. Shorten it."
             )
         if not self.channels:
             raise ConfigError(f"campaign {self.name!r} in {str(source)!r} names no channel.")
