@@ -160,6 +160,11 @@ def test_output_under_a_regular_file_exits_6_naming_the_path(tmp_path, capsys):
             OSError("Cannot save file into a non-existent directory: '/srv/gone'"),
             "file system error (Cannot save file into a non-existent directory: '/srv/gone')",
         ),
+        (  # pyarrow on a full disk names no file: the output folder is named instead
+            OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28]"),
+            "file system error ([Errno 28] Error writing bytes to file. Detail: [errno 28]) "
+            "while writing under '{out}'; no space left on the device",
+        ),
     ],
 )
 def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch, exc, expected):
@@ -168,6 +173,7 @@ def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch,
 
     monkeypatch.setitem(_commands(), "validate", fail)
     assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 6
+    expected = expected.replace("{out}", str(tmp_path / "out"))
     assert f"powerprofile: error: {expected}" in capsys.readouterr().err
 
 

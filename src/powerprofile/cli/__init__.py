@@ -133,12 +133,18 @@ _FS_HINTS = {
 }
 
 
-def _filesystem_error(exc: OSError) -> tuple[int, str]:
-    """Exit code and message for an ``OSError``: 6 for the file system, 1 otherwise."""
+def _filesystem_error(exc: OSError, where: str | None = None) -> tuple[int, str]:
+    """Exit code and message for an ``OSError``: 6 for the file system, 1 otherwise.
+
+    ``where`` (the output folder) is named when the error itself names no path, as
+    pyarrow's "No space left on device" does.
+    """
     if isinstance(exc, ConnectionError | TimeoutError):  # the network, not the file system
         return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with -vv for the traceback)"
     if exc.filename is None:  # e.g. pandas: "Cannot save file into a non-existent directory"
-        return 6, f"file system error ({exc}); check the path and the disk."
+        hint = _FS_HINTS.get(exc.errno, "check the path and the disk")
+        under = f" while writing under {where!r}" if where else ""
+        return 6, f"file system error ({exc}){under}; {hint}."
     path = str(exc.filename)
     if exc.filename2 is not None:
         path = f"{path} -> {exc.filename2}"
@@ -179,6 +185,7 @@ def main(argv=None) -> int:
     )
 
     log = logging.getLogger("powerprofile")
+    where = None  # the output folder, named by file system errors that name no path
     try:
         with _operator_warnings(args.verbose):
             from ..config import load_config
@@ -188,6 +195,9 @@ def main(argv=None) -> int:
             if config_path is None and _DEFAULT_CONFIG.is_file():
                 config_path = _DEFAULT_CONFIG
             cfg = load_config(config_path, _overrides(args))
+            where = str(
+                (args.output_dir or cfg.data.path) if args.command == "sample" else cfg.output_dir
+            )
             log.debug("config %s resolved", config_path)
             from ..pipeline import thread_limits
 
@@ -202,7 +212,7 @@ def main(argv=None) -> int:
     except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
         return _error(3, str(exc))
     except OSError as exc:  # the file system: permissions, full disk, a file for a folder
-        return _error(*_filesystem_error(exc))
+        return _error(*_filesystem_error(exc, where))
     except TrackingError as exc:
         return _error(4, str(exc))
     except ExportError as exc:
