@@ -114,6 +114,16 @@ def test_params_a_step_cannot_take_exit_2_before_any_work(
     assert message in err
 
 
+def test_a_huge_value_is_not_echoed_whole(tmp_path, capsys):
+    cfg = fast_config(tmp_path)
+    code = main(["validate", "--config", str(cfg), "--set", "seed=" + "1" * 120_000, "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err) < 2_200, len(err)
+    assert "config key 'seed'" in err and "characters left out" in err
+    assert err.rstrip().endswith("(overrides given: seed, progress)")
+
+
 # ------------------------------------------------------------------ the file system
 
 

@@ -114,7 +114,16 @@ def _operator_warnings(verbose: int):
         yield
 
 
+_MAX_MESSAGE = 2000
+"""Longest error message printed whole; a longer one (a huge value echoed back) keeps its
+start and its end (where the fix is said), with the middle left out."""
+
+
 def _error(code: int, message: str) -> int:
+    if len(message) > _MAX_MESSAGE:
+        cut = len(message) - _MAX_MESSAGE
+        head, tail = message[: _MAX_MESSAGE - 500], message[-500:]
+        message = f"{head} ... ({cut:,} characters left out) ... {tail}"
     print(f"powerprofile: error: {message}", file=sys.stderr, flush=True)
     return code
 
