@@ -244,6 +244,13 @@ BAD_VALUES = [
     ("data.data_end", "'20251231'", r"'data\.data_end'.*'20251231' \(str\).*'2025-12-31'"),
     ("data.data_end", "2025-12-31 10:00:00", r"'data\.data_end'.*datetime.*'2025-12-31'"),
     ("features.scoring_snapshot", "2026/01/01", r"'features\.scoring_snapshot'.*ISO date"),
+    # pandas cannot hold these: they used to stop the job late with exit 1
+    (
+        "features.scoring_snapshot",
+        "'9999-12-31'",
+        r"'features\.scoring_snapshot'.*'9999-12-31', outside 1900-01-01 to 2200-12-31",
+    ),
+    ("data.data_end", "1000-01-01", r"'data\.data_end'.*'1000-01-01', outside 1900-01-01"),
     ("features.n_partitions", "0", r"'features\.n_partitions'.*has the value 0.*from 1 to 65536"),
     ("features.n_jobs", "100000", r"'features\.n_jobs'.*from 1 to 1024"),
     ("features.min_history_days", "-1", r"'features\.min_history_days'.*from 0 to 3660 days"),

@@ -440,6 +440,50 @@ def test_sample_writes_a_loadable_data_set(tmp_path, capsys):
     assert (info["n_customers"], info["seed"]) == (40, 3)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customers", "0"], "--customers must be a positive integer, got 0"),
+        (["--partitions", "0"], "--partitions must be a positive integer, got 0"),
+        (["--end", "9999-12-31"], "covers 2023-2027"),
+        (["--start", "2025-12-31", "--end", "2024-01-01"], "too short"),
+        (["--start", "someday"], "sample: "),
+    ],
+)
+def test_bad_sample_options_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    code = main(["sample", "--customers", "10", *args, "--out", str(tmp_path / "d"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_sample_replaces_only_a_data_set_it_generated(tmp_path, capsys):
+    def sample(out) -> int:
+        return main(["sample", "--customers", "20", "--out", str(out), "-q"])
+
+    gen = tmp_path / "gen"
+    assert sample(gen) == 0 and sample(gen) == 0  # its own data set: replaced
+    # a generated data set holding a file of yours: refused, nothing deleted
+    (gen / "precious.txt").write_text("my numbers", encoding="utf-8")
+    (gen / "usage" / "notes.md").write_text("# my notes", encoding="utf-8")
+    before = sorted(p.relative_to(gen).as_posix() for p in gen.rglob("*"))
+    capsys.readouterr()
+    assert sample(gen) == 7
+    err = capsys.readouterr().err
+    assert "2 foreign entries: 'precious.txt', 'usage/notes.md'" in err
+    assert "nothing was deleted" in err
+    assert sorted(p.relative_to(gen).as_posix() for p in gen.rglob("*")) == before
+    # your own data set, with a dataset.json the generator did not write: refused
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "dataset.json").write_text('{"schema_version": "1.0"}', encoding="utf-8")
+    (real / "customers.parquet").write_bytes(b"PAR1 real customers")
+    assert sample(real) == 7
+    assert "not written by the generator" in capsys.readouterr().err
+    assert (real / "customers.parquet").read_bytes() == b"PAR1 real customers"
+
+
 def test_score_local_model_with_reasons_matches_portraits(full_run, tmp_path, key_env, capsys):
     code = main(
         [

@@ -9,7 +9,7 @@ import pytest
 
 from powerprofile.cli import EXIT_CODES, main
 
-from .conftest import ROOT, fast_config
+from .conftest import KEY, ROOT, fast_config
 
 
 def _commands() -> dict:
@@ -74,6 +74,56 @@ def test_alias_bomb_exits_2_naming_the_file(tmp_path, capsys):
     assert "aliases" in err and "expand to more than 10,000 values" in err
 
 
+PARAMS = [
+    ("run", "models.params.__class__=1", "unknown config key 'models.params.__class__'"),
+    ("run", "models.params.learnin_rate=0.1", "(did you mean 'learning_rate'?)"),
+    ("run", "models.params.horizon_days=3", "'models.params.horizon_days' cannot be set"),
+    ("run", "segmentation.params.n_cluster=3", "(did you mean 'n_clusters'?)"),
+    ("run", "portraits.params.key=x", "'portraits.params.key' cannot be set"),
+    ("run", "portraits.params.bands=[1e308]", "'portraits.params.bands': bands must be"),
+    ("run", "portraits.params.bands={churn: {high: 0.1, medium: 0.5}}", "high >= medium"),
+    ("run", "report.params.foo=1", "unknown config key 'report.params.foo'"),
+    ("train", "models.params.__class__=1", "unknown config key 'models.params.__class__'"),
+    ("segment", "segmentation.params.x=1", "unknown config key 'segmentation.params.x'"),
+    ("report", "report.params.tables=x", "'report.params.tables' cannot be set"),
+]
+
+
+@pytest.mark.parametrize(("command", "override", "message"), PARAMS)
+def test_params_a_step_cannot_take_exit_2_before_any_work(
+    tmp_path, capsys, monkeypatch, command, override, message
+):
+    # <section>.params are keyword arguments: a name the callee does not take, or one the
+    # job passes itself, used to stop the job late (exit 1) after training
+    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+
+    def boom(*a, **k):
+        raise AssertionError("work started")
+
+    import powerprofile.pipeline as pipeline
+    import powerprofile.pipeline._run as run
+
+    monkeypatch.setattr(run, "load_data", boom)
+    monkeypatch.setattr(pipeline, "load_data", boom)
+    monkeypatch.setattr(pipeline, "segment_customers", boom)
+    cfg = fast_config(tmp_path)
+    args = [command, "--config", str(cfg), "--set", override, "-q"]
+    code = main([*args, "--no-tracking"] if command in ("run", "train") else args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err
+
+
+def test_a_huge_value_is_not_echoed_whole(tmp_path, capsys):
+    cfg = fast_config(tmp_path)
+    code = main(["validate", "--config", str(cfg), "--set", "seed=" + "1" * 120_000, "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err) < 2_200, len(err)
+    assert "config key 'seed'" in err and "characters left out" in err
+    assert err.rstrip().endswith("(overrides given: seed, progress)")
+
+
 # ------------------------------------------------------------------ the file system
 
 
@@ -120,6 +170,11 @@ def test_output_under_a_regular_file_exits_6_naming_the_path(tmp_path, capsys):
             OSError("Cannot save file into a non-existent directory: '/srv/gone'"),
             "file system error (Cannot save file into a non-existent directory: '/srv/gone')",
         ),
+        (  # pyarrow on a full disk names no file: the output folder is named instead
+            OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28]"),
+            "file system error ([Errno 28] Error writing bytes to file. Detail: [errno 28]) "
+            "while writing under '{out}'; no space left on the device",
+        ),
     ],
 )
 def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch, exc, expected):
@@ -128,6 +183,7 @@ def test_filesystem_errors_exit_6_naming_the_path(tmp_path, capsys, monkeypatch,
 
     monkeypatch.setitem(_commands(), "validate", fail)
     assert main(["validate", "--config", str(fast_config(tmp_path)), "-q"]) == 6
+    expected = expected.replace("{out}", str(tmp_path / "out"))
     assert f"powerprofile: error: {expected}" in capsys.readouterr().err
 
 

@@ -63,3 +63,13 @@ def test_campaign_numbers_at_their_limits_load(tmp_path):
     (c,) = cset.campaigns
     assert (cset.frequency_cap, c.capacity_of("sms"), c.capacity_of("wechat")) == (1000, 10**9, 0)
     assert (c.priority, c.min_score) == (-1_000_000, 0.5)
+
+
+def test_a_campaign_name_too_long_for_a_file_name_is_refused_at_load(tmp_path):
+    # it names files (<name>__<channel>.csv): 300 characters used to fail the export late
+    path = tmp_path / "c.yaml"
+    path.write_text(ONE.replace("winback", "w" * 300), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"has 300 characters, more than 100.*Shorten it"):
+        load_campaigns(path)
+    path.write_text(ONE.replace("winback", "w" * 100), encoding="utf-8")
+    assert load_campaigns(path).campaigns[0].name == "w" * 100

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -219,6 +220,39 @@ def test_opt_out_and_do_not_contact_lists(tmp_path, data, campaigns_file):
     assert first_push not in set(everyone["customer_key"])
     assert first_sms not in set(out["retention__sms.csv"]["customer_key"])
     assert base.manifest["files"] != []
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00not text\n", b'"unclosed\n'])
+def test_an_unreadable_opt_out_list_is_a_config_error_naming_it(
+    tmp_path, data, campaigns_file, content
+):
+    customers, portraits = data
+    (tmp_path / "optout.csv").write_bytes(content)
+    with pytest.raises(ConfigError, match=r"opt-out list '.*optout\.csv' cannot be read"):
+        export_campaigns(
+            portraits,
+            tmp_path / "a",
+            campaigns=campaigns_file,
+            customers=customers,
+            opt_out_list=tmp_path / "optout.csv",
+        )
+    assert not (tmp_path / "a").exists()
+
+
+def test_an_opt_out_list_matching_nobody_is_warned_about(tmp_path, data, campaigns_file, caplog):
+    customers, portraits = data
+    # ids written in another form (lower case) match no customer: nobody would be blocked
+    ids = customers["customer_id"].str.lower().iloc[:3]
+    pd.DataFrame({"customer_id": ids}).to_csv(tmp_path / "optout.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        export_campaigns(
+            portraits,
+            tmp_path / "a",
+            campaigns=campaigns_file,
+            customers=customers,
+            opt_out_list=tmp_path / "optout.csv",
+        )
+    assert "opt-out list" in caplog.text and "none of its 3 entries" in caplog.text
 
 
 def test_incremental_segment_changes_by_hand(tmp_path, data, campaigns_file):

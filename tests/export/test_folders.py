@@ -124,6 +124,76 @@ def test_a_name_taken_by_a_foreign_file_is_refused_before_anything_moves(tmp_pat
     assert listing(out) == [MARKER, "a.csv", "models", "report.html"]
 
 
+def _owned(out: Path) -> None:
+    """A folder the job owns, holding ``features/a.csv`` and ``keep.csv``."""
+    with output_folder(out) as folder, folder.staging("run") as tmp:
+        (tmp / "features").mkdir()
+        (tmp / "features" / "a.csv").write_text("job", encoding="utf-8")
+        (tmp / "keep.csv").write_text("job", encoding="utf-8")
+
+
+@pytest.mark.parametrize("entry", ["../outside.txt", "{abs}", "features/../../outside.txt"])
+def test_a_marker_naming_files_outside_its_folder_is_refused(tmp_path, entry):
+    # the marker is a claim anyone who can write the folder can forge: it must never
+    # make the job delete (or rmdir) anything outside the folder
+    out = tmp_path / "out"
+    _owned(out)
+    victim = tmp_path / "outside.txt"
+    victim.write_text("not yours", encoding="utf-8")
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    marker["files"][entry.format(abs=victim)] = "run"
+    (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    with pytest.raises(OutputDirError, match=r"outside the folder .* marker was altered"):
+        check_output_path(out)
+    with pytest.raises(OutputDirError, match=r"outside the folder"):
+        with output_folder(out) as folder, folder.staging("run") as tmp:
+            (tmp / "keep.csv").write_text("v2", encoding="utf-8")
+    assert victim.read_text(encoding="utf-8") == "not yours"
+    assert (out / "keep.csv").read_text(encoding="utf-8") == "job"
+
+
+def test_a_lock_file_planted_as_a_link_is_never_written_through(tmp_path):
+    out = tmp_path / "out"
+    _owned(out)
+    victim = tmp_path / "passwd"
+    victim.write_text("root:x:0:0", encoding="utf-8")
+    (out / LOCK).symlink_to(victim)
+    with pytest.raises(OutputDirError, match=r"symbolic link"):
+        with output_folder(out):
+            pass
+    assert victim.read_text(encoding="utf-8") == "root:x:0:0"
+    assert (out / LOCK).is_symlink()  # the job does not tidy what it did not write
+
+
+@pytest.mark.parametrize("link", ["features", "keep.csv", "features/a.csv"])
+def test_a_link_inside_an_owned_folder_is_refused_before_anything_is_written(tmp_path, link):
+    out = tmp_path / "out"
+    _owned(out)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.csv").write_text("not yours", encoding="utf-8")
+    (elsewhere / "keep.csv").write_text("not yours", encoding="utf-8")
+    target = out / link
+    if target.is_dir():
+        for f in target.iterdir():
+            f.unlink()
+        target.rmdir()
+    else:
+        target.unlink()
+    target.symlink_to(elsewhere if link == "features" else elsewhere / Path(link).name)
+    before = listing(out)
+    with pytest.raises(OutputDirError, match=rf"1 symbolic link\(s\) \('{link}' -> "):
+        check_output_path(out)
+    with pytest.raises(OutputDirError, match=r"never writes, moves or deletes through a link"):
+        with output_folder(out) as folder, folder.staging("run") as tmp:
+            (tmp / "features").mkdir()
+            (tmp / "features" / "a.csv").write_text("v2", encoding="utf-8")
+            (tmp / "keep.csv").write_text("v2", encoding="utf-8")
+    assert listing(out) == before
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a.csv", "keep.csv"]
+    assert {p.read_text(encoding="utf-8") for p in elsewhere.iterdir()} == {"not yours"}
+
+
 def test_failed_job_leaves_no_folder_it_created(tmp_path):
     with pytest.raises(RuntimeError):
         with output_folder(tmp_path / "a" / "b") as folder, folder.staging("run") as tmp:

@@ -237,3 +237,16 @@ def test_every_csv_for_people_goes_through_the_one_writer():
             if re.search(r"\.to_csv\(", py.read_text(encoding="utf-8")):
                 offenders.append(str(py.relative_to(ROOT)))
     assert offenders == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_frame_without_rows_reads_back_as_no_records(tmp_path, fmt):
+    # a JSON Lines file of 0 rows used to hold one empty line (a record to many readers)
+    empty = pd.DataFrame({"customer_key": pd.Series([], dtype="string"), "x": []})
+    path = write_frame(empty, tmp_path / f"e.{fmt}", fmt)
+    if fmt == "jsonl":
+        assert path.read_bytes() == b""
+    if fmt == "csv":
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            assert len(list(csv.reader(fh))) == 1  # the header only
+    assert len(read_frame(path)) == 0

@@ -79,6 +79,7 @@ def test_has_reads_separated_lists():
     ("expr", "message"),
     [
         ("a >=", "invalid syntax"),
+        ("a > 1\x00", r"^invalid syntax: source code string cannot contain null bytes"),
         ("a.b > 1", "attribute access 'a.b' is not allowed"),
         ("__import__('os').system('x')", "is not allowed"),
         ("open('f')", "function 'open' is not allowed"),

@@ -114,7 +114,16 @@ def _operator_warnings(verbose: int):
         yield
 
 
+_MAX_MESSAGE = 2000
+"""Longest error message printed whole; a longer one (a huge value echoed back) keeps its
+start and its end (where the fix is said), with the middle left out."""
+
+
 def _error(code: int, message: str) -> int:
+    if len(message) > _MAX_MESSAGE:
+        cut = len(message) - _MAX_MESSAGE
+        head, tail = message[: _MAX_MESSAGE - 500], message[-500:]
+        message = f"{head} ... ({cut:,} characters left out) ... {tail}"
     print(f"powerprofile: error: {message}", file=sys.stderr, flush=True)
     return code
 
@@ -133,12 +142,18 @@ _FS_HINTS = {
 }
 
 
-def _filesystem_error(exc: OSError) -> tuple[int, str]:
-    """Exit code and message for an ``OSError``: 6 for the file system, 1 otherwise."""
+def _filesystem_error(exc: OSError, where: str | None = None) -> tuple[int, str]:
+    """Exit code and message for an ``OSError``: 6 for the file system, 1 otherwise.
+
+    ``where`` (the output folder) is named when the error itself names no path, as
+    pyarrow's "No space left on device" does.
+    """
     if isinstance(exc, ConnectionError | TimeoutError):  # the network, not the file system
         return 1, f"internal error: {type(exc).__name__}: {exc} (rerun with -vv for the traceback)"
     if exc.filename is None:  # e.g. pandas: "Cannot save file into a non-existent directory"
-        return 6, f"file system error ({exc}); check the path and the disk."
+        hint = _FS_HINTS.get(exc.errno, "check the path and the disk")
+        under = f" while writing under {where!r}" if where else ""
+        return 6, f"file system error ({exc}){under}; {hint}."
     path = str(exc.filename)
     if exc.filename2 is not None:
         path = f"{path} -> {exc.filename2}"
@@ -179,6 +194,7 @@ def main(argv=None) -> int:
     )
 
     log = logging.getLogger("powerprofile")
+    where = None  # the output folder, named by file system errors that name no path
     try:
         with _operator_warnings(args.verbose):
             from ..config import load_config
@@ -188,6 +204,9 @@ def main(argv=None) -> int:
             if config_path is None and _DEFAULT_CONFIG.is_file():
                 config_path = _DEFAULT_CONFIG
             cfg = load_config(config_path, _overrides(args))
+            where = str(
+                (args.output_dir or cfg.data.path) if args.command == "sample" else cfg.output_dir
+            )
             log.debug("config %s resolved", config_path)
             from ..pipeline import thread_limits
 
@@ -202,7 +221,7 @@ def main(argv=None) -> int:
     except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
         return _error(3, str(exc))
     except OSError as exc:  # the file system: permissions, full disk, a file for a folder
-        return _error(*_filesystem_error(exc))
+        return _error(*_filesystem_error(exc, where))
     except TrackingError as exc:
         return _error(4, str(exc))
     except ExportError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -37,26 +38,35 @@ def cmd_sample(cfg: Config, args) -> int:
 
     out = Path(args.output_dir or cfg.data.path)
     _check_data_folder(out)
-    if args.partitions is None and args.customers <= 20_000:
-        # the committed sample's layout: 2 partitions, strong compression (small for git)
-        write_sample(
-            out,
-            n_customers=args.customers,
-            seed=cfg.seed,
-            start=args.start,
-            end=args.end,
-            progress=cfg.progress,
-        )
-    else:
-        write_utility_data(
-            out,
-            n_customers=args.customers,
-            start=args.start,
-            end=args.end,
-            seed=cfg.seed,
-            n_partitions=args.partitions,
-            progress=cfg.progress,
-        )
+    for name in ("customers", "partitions"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name} must be a positive integer, got {value!r}.")
+    try:
+        if args.partitions is None and args.customers <= 20_000:
+            # the committed sample's layout: 2 partitions, strong compression (small for git)
+            write_sample(
+                out,
+                n_customers=args.customers,
+                seed=cfg.seed,
+                start=args.start,
+                end=args.end,
+                progress=cfg.progress,
+            )
+        else:
+            write_utility_data(
+                out,
+                n_customers=args.customers,
+                start=args.start,
+                end=args.end,
+                seed=cfg.seed,
+                n_partitions=args.partitions,
+                progress=cfg.progress,
+            )
+    except ValueError as exc:  # the generator checks its arguments before writing
+        raise ConfigError(
+            f"sample: {exc}; fix --customers, --start, --end or --partitions."
+        ) from exc
     _say("sample data", out)
     return 0
 
@@ -103,7 +113,7 @@ def cmd_features(cfg: Config, args) -> int:
 def _tracking_uri(cfg: Config):
     from ..pipeline import preflight
 
-    return preflight(cfg, stages=("tracking",)) if cfg.tracking.enabled else None
+    return preflight(cfg, stages=("train", "tracking") if cfg.tracking.enabled else ("train",))
 
 
 def cmd_train(cfg: Config, args) -> int:
@@ -187,11 +197,12 @@ def cmd_score(cfg: Config, args) -> int:
 
 def cmd_segment(cfg: Config, args) -> int:
     from ..export import write_frame
-    from ..pipeline import pseudonym_key, segment_customers
+    from ..pipeline import preflight, pseudonym_key, segment_customers
     from ..privacy import pseudonymise
     from ..segmentation import CustomerSegmenter
 
     key = pseudonym_key(cfg)
+    preflight(cfg, stages=("segment",))
     paths = _paths(cfg)
     # verified (metadata, checksum, signature) before anything is unpickled
     previous = CustomerSegmenter.load(args.previous) if args.previous else None
@@ -280,8 +291,9 @@ def cmd_keygen(cfg: Config, args) -> int:
 
 def cmd_report(cfg: Config, args) -> int:
     from ..export import read_frame
-    from ..pipeline import load_data, write_run_report
+    from ..pipeline import load_data, preflight, write_run_report
 
+    preflight(cfg, stages=("report",))
     paths = _paths(cfg)
     tables = load_data(cfg)
     profile = read_frame(paths.segment_profile) if paths.segment_profile.is_file() else None
@@ -355,17 +367,56 @@ def cmd_run(cfg: Config, args) -> int:
 # ------------------------------------------------------------------ output folders
 
 
+# what the generator writes: dataset.json, truth/, and each table as one Parquet file or
+# a folder of Parquet parts (truth/ also holds JSON and NumPy blocks)
+_GENERATED_SUFFIXES = (".parquet", ".json", ".npz")
+
+
+def _foreign_data_entries(folder: Path) -> list[str]:
+    """Entries of ``folder`` that the synthetic data generator did not write (or could not have)."""
+    import json
+
+    from ..datasets import GENERATOR
+    from ..schema import TABLE_ORDER
+
+    try:
+        info = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = None
+    if not isinstance(info, dict) or info.get("generator") != GENERATOR:
+        return ["dataset.json (missing, or not written by the generator)"]
+    top = {"dataset.json", "truth", *TABLE_ORDER, *(f"{t}.parquet" for t in TABLE_ORDER)}
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        for name in [*dirnames, *filenames]:
+            p = here / name
+            rel = p.relative_to(folder).as_posix()
+            if here == folder and name not in top:
+                out.append(rel)
+            elif p.is_symlink():
+                out.append(f"{rel} (a symbolic link)")
+            elif name in filenames and not name.endswith(_GENERATED_SUFFIXES):
+                out.append(rel)
+    return sorted(out)
+
+
 def _check_data_folder(out: Path) -> None:
-    """``sample`` replaces a data folder: refuse unsafe places and folders of other data."""
+    """``sample`` replaces a data folder: only a new, empty or generated one."""
     from ..exceptions import OutputDirError
     from ..export import check_output_path
 
     target = check_output_path(out, what="data folder", require_owned=False)
-    if target.is_dir() and any(target.iterdir()) and not (target / "dataset.json").is_file():
+    if not target.is_dir() or not any(target.iterdir()):
+        return
+    foreign = _foreign_data_entries(target)
+    if foreign:
+        shown = ", ".join(repr(f) for f in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise OutputDirError(
-            f"data folder {str(out)!r} is not empty and holds no 'dataset.json' (not a "
-            "powerprofile data set); `sample` replaces the whole folder, so it refuses. "
-            "Choose a new folder, e.g. --out data/sample2."
+            f"data folder {str(out)!r} is not empty and is not a data set written by "
+            f"`powerprofile sample` ({len(foreign)} foreign entries: {shown}); `sample` "
+            "replaces the whole folder, so it refuses and nothing was deleted. Choose a new "
+            "folder, e.g. --out data/sample2."
         )
 
 

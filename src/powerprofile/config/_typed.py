@@ -62,20 +62,36 @@ ISO_DATE = {"iso_date": True}
 
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+DATE_RANGE = (_dt.date(1900, 1, 1), _dt.date(2200, 12, 31))
+"""Dates a config may name: pandas holds 1677-2262, and windows and horizons of up to
+ten years each must still fit around a snapshot."""
+
+
+def _in_range(day: _dt.date, key: str, source) -> str:
+    lo, hi = DATE_RANGE
+    if not lo <= day <= hi:
+        raise ConfigError(
+            f"config key {key!r}{_where(source)} has the date {day.isoformat()!r}, outside "
+            f"{lo.isoformat()} to {hi.isoformat()}; fix the value in the file or the override."
+        )
+    return day.isoformat()
+
 
 def _iso_date(value, key: str, source) -> str | None:
     """``value`` as ``'YYYY-MM-DD'``, or an error suggesting the date it probably means."""
     if value is None or (isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)):
-        return None if value is None else value.isoformat()
+        return None if value is None else _in_range(value, key, source)
     digits = None
     if isinstance(value, int) and not isinstance(value, bool):
         digits = str(value)
     elif isinstance(value, str):
         if _ISO_DATE_RE.fullmatch(value.strip()):
             try:
-                return _dt.date.fromisoformat(value.strip()).isoformat()
+                day = _dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
+            else:
+                return _in_range(day, key, source)
         elif re.fullmatch(r"[0-9]{8}", value.strip()):
             digits = value.strip()
     elif isinstance(value, _dt.datetime):

@@ -7,13 +7,14 @@ as ground truth, so that models and segmentations can be scored against the orac
 """
 
 from ._archetypes import ARCHETYPE_NAMES, archetype_table
-from ._generate import make_utility_data, write_sample, write_utility_data
+from ._generate import GENERATOR, make_utility_data, write_sample, write_utility_data
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, load_ground_truth
 
 __all__ = [
     "ARCHETYPE_NAMES",
     "DRIVER_NAMES",
+    "GENERATOR",
     "GroundTruth",
     "archetype_table",
     "load_ground_truth",

@@ -27,6 +27,8 @@ OUTBOUND_CHANNELS: dict[str, tuple[str, str]] = {
 }
 """Outbound channel code -> (English, Chinese) name: the one bilingual name of each channel."""
 Channel = Literal[CONTACT_CHANNELS]
+MAX_NAME_LENGTH = 100
+"""Longest campaign name: file names ``<name>__<channel>.<ext>`` stay well under 255 bytes."""
 
 
 @dataclass
@@ -36,7 +38,8 @@ class Campaign:
     Parameters
     ----------
     name : str
-        Identifier (letters, digits, ``_``/``-``); used in file names.
+        Identifier (letters, digits, ``_``/``-``, at most 100 characters); used in file
+        names.
     select : str
         Selection over portrait columns (see :mod:`powerprofile.export._select`).
     channels : list of str
@@ -93,6 +96,12 @@ class Campaign:
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.name):
             raise ConfigError(
                 f"campaign name {self.name!r} in {str(source)!r} may use only letters, digits, '_' and '-'."
+            )
+        if len(self.name) > MAX_NAME_LENGTH:  # it names files: <name>__<channel>.parquet
+            raise ConfigError(
+                f"campaign name {self.name[:40]!r}... in {str(source)!r} has {len(self.name)} "
+                f"characters, more than {MAX_NAME_LENGTH}; the file names built from it would "
+                "be too long. Shorten it."
             )
         if not self.channels:
             raise ConfigError(f"campaign {self.name!r} in {str(source)!r} names no channel.")

@@ -206,11 +206,18 @@ def _read_list(path, key, what: str) -> set[str]:
         raise ConfigError(
             f"{what} list {str(p)!r} does not exist; fix export.{what.replace('-', '_')}_list."
         )
-    df = (
-        pd.read_parquet(p)
-        if p.suffix == ".parquet"
-        else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
-    )
+    try:
+        df = (
+            pd.read_parquet(p)
+            if p.suffix == ".parquet"
+            else pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+        )
+    except ValueError as exc:  # empty, not CSV/Parquet, not UTF-8 ...
+        raise ConfigError(
+            f"{what} list {str(p)!r} cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
+            "give a UTF-8 CSV or a Parquet file with a 'customer_id' or 'customer_key' column "
+            f"(fix export.{what.replace('-', '_')}_list)."
+        ) from None
     if "customer_key" in df.columns:
         keys = df["customer_key"].dropna().astype("string").str.strip()
         # keys written before the K prefix (export schema 1.0) still match
@@ -428,8 +435,20 @@ def export_campaigns(
     contactable = _contactable(frame, aligned)
     phones = _phones(frame, aligned)
     keys = frame["customer_key"].astype(str).to_numpy()
-    opted = np.isin(keys, list(_read_list(opt_out_list, key, "opt-out")))
-    dnc = np.isin(keys, list(_read_list(do_not_contact_list, key, "do-not-contact")))
+    masks = {}
+    for what, path in (("opt-out", opt_out_list), ("do-not-contact", do_not_contact_list)):
+        listed = _read_list(path, key, what)
+        masks[what] = np.isin(keys, list(listed))
+        if listed and n and not masks[what].any():  # ids of another form: nobody is blocked
+            log.warning(
+                "%s list %r: none of its %d entries is a customer of these portraits, so it "
+                "blocks nobody; check that it holds this data's customer_id values (or "
+                "customer_key values made with the same key).",
+                what,
+                str(path),
+                len(listed),
+            )
+    opted, dnc = masks["opt-out"], masks["do-not-contact"]
     elig = eligibility(contactable, opted, dnc)
 
     # choose rows: campaigns in priority order, channels in preference order

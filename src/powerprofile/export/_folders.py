@@ -9,17 +9,23 @@ Rules (stated once here; the CLI, :func:`~powerprofile.pipeline.run_pipeline` an
    ``.powerprofile-output`` (JSON: what created it, when, and which files the job
    wrote there). A missing or empty folder is claimed (marker written); an existing
    non-empty folder without the marker is refused with :class:`OutputDirError`.
-3. **Nothing foreign is deleted or overwritten.** Files are written into a hidden
+3. **Nothing outside the folder, nothing through a link.** The marker is only a claim
+   (anyone who can write the folder can write one), so it can never reach further than
+   the folder: an entry that is absolute or climbs out (``..``) makes the marker
+   unreadable, and a folder holding a symbolic link anywhere inside (a planted
+   ``export -> /elsewhere`` or ``.powerprofile-lock -> /etc/passwd``) is refused, so no
+   write, move or deletion of the job ever follows a link out of the folder.
+4. **Nothing foreign is deleted or overwritten.** Files are written into a hidden
    staging folder inside the owned folder and then moved into place one by one; the
    job deletes only files its marker says it wrote (those of the same producer it no
    longer writes, and stale files of a nested owned folder it rewrites). A new file
    whose name is taken by a file the job did not write is refused before anything
    moves. Everything else (your ``notes.md``, your sub-folders) is left alone.
-4. **One job at a time.** A lock file ``.powerprofile-lock`` (holder pid, host, start
+5. **One job at a time.** A lock file ``.powerprofile-lock`` (holder pid, host, start
    time, command) makes a second job on the same folder fail fast with
    :class:`OutputDirBusyError`; a lock left by a killed job is taken over with a
    warning.
-5. **Crash consistency.** Staged files are flushed to disk, then a commit record is
+6. **Crash consistency.** Staged files are flushed to disk, then a commit record is
    written into the staging folder; only then do files move. A staging folder left
    by a crash is rolled forward on the next use of the folder if it was committed,
    and removed otherwise (only folders named ``.powerprofile-tmp-*`` that hold the
@@ -145,18 +151,33 @@ def check_output_path(path, *, what: str = "output folder", require_owned: bool 
     return target
 
 
+def _inside(name) -> bool:
+    """Whether a marker entry names a path inside its folder: relative, no ``..``."""
+    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
+        return False
+    return not name.startswith("/") and all(p not in ("", ".", "..") for p in name.split("/"))
+
+
 def _read_marker(folder: Path) -> dict | None:
     """The marker of ``folder`` (None when absent); OutputDirError when unreadable."""
     m = folder / MARKER
     if not m.exists() and not m.is_symlink():
         return None
     try:
+        if m.is_symlink():
+            raise ValueError("it is a symbolic link, not a file the job wrote")
         data = json.loads(m.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or "powerprofile_output" not in data:
             raise ValueError("not a powerprofile marker")
         files = data.get("files", {})
         if not isinstance(files, dict):
             raise ValueError("'files' is not a mapping")
+        outside = sorted(str(f) for f in files if not _inside(f))
+        if outside:
+            raise ValueError(
+                f"it lists {len(outside)} path(s) outside the folder ({outside[0]!r}); "
+                "powerprofile never writes those, so the marker was altered"
+            )
     except (OSError, ValueError) as exc:
         raise OutputDirError(
             f"{str(m)!r} is not a readable powerprofile marker ({exc}); if the folder is "
@@ -165,11 +186,38 @@ def _read_marker(folder: Path) -> dict | None:
     return data
 
 
+def _links(folder: Path) -> list[str]:
+    """Relative paths of the symbolic links anywhere under ``folder`` (none followed)."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        for name in [*dirnames, *filenames]:
+            if (here / name).is_symlink():
+                out.append((here / name).relative_to(folder).as_posix())
+    return sorted(out)
+
+
+def _refuse_links(folder: Path, *, what: str) -> None:
+    """OutputDirError when ``folder`` holds a symbolic link: no write may follow one."""
+    links = _links(folder)
+    if links:
+        shown = ", ".join(f"{n!r} -> {os.readlink(folder / n)!r}" for n in links[:3]) + (
+            ", ..." if len(links) > 3 else ""
+        )
+        raise OutputDirError(
+            f"{what} {str(folder)!r} holds {len(links)} symbolic link(s) ({shown}); "
+            "powerprofile never writes, moves or deletes through a link (it could reach "
+            "outside the folder), so nothing was written. Remove the link(s) or choose "
+            "another folder."
+        )
+
+
 def _owned_state(folder: Path, *, what: str) -> str:
     """``"owned"``, ``"empty"`` or ``"missing"``; OutputDirError for a foreign folder."""
     if not folder.exists():
         return "missing"
     if _read_marker(folder) is not None:
+        _refuse_links(folder, what=what)
         return "owned"
     entries = sorted(p.name for p in folder.iterdir())
     if entries:
@@ -265,11 +313,24 @@ class _Lock:
             gone,
         )
 
+    def _open_fd(self, flags: int) -> int:
+        """Open the lock file, never through a symbolic link (it could name any file)."""
+        try:
+            return os.open(self.path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP and not self.path.is_symlink():
+                raise
+            raise OutputDirError(
+                f"{self.what} {str(self.folder)!r}: its lock file {str(self.path)!r} is a "
+                f"symbolic link (to {os.readlink(self.path)!r}); powerprofile never writes "
+                "through a link, so nothing was written. Delete the link."
+            ) from None
+
     def acquire(self) -> None:
         if fcntl is None:  # pragma: no cover
             return self._acquire_excl()
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open_fd(os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -295,7 +356,7 @@ class _Lock:
     def _acquire_excl(self) -> None:  # pragma: no cover - platforms without fcntl
         for _ in range(2):
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = self._open_fd(os.O_RDWR | os.O_CREAT | os.O_EXCL)
             except FileExistsError:
                 text = self.path.read_text(encoding="utf-8", errors="replace")
                 try:
@@ -447,6 +508,7 @@ class OutputFolder:
                 self._claimed = True
         try:
             self._lock.acquire()
+            _refuse_links(self.path, what=self.what)  # again, now that no job of ours moves
         except BaseException:
             self._close()
             raise
@@ -581,24 +643,42 @@ class OutputFolder:
             "deletes": sorted(deletes),
         }
 
+    def _within(self, rel: str) -> Path:
+        """``self.path / rel``, refused unless it stays inside without crossing a link."""
+        if not _inside(rel):
+            raise OutputDirError(
+                f"{self.what} {str(self.path)!r}: refusing to touch {rel!r}, which is not a "
+                "path inside the folder."
+            )
+        here = self.path
+        for part in rel.split("/")[:-1]:
+            here = here / part
+            if here.is_symlink():
+                raise OutputDirError(
+                    f"{self.what} {str(self.path)!r}: {str(here)!r} became a symbolic link "
+                    "while the job ran; powerprofile never writes through a link. Remove it "
+                    "and run again."
+                )
+        return self.path / rel
+
     def _apply(self, tmp: Path, plan: dict) -> None:
         """Move staged files into place, delete the producer's stale files (idempotent)."""
         touched = {self.path}
         for d in plan.get("dirs", []):
-            (self.path / d).mkdir(parents=True, exist_ok=True)
+            self._within(d + "/x").parent.mkdir(parents=True, exist_ok=True)
         for f in plan["new"]:
             src = tmp / f
             if src.exists() or src.is_symlink():
-                dst = self.path / f
+                dst = self._within(f)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dst)
                 touched.add(dst.parent)
         for f in plan["deletes"]:
-            p = self.path / f
+            p = self._within(f)
             if p.is_file() or p.is_symlink():
                 p.unlink()
             parent = p.parent
-            while parent != self.path and parent.is_dir():
+            while parent != self.path and parent.is_relative_to(self.path) and parent.is_dir():
                 try:
                     parent.rmdir()  # only when empty
                 except OSError:

@@ -150,7 +150,12 @@ def write_frame(
     elif fmt == "parquet":
         data.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
     elif fmt == "jsonl":
-        text = data.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
+        # one line per row: no rows, no line (pandas writes a lone newline for them)
+        text = (
+            data.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
+            if len(data)
+            else ""
+        )
         if text and not text.endswith("\n"):
             text += "\n"
         path.write_bytes(text.encode("utf-8"))

@@ -102,10 +102,11 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
         progress,
     )
+    stages = ("data", "train", "segment", "portraits", "export", "report")
     if cfg.tracking.enabled and tracking_uri is None:
-        tracking_uri = preflight(cfg, stages=("data", "tracking", "export", "portraits"))
+        tracking_uri = preflight(cfg, stages=(*stages, "tracking"))
     else:
-        preflight(cfg, stages=("data", "export", "portraits"))
+        preflight(cfg, stages=stages)
     tables = load_data(cfg)
     bar.done("validate", "features")
     summary = RunSummary(output_dir=final, pseudonym_key=key.manifest())

@@ -501,7 +501,8 @@ def parse_expression(source: str, columns=None) -> Expression:
     except SyntaxError as exc:
         if "too many nested" in str(exc.msg):
             raise ExpressionError(too_deep) from None
-        raise ExpressionError(f"invalid syntax at column {exc.offset}: {exc.msg}") from None
+        at = f" at column {exc.offset}" if exc.offset is not None else ""
+        raise ExpressionError(f"invalid syntax{at}: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(too_deep) from None
     except ValueError as exc:  # e.g. an integer literal with too many digits
