@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -626,3 +627,23 @@ def test_features_report_and_export_rebuilding_portraits(full_run, tmp_path, key
     }
     again = {p.name: p.read_bytes() for p in (out / "export").iterdir() if p.name != MARKER}
     assert first == again
+
+
+def test_a_copied_config_folder_resolves_its_paths_from_its_own_folder(
+    tmp_path, monkeypatch, capsys, key_env
+):
+    # the shipped configs copied into a job folder anywhere, run from an unrelated folder
+    job = tmp_path / "job"
+    shutil.copytree(ROOT / "configs", job / "configs")
+    (job / "data").mkdir()
+    (job / "data" / "sample").symlink_to(SAMPLE, target_is_directory=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code = main(["validate", "--config", "../job/configs/demo.yaml", "-q"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    # output_dir: ../out/demo and data.path: ../data/sample, from job/configs/
+    assert (job / "out" / "demo" / "validation" / "validation_report.csv").is_file()
+    assert "validation report: ../job/out/demo/validation/validation_report.csv" in captured.out
+    assert list(elsewhere.iterdir()) == []

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -23,35 +24,61 @@ __all__ = ["EXIT_CODES", "build_parser", "main"]
 _DEFAULT_CONFIG = Path("configs/default.yaml")
 
 
-def _overrides(args) -> list[tuple[str, object]]:
+_FLAG_KEYS = {
+    "data": ("--data", "data.path"),
+    "output_dir": ("--out", "output_dir"),
+    "seed": ("--seed", "seed"),
+    "tracking_uri": ("--tracking-uri", "tracking.uri"),
+    "experiment": ("--experiment", "tracking.experiment"),
+    "errors": ("--errors", "data.errors"),
+    "snapshot": ("--snapshot", "features.scoring_snapshot"),
+    "format": ("--format", "export.format"),
+    "campaigns": ("--campaigns", "export.campaigns"),
+    "alias": ("--alias", "tracking.alias"),
+}
+"""Option attribute -> (the flag, the config key it sets)."""
+
+_SWITCH_KEYS = {
+    "no_tracking": ("--no-tracking", "tracking.enabled", False),
+    "no_register": ("--no-register", "tracking.register", False),
+    "insecure_development_key": (
+        "--insecure-development-key",
+        "privacy.insecure_development_key",
+        True,
+    ),
+    "quiet": ("--quiet", "progress", False),
+}
+"""Switch attribute -> (the flag, the config key it sets, the value)."""
+
+
+def _overrides(args) -> list[tuple[str, object, str]]:
+    """``(key, value, flag)`` for every ``--set`` and shortcut flag, in that order.
+
+    The flag names the override in configuration errors (``--set seed=x``,
+    ``--out DIR``) instead of the config file.
+    """
     from ..config import parse_override
 
-    out = [parse_override(text) for text in args.overrides]
-    simple = {
-        "data": "data.path",
-        "output_dir": "output_dir",
-        "seed": "seed",
-        "tracking_uri": "tracking.uri",
-        "experiment": "tracking.experiment",
-        "errors": "data.errors",
-        "snapshot": "features.scoring_snapshot",
-        "format": "export.format",
-        "campaigns": "export.campaigns",
-        "alias": "tracking.alias",
-    }
-    for attr, key in simple.items():
+    out = [(*parse_override(text), f"--set {text}") for text in args.overrides]
+    for attr, (flag, key) in _FLAG_KEYS.items():
         value = getattr(args, attr, None)
         if value is not None and not (args.command == "sample" and attr == "output_dir"):
-            out.append((key, value))
-    if getattr(args, "no_tracking", False):
-        out.append(("tracking.enabled", False))
-    if getattr(args, "no_register", False):
-        out.append(("tracking.register", False))
-    if getattr(args, "insecure_development_key", False):
-        out.append(("privacy.insecure_development_key", True))
-    if args.quiet:
-        out.append(("progress", False))
+            out.append((key, value, f"{flag} {value}"))
+    for attr, (flag, key, value) in _SWITCH_KEYS.items():
+        if getattr(args, attr, False):
+            out.append((key, value, flag))
     return out
+
+
+_QUARANTINE_HINT = re.compile(r"pass errors=(['\"])quarantine\1")
+
+
+def _operator_wording(message: str, args) -> str:
+    """A library message in the command line's terms: flags and config keys, not arguments."""
+    flag = "--errors quarantine" if hasattr(args, "errors") else "--set data.errors=quarantine"
+    return _QUARANTINE_HINT.sub(
+        f"pass {flag} (or set the config key data.errors: quarantine)", message
+    )
 
 
 def _setup_logging(args) -> None:
@@ -219,7 +246,7 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         return _error(2, str(exc))
     except (DataValidationError, FeatureMismatchError, ArtefactError, FileNotFoundError) as exc:
-        return _error(3, str(exc))
+        return _error(3, _operator_wording(str(exc), args))
     except OSError as exc:  # the file system: permissions, full disk, a file for a folder
         return _error(*_filesystem_error(exc, where))
     except TrackingError as exc:

@@ -91,6 +91,18 @@ def _tracking() -> argparse.ArgumentParser:
     return p
 
 
+def _data() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("input data")
+    g.add_argument(
+        "--errors",
+        choices=("raise", "quarantine"),
+        help="strict validation (exit 3 on any problem) or set bad rows aside and report "
+        "them (config key data.errors)",
+    )
+    return p
+
+
 def _privacy() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("pseudonymisation key (POWERPROFILE_PSEUDONYM_KEY)")
@@ -127,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"powerprofile {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    common, tracking, privacy = _common(), _tracking(), _privacy()
+    common, tracking, privacy, data = _common(), _tracking(), _privacy(), _data()
 
     p = sub.add_parser(
         "sample",
@@ -148,22 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        parents=[common, privacy],
+        parents=[common, privacy, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="validate the input tables against the data contract",
         description="Load and validate data.path; write the problem report to "
         "<out>/validation/validation_report.csv.",
     )
-    p.add_argument(
-        "--errors",
-        choices=("raise", "quarantine"),
-        help="strict (exit 3 on any problem) or set bad rows aside (config key data.errors)",
-    )
 
     p = sub.add_parser(
         "features",
-        parents=[common],
+        parents=[common, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="build the training and scoring feature frames",
@@ -178,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train",
-        parents=[common, tracking],
+        parents=[common, tracking, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="train the churn and complaint models, log and register them in MLflow",
@@ -240,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        parents=[common, privacy],
+        parents=[common, privacy, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="export campaign lists per channel (atomic, with manifest)",
@@ -272,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        parents=[common],
+        parents=[common, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="write the self-contained HTML report",
@@ -283,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        parents=[common, tracking, privacy],
+        parents=[common, tracking, privacy, data],
         formatter_class=fmt,
         epilog=_EPILOG,
         help="the whole pipeline: validate, features, train, segment, portraits, export, report",
@@ -291,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         "succeeds (a failed run leaves the previous outputs intact).",
     )
     p.add_argument(
-        "--format", choices=("csv", "parquet", "jsonl"), help="export file format (export.format)"
+        "--format",
+        choices=("csv", "parquet", "jsonl"),
+        help="export file format (config key export.format)",
+    )
+    p.add_argument(
+        "--campaigns", metavar="FILE", help="campaigns file (config key export.campaigns)"
     )
     return parser

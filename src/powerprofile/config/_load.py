@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
+import os
+import re
+import typing
 from pathlib import Path
 
 from ..exceptions import ConfigError
@@ -25,20 +29,73 @@ def _deep_merge(base: dict, top: dict) -> dict:
     return out
 
 
+def _is_relative_path(value) -> bool:
+    """A relative local path (not absolute, not ``~/...``, not a URL such as ``s3://``)."""
+    return (
+        isinstance(value, str)
+        and value != ""
+        and "://" not in value
+        and not value.startswith("~")
+        and not Path(value).is_absolute()
+    )
+
+
+def _map_paths(data: dict, change, cls=Config) -> None:
+    """Replace each relative path value of a config mapping by ``change(value)``, in place.
+
+    The path fields are those marked ``PATH`` in the dataclasses.
+    """
+    if not isinstance(data, dict) or not dataclasses.is_dataclass(cls):
+        return
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.metadata.get("path") and _is_relative_path(value):
+            data[f.name] = change(value)
+        elif dataclasses.is_dataclass(hints.get(f.name)):
+            _map_paths(value, change, hints[f.name])
+
+
+def _rebase_paths(data: dict, folder: Path) -> None:
+    """Make the relative paths of a config file's mapping relative to ``folder`` (in place).
+
+    ``folder`` is the config file's folder as given (relative stays relative), so
+    ``../data/sample`` in ``configs/demo.yaml`` becomes ``data/sample``.
+    """
+    _map_paths(data, lambda value: os.path.normpath(os.path.join(folder, value)))
+
+
 def _read_with_extends(path: Path, seen: tuple = ()) -> dict:
     if path.resolve() in seen:
-        raise ConfigError(f"config file {str(path)!r} extends itself (cycle: {seen!r}).")
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise ConfigError(f"config file {str(path)!r} extends itself (cycle: {chain}).")
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    _rebase_paths(data, path.parent)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ConfigError(
             f"config key 'extends' in {str(path)!r} must be a file path, got {parent!r}."
         )
-    parent_path = Path(parent)
-    if not parent_path.is_absolute() and not parent_path.is_file():
-        parent_path = path.parent / parent  # relative to the extending file
+    parent_path = Path(parent).expanduser()
+    if not parent_path.is_absolute():
+        parent_path = path.parent / parent_path  # relative to the extending file
+    if not parent_path.is_file():
+        hint = ""
+        if not Path(parent).is_absolute() and Path(parent).is_file():
+            hint = (
+                f" ({parent!r} exists relative to the working folder, but an 'extends' path "
+                f"is relative to the folder of the file that names it: write "
+                f"{os.path.relpath(Path(parent).resolve(), path.parent.resolve())!r})"
+            )
+        raise ConfigError(
+            f"config file {str(path)!r} extends {parent!r}, which does not exist: looked for "
+            f"it at {str(parent_path.resolve())!r} only (an 'extends' path is relative to the "
+            f"folder of the file that names it){hint}; fix the 'extends' path."
+        )
     base = _read_with_extends(parent_path, (*seen, path.resolve()))
     return _deep_merge(base, data)
 
@@ -85,18 +142,51 @@ def _apply_override(data: dict, key: str, value) -> None:
     node[parts[-1]] = value
 
 
+class _Origins:
+    """Where each key of a loaded config came from, for error messages.
+
+    ``str()`` is the config file (or ``None``); :meth:`where` names the override that
+    set a key (``--set seed=x`` from the command line) or else the file.
+    """
+
+    def __init__(self, file: str | None, overrides: dict[str, str]):
+        self.file = file
+        self.overrides = overrides
+
+    def __str__(self) -> str:
+        return str(self.file)
+
+    def __bool__(self) -> bool:
+        return bool(self.file or self.overrides)
+
+    def where(self, key: str | None) -> str:
+        """`` (set by --set seed=x)`` for an overridden key, else `` in 'file'``."""
+        if key is not None:
+            plain = re.sub(r"\[[0-9]+\]", "", key)
+            for over, label in self.overrides.items():
+                if plain == over or plain.startswith(over + ".") or over.startswith(plain + "."):
+                    return f" (set by {label})"
+        return f" in {self.file!r}" if self.file else ""
+
+
 def load_config(path=None, overrides=None) -> Config:
     """Load, merge and validate a job config.
+
+    Relative paths in a config file (``data.path``, ``output_dir``, rule, campaign and
+    list files) are relative to that file's folder; paths in ``overrides`` and the
+    built-in defaults are relative to the working folder.
 
     Parameters
     ----------
     path : str or path-like or None, default=None
         YAML file; None gives the built-in defaults. A file may name another with
-        ``extends: other.yaml`` (looked up from the working folder, then beside it);
-        its keys are merged on top.
-    overrides : mapping or iterable of (key, value) or None, default=None
+        ``extends: other.yaml`` (relative to the extending file's folder, whose own
+        paths are relative to its folder); its keys are merged on top.
+    overrides : mapping or iterable of tuples or None, default=None
         Dotted keys (``export.format``) set after reading the file; checked like keys
-        in the file.
+        in the file. Items are ``(key, value)`` or ``(key, value, label)``, where
+        ``label`` is how the override was given (``"--set seed=x"``, ``"--seed"``)
+        and names it in error messages.
 
     Returns
     -------
@@ -105,7 +195,8 @@ def load_config(path=None, overrides=None) -> Config:
     Raises
     ------
     ConfigError
-        Missing file, unknown key or wrong type, naming the key and the file.
+        Missing file, unknown key or wrong type, naming the key and the file or the
+        override that set it.
     """
     data: dict = {}
     source = None
@@ -113,22 +204,21 @@ def load_config(path=None, overrides=None) -> Config:
         source = str(path)
         data = _read_with_extends(Path(path))
     items = overrides.items() if isinstance(overrides, dict) else (overrides or [])
-    override_keys = []
-    for key, value in items:
+    labels = {}
+    for item in items:
+        key, value, *label = item
         _apply_override(data, key, value)
-        override_keys.append(key)
-    try:
-        cfg = from_mapping(Config, data, source=source)
-    except ConfigError as exc:
-        if override_keys and any(k.split(".")[0] in str(exc) for k in override_keys):
-            raise ConfigError(f"{exc} (overrides given: {', '.join(override_keys)})") from None
-        raise
+        labels[key] = label[0] if label else f"the override {key}={value!r}"
+    cfg = from_mapping(Config, data, source=_Origins(source, labels) if labels else source)
     cfg.source = source
     return cfg
 
 
 def dump_config(cfg: Config, path=None) -> str:
     """The resolved config as YAML text (written to ``path`` when given).
+
+    Its paths are absolute (resolved from the working folder), so the file loads back
+    to the same config from any folder.
 
     Parameters
     ----------
@@ -143,7 +233,9 @@ def dump_config(cfg: Config, path=None) -> str:
     """
     import yaml
 
-    text = yaml.safe_dump(to_mapping(cfg), sort_keys=True, allow_unicode=True)
+    data = to_mapping(cfg)
+    _map_paths(data, os.path.abspath)  # loads back the same from any folder
+    text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text

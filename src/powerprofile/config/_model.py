@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from ..exceptions import ConfigError
 from ..privacy import MAX_PHONE_VISIBLE_DIGITS
-from ._typed import ISO_DATE, Range, bounded
+from ._typed import ISO_DATE, PATH, Range, _where, bounded
 
 __all__ = [
     "Config",
@@ -33,8 +33,33 @@ MAX_WORKERS = 1024
 
 
 def _bad(source, key, value, why) -> ConfigError:
-    where = f" in {str(source)!r}" if source else ""
-    return ConfigError(f"config key {key!r}{where} has the value {value!r}: {why}")
+    return ConfigError(f"config key {key!r}{_where(source, key)} has the value {value!r}: {why}")
+
+
+def _check_params(source, key: str, params: dict, target) -> None:
+    """``params`` must be keyword parameters of ``target`` (a class or a function)."""
+    import inspect
+
+    func = target.__init__ if isinstance(target, type) else target
+    signature = inspect.signature(func)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    allowed = [
+        n
+        for n, p in signature.parameters.items()
+        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    for name, value in params.items():
+        if name not in allowed:
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _bad(
+                source,
+                f"{key}.{name}",
+                value,
+                f"{target.__name__} has no parameter {name!r}{hint}; allowed: "
+                f"{', '.join(sorted(allowed))}.",
+            )
 
 
 @dataclass
@@ -55,7 +80,7 @@ class DataConfig:
         files carry the keyed ``customer_key`` instead and no PII column.
     """
 
-    path: str = "data/sample"
+    path: str = field(default="data/sample", metadata=PATH)
     errors: Literal["raise", "quarantine"] = "raise"
     data_end: str | None = field(default=None, metadata=ISO_DATE)
     quarantine_pii: bool = False
@@ -173,6 +198,10 @@ class ModelsConfig:
     holdout_snapshots: int = field(default=1, metadata=bounded(1, 120))
 
     def _check(self, source, prefix):
+        if self.params:
+            from ..models import PropensityModel
+
+            _check_params(source, f"{prefix}.params", self.params, PropensityModel)
         if not self.targets:
             raise _bad(source, f"{prefix}.targets", self.targets, "name at least one target.")
         if len(set(self.targets)) != len(self.targets):
@@ -194,6 +223,12 @@ class SegmentationConfig:
     enabled: bool = True
     params: dict[str, Any] = field(default_factory=dict)
 
+    def _check(self, source, prefix):
+        if self.params:
+            from ..segmentation import CustomerSegmenter
+
+            _check_params(source, f"{prefix}.params", self.params, CustomerSegmenter)
+
 
 @dataclass
 class PortraitsConfig:
@@ -209,8 +244,8 @@ class PortraitsConfig:
         Extra keyword parameters of ``build_portraits``.
     """
 
-    tags: str | None = "configs/tags.yaml"
-    risk_rules: str | None = "configs/risk_rules.yaml"
+    tags: str | None = field(default="configs/tags.yaml", metadata=PATH)
+    risk_rules: str | None = field(default="configs/risk_rules.yaml", metadata=PATH)
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -239,12 +274,12 @@ class ExportConfig:
         Last digits left visible in masked phones (0 to 4): ``*******1234``.
     """
 
-    campaigns: str = "configs/campaigns.yaml"
+    campaigns: str = field(default="configs/campaigns.yaml", metadata=PATH)
     format: Literal["csv", "parquet", "jsonl"] | None = None
     frequency_cap: int | None = field(default=None, metadata=bounded(1, 1000))
     incremental: bool = True
-    opt_out_list: str | None = None
-    do_not_contact_list: str | None = None
+    opt_out_list: str | None = field(default=None, metadata=PATH)
+    do_not_contact_list: str | None = field(default=None, metadata=PATH)
     allow_raw_phone: bool = False
     raw_phone_channels: list[
         Literal["sms", "app_push", "wechat", "hotline_callback", "grid_manager"]
@@ -361,7 +396,7 @@ class Config:
     """
 
     seed: int = field(default=0, metadata=bounded(0, 2**32 - 1))
-    output_dir: str = "out/default"
+    output_dir: str = field(default="out/default", metadata=PATH)
     progress: bool = True
     n_threads: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS))
     data: DataConfig = field(default_factory=DataConfig)

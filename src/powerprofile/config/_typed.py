@@ -60,6 +60,9 @@ class Range:
 ISO_DATE = {"iso_date": True}
 """Field metadata of a date field: an ISO ``YYYY-MM-DD`` text or a YAML date, kept as text."""
 
+PATH = {"path": True}
+"""Field metadata of a file or folder path: in a config file, relative to that file's folder."""
+
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 DATE_RANGE = (_dt.date(1900, 1, 1), _dt.date(2200, 12, 31))
@@ -103,7 +106,7 @@ def _iso_date(value, key: str, source) -> str | None:
         except ValueError:
             pass
     raise ConfigError(
-        f"config key {key!r}{_where(source)} has the value {value!r} "
+        f"config key {key!r}{_where(source, key)} has the value {value!r} "
         f"({type(value).__name__}), not a date: write an ISO date such as {guess!r} "
         "(a number like 20251231 is not read as a date); fix the value in the file or the "
         "override."
@@ -130,7 +133,14 @@ def bounded(lo, hi, *, lo_open: bool = False, unit: str = "") -> dict:
     return {"range": Range(lo, hi, lo_open, unit)}
 
 
-def _where(source) -> str:
+def _where(source, key: str | None = None) -> str:
+    """Where the value of ``key`` came from, for messages: " in 'file'" or " (set by ...)".
+
+    ``source`` is a file name, or an object whose ``where(key)`` says it (a config
+    file merged with overrides, see ``load_config``).
+    """
+    if hasattr(source, "where"):
+        return source.where(key)
     return f" in {str(source)!r}" if source else ""
 
 
@@ -159,7 +169,7 @@ def _fail(
     if rng is not None and extra == "" and tp in (int, float):
         extra = f" ({rng.describe(tp is int)})"
     raise ConfigError(
-        f"config key {key!r}{_where(source)} has the wrong type: got {value!r} "
+        f"config key {key!r}{_where(source, key)} has the wrong type: got {value!r} "
         f"({type(value).__name__}), expected {_type_name(tp)}{extra}; fix the value in the file "
         "or the override."
     )
@@ -168,7 +178,7 @@ def _fail(
 def _bad_number(key: str, value, source, must: str) -> ConfigError:
     """A number of the right type but not allowed (out of range, not finite)."""
     exc = ConfigError(
-        f"config key {key!r}{_where(source)} has the value {value!r}, which is not allowed: "
+        f"config key {key!r}{_where(source, key)} has the value {value!r}, which is not allowed: "
         f"it must be {must}; fix the value in the file or the override."
     )
     exc.bad_number = True  # preferred over the other arms' type errors in a union
@@ -204,7 +214,7 @@ def _convert(value, tp, key: str, source, rng: Range | None = None):
         if value in allowed and type(value) in {type(a) for a in allowed}:
             return value
         raise ConfigError(
-            f"config key {key!r}{_where(source)} has the value {value!r}; allowed values are "
+            f"config key {key!r}{_where(source, key)} has the value {value!r}; allowed values are "
             f"{', '.join(repr(a) for a in allowed)}."
         )
     if origin in (list, tuple):
@@ -290,7 +300,7 @@ def from_mapping(cls, data, *, source=None, prefix: str = ""):
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         dotted = f"{prefix}.{k}" if prefix else str(k)
         raise ConfigError(
-            f"unknown config key {dotted!r}{_where(source)}{hint}; allowed keys"
+            f"unknown config key {dotted!r}{_where(source, dotted)}{hint}; allowed keys"
             f"{' under ' + repr(prefix) if prefix else ''}: {', '.join(sorted(fields))}."
         )
     label = getattr(cls, "_config_label", None)
@@ -312,7 +322,7 @@ def from_mapping(cls, data, *, source=None, prefix: str = ""):
                 raise
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(
-                f"config key {dotted!r} is required{_where(source)} but missing; add it."
+                f"config key {dotted!r} is required{_where(source, dotted)} but missing; add it."
             )
     obj = cls(**kwargs)
     check = getattr(obj, "_check", None)
