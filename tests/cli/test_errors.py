@@ -77,17 +77,25 @@ def test_alias_bomb_exits_2_naming_the_file(tmp_path, capsys):
 
 
 PARAMS = [
-    ("run", "models.params.__class__=1", "unknown config key 'models.params.__class__'"),
+    ("run", "models.params.__class__=1", "PropensityModel has no parameter '__class__'"),
     ("run", "models.params.learnin_rate=0.1", "(did you mean 'learning_rate'?)"),
-    ("run", "models.params.horizon_days=3", "'models.params.horizon_days' cannot be set"),
+    ("run", "models.params.horizon_days=3", "'horizon_days' itself (from labels.horizon_days)"),
     ("run", "segmentation.params.n_cluster=3", "(did you mean 'n_clusters'?)"),
-    ("run", "portraits.params.key=x", "'portraits.params.key' cannot be set"),
+    (
+        "run",
+        "portraits.params.key=x",
+        "config key 'portraits.params.key' (set by --set portraits.params.key=x) has the value 'x': it cannot be set",
+    ),
     ("run", "portraits.params.bands=[1e308]", "'portraits.params.bands': bands must be"),
     ("run", "portraits.params.bands={churn: {high: 0.1, medium: 0.5}}", "high >= medium"),
-    ("run", "report.params.foo=1", "unknown config key 'report.params.foo'"),
-    ("train", "models.params.__class__=1", "unknown config key 'models.params.__class__'"),
-    ("segment", "segmentation.params.x=1", "unknown config key 'segmentation.params.x'"),
-    ("report", "report.params.tables=x", "'report.params.tables' cannot be set"),
+    ("run", "report.params.foo=1", "write_report has no parameter 'foo'"),
+    ("train", "models.params.__class__=1", "config key 'models.params.__class__' (set by"),
+    ("segment", "segmentation.params.x=1", "CustomerSegmenter has no parameter 'x'"),
+    (
+        "report",
+        "report.params.tables=x",
+        "config key 'report.params.tables' (set by --set report.params.tables=x) has the value 'x': it cannot be set",
+    ),
 ]
 
 
@@ -123,7 +131,7 @@ def test_a_huge_value_is_not_echoed_whole(tmp_path, capsys):
     assert code == 2
     assert len(err) < 2_200, len(err)
     assert "config key 'seed'" in err and "characters left out" in err
-    assert err.rstrip().endswith("(overrides given: seed, progress)")
+    assert err.rstrip().endswith("fix the value in the file or the override.")
 
 
 # ------------------------------------------------------------------ the file system

@@ -36,29 +36,76 @@ def _bad(source, key, value, why) -> ConfigError:
     return ConfigError(f"config key {key!r}{_where(source, key)} has the value {value!r}: {why}")
 
 
-def _check_params(source, key: str, params: dict, target) -> None:
-    """``params`` must be keyword parameters of ``target`` (a class or a function)."""
+# keyword arguments the job passes itself: not settable through <section>.params
+SET_BY_JOB = {
+    "models": {
+        "horizon_days": "labels.horizon_days",
+        "label": "the target's label definition under labels",
+    },
+    "portraits": {
+        "features": "the scoring frame",
+        "churn_model": "the trained model",
+        "complaint_model": "the trained model",
+        "segmenter": "the segmentation step",
+        "tags": "portraits.tags",
+        "risk_rules": "portraits.risk_rules",
+        "customers": "data.path",
+        "catalog": "features.windows",
+        "key": "POWERPROFILE_PSEUDONYM_KEY",
+    },
+    "report": {
+        "path": "--output",
+        "tables": "data.path",
+        "segment_profile": "the segmentation step",
+        "segment_names": "the segmentation step",
+        "evaluations": "the training step",
+        "shap_importance": "the training step",
+        "scores": "the portraits",
+        "risk_hits": "portraits.risk_rules",
+        "subtitle": "data.path",
+        "generated_at": "the scoring snapshot",
+    },
+}
+"""Per ``<section>.params``: the keyword arguments the job sets itself, and from where."""
+
+
+def _check_params(source, key: str, params: dict, target, set_by_job=None) -> None:
+    """``params`` must be keyword parameters of ``target`` that the job does not set itself.
+
+    The one check of every ``<section>.params`` mapping (models, segmentation,
+    portraits, report), run when the config is loaded, before any work.
+    """
     import inspect
 
+    set_by_job = set_by_job or {}
     func = target.__init__ if isinstance(target, type) else target
     signature = inspect.signature(func)
-    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-        return
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     allowed = [
         n
         for n, p in signature.parameters.items()
-        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if n != "self"
+        and n not in set_by_job
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     for name, value in params.items():
-        if name not in allowed:
+        if name in set_by_job:
+            raise _bad(
+                source,
+                f"{key}.{name}",
+                value,
+                f"it cannot be set: the job passes {name!r} itself (from "
+                f"{set_by_job[name]}); remove it.",
+            )
+        if name not in allowed and not open_ended:
             close = difflib.get_close_matches(str(name), allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise _bad(
                 source,
                 f"{key}.{name}",
                 value,
-                f"{target.__name__} has no parameter {name!r}{hint}; allowed: "
-                f"{', '.join(sorted(allowed))}.",
+                f"{getattr(target, '__name__', target)} has no parameter {name!r}{hint}; "
+                f"allowed: {', '.join(sorted(allowed))}.",
             )
 
 
@@ -201,7 +248,9 @@ class ModelsConfig:
         if self.params:
             from ..models import PropensityModel
 
-            _check_params(source, f"{prefix}.params", self.params, PropensityModel)
+            _check_params(
+                source, f"{prefix}.params", self.params, PropensityModel, SET_BY_JOB["models"]
+            )
         if not self.targets:
             raise _bad(source, f"{prefix}.targets", self.targets, "name at least one target.")
         if len(set(self.targets)) != len(self.targets):
@@ -247,6 +296,14 @@ class PortraitsConfig:
     tags: str | None = field(default="configs/tags.yaml", metadata=PATH)
     risk_rules: str | None = field(default="configs/risk_rules.yaml", metadata=PATH)
     params: dict[str, Any] = field(default_factory=dict)
+
+    def _check(self, source, prefix):
+        if self.params:
+            from ..portraits import build_portraits
+
+            _check_params(
+                source, f"{prefix}.params", self.params, build_portraits, SET_BY_JOB["portraits"]
+            )
 
 
 @dataclass
@@ -373,6 +430,16 @@ class ReportConfig:
 
     enabled: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+
+    def _check(self, source, prefix):
+        if self.params:
+            try:
+                from ..report import write_report
+            except ImportError:  # pragma: no cover - no report module: nothing takes them
+                return
+            _check_params(
+                source, f"{prefix}.params", self.params, write_report, SET_BY_JOB["report"]
+            )
 
 
 @dataclass

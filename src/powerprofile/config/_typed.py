@@ -74,7 +74,7 @@ def _in_range(day: _dt.date, key: str, source) -> str:
     lo, hi = DATE_RANGE
     if not lo <= day <= hi:
         raise ConfigError(
-            f"config key {key!r}{_where(source)} has the date {day.isoformat()!r}, outside "
+            f"config key {key!r}{_where(source, key)} has the date {day.isoformat()!r}, outside "
             f"{lo.isoformat()} to {hi.isoformat()}; fix the value in the file or the override."
         )
     return day.isoformat()

@@ -54,7 +54,8 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
 
     artefact_key()  # a too-short POWERPROFILE_ARTEFACT_KEY fails here, not after training
     stages = set(stages)
-    _check_params(cfg, stages)
+    if "portraits" in stages and "bands" in cfg.portraits.params:
+        _check_bands(cfg.portraits.params["bands"])
     if "data" in stages and not _resolve(cfg.data.path).is_dir():
         raise FileNotFoundError(
             f"data folder {cfg.data.path!r} (config key 'data.path') does not exist; "
@@ -94,103 +95,6 @@ def preflight(cfg: Config, *, stages=("data", "tracking", "export")) -> str | No
         uri = resolve_tracking_uri(cfg.tracking.uri)
         return check_tracking_uri(uri, timeout=cfg.tracking.timeout_seconds)
     return None
-
-
-# keyword arguments the job passes itself: not settable through <section>.params
-_SET_BY_JOB = {
-    "models": {
-        "horizon_days": "labels.horizon_days",
-        "label": "the target's label definition under labels",
-    },
-    "portraits": {
-        "features": "the scoring frame",
-        "churn_model": "the trained model",
-        "complaint_model": "the trained model",
-        "segmenter": "the segmentation step",
-        "tags": "portraits.tags",
-        "risk_rules": "portraits.risk_rules",
-        "customers": "data.path",
-        "catalog": "features.windows",
-        "key": "POWERPROFILE_PSEUDONYM_KEY",
-    },
-    "report": {
-        "path": "--output",
-        "tables": "data.path",
-        "segment_profile": "the segmentation step",
-        "segment_names": "the segmentation step",
-        "evaluations": "the training step",
-        "shap_importance": "the training step",
-        "scores": "the portraits",
-        "risk_hits": "portraits.risk_rules",
-        "subtitle": "data.path",
-        "generated_at": "the scoring snapshot",
-    },
-}
-
-
-def _accepted(section: str) -> set[str] | None:
-    """Keyword names that ``<section>.params`` is passed to (None: nothing to check)."""
-    import inspect
-
-    if section == "models":
-        from ..models import PropensityModel
-
-        return set(PropensityModel().get_params())
-    if section == "segmentation":
-        from ..segmentation import CustomerSegmenter
-
-        return set(CustomerSegmenter().get_params())
-    if section == "portraits":
-        from ..portraits import build_portraits
-
-        func = build_portraits
-    else:
-        try:
-            from ..report import write_report
-        except ImportError:  # no report module: nothing is passed the params
-            return None
-        func = write_report
-    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return {n for n, p in inspect.signature(func).parameters.items() if p.kind in kinds}
-
-
-def _check_params(cfg: Config, stages: set) -> None:
-    """``models/segmentation/portraits/report.params``: names the callee takes, before any work."""
-    import difflib
-
-    sections = [
-        (section, stage)
-        for section, stage in (
-            ("models", "train"),
-            ("segmentation", "segment"),
-            ("portraits", "portraits"),
-            ("report", "report"),
-        )
-        if stage in stages and getattr(cfg, section).params
-    ]
-    for section, _stage in sections:
-        params = getattr(cfg, section).params
-        accepted = _accepted(section)
-        if accepted is None:
-            continue
-        by_job = _SET_BY_JOB.get(section, {})
-        for name in params:
-            key = f"{section}.params.{name}"
-            if name in by_job:
-                raise ConfigError(
-                    f"config key {key!r} cannot be set: the job passes {name!r} itself "
-                    f"(from {by_job[name]}); remove it."
-                )
-            if name not in accepted:
-                allowed = sorted(accepted - set(by_job))
-                close = difflib.get_close_matches(str(name), allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(
-                    f"unknown config key {key!r}{hint}; allowed keys under "
-                    f"'{section}.params': {', '.join(allowed)}."
-                )
-    if "portraits" in stages and "bands" in cfg.portraits.params:
-        _check_bands(cfg.portraits.params["bands"])
 
 
 def _check_bands(bands) -> None:
