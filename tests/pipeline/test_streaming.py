@@ -200,3 +200,34 @@ def test_killed_streamed_run_leaves_no_partial_output(partitioned):
     assert sorted(p.name for p in (out / "portraits").glob("*.parquet")) == [
         f"part-{p:05d}.parquet" for p in range(4)
     ]
+
+
+def test_two_workers_write_part_files_and_return_paths(tmp_path, monkeypatch):
+    """``features.n_jobs=2``: the same part files as one worker; only paths come back."""
+    import dataclasses
+
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._data import plan_snapshots
+    from powerprofile.pipeline._stream import stream_features
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    snaps, score = plan_snapshots(cfg, pd.Timestamp("2025-12-31"), pd.Timestamp("2024-01-01"))
+    got = {}
+    for n_jobs in (1, 2):
+        c = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=n_jobs))
+        res = stream_features(
+            c,
+            tmp_path / f"w{n_jobs}",
+            snapshots=snaps,
+            scoring_snapshot=score,
+            fraction=0.5,
+            seg_fraction=1.0,
+        )
+        for r in res["parts"]:
+            frames = [k for k, v in r.items() if isinstance(v, pd.DataFrame) and k != "leak"]
+            assert frames == []  # the partition's frames stay in its files
+        got[n_jobs] = res
+    for r1, r2 in zip(got[1]["parts"], got[2]["parts"], strict=True):
+        for what in ("train", "score"):
+            pd.testing.assert_frame_equal(pd.read_parquet(r1[what]), pd.read_parquet(r2[what]))
+    pd.testing.assert_frame_equal(got[1]["leakage"], got[2]["leakage"])

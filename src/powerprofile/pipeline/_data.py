@@ -256,6 +256,7 @@ def snapshot_plan(cfg: Config, tables) -> tuple[list[pd.Timestamp], pd.Timestamp
 def plan_snapshots(cfg: Config, end, start=None) -> tuple[list[pd.Timestamp], pd.Timestamp]:
     """:func:`snapshot_plan` from the data's last day ``end`` and first usage day ``start``."""
     end = pd.Timestamp(end).normalize()
+    start = None if start is None else pd.Timestamp(start)
     limit = end + pd.Timedelta(days=1) - pd.Timedelta(days=cfg.labels.horizon_days)
     last = limit.to_period("M").to_timestamp()
     step = cfg.features.snapshot_interval_months

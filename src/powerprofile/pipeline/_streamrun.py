@@ -47,6 +47,49 @@ def folder_fingerprint(path: Path, declared: dict) -> dict:
     }
 
 
+_EXPORT_ALWAYS = (
+    "customer_key",
+    "snapshot_date",
+    "customer_type",
+    "region",
+    "grid_unit",
+    "segment_id",
+    "segment_name_en",
+    "segment_name_zh",
+)
+
+
+def export_columns(cfg: Config, part: Path) -> list[str]:
+    """The portrait columns the export and the report read (not the reason and tag texts).
+
+    Every campaign's selection, score and extra columns, the bands, deciles, scores,
+    contactability, segment and model-version columns; the long text columns (reasons,
+    tag and risk-rule labels) stay in the part files.
+    """
+    import pyarrow.parquet as pq
+
+    from ..export import load_campaigns
+
+    names = pq.ParquetFile(part).schema_arrow.names
+    want = set(_EXPORT_ALWAYS)
+    for camp in load_campaigns(cfg.export.campaigns).campaigns:
+        want |= {camp.score, *camp.columns, *camp.selection.columns}
+    keep = (
+        "_score",
+        "_band",
+        "_decile",
+        "_version",
+        "risk_level",
+    )
+    return [
+        c
+        for c in names
+        if c in want
+        or c.endswith(keep)
+        or (c.startswith(("contactable_", "tag_", "risk_")) and not c.endswith(("_en", "_zh")))
+    ]
+
+
 def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri) -> RunSummary:
     """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`)."""
     from ..export import write_frame
@@ -163,7 +206,10 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             summary.model_uris = {t: str(final / "models" / t) for t in models}
         bar.done("tracking", "export")
 
-        portraits = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        portraits = pd.concat(
+            [pd.read_parquet(f, columns=export_columns(cfg, f)) for f in files],
+            ignore_index=True,
+        )
         result = export_portraits(
             cfg,
             portraits,
