@@ -340,8 +340,20 @@ def read_customers(cfg: Config) -> pd.DataFrame:
     raise AssertionError("read_parts always yields the customers table")  # pragma: no cover
 
 
-def read_tables(cfg: Config, names) -> dict:
-    """Whole tables ``names`` of the folder, read part by part and concatenated."""
+KPI_COLUMNS = {
+    "interactions": ("customer_id", "timestamp", "channel", "type", "satisfaction"),
+    "payments": ("customer_id", "date", "channel", "amount"),
+    "events": ("customer_id", "date", "kind"),
+}
+"""The columns the channel KPIs and the report's mixes read of each table."""
+
+
+def read_tables(cfg: Config, names, columns=None) -> dict:
+    """Whole tables ``names`` of the folder, read part by part and concatenated.
+
+    ``columns`` (table -> column names) keeps only those columns of each part as it
+    is read (each part is validated whole first).
+    """
     from ..schema import read_parts
 
     frames: dict = {}
@@ -350,6 +362,8 @@ def read_tables(cfg: Config, names) -> dict:
     ):
         if part.table in names:
             rows = part.rows
+            if columns and part.table in columns:
+                rows = rows[[c for c in columns[part.table] if c in rows.columns]]
             if "customer_id" in rows.columns:
                 rows = rows.astype({"customer_id": "string"})
             frames.setdefault(part.table, []).append(rows)

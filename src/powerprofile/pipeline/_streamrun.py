@@ -101,6 +101,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
     from ._sample import segment_sample_fraction, training_sample_fraction, uniform_rows
     from ._stages import export_portraits, segment_customers, write_run_report
     from ._stream import (
+        KPI_COLUMNS,
         _PartTables,
         read_customers,
         read_segment_sample,
@@ -141,6 +142,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             seg_fraction=g,
         )
         parts = built["parts"]
+        _source.cache_clear()  # the parent's reader state (duplicate-key sets) goes
         train, weights = read_training_sample(parts)
         from ..features._leakage import ATTRS_KEY, report_to_attrs
 
@@ -221,7 +223,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
         summary.export_files = result.files
         bar.done("export", "report")
 
-        kpi_tables = read_tables(cfg, ("interactions", "payments", "events"))
+        kpi_tables = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
         kpi_tables["customers"] = customers
         snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
         snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
