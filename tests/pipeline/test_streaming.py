@@ -231,3 +231,19 @@ def test_two_workers_write_part_files_and_return_paths(tmp_path, monkeypatch):
         for what in ("train", "score"):
             pd.testing.assert_frame_equal(pd.read_parquet(r1[what]), pd.read_parquet(r2[what]))
     pd.testing.assert_frame_equal(got[1]["leakage"], got[2]["leakage"])
+
+
+def test_export_command_reads_the_portrait_parts(partitioned):
+    """``powerprofile export`` after a streamed run exports its partitioned portraits."""
+    out, again = partitioned["out"], partitioned["tmp"] / "re-export"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+    try:
+        args = ["export", "--config", str(partitioned["config"]), "--export-dir", str(again)]
+        assert main([*args, "-q"]) == 0
+    finally:
+        mp.undo()
+    campaign_files = sorted(p.name for p in (out / "export").glob("*__*.csv"))
+    assert campaign_files
+    for name in campaign_files:
+        assert (again / name).read_bytes() == (out / "export" / name).read_bytes(), name
