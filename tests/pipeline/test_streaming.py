@@ -247,3 +247,34 @@ def test_export_command_reads_the_portrait_parts(partitioned):
     assert campaign_files
     for name in campaign_files:
         assert (again / name).read_bytes() == (out / "export" / name).read_bytes(), name
+
+
+def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
+    """Bad rows in two parts: one redacted quarantine file per part, no raw id or PII."""
+    import shutil
+
+    from powerprofile.config import load_config
+    from powerprofile.pipeline import validate_streamed
+    from powerprofile.privacy import pseudonymise
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    planted = {}
+    for p, rows in ((0, [3, 10]), (1, [5])):
+        f = data / "usage" / f"part-{p:05d}.parquet"
+        usage = pd.read_parquet(f)
+        usage.loc[rows, "kwh"] = -1.0  # negative readings are set aside
+        usage.to_parquet(f, index=False)
+        planted[p] = usage.loc[rows, "customer_id"].tolist()
+    cfg = load_config(
+        _config(tmp_path, data, tmp_path / "o", streaming="always", errors="quarantine")
+    )
+    out = tmp_path / "stage"
+    report = validate_streamed(cfg, out, KEY)
+    assert (report["table"] == "usage").any()
+    files = sorted((out / "validation" / "quarantine" / "usage").glob("*.parquet"))
+    assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
+    for p, f in enumerate(files):
+        q = pd.read_parquet(f)
+        assert "customer_id" not in q.columns and not {"name", "phone", "address"} & set(q.columns)
+        assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
