@@ -20,7 +20,9 @@ from ._models import score_frame, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary
 from ._run import run_pipeline, thread_limits
 from ._sample import (
+    IMPORTANCE_CUSTOMERS,
     customer_uniform,
+    importance_rows,
     segment_sample_fraction,
     segment_sample_mask,
     training_sample,
@@ -33,11 +35,13 @@ from ._stream import StreamPlan, stream_features, stream_portraits, validate_str
 from ._streamrun import run_streamed
 
 __all__ = [
+    "IMPORTANCE_CUSTOMERS",
     "OutputPaths",
     "RunSummary",
     "StreamPlan",
     "build_feature_frames",
     "customer_uniform",
+    "importance_rows",
     "export_portraits",
     "load_data",
     "make_portraits",

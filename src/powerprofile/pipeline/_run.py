@@ -22,6 +22,7 @@ from ._data import (
 from ._models import _label_columns, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
 from ._sample import (
+    importance_rows,
     segment_sample_fraction,
     segment_sample_mask,
     training_sample,
@@ -137,7 +138,7 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         del sample
         X_score = score.drop(columns=_label_columns(score))
         for res in trained.values():
-            res["X_importance"] = X_score
+            res["X_importance"] = importance_rows(X_score, cfg.seed)
         write_model_outputs(paths, trained, cfg)
         summary.metrics = {
             t: {"model": r["metrics"], "baseline": r["baseline_metrics"]}

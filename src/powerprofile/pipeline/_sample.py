@@ -18,7 +18,9 @@ from ..config import Config
 from ._paths import _resolve
 
 __all__ = [
+    "IMPORTANCE_CUSTOMERS",
     "customer_uniform",
+    "importance_rows",
     "segment_sample_fraction",
     "segment_sample_mask",
     "training_sample",
@@ -108,6 +110,20 @@ def segment_sample_mask(frame: pd.DataFrame, fraction: float, seed: int) -> np.n
     if fraction >= 1.0:
         return np.ones(len(frame), dtype=bool)
     return customer_uniform(frame.index.get_level_values("customer_id"), seed, 1) < fraction
+
+
+IMPORTANCE_CUSTOMERS = 20_000
+"""About how many scored customers the global SHAP importance is averaged over."""
+
+
+def importance_rows(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The scored rows the global SHAP importance (``models/plots``) is averaged over.
+
+    Every row up to :data:`IMPORTANCE_CUSTOMERS`; beyond, customers drawn by a keyed
+    hash of the id and ``seed`` (the same rows on both routes).
+    """
+    f = min(1.0, IMPORTANCE_CUSTOMERS / max(1, len(frame)))
+    return frame if f >= 1.0 else frame[segment_sample_mask(frame, f, seed + 1)]
 
 
 def training_sample(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:

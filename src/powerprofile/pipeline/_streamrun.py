@@ -98,7 +98,12 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
     from ._data import plan_snapshots
     from ._models import train_models, write_model_outputs
     from ._run import STAGE_LOG, _sample_record, _track, _write_summary
-    from ._sample import segment_sample_fraction, training_sample_fraction, uniform_rows
+    from ._sample import (
+        importance_rows,
+        segment_sample_fraction,
+        training_sample_fraction,
+        uniform_rows,
+    )
     from ._stages import export_portraits, segment_customers, write_run_report
     from ._stream import (
         KPI_COLUMNS,
@@ -154,8 +159,9 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
         trained = train_models(cfg, train, sample_weight=None if fraction >= 1 else weights)
         fit_on = read_segment_sample(parts, g, cfg.seed)
         for res in trained.values():
-            res["X_importance"] = fit_on.drop(
-                columns=[c for c in fit_on.columns if c.startswith("label_")]
+            res["X_importance"] = importance_rows(
+                fit_on.drop(columns=[c for c in fit_on.columns if c.startswith("label_")]),
+                cfg.seed,
             )
         write_model_outputs(paths, trained, cfg)
         summary.metrics = {
