@@ -255,21 +255,31 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables, key) -> pd.
     return portraits
 
 
+def _stored_portraits(paths) -> pd.DataFrame | None:
+    """The portraits of an earlier run: ``portraits.parquet``, or the streamed route's parts."""
+    if paths.portraits.is_file():
+        return pd.read_parquet(paths.portraits)
+    parts = sorted(paths.portraits.parent.glob("part-*.parquet"))
+    if not parts:
+        return None
+    return pd.concat([pd.read_parquet(f) for f in parts], ignore_index=True)
+
+
 def cmd_export(cfg: Config, args) -> int:
     from ..pipeline import export_portraits, load_data, preflight, pseudonym_key
 
     key = pseudonym_key(cfg)
     paths = _paths(cfg)
     # campaigns (and the rules, when the portraits are built here) checked before any work
-    built_here = not args.portraits and not paths.portraits.is_file()
+    built_here = not args.portraits and _stored_portraits(paths) is None
     preflight(cfg, stages=("export", "portraits") if built_here else ("export",))
     tables = load_data(cfg)
     if args.portraits:
         portraits = _read_frame(
             Path(args.portraits), "portraits", "pass an existing --portraits file."
         )
-    elif paths.portraits.is_file():
-        portraits = pd.read_parquet(paths.portraits)
+    elif not built_here:
+        portraits = _stored_portraits(paths)
     else:
         portraits = _portraits_from_outputs(cfg, paths, tables, key)
     out_dir = Path(args.export_dir) if args.export_dir else paths.export
@@ -297,7 +307,7 @@ def cmd_report(cfg: Config, args) -> int:
     paths = _paths(cfg)
     tables = load_data(cfg)
     profile = read_frame(paths.segment_profile) if paths.segment_profile.is_file() else None
-    portraits = pd.read_parquet(paths.portraits) if paths.portraits.is_file() else None
+    portraits = _stored_portraits(paths)
     hits = read_frame(paths.risk_hits) if paths.risk_hits.is_file() else None
     snap = None
     if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):

@@ -125,12 +125,21 @@ class DataConfig:
         Keep every column of quarantined rows in ``validation/quarantine/*.parquet``,
         raw customer ids and PII (name, phone, address) included. By default those
         files carry the keyed ``customer_key`` instead and no PII column.
+    streaming : {"auto", "always", "never"}, default="auto"
+        Route of ``powerprofile run``: ``"always"`` streams the folder part by part
+        (memory follows one partition), ``"never"`` loads every table in memory,
+        ``"auto"`` streams a partitioned folder whose ``dataset.json`` declares at
+        least ``streaming_min_customers`` customers. Both routes give the same results.
+    streaming_min_customers : int, default=50000
+        Customers from which ``streaming="auto"`` streams.
     """
 
     path: str = field(default="data/sample", metadata=PATH)
     errors: Literal["raise", "quarantine"] = "raise"
     data_end: str | None = field(default=None, metadata=ISO_DATE)
     quarantine_pii: bool = False
+    streaming: Literal["auto", "always", "never"] = "auto"
+    streaming_min_customers: int = field(default=50_000, metadata=bounded(1, 10**12))
 
 
 @dataclass
@@ -235,6 +244,12 @@ class ModelsConfig:
     holdout_snapshots : int, default=1
         Latest training snapshots held out for the evaluation (out of time); the
         models train on earlier snapshots whose label horizon ends before them.
+    max_training_rows : int or None, default=400000
+        Training sample: every row positive for a target is kept, and of the other
+        rows a fraction ``f = min(1, max_training_rows / (customers x
+        n_training_snapshots))`` chosen by a keyed hash of customer id, snapshot and
+        ``seed`` (reproducible, independent of partitioning), weighted ``1 / f`` in
+        the fit and the calibration. None keeps every row.
     """
 
     targets: list[Literal["churn", "complaint"]] = field(
@@ -243,6 +258,7 @@ class ModelsConfig:
     params: dict[str, Any] = field(default_factory=dict)
     top_k_reasons: int = field(default=3, metadata=bounded(0, 50))
     holdout_snapshots: int = field(default=1, metadata=bounded(1, 120))
+    max_training_rows: int | None = field(default=400_000, metadata=bounded(1, 10**12))
 
     def _check(self, source, prefix):
         if self.params:
@@ -267,10 +283,15 @@ class SegmentationConfig:
         Fit the segmenter.
     params : dict, default={}
         Keyword parameters of ``CustomerSegmenter`` (``random_state`` defaults to ``seed``).
+    max_customers : int or None, default=200000
+        The segmenter is fitted on at most about this many scored customers, chosen
+        by a keyed hash of the customer id and ``seed``; every customer is then
+        assigned. None fits on all.
     """
 
     enabled: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+    max_customers: int | None = field(default=200_000, metadata=bounded(1, 10**12))
 
     def _check(self, source, prefix):
         if self.params:

@@ -210,7 +210,9 @@ def _slot_texts(feat, value, level, contrib, schema, catalog, value_zh):
         spec = schema[j]
         if spec["kind"] == "numeric" and spec["dtype"] != "bool":
             entry = catalog.get(spec["name"]) or {}
-            fv = _display_round(value[rows], entry.get("template_en"))
+            # + 0.0 turns -0.0 into 0.0: np.unique merges them, and which sign it kept
+            # (so the phrase) would depend on the other rows present
+            fv = _display_round(value[rows], entry.get("template_en")) + 0.0
             uniq, inv = np.unique(fv, return_inverse=True)  # NaNs collapse to one
             uniq_list = list(uniq)
         else:

@@ -22,9 +22,9 @@ __all__ = ["Calibrator", "choose_calibrator"]
 _EPS = 1e-6
 
 
-def _logloss(y, p):
+def _logloss(y, p, w=None):
     p = np.clip(p, 1e-12, 1 - 1e-12)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return float(-np.average(y * np.log(p) + (1 - y) * np.log1p(-p), weights=w))
 
 
 def _sigmoid(z):
@@ -87,7 +87,7 @@ class Calibrator:
         return (1 - _EPS) * p + _EPS * base
 
 
-def choose_calibrator(raw, y, groups_half, method="auto"):
+def choose_calibrator(raw, y, groups_half, method="auto", sample_weight=None):
     """Choose and fit the calibrator on validation scores.
 
     With ``method="auto"`` both families are cross-fitted over the two halves given by
@@ -102,6 +102,9 @@ def choose_calibrator(raw, y, groups_half, method="auto"):
         Which half each row belongs to (by customer).
     method : {"auto", "sigmoid", "isotonic", "none"}, default="auto"
         Fixed family, or ``"auto"``.
+    sample_weight : numpy.ndarray or None, default=None
+        Row weights (e.g. ``1 / f`` for rows kept with probability ``f``) used by the
+        fits and the log losses, so a subsampled fit still calibrates to the population.
 
     Returns
     -------
@@ -110,18 +113,21 @@ def choose_calibrator(raw, y, groups_half, method="auto"):
         Out-of-half log loss of each family tried.
     """
     y = np.asarray(y, float)
+    w = None if sample_weight is None else np.asarray(sample_weight, float)
     if method != "auto":
-        return Calibrator(method).fit(raw, y), {}
+        return Calibrator(method).fit(raw, y, sample_weight=w), {}
     scores = {}
     a = np.asarray(groups_half, bool)
     halves_ok = all(len(np.unique(y[m])) == 2 for m in (a, ~a))
     if not halves_ok:
-        return Calibrator("sigmoid").fit(raw, y), {}
+        return Calibrator("sigmoid").fit(raw, y, sample_weight=w), {}
     for name in ("sigmoid", "isotonic"):
         losses = []
         for fit_mask in (a, ~a):
-            cal = Calibrator(name).fit(raw[fit_mask], y[fit_mask])
-            losses.append(_logloss(y[~fit_mask], cal.transform(raw[~fit_mask])))
+            wf = None if w is None else w[fit_mask]
+            wo = None if w is None else w[~fit_mask]
+            cal = Calibrator(name).fit(raw[fit_mask], y[fit_mask], sample_weight=wf)
+            losses.append(_logloss(y[~fit_mask], cal.transform(raw[~fit_mask]), wo))
         scores[name] = float(np.mean(losses))
     best = min(scores, key=scores.get)
-    return Calibrator(best).fit(raw, y), scores
+    return Calibrator(best).fit(raw, y, sample_weight=w), scores

@@ -393,7 +393,11 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             else:
                 halves = np.random.default_rng(self.random_state).permutation(len(y_cal)) % 2 == 0
             self.calibrator_, cal_scores = choose_calibrator(
-                raw_cal, y_cal, halves, self.calibration
+                raw_cal,
+                y_cal,
+                halves,
+                self.calibration,
+                sample_weight=None if sw is None else sw[calib_rows],
             )
         else:
             warnings.warn(

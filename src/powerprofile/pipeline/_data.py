@@ -15,6 +15,7 @@ from ._paths import OutputPaths, _resolve
 __all__ = [
     "build_feature_frames",
     "load_data",
+    "plan_snapshots",
     "preflight",
     "pseudonym_key",
     "snapshot_plan",
@@ -268,7 +269,15 @@ def snapshot_plan(cfg: Config, tables) -> tuple[list[pd.Timestamp], pd.Timestamp
         and the scoring snapshot (``features.scoring_snapshot`` or the day after the
         data's last day).
     """
-    end = _data_end(tables, cfg).normalize()
+    end = _data_end(tables, cfg)
+    start = pd.Timestamp(pd.to_datetime(tables.usage["date"]).min()) if len(tables.usage) else None
+    return plan_snapshots(cfg, end, start)
+
+
+def plan_snapshots(cfg: Config, end, start=None) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """:func:`snapshot_plan` from the data's last day ``end`` and first usage day ``start``."""
+    end = pd.Timestamp(end).normalize()
+    start = None if start is None else pd.Timestamp(start)
     limit = end + pd.Timedelta(days=1) - pd.Timedelta(days=cfg.labels.horizon_days)
     last = limit.to_period("M").to_timestamp()
     step = cfg.features.snapshot_interval_months
@@ -276,7 +285,6 @@ def snapshot_plan(cfg: Config, tables) -> tuple[list[pd.Timestamp], pd.Timestamp
         last - pd.DateOffset(months=step * i) for i in range(cfg.features.n_training_snapshots)
     ]
     snaps = sorted(pd.Timestamp(s) for s in snaps)
-    start = pd.Timestamp(pd.to_datetime(tables.usage["date"]).min()) if len(tables.usage) else None
     if start is not None and snaps[0] <= start:
         raise ConfigError(
             f"config key 'features.n_training_snapshots' = {cfg.features.n_training_snapshots!r} puts the "

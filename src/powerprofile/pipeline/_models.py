@@ -23,7 +23,7 @@ def _label_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("label_")]
 
 
-def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
+def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False, sample_weight=None) -> dict:
     """Fit one calibrated propensity model per target, evaluated on the latest snapshots.
 
     The newest ``models.holdout_snapshots`` snapshots are the out-of-time holdout;
@@ -37,6 +37,9 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
         Training frame indexed by (customer_id, snapshot_date) with ``label_<target>``.
     progress : bool, default=False
         Progress bar over targets.
+    sample_weight : numpy.ndarray or None, default=None
+        Row weights of a training sample (:func:`training_sample`): used by the fit
+        and its calibration; the holdout metrics are computed on the sampled rows.
 
     Returns
     -------
@@ -89,7 +92,11 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False) -> dict:
             int(y[train].sum()),
             int(test.sum()),
         )
-        model.fit(X[train], y[train])
+        model.fit(
+            X[train],
+            y[train],
+            sample_weight=None if sample_weight is None else sample_weight[train],
+        )
         p = model.predict_proba(X[test])[:, 1]
         ev = evaluate(
             y[test].to_numpy(),

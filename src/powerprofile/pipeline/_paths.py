@@ -116,6 +116,12 @@ class RunSummary:
     pseudonym_key : dict
         Fingerprint of the pseudonymisation key and whether it was a development or
         demo key (``PseudonymKey.manifest()``), never the key.
+    training_sample : dict
+        The training sample: ``negative_fraction`` (share of the rows negative for
+        every target kept), ``weight_of_negatives``, ``rows_built``, ``rows_kept``,
+        ``positives_kept`` per target.
+    route : str
+        ``"in-memory"`` or ``"streamed"`` (config key ``data.streaming``).
     """
 
     output_dir: Path
@@ -127,6 +133,8 @@ class RunSummary:
     stage_seconds: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     pseudonym_key: dict = field(default_factory=dict)
+    training_sample: dict = field(default_factory=dict)
+    route: str = "in-memory"
 
 
 def _resolve(path) -> Path:

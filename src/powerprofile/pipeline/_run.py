@@ -21,6 +21,15 @@ from ._data import (
 )
 from ._models import _label_columns, train_models, write_model_outputs
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
+from ._sample import (
+    importance_rows,
+    segment_sample_fraction,
+    segment_sample_mask,
+    training_sample,
+    training_sample_fraction,
+    uniform_rows,
+    use_streaming,
+)
 from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
 
 __all__ = ["run_pipeline", "thread_limits"]
@@ -107,6 +116,10 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         tracking_uri = preflight(cfg, stages=(*stages, "tracking"))
     else:
         preflight(cfg, stages=stages)
+    if use_streaming(cfg):
+        from ._streamrun import run_streamed
+
+        return run_streamed(cfg, folder, final, key=key, bar=bar, t0=t0, tracking_uri=tracking_uri)
     tables = load_data(cfg)
     bar.done("validate", "features")
     summary = RunSummary(output_dir=final, pseudonym_key=key.manifest())
@@ -119,10 +132,14 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         write_feature_outputs(paths, train_frame, score, cfg.features.windows)
         bar.done("features", "train")
 
-        trained = train_models(cfg, train_frame)
+        fraction = training_sample_fraction(cfg, len(tables.customers))
+        sample, weights = training_sample(train_frame, fraction, cfg.seed)
+        summary.training_sample = _sample_record(fraction, len(train_frame), sample)
+        trained = train_models(cfg, sample, sample_weight=None if fraction >= 1 else weights)
+        del sample
         X_score = score.drop(columns=_label_columns(score))
         for res in trained.values():
-            res["X_importance"] = X_score
+            res["X_importance"] = importance_rows(X_score, cfg.seed)
         write_model_outputs(paths, trained, cfg)
         summary.metrics = {
             t: {"model": r["metrics"], "baseline": r["baseline_metrics"]}
@@ -134,7 +151,10 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         if cfg.segmentation.enabled:
             snaps = train_frame.index.get_level_values("snapshot_date")
             latest = train_frame[snaps == snaps.max()]
-            segmenter, _labels, profile = segment_customers(cfg, score, labelled=latest)
+            g = segment_sample_fraction(cfg, len(tables.customers))
+            fit_on = score if g >= 1 else score[segment_sample_mask(score, g, cfg.seed)]
+            latest = latest if fraction >= 1 else latest[uniform_rows(latest, fraction, cfg.seed)]
+            segmenter, _labels, profile = segment_customers(cfg, fit_on, labelled=latest)
             segmenter.save(paths.segmenter)
             write_frame(profile, paths.segment_profile, "csv", index=True, decimals=None)
         bar.done("segment", "portraits")
@@ -156,7 +176,17 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         bar.done("portraits", "tracking")
 
         if cfg.tracking.enabled:
-            summary.model_uris = _track(cfg, tracking_uri, tables, trained, paths)
+            from ..tracking import data_fingerprint
+
+            summary.model_uris = _track(
+                cfg,
+                tracking_uri,
+                trained,
+                paths,
+                fingerprint=data_fingerprint(tables),
+                snapshot=snapshot_plan(cfg, tables)[1],
+                sample=summary.training_sample,
+            )
         else:
             summary.model_uris = {t: str(final / "models" / t) for t in models}
         bar.done("tracking", "export")
@@ -257,8 +287,26 @@ class _Stages:
         self.bar.close()
 
 
-def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> dict:
-    from ..tracking import data_fingerprint, log_training_run
+def _sample_record(fraction: float, n_rows: int, sample) -> dict:
+    """What the run summary and the MLflow run record of the training sample."""
+    pos = {
+        c[len("label_") :]: int((sample[c] > 0).sum())
+        for c in sample.columns
+        if c.startswith("label_")
+    }
+    return {
+        "negative_fraction": float(fraction),
+        "weight_of_negatives": float(1.0 / fraction),
+        "rows_built": int(n_rows),
+        "rows_kept": int(len(sample)),
+        "positives_kept": pos,
+    }
+
+
+def _track(
+    cfg: Config, uri: str, trained: dict, paths: OutputPaths, *, fingerprint, snapshot, sample
+) -> dict:
+    from ..tracking import log_training_run
 
     metrics = {}
     for t, r in trained.items():
@@ -276,7 +324,7 @@ def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> 
         tracking_uri=uri,
         experiment=cfg.tracking.experiment,
         config=to_mapping(cfg),
-        fingerprint=data_fingerprint(tables),
+        fingerprint=fingerprint,
         models={t: (r["model"], r["X_example"]) for t, r in trained.items()},
         metrics=metrics,
         artifacts={k: v for k, v in artifacts.items() if Path(v).exists()},
@@ -284,10 +332,13 @@ def _track(cfg: Config, uri: str, tables, trained: dict, paths: OutputPaths) -> 
         model_name_prefix=cfg.tracking.model_name_prefix,
         alias=cfg.tracking.alias,
         data_source=cfg.data.path,
-        snapshot=snapshot_plan(cfg, tables)[1],
+        snapshot=snapshot,
         tags={
             "powerprofile.config_hash": config_hash(cfg),
             "powerprofile.data": str(cfg.data.path),
+            "powerprofile.training_sample.negative_fraction": str(sample["negative_fraction"]),
+            "powerprofile.training_sample.rows_kept": str(sample["rows_kept"]),
+            "powerprofile.training_sample.rows_built": str(sample["rows_built"]),
         },
     )
     return res.model_uris
@@ -305,6 +356,8 @@ def _write_summary(path: Path, summary: RunSummary) -> None:
         "notes": summary.notes,
         "pseudonym_key": summary.pseudonym_key,
         "stage_seconds": summary.stage_seconds,
+        "training_sample": summary.training_sample,
+        "route": summary.route,
         "seconds": round(summary.seconds, 1),
     }
     path.write_text(

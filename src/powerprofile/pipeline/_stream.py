@@ -1,0 +1,426 @@
+"""The streamed route of the job: one hash partition at a time, results in part files.
+
+Every per-customer stage reads the data-set folder part by part through
+:class:`powerprofile.schema.DataSource` (each part validated as read) and writes its
+result for the part into the job's staging folder; only small aggregates (area
+statistics, leakage partials, scores for the global deciles, the training and
+segmentation samples) come back to the parent. Worker processes
+(``features.n_jobs``) receive the folder path and a partition number and return file
+paths, so running two workers does not bring every partition's frame into one
+process. Outputs are published by the output folder's staging and commit, so a run
+stopped half way leaves neither a partial portrait folder nor a partial export.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ._paths import _resolve
+from ._sample import segment_sample_mask, training_sample
+
+__all__ = ["StreamPlan", "stream_features", "stream_portraits", "validate_streamed"]
+
+log = logging.getLogger("powerprofile")
+
+PART = "part-{p:05d}.parquet"
+
+
+@functools.lru_cache(maxsize=2)
+def _source(path: str, errors: str, data_end):
+    from ..schema import DataSource
+
+    return DataSource(path, errors=errors, data_end=data_end)
+
+
+def _map(fn, items, n_jobs: int):
+    if n_jobs <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validate_streamed(cfg: Config, folder: Path, key) -> pd.DataFrame:
+    """Validate the folder part by part; quarantined rows written under the PII policy.
+
+    Quarantined rows of each part go to ``folder/validation/quarantine/<table>/<part>.parquet``
+    (``customer_key`` instead of the raw id, no PII column unless
+    ``data.quarantine_pii``), never raw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validation report (not yet redacted).
+    """
+    from ..schema import redact_quarantine, validate_folder
+    from ..schema._reader import quarantine_frame
+
+    out = folder / "validation" / "quarantine"
+
+    def sink(part) -> None:
+        safe = redact_quarantine(
+            {part.table: part.quarantine}, key, keep_pii=cfg.data.quarantine_pii
+        )
+        stem = part.file.stem if part.file.is_file() else part.table
+        f = out / part.table / f"{stem}.parquet"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        quarantine_frame(safe[part.table]).to_parquet(f, index=False)
+
+    errors = cfg.data.errors
+    return validate_folder(
+        _resolve(cfg.data.path), errors=errors, data_end=cfg.data.data_end, quarantine=sink
+    )
+
+
+# ------------------------------------------------------------------ features
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What every partition task needs (small, pickled to workers).
+
+    Attributes
+    ----------
+    path : str
+        Data-set folder.
+    errors : str
+    data_end : str or None
+    n_partitions : int
+    snapshots : pandas.DatetimeIndex
+        Training snapshots.
+    scoring_snapshot : pandas.Timestamp
+    area : dict
+        Area statistics over every snapshot (training and scoring).
+    spec : FeatureSpec
+    labels : LabelSpec
+    fraction : float
+        Training sample fraction of the all-negative rows.
+    seg_fraction : float
+        Segmentation sample fraction of the scored customers.
+    seed : int
+    out : str
+        Staging folder for the part files.
+    """
+
+    path: str
+    errors: str
+    data_end: object
+    n_partitions: int
+    snapshots: object
+    scoring_snapshot: object
+    area: dict
+    spec: object
+    labels: object
+    fraction: float
+    seg_fraction: float
+    seed: int
+    out: str
+
+    def source(self):
+        """The (per-process cached) validated source of the folder."""
+        return _source(self.path, self.errors, self.data_end)
+
+
+class _AreaTask:
+    def __init__(self, path, errors, data_end, P, sd, windows, kinds):
+        self.args = (path, errors, data_end)
+        self.P, self.sd, self.windows, self.kinds = P, sd, windows, kinds
+
+    def __call__(self, p):
+        from ..features import area_partial
+
+        parts = _source(*self.args).partition(p, self.P, tables=("interactions", "events"))
+        return area_partial(
+            parts["customers"],
+            parts["interactions"],
+            parts["events"],
+            self.sd,
+            self.windows,
+            self.kinds,
+        )
+
+
+def _features_task(plan: StreamPlan, p: int) -> dict:
+    """Training sample and scoring features of partition ``p``, written to part files."""
+    from ..features._partition import compute_partition
+
+    src = plan.source()
+    train, score, leaks, weights = [], [], [], []
+    n_rows = n_pos = 0
+    for parts in src.chunks(p, plan.n_partitions):
+        t, lk = compute_partition(
+            parts, plan.snapshots, area_stats=plan.area, spec=plan.spec, labels=plan.labels
+        )
+        n_rows += len(t)
+        kept, w = training_sample(t, plan.fraction, plan.seed)
+        train.append(kept)
+        weights.append(w)
+        leaks.append(lk)
+        s, _ = compute_partition(
+            parts, plan.scoring_snapshot, area_stats=plan.area, spec=plan.spec, labels=None
+        )
+        score.append(s)
+    out = Path(plan.out)
+    res = {"leak": pd.concat(leaks, ignore_index=True) if leaks else None, "rows": n_rows}
+    if train:
+        t = pd.concat(train)
+        t["_weight"] = np.concatenate(weights)
+        n_pos = int(sum((t[c] > 0).sum() for c in t.columns if c.startswith("label_")))
+        f = out / "train" / PART.format(p=p)
+        t.to_parquet(f)
+        res["train"] = str(f)
+    if score:
+        s = pd.concat(score)
+        f = out / "score" / PART.format(p=p)
+        s.to_parquet(f)
+        res["score"] = str(f)
+        res["n_score"] = len(s)
+    res["positives"] = n_pos
+    return res
+
+
+def stream_features(
+    cfg: Config, work: Path, *, snapshots, scoring_snapshot, fraction, seg_fraction
+):
+    """Build the training sample and the scoring features partition by partition.
+
+    Returns
+    -------
+    dict
+        ``plan`` (:class:`StreamPlan`), ``parts`` (per partition: file paths and
+        counts), ``leakage`` (the training frame's leakage report).
+    """
+    from ..features import (
+        CollapseRule,
+        FeatureSpec,
+        LabelSpec,
+        combine_area_partials,
+        outage_stats,
+    )
+    from ..features._labels import resolve_kinds
+    from ..features._leakage import combine_leakage
+    from ..features._partition import leakage_partial
+    from ..features._time import as_snapshots, snapshot_days
+
+    path = str(_resolve(cfg.data.path))
+    src = _source(path, cfg.data.errors, cfg.data.data_end)
+    P = src.native_partitions
+    snaps = as_snapshots(snapshots)
+    score_snap = as_snapshots(scoring_snapshot)
+    every = snapshot_days(snaps.append(score_snap).unique().sort_values())
+    windows = tuple(sorted({int(w) for w in cfg.features.windows}))
+    kinds = resolve_kinds(cfg.labels.churn_kinds)
+    n_jobs = max(1, int(cfg.features.n_jobs))
+    partials = _map(
+        _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
+        list(range(P)),
+        n_jobs,
+    )
+    area = {
+        "complaints": combine_area_partials(partials),
+        "outages": outage_stats(src.outages, every, windows),
+    }
+    del partials
+    spec = FeatureSpec(
+        windows=windows,
+        min_history_days=int(cfg.features.min_history_days),
+        churn_kinds=kinds,
+        region_categories=src.region_categories(),
+    )
+    labels = LabelSpec(
+        horizon_days=int(cfg.labels.horizon_days),
+        churn_kinds=kinds,
+        collapse=CollapseRule.coerce(cfg.labels.churn_usage_collapse),
+    )
+    (work / "train").mkdir(parents=True, exist_ok=True)
+    (work / "score").mkdir(parents=True, exist_ok=True)
+    plan = StreamPlan(
+        path=path,
+        errors=cfg.data.errors,
+        data_end=cfg.data.data_end,
+        n_partitions=P,
+        snapshots=snaps,
+        scoring_snapshot=score_snap,
+        area=area,
+        spec=spec,
+        labels=labels,
+        fraction=fraction,
+        seg_fraction=seg_fraction,
+        seed=cfg.seed,
+        out=str(work),
+    )
+    parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs)
+    sd = snapshot_days(snaps)
+    leaks = [r["leak"] for r in parts if r["leak"] is not None]
+    leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))
+    return {"plan": plan, "parts": parts, "leakage": combine_leakage(leaks)}
+
+
+def read_training_sample(parts) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training sample of every partition, sorted as the in-memory frame, and its weights."""
+    frames = [pd.read_parquet(r["train"]) for r in parts if "train" in r]
+    frame = pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+    w = frame.pop("_weight").to_numpy(dtype=float)
+    return frame, w
+
+
+def read_segment_sample(parts, fraction: float, seed: int) -> pd.DataFrame:
+    """The scored customers the segmenter is fitted on (hash-chosen), sorted."""
+    frames = []
+    for r in parts:
+        if "score" not in r:
+            continue
+        s = pd.read_parquet(r["score"])
+        if fraction < 1.0:
+            s = s[segment_sample_mask(s, fraction, seed)]
+        frames.append(s)
+    return pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+
+
+# ------------------------------------------------------------------ scores and portraits
+
+
+def global_bands(cfg: Config, parts, models: dict) -> dict:
+    """Band and decile of every scored row over the whole population, per target.
+
+    Scores are computed part by part; only the score vectors are kept (8 bytes a
+    row), so deciles rank each customer among all customers, as on the in-memory route.
+
+    Returns
+    -------
+    dict of str to (pandas.Series, pandas.Series)
+        Per target: band and decile in the order of the parts' rows.
+    """
+    from ..portraits import assign_bands
+
+    scores = {t: [] for t in models}
+    snaps = []
+    for r in parts:
+        if "score" not in r:
+            continue
+        X = pd.read_parquet(r["score"])
+        snaps.append(X.index.get_level_values("snapshot_date").astype("string").to_numpy())
+        for t, m in models.items():
+            scores[t].append(m.predict_proba(X)[:, 1])
+    groups = np.concatenate(snaps) if snaps else np.zeros(0, dtype=object)
+    bands = cfg.portraits.params.get("bands", "deciles")
+    out = {}
+    for t, s in scores.items():
+        spec = (
+            bands.get(t, "deciles")
+            if isinstance(bands, dict) and set(bands) <= {"churn", "complaint"} and bands
+            else bands
+        )
+        out[t] = assign_bands(pd.Series(np.concatenate(s)), spec, groups=groups)
+    return out
+
+
+def read_customers(cfg: Config) -> pd.DataFrame:
+    """The validated customers table of the folder (every column, PII included)."""
+    from ..schema import read_parts
+
+    for part in read_parts(
+        _resolve(cfg.data.path),
+        tables=("customers",),
+        errors=cfg.data.errors,
+        data_end=cfg.data.data_end,
+    ):
+        if part.table == "customers":
+            return part.rows
+    raise AssertionError("read_parts always yields the customers table")  # pragma: no cover
+
+
+KPI_COLUMNS = {
+    "interactions": ("customer_id", "timestamp", "channel", "type", "satisfaction"),
+    "payments": ("customer_id", "date", "channel", "amount"),
+    "events": ("customer_id", "date", "kind"),
+}
+"""The columns the channel KPIs and the report's mixes read of each table."""
+
+
+def read_tables(cfg: Config, names, columns=None) -> dict:
+    """Whole tables ``names`` of the folder, read part by part and concatenated.
+
+    ``columns`` (table -> column names) keeps only those columns of each part as it
+    is read (each part is validated whole first).
+    """
+    from ..schema import read_parts
+
+    frames: dict = {}
+    for part in read_parts(
+        _resolve(cfg.data.path), tables=names, errors=cfg.data.errors, data_end=cfg.data.data_end
+    ):
+        if part.table in names:
+            rows = part.rows
+            if columns and part.table in columns:
+                rows = rows[[c for c in columns[part.table] if c in rows.columns]]
+            if "customer_id" in rows.columns:
+                rows = rows.astype({"customer_id": "string"})
+            frames.setdefault(part.table, []).append(rows)
+    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+
+
+def stream_portraits(
+    cfg: Config, parts, out_dir: Path, *, models, segmenter, catalog, key, customers
+):
+    """Portraits of every partition written to ``out_dir/part-XXXXX.parquet``.
+
+    Returns
+    -------
+    (list of pathlib.Path, pandas.DataFrame or None)
+        The part files (in partition order) and the risk-rule hit report summed over parts.
+    """
+    from ._stages import make_portraits
+
+    bands = global_bands(cfg, parts, models)
+    from .._partition import partition_of
+
+    cust_part = partition_of(customers["customer_id"], len(parts))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files, hits, offset = [], [], 0
+    for p, r in enumerate(parts):
+        if "score" not in r:
+            continue
+        X = pd.read_parquet(r["score"])
+        tables = _PartTables(customers[cust_part == p])
+        portraits, h = make_portraits(
+            cfg, X, models=models, segmenter=segmenter, tables=tables, catalog=catalog, key=key
+        )
+        n = len(portraits)
+        for t, (band, decile) in bands.items():
+            portraits[f"{t}_band"] = band.array[offset : offset + n]
+            portraits[f"{t}_decile"] = decile.array[offset : offset + n]
+        offset += n
+        f = out_dir / PART.format(p=p)
+        portraits.to_parquet(f, index=False)
+        files.append(f)
+        if h is not None:
+            hits.append(h)
+    return files, _sum_hits(hits)
+
+
+class _PartTables:
+    """The customers of one partition, where the stages expect ``tables.customers``."""
+
+    def __init__(self, customers):
+        self.customers = customers.reset_index(drop=True)
+
+
+def _sum_hits(hits):
+    if not hits:
+        return None
+    df = pd.concat(hits, ignore_index=True)
+    keys = [c for c in df.columns if c not in ("n_rows", "count", "share")]
+    g = df.groupby(keys, sort=False, dropna=False, observed=True)[["n_rows", "count"]].sum()
+    g["share"] = g["count"] / g["n_rows"].where(g["n_rows"] > 0)
+    return g.reset_index()

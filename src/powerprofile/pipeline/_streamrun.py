@@ -1,0 +1,296 @@
+"""The whole job on the streamed route (``data.streaming``), stage by stage.
+
+Same stages, outputs and staging as the in-memory route (:func:`run_pipeline`), with
+memory following one partition: see :mod:`._stream`. The differences a reader sees:
+``portraits/`` holds one ``part-XXXXX.parquet`` per partition instead of
+``portraits.parquet``, ``features/training.parquet`` is the training sample (with a
+``sample_weight`` column) and ``features/scoring/`` holds one part per partition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Config, dump_config
+from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
+
+__all__ = ["run_streamed"]
+
+log = logging.getLogger("powerprofile")
+
+
+def folder_fingerprint(path: Path, declared: dict) -> dict:
+    """What a streamed run records of its input: declared counts and a hash of the files.
+
+    ``rows`` and ``data_end`` come from ``dataset.json`` (the reader checked them
+    against what it read); ``sha256`` hashes every file's relative path and bytes.
+    """
+    total = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = f.relative_to(path).as_posix()
+        if rel.startswith("truth/"):
+            continue
+        total.update(rel.encode("utf-8") + b"\0")
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                total.update(block)
+    return {
+        "rows": declared.get("row_counts", {}),
+        "data_end": declared.get("data_end"),
+        "sha256": total.hexdigest(),
+    }
+
+
+_EXPORT_ALWAYS = (
+    "customer_key",
+    "snapshot_date",
+    "customer_type",
+    "region",
+    "grid_unit",
+    "segment_id",
+    "segment_name_en",
+    "segment_name_zh",
+)
+
+
+def export_columns(cfg: Config, part: Path) -> list[str]:
+    """The portrait columns the export and the report read (not the reason and tag texts).
+
+    Every campaign's selection, score and extra columns, the bands, deciles, scores,
+    contactability, segment and model-version columns; the long text columns (reasons,
+    tag and risk-rule labels) stay in the part files.
+    """
+    import pyarrow.parquet as pq
+
+    from ..export import load_campaigns
+
+    names = pq.ParquetFile(part).schema_arrow.names
+    want = set(_EXPORT_ALWAYS)
+    for camp in load_campaigns(cfg.export.campaigns).campaigns:
+        want |= {camp.score, *camp.columns, *camp.selection.columns}
+    keep = (
+        "_score",
+        "_band",
+        "_decile",
+        "_version",
+        "risk_level",
+    )
+    return [
+        c
+        for c in names
+        if c in want
+        or c.endswith(keep)
+        or (c.startswith(("contactable_", "tag_", "risk_")) and not c.endswith(("_en", "_zh")))
+    ]
+
+
+def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri) -> RunSummary:
+    """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`)."""
+    from ..export import write_frame
+    from ..features import feature_catalog
+    from ..schema import read_dataset_info, redact_report
+    from ._data import plan_snapshots
+    from ._models import train_models, write_model_outputs
+    from ._run import STAGE_LOG, _sample_record, _track, _write_summary
+    from ._sample import (
+        importance_rows,
+        segment_sample_fraction,
+        training_sample_fraction,
+        uniform_rows,
+    )
+    from ._stages import export_portraits, segment_customers, write_run_report
+    from ._stream import (
+        KPI_COLUMNS,
+        _PartTables,
+        read_customers,
+        read_segment_sample,
+        read_tables,
+        read_training_sample,
+        stream_features,
+        stream_portraits,
+        validate_streamed,
+    )
+
+    data = _resolve(cfg.data.path)
+    info = read_dataset_info(data)
+    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest(), route="streamed")
+    with folder.staging("run") as tmp:
+        paths = OutputPaths(tmp)
+        work = tmp / ".parts"  # per-partition intermediates, removed before publishing
+        dump_config(cfg, _mkparent(paths.config))
+        report = validate_streamed(cfg, tmp, key)
+        paths.validation.parent.mkdir(parents=True, exist_ok=True)
+        write_frame(redact_report(report, key), paths.validation, "csv", decimals=None)
+        bar.done("validate", "features")
+
+        from ._stream import _source
+
+        src = _source(str(data), cfg.data.errors, cfg.data.data_end)
+        n_customers = src.n_customers
+        start = pd.Timestamp(info["data_start"]) if info.get("data_start") else None
+        end = cfg.data.data_end or src.data_end
+        snaps, score_snap = plan_snapshots(cfg, end, start)
+        fraction = training_sample_fraction(cfg, n_customers)
+        g = segment_sample_fraction(cfg, n_customers)
+        built = stream_features(
+            cfg,
+            work,
+            snapshots=snaps,
+            scoring_snapshot=score_snap,
+            fraction=fraction,
+            seg_fraction=g,
+        )
+        parts = built["parts"]
+        _source.cache_clear()  # the parent's reader state (duplicate-key sets) goes
+        train, weights = read_training_sample(parts)
+        from ..features._leakage import ATTRS_KEY, report_to_attrs
+
+        train.attrs[ATTRS_KEY] = report_to_attrs(built["leakage"])
+        summary.training_sample = _sample_record(fraction, sum(r["rows"] for r in parts), train)
+        _write_features(paths, train, weights, parts, cfg, built["leakage"])
+        bar.done("features", "train")
+
+        trained = train_models(cfg, train, sample_weight=None if fraction >= 1 else weights)
+        fit_on = read_segment_sample(parts, g, cfg.seed)
+        for res in trained.values():
+            res["X_importance"] = importance_rows(
+                fit_on.drop(columns=[c for c in fit_on.columns if c.startswith("label_")]),
+                cfg.seed,
+            )
+        write_model_outputs(paths, trained, cfg)
+        summary.metrics = {
+            t: {"model": r["metrics"], "baseline": r["baseline_metrics"]}
+            for t, r in trained.items()
+        }
+        bar.done("train", "segment")
+
+        segmenter = profile = None
+        if cfg.segmentation.enabled:
+            t_snaps = train.index.get_level_values("snapshot_date")
+            latest = train[t_snaps == t_snaps.max()]
+            latest = latest[uniform_rows(latest, fraction, cfg.seed)]
+            segmenter, _labels, profile = segment_customers(cfg, fit_on, labelled=latest)
+            segmenter.save(paths.segmenter)
+            write_frame(profile, paths.segment_profile, "csv", index=True, decimals=None)
+        del train, weights, fit_on
+        for res in trained.values():
+            res.pop("X_importance", None)
+        bar.done("segment", "portraits")
+
+        customers = read_customers(cfg)
+        models = {t: r["model"] for t, r in trained.items()}
+        portraits_dir = paths.portraits.parent
+        files, hits = stream_portraits(
+            cfg,
+            parts,
+            portraits_dir,
+            models=models,
+            segmenter=segmenter,
+            catalog=feature_catalog(windows=tuple(cfg.features.windows)),
+            key=key,
+            customers=customers,
+        )
+        if hits is not None:
+            write_frame(hits, paths.risk_hits, "csv", decimals=None)
+        bar.done("portraits", "tracking")
+
+        if cfg.tracking.enabled:
+            summary.model_uris = _track(
+                cfg,
+                tracking_uri,
+                trained,
+                paths,
+                fingerprint=folder_fingerprint(data, info),
+                snapshot=score_snap,
+                sample=summary.training_sample,
+            )
+        else:
+            summary.model_uris = {t: str(final / "models" / t) for t in models}
+        bar.done("tracking", "export")
+
+        portraits = pd.concat(
+            [pd.read_parquet(f, columns=export_columns(cfg, f)) for f in files],
+            ignore_index=True,
+        )
+        result = export_portraits(
+            cfg,
+            portraits,
+            _PartTables(customers),
+            paths.export,
+            previous_dir=final / "export",
+            key=key,
+        )
+        summary.export_files = result.files
+        bar.done("export", "report")
+
+        kpi_tables = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
+        kpi_tables["customers"] = customers
+        snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
+        snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
+        cfg_report = cfg
+        rep = write_run_report(
+            cfg_report,
+            paths.report,
+            tables=kpi_tables,
+            trained=trained,
+            profile=profile,
+            segmenter=segmenter,
+            portraits=portraits,
+            risk_hits=hits,
+            snapshot=snap_text,
+            export_manifest=result.manifest,
+        )
+        if rep is None:
+            summary.notes.append("report: not written (module missing or report.enabled false)")
+        bar.done("report")
+        bar.close()
+        shutil.rmtree(work, ignore_errors=True)
+        outputs = {
+            "config": paths.config,
+            "validation": paths.validation,
+            "training_frame": paths.training_frame,
+            "scoring_frame": paths.scoring_frame.with_suffix(""),
+            "feature_catalog": paths.catalog,
+            "leakage_report": paths.leakage,
+            "metrics": paths.metrics,
+            "plots": paths.plots,
+            "segment_profile": paths.segment_profile,
+            "portraits": portraits_dir,
+            "export": paths.export,
+            "report": paths.report,
+        }
+        summary.outputs = {
+            k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()
+        }
+        summary.seconds = time.perf_counter() - t0
+        summary.stage_seconds = dict(bar.times)
+        bar.write(paths.summary.with_name(STAGE_LOG))
+        summary.outputs["stage_log"] = str(final / STAGE_LOG)
+        _write_summary(paths.summary, summary)
+    return summary
+
+
+def _write_features(paths: OutputPaths, train, weights, parts, cfg: Config, leakage) -> None:
+    """The training sample (with its weights), the scoring parts, catalogue, leakage report."""
+    from ..export import write_frame
+    from ..features import feature_catalog
+
+    paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
+    out = train.copy(deep=False)
+    out["sample_weight"] = weights
+    out.to_parquet(paths.training_frame)
+    write_frame(leakage, paths.leakage, "csv", decimals=None)
+    scoring = paths.scoring_frame.with_suffix("")
+    scoring.mkdir(parents=True, exist_ok=True)
+    for r in parts:  # moved, not copied: later stages read them from there
+        if "score" in r:
+            r["score"] = str(Path(r["score"]).replace(scoring / Path(r["score"]).name))
+    write_frame(
+        feature_catalog(windows=tuple(cfg.features.windows)), paths.catalog, "csv", decimals=None
+    )

@@ -1,0 +1,280 @@
+"""The streamed route of ``powerprofile run``: same results as in memory, safe when killed."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from powerprofile.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample"
+KEY = "51b7b27f5b033332ade522c12c90d1e4cc45bd1b38f29d763a85622401c8d9c4"
+
+
+def _config(tmp: Path, data: Path, out: Path, **data_keys) -> Path:
+    lines = [
+        f"extends: {ROOT / 'configs' / 'default.yaml'}",
+        f"output_dir: {out}",
+        "progress: false",
+        "data:",
+        f"  path: {data}",
+        *(f"  {k}: {v}" for k, v in data_keys.items()),
+        "features:",
+        "  n_training_snapshots: 6",
+        "n_threads: 1",
+        "models:",
+        "  params: {learning_rate: 0.1, early_stopping_rounds: 20, n_jobs: 1}",
+        "portraits:",
+        f"  tags: {ROOT / 'configs' / 'tags.yaml'}",
+        f"  risk_rules: {ROOT / 'configs' / 'risk_rules.yaml'}",
+        "export:",
+        f"  campaigns: {ROOT / 'configs' / 'campaigns.yaml'}",
+        "tracking:",
+        "  enabled: false",
+    ]
+    p = tmp / f"config-{out.name}.yaml"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def _run(cfg: Path) -> int:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+    try:
+        return main(["run", "--config", str(cfg), "--no-tracking", "-q"])
+    finally:
+        mp.undo()
+
+
+def _portraits(out: Path) -> pd.DataFrame:
+    single = out / "portraits" / "portraits.parquet"
+    files = [single] if single.is_file() else sorted((out / "portraits").glob("part-*.parquet"))
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    # categories differ per part file; compare the values as text
+    return frame.sort_values("customer_key").reset_index(drop=True).astype(str)
+
+
+def _tree(folder: Path) -> dict:
+    """Visible files (not the hidden control files) and their hashes."""
+    out = {}
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder)
+        if f.is_file() and not any(p.startswith(".") for p in rel.parts):
+            out[rel.as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def both_routes(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("routes")
+    runs = {}
+    for route in ("never", "always"):
+        out = tmp / f"out-{route}"
+        assert _run(_config(tmp, SAMPLE, out, streaming=route)) == 0
+        runs[route] = out
+    return runs
+
+
+def test_streamed_and_in_memory_routes_equal_on_the_sample(both_routes):
+    mem, streamed = both_routes["never"], both_routes["always"]
+    summary = {r: json.loads((o / "run_summary.json").read_text()) for r, o in both_routes.items()}
+    assert summary["never"]["route"] == "in-memory" and summary["always"]["route"] == "streamed"
+    # the sample holds two partitions: portraits come as two part files
+    assert sorted(p.name for p in (streamed / "portraits").glob("part-*.parquet")) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    a, b = _portraits(mem), _portraits(streamed)
+    assert list(a.columns) == list(b.columns)
+    # scores, bands and deciles over the whole population, reasons, segments, tags
+    pd.testing.assert_frame_equal(a, b)
+
+    # export bytes, file by file (manifest included)
+    def listing(folder):  # the hidden control files carry their creation time
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+    files = listing(mem / "export")
+    assert files == listing(streamed / "export")
+    for name in files:
+        assert (mem / "export" / name).read_bytes() == (streamed / "export" / name).read_bytes(), (
+            name
+        )
+    # model metrics, segment profile, risk-rule hits and the training sample record
+    for rel in ("models/metrics.csv", "segments/segment_profile.csv", "portraits/risk_hits.csv"):
+        assert (mem / rel).read_text() == (streamed / rel).read_text(), rel
+    assert summary["never"]["training_sample"] == summary["always"]["training_sample"]
+    assert summary["always"]["training_sample"]["negative_fraction"] == 1.0
+
+
+def test_streamed_kpis_equal_the_in_memory_kpis(tmp_path):
+    """The report's channel KPIs: the streamed tables read part by part give the same frame."""
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._stream import KPI_COLUMNS, read_customers, read_tables
+    from powerprofile.report import channel_kpis
+    from powerprofile.schema import load_tables
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    streamed = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
+    streamed["customers"] = read_customers(cfg)
+    tables = load_tables(SAMPLE)
+    for by in (("month", "channel"), ("month",), ("month", "region")):
+        pd.testing.assert_frame_equal(channel_kpis(tables, by=by), channel_kpis(streamed, by=by))
+
+
+@pytest.fixture(scope="module")
+def partitioned(tmp_path_factory):
+    """3,000 customers in 4 parts, run once through ``main`` on the automatic route."""
+    from powerprofile.datasets import write_utility_data
+
+    tmp = tmp_path_factory.mktemp("parts")
+    data = write_utility_data(tmp / "data", n_customers=3000, n_partitions=4, progress=False)
+    out = tmp / "out"
+    # auto streams a partitioned folder declaring at least streaming_min_customers
+    cfg = _config(tmp, data, out, streaming="auto", streaming_min_customers=2500)
+    code = _run(cfg)
+    return {"code": code, "data": data, "out": out, "config": cfg, "tmp": tmp}
+
+
+def test_partitioned_data_runs_end_to_end_streamed(partitioned):
+    assert partitioned["code"] == 0
+    out = partitioned["out"]
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["route"] == "streamed"
+    parts = sorted(p.name for p in (out / "portraits").glob("*.parquet"))
+    assert parts == [f"part-{p:05d}.parquet" for p in range(4)]
+    portraits = _portraits(out)
+    ids = pd.read_parquet(partitioned["data"] / "customers.parquet")["customer_id"]
+    assert 0 < len(portraits) <= len(ids)
+    assert portraits["customer_key"].is_unique
+    # each part holds exactly its partition's customers (keys of that part's ids)
+    from powerprofile import partition_of
+    from powerprofile.privacy import pseudonymise
+
+    keys = pseudonymise(ids, KEY)
+    part_of_key = dict(zip(keys, partition_of(ids, 4), strict=True))
+    for p in range(4):
+        got = pd.read_parquet(out / "portraits" / f"part-{p:05d}.parquet")["customer_key"]
+        assert {part_of_key[k] for k in got} == {p}
+    assert (out / "export" / "manifest.json").is_file()
+    assert (out / "report.html").is_file()
+    assert not list(out.glob(".powerprofile-tmp-*"))  # staging removed once published
+
+
+def test_killed_streamed_run_leaves_no_partial_output(partitioned):
+    """SIGKILL while portraits are written: the previous outputs stay as they were."""
+    out = partitioned["out"]
+    before = _tree(out)
+    assert any(k.startswith("portraits/part-") for k in before)
+    env = {**os.environ, "POWERPROFILE_PSEUDONYM_KEY": KEY}
+    code = "import sys; from powerprofile.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = ["run", "--config", str(partitioned["config"]), "--no-tracking", "-q"]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env)
+    deadline = time.monotonic() + 120
+    killed = False
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            staged = list(out.glob(".powerprofile-tmp-run-*/portraits/part-*.parquet"))
+            if staged:  # the portraits stage has written a part: stop the job dead
+                os.kill(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None and not killed:
+            proc.kill()
+        proc.wait()
+    assert killed, "the run finished before its portraits stage could be interrupted"
+    # nothing new is visible; every earlier output is byte for byte the same
+    assert _tree(out) == before
+    # the next job on the folder clears the dead run's staging and lock and succeeds
+    assert _run(partitioned["config"]) == 0
+    assert not list(out.glob(".powerprofile-tmp-*"))
+    assert sorted(p.name for p in (out / "portraits").glob("*.parquet")) == [
+        f"part-{p:05d}.parquet" for p in range(4)
+    ]
+
+
+def test_two_workers_write_part_files_and_return_paths(tmp_path, monkeypatch):
+    """``features.n_jobs=2``: the same part files as one worker; only paths come back."""
+    import dataclasses
+
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._data import plan_snapshots
+    from powerprofile.pipeline._stream import stream_features
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    snaps, score = plan_snapshots(cfg, pd.Timestamp("2025-12-31"), pd.Timestamp("2024-01-01"))
+    got = {}
+    for n_jobs in (1, 2):
+        c = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=n_jobs))
+        res = stream_features(
+            c,
+            tmp_path / f"w{n_jobs}",
+            snapshots=snaps,
+            scoring_snapshot=score,
+            fraction=0.5,
+            seg_fraction=1.0,
+        )
+        for r in res["parts"]:
+            frames = [k for k, v in r.items() if isinstance(v, pd.DataFrame) and k != "leak"]
+            assert frames == []  # the partition's frames stay in its files
+        got[n_jobs] = res
+    for r1, r2 in zip(got[1]["parts"], got[2]["parts"], strict=True):
+        for what in ("train", "score"):
+            pd.testing.assert_frame_equal(pd.read_parquet(r1[what]), pd.read_parquet(r2[what]))
+    pd.testing.assert_frame_equal(got[1]["leakage"], got[2]["leakage"])
+
+
+def test_export_command_reads_the_portrait_parts(partitioned):
+    """``powerprofile export`` after a streamed run exports its partitioned portraits."""
+    out, again = partitioned["out"], partitioned["tmp"] / "re-export"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+    try:
+        args = ["export", "--config", str(partitioned["config"]), "--export-dir", str(again)]
+        assert main([*args, "-q"]) == 0
+    finally:
+        mp.undo()
+    campaign_files = sorted(p.name for p in (out / "export").glob("*__*.csv"))
+    assert campaign_files
+    for name in campaign_files:
+        assert (again / name).read_bytes() == (out / "export" / name).read_bytes(), name
+
+
+def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
+    """Bad rows in two parts: one redacted quarantine file per part, no raw id or PII."""
+    import shutil
+
+    from powerprofile.config import load_config
+    from powerprofile.pipeline import validate_streamed
+    from powerprofile.privacy import pseudonymise
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    planted = {}
+    for p, rows in ((0, [3, 10]), (1, [5])):
+        f = data / "usage" / f"part-{p:05d}.parquet"
+        usage = pd.read_parquet(f)
+        usage.loc[rows, "kwh"] = -1.0  # negative readings are set aside
+        usage.to_parquet(f, index=False)
+        planted[p] = usage.loc[rows, "customer_id"].tolist()
+    cfg = load_config(
+        _config(tmp_path, data, tmp_path / "o", streaming="always", errors="quarantine")
+    )
+    out = tmp_path / "stage"
+    report = validate_streamed(cfg, out, KEY)
+    assert (report["table"] == "usage").any()
+    files = sorted((out / "validation" / "quarantine" / "usage").glob("*.parquet"))
+    assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
+    for p, f in enumerate(files):
+        q = pd.read_parquet(f)
+        assert "customer_id" not in q.columns and not {"name", "phone", "address"} & set(q.columns)
+        assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
