@@ -125,6 +125,22 @@ def test_corrupt_compressed_page_names_the_file_and_column(folder):
         load_tables(folder)
 
 
+def test_text_that_is_not_utf8_names_the_file(folder):
+    # a flipped bit inside an uncompressed text page decodes, but is not UTF-8: every
+    # route must name the file instead of failing later when the text becomes objects
+    f = _part(folder)
+    table = pq.read_table(f)
+    pq.write_table(table, f, compression="none", use_dictionary=False)
+    data = bytearray(f.read_bytes())
+    text = str(table.column("customer_id")[0]).encode("utf-8")
+    spots = [i for i in range(len(data)) if bytes(data[i : i + len(text)]) == text]
+    assert spots  # in the page's values (and in its min/max statistics)
+    for at in spots:
+        data[at] = 0xFF  # never valid in UTF-8
+    f.write_bytes(bytes(data))
+    _all_routes_raise(folder, r"usage.*'.*usage/part-00001\.parquet' cannot be read")
+
+
 def test_csv_renamed_parquet_names_the_file(folder):
     _part(folder, "events", 1).write_bytes(b"customer_id,date,kind\nC0000002,2024-03-15,closure\n")
     _all_routes_raise(folder, r"events: '.*events/part-00001\.parquet' cannot be read \(.*magic")

@@ -142,6 +142,7 @@ def _named(err: DataValidationError, f: Path) -> bool:
 
 @settings(
     max_examples=80,
+    derandomize=True,  # the same 80 mutations in CI; explore more by hand with a seed
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

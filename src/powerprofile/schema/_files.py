@@ -132,6 +132,7 @@ def _read_parquet(name: str, f: Path, columns=None) -> pd.DataFrame:
             )
         ]
         table = pq.read_table(f, columns=names, read_dictionary=dict_cols)
+        table.validate(full=True)  # e.g. text that is not UTF-8: named here, not later
     except MemoryError:
         raise
     except Exception as exc:  # corrupt pages, bad compression, truncation: name the file

@@ -360,6 +360,10 @@ class DataSource:
         while True:
             try:
                 batch = next(batches_in, None)
+                if batch is not None:
+                    # bytes that decode but are not valid (text that is not UTF-8 after
+                    # a flipped bit) would fail later, unnamed, when turned into objects
+                    batch.validate(full=True)
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - corrupt pages: name the file
