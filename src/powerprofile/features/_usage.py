@@ -202,6 +202,82 @@ class UsageRows:
         ]
         return m[~same_next]
 
+    def _visible_from(self) -> np.ndarray:
+        """Each row's first cutoff day at which it is visible (dated and recorded before it).
+
+        ``days < t`` and ``recorded_at < t`` (midnight) both hold exactly when
+        ``t >= max(day + 1, floor(recorded_at / day) + 1)``.
+        """
+        rec_day = np.floor_divide(self.rec, DAY_NS)  # NAT: far in the past, always known
+        rec_day += 1
+        return np.maximum(self.days + 1, rec_day)
+
+    def snapshot_matrices(self, snap_days, d0: int, n_days: int):
+        """Yield ``(t, matrices)`` for each sorted snapshot day ``t``, built incrementally.
+
+        The matrices (as :meth:`matrices`, customers x days from ``d0``) hold, for every
+        day before ``t``, the latest version of the reading visible at ``t``; days from
+        ``t`` on are left as they are (the caller uses the days before ``t`` only).
+        They are the same arrays, updated in place from one snapshot to the next with
+        the rows that become visible in between: within a (customer, day) key a later
+        version is recorded later, so it also becomes visible later, and the last
+        version visible at ``t`` is the last one written. The visibility statistics of
+        :meth:`stats` are recorded on the way.
+        """
+        vfrom = self._visible_from()
+        lo = int(vfrom.min()) if len(vfrom) else 0
+        span = int(vfrom.max()) - lo if len(vfrom) else 0
+        if span < 65_535:  # small integers: a linear-time stable (radix) sort
+            order = np.argsort((vfrom - lo).astype(np.uint16), kind="stable")
+        else:
+            order = np.argsort(vfrom, kind="stable")
+        v_sorted = vfrom[order]
+        max_day = np.maximum.accumulate(self.days[order]) if len(order) else order
+        max_rec = np.maximum.accumulate(self.rec[order]) if len(order) else order
+        shape = self.n * n_days
+        out = {"kwh": np.full(shape, np.nan, dtype=np.float32)}
+        for k in self.cols:
+            if k != "kwh":
+                out[k] = np.zeros(shape, dtype=np.float32)
+        mats = {k: v.reshape(self.n, n_days) for k, v in out.items()}
+        start = 0
+        for t in snap_days:
+            t = int(t)
+            end = int(np.searchsorted(v_sorted, t, side="right"))
+            self._stats[t] = (
+                end,
+                int(max_day[end - 1]) if end else None,
+                int(max_rec[end - 1]) if end else None,
+            )
+            if end > start:
+                self._write(out, np.sort(order[start:end]), d0, n_days)
+                start = end
+            yield t, mats
+
+    def _write(self, out: dict, rows: np.ndarray, d0: int, n_days: int) -> None:
+        """Write ``rows`` (sorted positions) into the flat matrices, the last row of a key winning."""
+        c, d = self.codes[rows], self.days[rows]
+        ok = (c >= 0) & (d >= d0) & (d < d0 + n_days)
+        if not ok.all():
+            rows, c, d = rows[ok], c[ok], d[ok]
+        flat = c * n_days + (d - d0)
+        if len(flat) > 1:
+            last = np.r_[flat[1:] != flat[:-1], True]  # a key's versions are adjacent
+            if not last.all():
+                rows, flat = rows[last], flat[last]
+        kwh = self.cols["kwh"][rows]
+        fin_kwh = np.isfinite(kwh)
+        all_fin = bool(fin_kwh.all())
+        out["kwh"][flat] = kwh if all_fin else np.where(fin_kwh, kwh, np.nan)
+        for k, v in self.cols.items():
+            if k == "kwh":
+                continue
+            vals = v[rows]
+            fin = fin_kwh if v.dtype == bool else fin_kwh & np.isfinite(vals)
+            out[k][flat] = (
+                vals if (all_fin and (v.dtype == bool or fin.all())) else np.where(fin, vals, 0)
+            )
+
     def _remember(self, cutoff_day, vis):
         n = int(vis.sum())
         max_day = int(self.days[vis].max()) if n else None
@@ -336,9 +412,13 @@ def usage_features(usage, index: pd.Index, snap_days, windows, min_history_days=
         d0 = int(snap_days.min()) - lookback_days(windows)
         mats = ur.matrices(None, d0, int(snap_days.max()) - d0)
         return _from_matrices(mats, d0, snap_days, windows, min_history_days)
+    # versions differ per cutoff: each snapshot sees its own versions, so each gets its
+    # own window of matrices kept up to date from one snapshot to the next
+    span = lookback_days(windows)
+    d0 = int(snap_days.min()) - span
     parts = []
-    for t in snap_days:  # versions differ per cutoff: one matrix per snapshot
-        t_d0 = int(t) - lookback_days(windows)
-        mats = ur.matrices(ur.rows(int(t)), t_d0, int(t) - t_d0)
-        parts.append(_from_matrices(mats, t_d0, [t], windows, min_history_days))
+    for t, mats in ur.snapshot_matrices(snap_days, d0, int(snap_days.max()) - d0):
+        lo = t - span - d0
+        window = {k: m[:, lo : lo + span] for k, m in mats.items()}
+        parts.append(_from_matrices(window, t - span, [t], windows, min_history_days))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
