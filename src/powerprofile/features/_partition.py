@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..schema._contract import EVENT_KINDS, TABLES
 from ._area import area_features, complained_in_windows, outage_stats
@@ -140,12 +141,21 @@ def compute_partition(
     ``area_stats`` is ``None`` (the partition is the whole population); otherwise the
     caller reports the global ``outages`` table once.
 
+    The matrix products run on one BLAS thread: they are small (customers x ~455
+    days times a few dozen design columns), so more threads only spin; partitions
+    are what runs in parallel (``n_jobs``).
+
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
         The features indexed by (``customer_id``, ``snapshot_date``) and the partial
         leakage report (see :func:`leakage_partial`).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compute_partition(tables, snapshots, area_stats, spec, labels)
+
+
+def _compute_partition(tables, snapshots, area_stats, spec, labels):
     snaps = as_snapshots(snapshots)
     sd = snapshot_days(snaps)
     windows = tuple(int(w) for w in spec.windows)

@@ -224,34 +224,35 @@ class UsageRows:
         version visible at ``t`` is the last one written. The visibility statistics of
         :meth:`stats` are recorded on the way.
         """
-        vfrom = self._visible_from()
-        lo = int(vfrom.min()) if len(vfrom) else 0
-        span = int(vfrom.max()) - lo if len(vfrom) else 0
-        if span < 65_535:  # small integers: a linear-time stable (radix) sort
-            order = np.argsort((vfrom - lo).astype(np.uint16), kind="stable")
-        else:
-            order = np.argsort(vfrom, kind="stable")
-        v_sorted = vfrom[order]
-        max_day = np.maximum.accumulate(self.days[order]) if len(order) else order
-        max_rec = np.maximum.accumulate(self.rec[order]) if len(order) else order
+        vfrom = None
         shape = self.n * n_days
         out = {"kwh": np.full(shape, np.nan, dtype=np.float32)}
         for k in self.cols:
             if k != "kwh":
                 out[k] = np.zeros(shape, dtype=np.float32)
         mats = {k: v.reshape(self.n, n_days) for k, v in out.items()}
-        start = 0
+        n_vis, max_day, max_rec, prev = 0, None, None, None
         for t in snap_days:
             t = int(t)
-            end = int(np.searchsorted(v_sorted, t, side="right"))
-            self._stats[t] = (
-                end,
-                int(max_day[end - 1]) if end else None,
-                int(max_rec[end - 1]) if end else None,
-            )
-            if end > start:
-                self._write(out, np.sort(order[start:end]), d0, n_days)
-                start = end
+            if prev is None:  # the rows visible at the first cutoff
+                new = self.days < t
+                new &= self.rec < t * DAY_NS
+            else:  # those that become visible after the previous one
+                if vfrom is None:
+                    vfrom = self._visible_from()
+                new = vfrom <= t
+                new &= vfrom > prev
+            rows = np.flatnonzero(new)
+            if len(rows):
+                n_vis += len(rows)
+                d = int(np.max(self.days, where=new, initial=NAT))
+                r = int(np.max(self.rec, where=new, initial=NAT))
+                max_day = d if max_day is None else max(max_day, d)
+                max_rec = r if max_rec is None else max(max_rec, r)
+                self._write(out, rows, d0, n_days)
+            del new
+            self._stats[t] = (n_vis, max_day, max_rec)
+            prev = t
             yield t, mats
 
     def _write(self, out: dict, rows: np.ndarray, d0: int, n_days: int) -> None:
