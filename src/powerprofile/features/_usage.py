@@ -242,26 +242,31 @@ class UsageRows:
                     vfrom = self._visible_from()
                 new = vfrom <= t
                 new &= vfrom > prev
-            rows = np.flatnonzero(new)
-            if len(rows):
-                n_vis += len(rows)
+            k = int(np.count_nonzero(new))
+            if k:
+                n_vis += k
                 d = int(np.max(self.days, where=new, initial=NAT))
                 r = int(np.max(self.rec, where=new, initial=NAT))
                 max_day = d if max_day is None else max(max_day, d)
                 max_rec = r if max_rec is None else max(max_rec, r)
-                self._write(out, rows, d0, n_days)
+                new &= self.days >= d0  # the rows inside the matrices
+                new &= self.codes >= 0
+                self._write(out, np.flatnonzero(new), d0, n_days)
             del new
             self._stats[t] = (n_vis, max_day, max_rec)
             prev = t
             yield t, mats
 
     def _write(self, out: dict, rows: np.ndarray, d0: int, n_days: int) -> None:
-        """Write ``rows`` (sorted positions) into the flat matrices, the last row of a key winning."""
+        """Write ``rows`` (sorted positions of known customers' rows dated from ``d0``) into
+        the flat matrices, the last row of a key winning."""
         c, d = self.codes[rows], self.days[rows]
-        ok = (c >= 0) & (d >= d0) & (d < d0 + n_days)
+        ok = d < d0 + n_days  # rows are known customers' from d0 on
         if not ok.all():
             rows, c, d = rows[ok], c[ok], d[ok]
-        flat = c * n_days + (d - d0)
+        flat = c * n_days
+        flat += d
+        flat -= d0
         if len(flat) > 1:
             last = np.r_[flat[1:] != flat[:-1], True]  # a key's versions are adjacent
             if not last.all():
