@@ -258,8 +258,10 @@ class UsageRows:
             yield t, mats
 
     def _write(self, out: dict, rows: np.ndarray, d0: int, n_days: int) -> None:
-        """Write ``rows`` (sorted positions of known customers' rows dated from ``d0``) into
-        the flat matrices, the last row of a key winning."""
+        """Write ``rows`` into the flat matrices, the last row of a key winning.
+
+        ``rows`` are sorted positions of known customers' rows dated from ``d0`` on.
+        """
         c, d = self.codes[rows], self.days[rows]
         ok = d < d0 + n_days  # rows are known customers' from d0 on
         if not ok.all():
