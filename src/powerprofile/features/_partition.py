@@ -200,6 +200,10 @@ def _compute_partition(tables, snapshots, area_stats, spec, labels):
             label_arrays({"events": events, "interactions": inter}, index, sd, labels, X, d0)
         )
     s_idx, c_idx = np.nonzero(active)
+    # rows sorted by customer id, then snapshot, before any column is taken
+    _, rank = np.unique(index.to_numpy(dtype=object).astype(str), return_inverse=True)
+    order = np.lexsort((s_idx, rank[c_idx]))
+    s_idx, c_idx = s_idx[order], c_idx[order]
     cols = profile_columns(customers, c_idx, spec.region_categories)
     for name, arr in feats.items():
         v = arr[s_idx, c_idx]
@@ -212,8 +216,6 @@ def _compute_partition(tables, snapshots, area_stats, spec, labels):
         names=["customer_id", "snapshot_date"],
     )
     frame = pd.DataFrame(cols, index=mi)
-    order = np.lexsort((s_idx, index.to_numpy(dtype=object)[c_idx].astype(str)))
-    frame = frame.iloc[order]
     lk = leakage_partial(
         {**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
         sd,

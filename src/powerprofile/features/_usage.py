@@ -276,15 +276,23 @@ class UsageRows:
         kwh = self.cols["kwh"][rows]
         fin_kwh = np.isfinite(kwh)
         all_fin = bool(fin_kwh.all())
-        out["kwh"][flat] = kwh if all_fin else np.where(fin_kwh, kwh, np.nan)
+        if not all_fin:
+            kwh[~fin_kwh] = np.nan
+        out["kwh"][flat] = kwh.astype(np.float32, copy=False)
         for k, v in self.cols.items():
             if k == "kwh":
                 continue
-            vals = v[rows]
-            fin = fin_kwh if v.dtype == bool else fin_kwh & np.isfinite(vals)
-            out[k][flat] = (
-                vals if (all_fin and (v.dtype == bool or fin.all())) else np.where(fin, vals, 0)
-            )
+            vals = v[rows]  # a copy: zeroed where kWh or the value itself is missing
+            if v.dtype == bool:
+                if not all_fin:
+                    vals &= fin_kwh
+            else:
+                bad = ~np.isfinite(vals)
+                if not all_fin:
+                    bad |= ~fin_kwh
+                if bad.any():
+                    vals[bad] = 0
+            out[k][flat] = vals.astype(np.float32, copy=False)
 
     def _remember(self, cutoff_day, vis):
         n = int(vis.sum())
