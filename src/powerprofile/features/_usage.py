@@ -430,11 +430,24 @@ def usage_features(usage, index: pd.Index, snap_days, windows, min_history_days=
         return _from_matrices(mats, d0, snap_days, windows, min_history_days)
     # versions differ per cutoff: each snapshot sees its own versions, so each gets its
     # own window of matrices kept up to date from one snapshot to the next
+    # (snapshots more than a look-back apart start afresh: memory stays within twice
+    # the look-back per customer whatever the snapshots' spread)
     span = lookback_days(windows)
-    d0 = int(snap_days.min()) - span
     parts = []
-    for t, mats in ur.snapshot_matrices(snap_days, d0, int(snap_days.max()) - d0):
-        lo = t - span - d0
-        window = {k: m[:, lo : lo + span] for k, m in mats.items()}
-        parts.append(_from_matrices(window, t - span, [t], windows, min_history_days))
+    for group in _close_groups(snap_days, span):
+        d0 = int(group[0]) - span
+        for t, mats in ur.snapshot_matrices(group, d0, int(group[-1]) - d0):
+            lo = t - span - d0
+            window = {k: m[:, lo : lo + span] for k, m in mats.items()}
+            parts.append(_from_matrices(window, t - span, [t], windows, min_history_days))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _close_groups(snap_days: np.ndarray, span: int) -> list:
+    """Split sorted snapshot days into runs whose first and last are at most ``span`` apart."""
+    groups, start = [], 0
+    for i in range(1, len(snap_days) + 1):
+        if i == len(snap_days) or snap_days[i] - snap_days[start] > span:
+            groups.append(snap_days[start:i])
+            start = i
+    return groups
