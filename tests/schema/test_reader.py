@@ -66,11 +66,12 @@ def _all_routes_raise(folder, match, errors=("raise", "quarantine")):
         with pytest.raises(DataValidationError, match=match):
             for _ in read_parts(folder, errors=e):
                 pass
-        with pytest.raises(DataValidationError, match=match):
-            src = DataSource(folder, errors=e)
-            for p in range(2):
-                for _ in src.chunks(p, 2):
-                    pass
+        for arrow in (False, True):
+            with pytest.raises(DataValidationError, match=match):
+                src = DataSource(folder, errors=e)
+                for p in range(2):
+                    for _ in src.chunks(p, 2, arrow=arrow):
+                        pass
 
 
 def test_the_fixture_reads_clean_part_by_part(folder):

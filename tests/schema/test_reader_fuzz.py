@@ -161,10 +161,11 @@ def test_every_failure_is_a_named_data_validation_error(valid_folder, data):
                 for name, df in t.items():
                     q = t.quarantine.get(name)
                     assert len(df) + (0 if q is None else len(q)) == t.input_rows[name]
-            try:
-                src = DataSource(root, errors=errors)
-                for p in range(src.default_partitions()):
-                    for _ in src.chunks(p, src.default_partitions()):
-                        pass
-            except DataValidationError as err:
-                assert _named(err, f), (kind, f.name, str(err))
+            for arrow in (False, True):
+                try:
+                    src = DataSource(root, errors=errors)
+                    for p in range(src.default_partitions()):
+                        for _ in src.chunks(p, src.default_partitions(), arrow=arrow):
+                            pass
+                except DataValidationError as err:
+                    assert _named(err, f), (kind, f.name, str(err))

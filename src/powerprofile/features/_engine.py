@@ -106,7 +106,7 @@ class _FeatureTask:
             compute_partition(
                 parts, self.snaps, area_stats=self.area_stats, spec=self.spec, labels=self.labels
             )
-            for parts in src.chunks(p, self.P)
+            for parts in src.chunks(p, self.P, arrow=True)
         ]
 
 

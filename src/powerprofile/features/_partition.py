@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..schema._contract import EVENT_KINDS, TABLES
 from ._area import area_features, complained_in_windows, outage_stats
@@ -140,12 +141,21 @@ def compute_partition(
     ``area_stats`` is ``None`` (the partition is the whole population); otherwise the
     caller reports the global ``outages`` table once.
 
+    The matrix products run on one BLAS thread: they are small (customers x ~455
+    days times a few dozen design columns), so more threads only spin; partitions
+    are what runs in parallel (``n_jobs``).
+
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
         The features indexed by (``customer_id``, ``snapshot_date``) and the partial
         leakage report (see :func:`leakage_partial`).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compute_partition(tables, snapshots, area_stats, spec, labels)
+
+
+def _compute_partition(tables, snapshots, area_stats, spec, labels):
     snaps = as_snapshots(snapshots)
     sd = snapshot_days(snaps)
     windows = tuple(int(w) for w in spec.windows)
@@ -190,6 +200,10 @@ def compute_partition(
             label_arrays({"events": events, "interactions": inter}, index, sd, labels, X, d0)
         )
     s_idx, c_idx = np.nonzero(active)
+    # rows sorted by customer id, then snapshot, before any column is taken
+    _, rank = np.unique(index.to_numpy(dtype=object).astype(str), return_inverse=True)
+    order = np.lexsort((s_idx, rank[c_idx]))
+    s_idx, c_idx = s_idx[order], c_idx[order]
     cols = profile_columns(customers, c_idx, spec.region_categories)
     for name, arr in feats.items():
         v = arr[s_idx, c_idx]
@@ -202,8 +216,6 @@ def compute_partition(
         names=["customer_id", "snapshot_date"],
     )
     frame = pd.DataFrame(cols, index=mi)
-    order = np.lexsort((s_idx, index.to_numpy(dtype=object)[c_idx].astype(str)))
-    frame = frame.iloc[order]
     lk = leakage_partial(
         {**{k: _get(tables, k) for k in PER_CUSTOMER}, "outages": _get(tables, "outages")},
         sd,

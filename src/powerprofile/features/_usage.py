@@ -202,6 +202,98 @@ class UsageRows:
         ]
         return m[~same_next]
 
+    def _visible_from(self) -> np.ndarray:
+        """Each row's first cutoff day at which it is visible (dated and recorded before it).
+
+        ``days < t`` and ``recorded_at < t`` (midnight) both hold exactly when
+        ``t >= max(day + 1, floor(recorded_at / day) + 1)``.
+        """
+        rec_day = np.floor_divide(self.rec, DAY_NS)  # NAT: far in the past, always known
+        rec_day += 1
+        return np.maximum(self.days + 1, rec_day)
+
+    def snapshot_matrices(self, snap_days, d0: int, n_days: int):
+        """Yield ``(t, matrices)`` for each sorted snapshot day ``t``, built incrementally.
+
+        The matrices (as :meth:`matrices`, customers x days from ``d0``) hold, for every
+        day before ``t``, the latest version of the reading visible at ``t``; days from
+        ``t`` on are left as they are (the caller uses the days before ``t`` only).
+        They are the same arrays, updated in place from one snapshot to the next with
+        the rows that become visible in between: within a (customer, day) key a later
+        version is recorded later, so it also becomes visible later, and the last
+        version visible at ``t`` is the last one written. The visibility statistics of
+        :meth:`stats` are recorded on the way.
+        """
+        vfrom = None
+        shape = self.n * n_days
+        out = {"kwh": np.full(shape, np.nan, dtype=np.float32)}
+        for k in self.cols:
+            if k != "kwh":
+                out[k] = np.zeros(shape, dtype=np.float32)
+        mats = {k: v.reshape(self.n, n_days) for k, v in out.items()}
+        n_vis, max_day, max_rec, prev = 0, None, None, None
+        for t in snap_days:
+            t = int(t)
+            if prev is None:  # the rows visible at the first cutoff
+                new = self.days < t
+                new &= self.rec < t * DAY_NS
+            else:  # those that become visible after the previous one
+                if vfrom is None:
+                    vfrom = self._visible_from()
+                new = vfrom <= t
+                new &= vfrom > prev
+            k = int(np.count_nonzero(new))
+            if k:
+                n_vis += k
+                d = int(np.max(self.days, where=new, initial=NAT))
+                r = int(np.max(self.rec, where=new, initial=NAT))
+                max_day = d if max_day is None else max(max_day, d)
+                max_rec = r if max_rec is None else max(max_rec, r)
+                new &= self.days >= d0  # the rows inside the matrices
+                new &= self.codes >= 0
+                self._write(out, np.flatnonzero(new), d0, n_days)
+            del new
+            self._stats[t] = (n_vis, max_day, max_rec)
+            prev = t
+            yield t, mats
+
+    def _write(self, out: dict, rows: np.ndarray, d0: int, n_days: int) -> None:
+        """Write ``rows`` into the flat matrices, the last row of a key winning.
+
+        ``rows`` are sorted positions of known customers' rows dated from ``d0`` on.
+        """
+        c, d = self.codes[rows], self.days[rows]
+        ok = d < d0 + n_days  # rows are known customers' from d0 on
+        if not ok.all():
+            rows, c, d = rows[ok], c[ok], d[ok]
+        flat = c * n_days
+        flat += d
+        flat -= d0
+        if len(flat) > 1:
+            last = np.r_[flat[1:] != flat[:-1], True]  # a key's versions are adjacent
+            if not last.all():
+                rows, flat = rows[last], flat[last]
+        kwh = self.cols["kwh"][rows]
+        fin_kwh = np.isfinite(kwh)
+        all_fin = bool(fin_kwh.all())
+        if not all_fin:
+            kwh[~fin_kwh] = np.nan
+        out["kwh"][flat] = kwh.astype(np.float32, copy=False)
+        for k, v in self.cols.items():
+            if k == "kwh":
+                continue
+            vals = v[rows]  # a copy: zeroed where kWh or the value itself is missing
+            if v.dtype == bool:
+                if not all_fin:
+                    vals &= fin_kwh
+            else:
+                bad = ~np.isfinite(vals)
+                if not all_fin:
+                    bad |= ~fin_kwh
+                if bad.any():
+                    vals[bad] = 0
+            out[k][flat] = vals.astype(np.float32, copy=False)
+
     def _remember(self, cutoff_day, vis):
         n = int(vis.sum())
         max_day = int(self.days[vis].max()) if n else None
@@ -336,9 +428,26 @@ def usage_features(usage, index: pd.Index, snap_days, windows, min_history_days=
         d0 = int(snap_days.min()) - lookback_days(windows)
         mats = ur.matrices(None, d0, int(snap_days.max()) - d0)
         return _from_matrices(mats, d0, snap_days, windows, min_history_days)
+    # versions differ per cutoff: each snapshot sees its own versions, so each gets its
+    # own window of matrices kept up to date from one snapshot to the next
+    # (snapshots more than a look-back apart start afresh: memory stays within twice
+    # the look-back per customer whatever the snapshots' spread)
+    span = lookback_days(windows)
     parts = []
-    for t in snap_days:  # versions differ per cutoff: one matrix per snapshot
-        t_d0 = int(t) - lookback_days(windows)
-        mats = ur.matrices(ur.rows(int(t)), t_d0, int(t) - t_d0)
-        parts.append(_from_matrices(mats, t_d0, [t], windows, min_history_days))
+    for group in _close_groups(snap_days, span):
+        d0 = int(group[0]) - span
+        for t, mats in ur.snapshot_matrices(group, d0, int(group[-1]) - d0):
+            lo = t - span - d0
+            window = {k: m[:, lo : lo + span] for k, m in mats.items()}
+            parts.append(_from_matrices(window, t - span, [t], windows, min_history_days))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _close_groups(snap_days: np.ndarray, span: int) -> list:
+    """Split sorted snapshot days into runs whose first and last are at most ``span`` apart."""
+    groups, start = [], 0
+    for i in range(1, len(snap_days) + 1):
+        if i == len(snap_days) or snap_days[i] - snap_days[start] > span:
+            groups.append(snap_days[start:i])
+            start = i
+    return groups

@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .._partition import partition_of
 from ..exceptions import DataValidationError
+from ._checks import _DATE_HI, _DATE_LO
 from ._contract import PER_CUSTOMER, TABLES
 from ._files import _unreadable, arrow_frame
 from ._folder import _read_files, open_folder, part_file
@@ -27,7 +29,7 @@ from ._problems import merge_problems, raise_problems, report_frame
 from ._reader import Part, _global_duplicates, _quarantine_writer
 from ._validate import PartContext, check_errors_argument, check_part
 
-__all__ = ["DataSource"]
+__all__ = ["DataSource", "clean_usage_chunk"]
 
 DEFAULT_PARTITION_SIZE = 50_000  # customers per partition when none is given
 CHUNK_CUSTOMERS = 5_000  # customers per chunk when streaming a Parquet part
@@ -57,6 +59,126 @@ def _run_values(pos: np.ndarray) -> np.ndarray:
     if len(pos) == 0:
         return pos
     return pos[np.r_[True, pos[1:] != pos[:-1]]]
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _day_numbers(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Day numbers of a null-free ``date32`` or naive ``timestamp[us]`` column, else None."""
+    t = col.type
+    if col.null_count:
+        return None
+    if pa.types.is_date32(t):
+        return col.cast(pa.int32()).to_numpy().astype(np.int64)
+    if pa.types.is_timestamp(t) and t.tz is None and t.unit == "us":
+        return col.cast(pa.int64()).to_numpy() // _US_PER_DAY
+    return None
+
+
+def _min_max(col: pa.ChunkedArray) -> tuple:
+    """(min, max) ignoring nulls and NaN; ``(None, None)`` when nothing else is left."""
+    mm = pc.min_max(col)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo is None or lo != lo:  # all null, or all NaN
+        return None, None
+    return lo, hi
+
+
+def clean_usage_chunk(table: pa.Table, pos: np.ndarray, data_end) -> pa.Table | None:
+    """The chunk as the features read it when it certainly breaks no usage check, else None.
+
+    A conservative, vectorised pre-check on the Arrow columns (no pandas frame): every
+    row's customer is one of the part's kept customers (so neither orphan, quarantined
+    nor in the wrong part); the required columns are present with the types the
+    writer produces and no missing value; numbers within the contract's bounds; dates
+    within the plausible range and not after ``data_end``; categories among the
+    allowed ones; each customer's (day, ``recorded_at``) rising strictly (so no
+    duplicated key). Anything else returns None and the chunk takes the full
+    validation (:func:`~._validate.check_part`), which then finds and words every
+    problem; a chunk accepted here is one the full validation keeps whole, so both
+    give the same rows. Optional columns with no value at all are dropped, as the
+    full validation treats them as absent.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The usage rows as read (contract columns only).
+    pos : numpy.ndarray of int
+        Each row's position among the part's kept customers (``-1``: not one of them).
+    data_end : pandas.Timestamp or None
+    """
+    spec = TABLES["usage"]
+    names = table.column_names
+    n = table.num_rows
+    if n == 0 or len(set(names)) != len(names) or len(pos) != n or bool((pos < 0).any()):
+        return None
+    if any(c.required and c.name not in names for c in spec.columns):
+        return None
+    drop = []
+    for c in spec.columns:
+        if c.name not in names or c.name in ("customer_id", "date"):
+            continue
+        col = table.column(c.name)
+        if not c.required and col.null_count == len(col):
+            drop.append(c.name)
+            continue
+        if c.kind == "float":
+            if not pa.types.is_float64(col.type):
+                return None
+            lo, hi = _min_max(col)
+            if lo is None:  # nothing but NaN
+                if c.required:
+                    return None
+                drop.append(c.name)
+                continue
+            if not c.nullable and (col.null_count or pc.any(pc.is_nan(col)).as_py()):
+                return None
+            if c.min_value is not None and lo < c.min_value:
+                return None
+            if c.max_value is not None and hi > c.max_value:
+                return None
+        elif c.kind == "category":
+            if col.null_count and not c.nullable:
+                return None
+            if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
+                values = set()
+                for chunk in col.chunks:
+                    values.update(chunk.dictionary.to_pylist())
+            elif pa.types.is_string(col.type):
+                values = set(pc.unique(col).drop_null().to_pylist())
+            else:
+                return None
+            if not values <= set(c.categories):
+                return None
+        elif c.kind == "datetime":
+            if col.null_count or not (pa.types.is_timestamp(col.type) and col.type.unit == "us"):
+                return None
+            if col.type.tz is not None:
+                return None
+            lo, hi = _min_max(col.cast(pa.int64()))
+            if lo < _DATE_LO.astype(np.int64) or hi >= _DATE_HI.astype(np.int64):
+                return None
+        else:
+            return None
+    days = _day_numbers(table.column("date"))
+    if days is None:
+        return None
+    lo = _DATE_LO.astype("datetime64[D]").astype(np.int64)
+    hi = _DATE_HI.astype("datetime64[D]").astype(np.int64)
+    if data_end is not None:
+        hi = min(hi, int(pd.Timestamp(data_end).normalize().value // (1000 * _US_PER_DAY)) + 1)
+    if days.min() < lo or days.max() >= hi:
+        return None
+    same = pos[1:] == pos[:-1]
+    rises = days[1:] > days[:-1]
+    if "recorded_at" in names and "recorded_at" not in drop:
+        rec = table.column("recorded_at").cast(pa.int64()).to_numpy()
+        rises |= (days[1:] == days[:-1]) & (rec[1:] > rec[:-1])
+    if not bool(np.all(rises | ~same)):
+        return None
+    # each customer's rows form one run (the caller checks it across the part)
+    return table.drop_columns(drop) if drop else table
 
 
 def _not_clustered(f) -> DataValidationError:
@@ -276,7 +398,7 @@ class DataSource:
         return pd.concat(frames, ignore_index=True) if frames else None
 
     # ------------------------------------------------------------------ streaming chunks
-    def chunks(self, p: int, P: int, max_customers: int | None = None):
+    def chunks(self, p: int, P: int, max_customers: int | None = None, *, arrow: bool = False):
         """Yield partition ``p``'s rows as groups of at most ~``max_customers`` customers.
 
         For a folder read with its own partitioning, the usage part is streamed in
@@ -284,6 +406,11 @@ class DataSource:
         customers is validated as it is read, so memory is bounded by the chunk, not
         the part; the smaller per-customer tables are read (and validated) once per
         part and split. Otherwise the whole partition is one chunk.
+
+        With ``arrow=True`` a usage chunk that certainly passes every check (see
+        :func:`clean_usage_chunk`) is handed over as the ``pyarrow.Table`` read,
+        without a pandas round trip; other chunks are validated in full and handed
+        over as the validated ``pandas.DataFrame``. The rows are the same either way.
 
         Raises
         ------
@@ -295,14 +422,20 @@ class DataSource:
         if self.path is None or P != self.native_partitions:
             yield self.partition(p, P)
             return
-        yield from self._stream(p, max_customers or CHUNK_CUSTOMERS)
+        yield from self._stream(p, max_customers or CHUNK_CUSTOMERS, arrow)
 
-    def _usage_chunk(self, batches, ctx, f, p, offset: int) -> pd.DataFrame:
-        raw = arrow_frame("usage", f, pa.Table.from_batches(batches))
+    def _usage_chunk(self, batches, ctx, f, p, offset: int, pos, arrow: bool):
+        table = pa.Table.from_batches(batches)
+        if arrow:
+            clean = clean_usage_chunk(table, pos, ctx.data_end)
+            if clean is not None:
+                return clean
+        raw = arrow_frame("usage", f, table)
+        del table
         res = check_part("usage", raw, replace(ctx, offset=offset))
         return self._done("usage", f, p, res)
 
-    def _stream(self, p: int, max_customers: int):
+    def _stream(self, p: int, max_customers: int, arrow: bool = False):
         cust = self.customers[self._customer_parts(self.native_partitions) == p].reset_index(
             drop=True
         )
@@ -336,7 +469,9 @@ class DataSource:
         try:
             pf = pq.ParquetFile(f, read_dictionary=["customer_id"])
             cols = self._columns("usage", pf.schema_arrow.names)
-            batches_in = pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
+            # one thread: partitions are what runs in parallel, and decoding threads
+            # cost more CPU time than they save wall time on a busy machine
+            batches_in = pf.iter_batches(batch_size=BATCH_ROWS, columns=cols, use_threads=False)
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - named like any unreadable file
@@ -352,9 +487,9 @@ class DataSource:
         def flush(batches, pos_list):
             nonlocal offset
             rows = int(sum(b.num_rows for b in batches))
-            usage = self._usage_chunk(batches, ctx, f, p, offset)
-            offset += rows
             pos = np.concatenate(pos_list) if pos_list else np.zeros(0, dtype=np.int64)
+            usage = self._usage_chunk(batches, ctx, f, p, offset, pos, arrow)
+            offset += rows
             return emit(usage, _run_values(pos[pos >= 0]))
 
         while True:
