@@ -98,7 +98,10 @@ def check_html(text):
 def check_self_contained(text, parser):
     """Nothing is loaded from elsewhere: no external src/href, url(), script or raster image."""
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I)
-    assert "url(http" not in text and "@import" not in text and "@font-face" not in text
+    assert "url(http" not in text and "@import" not in text
+    # the only font is the embedded Chinese subset, as a data: URI
+    assert re.findall(r"url\((?!#|data:font/woff;base64,)[^)]{0,40}", text) == []
+    assert text.count("@font-face") <= 1
     assert "<script" not in text.lower()
     assert parser.imgs == [], "charts must be inline SVG, not images"
 

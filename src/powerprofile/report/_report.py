@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._charts import Labeller
-from ._fonts import CHART_FONT_FAMILY, describe_chart_fonts
+from ._fonts import CHART_FONT_FAMILY, cjk_characters, describe_chart_fonts, embedded_cjk_font
 from ._format import fmt_count, fmt_pct
 from ._sections import (
     KpiFrames,
@@ -78,6 +78,11 @@ nav ol{columns:3}code{background:#f0f0f0;padding:0 3px}.scroll{overflow-x:auto}
 details{margin:6px 0 12px}summary{cursor:pointer;color:#1f6fb2}
 """
 )
+
+
+_FONT_FACE = "\x00font-face\x00"
+_FONT_NOTE = "\x00font-note\x00"
+"""Placeholders, filled once the page's Chinese characters are known."""
 
 
 def _e(text) -> str:
@@ -207,7 +212,10 @@ def write_report(
     month's biggest movements by region and grid unit, model quality, exports), then
     one section per topic. Charts are inline SVG whose text stays text, drawn by the
     reader's browser with its own (Chinese-first) fonts, so no font of the machine
-    that writes the report is needed; the page loads nothing from the network.
+    that writes the report is needed; the Chinese characters the page uses are also
+    embedded, as a subset of Noto Sans CJK (package ``cvttf-notosanscjk-regular``; the
+    report is written without it, and says so, when that package is missing), for
+    computers without a Chinese font. The page loads nothing from the network.
     Ratios are shown as percentages, counts and rates rounded with their unit,
     features by their English and Chinese catalogue descriptions, technical metric
     names in hover text. Every section is optional: a section whose input is missing
@@ -324,14 +332,19 @@ def write_report(
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{_e(title)}</title>\n<style>{_FONT_FACE}{_CSS}</style>\n</head>\n<body>\n"
         f"<header>\n<h1>{_e(title)}</h1>\n"
         + (f'<p class="meta">{_e(subtitle)}</p>\n' if subtitle else "")
         + f'<p class="meta" id="snapshot-date">Snapshot date · 快照日期: {_e(snapshot)}</p>\n'
         f'<p class="meta" id="generated-at">Generated · 生成时间: {_e(when)} by powerprofile '
         f"{_e(_version())}</p>\n"
-        f'<p class="meta" id="font-note">{_e(describe_chart_fonts())}</p>\n'
+        f'<p class="meta" id="font-note">{_FONT_NOTE}</p>\n'
         f"</header>\n<nav>\n<ol>{nav}</ol>\n</nav>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+    # the Chinese characters of the finished page (the note and the font are ASCII)
+    font = embedded_cjk_font(cjk_characters(doc))
+    doc = doc.replace(_FONT_FACE, font.css(), 1).replace(
+        _FONT_NOTE, _e(describe_chart_fonts(font)), 1
     )
     _atomic_write(path, doc)
     return path
