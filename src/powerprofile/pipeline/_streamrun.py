@@ -73,7 +73,7 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     names = pq.ParquetFile(part).schema_arrow.names
     want = set(_EXPORT_ALWAYS)
     for camp in load_campaigns(cfg.export.campaigns).campaigns:
-        want |= {camp.score, *camp.columns, *camp.selection.columns}
+        want |= {camp.score, *camp.ranking, *camp.columns, *camp.selection.columns}
     keep = (
         "_score",
         "_band",
@@ -81,10 +81,14 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
         "_version",
         "risk_level",
     )
+    # a list's reasons are rebuilt from the per-reason direction and text columns
+    # (risk-raising reasons only), so those of the reason columns a campaign writes travel
+    reasons = tuple(f"{c.split('_reasons_')[0]}_reason_" for c in want if "_reasons_" in str(c))
     return [
         c
         for c in names
         if c in want
+        or (reasons and c.startswith(reasons) and c.endswith(("_direction", "_en", "_zh")))
         or c.endswith(keep)
         or (c.startswith(("contactable_", "tag_", "risk_")) and not c.endswith(("_en", "_zh")))
     ]
