@@ -27,7 +27,8 @@ _EPILOG = (
     + (
         "\n\nsecrets come from the environment only: POWERPROFILE_PSEUDONYM_KEY (keyed hash of "
         "customer ids;\nrequired, >= 32 random bytes as 64 hex characters: `powerprofile keygen` "
-        "prints one),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
+        "prints one),\nPOWERPROFILE_ARTEFACT_KEY (optional, >= 32 bytes: signs saved models and "
+        "segmenters; see docs/persistence.md),\nMLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD / "
         "MLFLOW_TRACKING_TOKEN.\nSee docs/cli.md and docs/config.md."
     )
 )
