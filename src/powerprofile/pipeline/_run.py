@@ -199,47 +199,89 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         summary.export_files = result.files
         bar.done("export", "report")
 
-        snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
-        snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
-        rep = write_run_report(
+        _finish(
             cfg,
-            paths.report,
+            paths,
+            final,
+            summary,
+            bar,
+            t0,
             tables=tables,
             trained=trained,
             profile=profile,
             segmenter=segmenter,
             portraits=portraits,
-            risk_hits=hits,
-            snapshot=snap_text,
-            export_manifest=result.manifest,
+            hits=hits,
+            manifest=result.manifest,
         )
-        if rep is None:
-            summary.notes.append("report: not written (module missing or report.enabled false)")
-        bar.done("report")
-        bar.close()
-        outputs = {
-            "config": paths.config,
-            "validation": paths.validation,
-            "training_frame": paths.training_frame,
-            "scoring_frame": paths.scoring_frame,
-            "feature_catalog": paths.catalog,
-            "leakage_report": paths.leakage,
-            "metrics": paths.metrics,
-            "plots": paths.plots,
-            "segment_profile": paths.segment_profile,
-            "portraits": paths.portraits,
-            "export": paths.export,
-            "report": paths.report,
-        }
-        summary.outputs = {
-            k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()
-        }
-        summary.seconds = time.perf_counter() - t0
-        summary.stage_seconds = dict(bar.times)
-        bar.write(paths.summary.with_name(STAGE_LOG))
-        summary.outputs["stage_log"] = str(final / STAGE_LOG)
-        _write_summary(paths.summary, summary)
     return summary
+
+
+def _finish(
+    cfg: Config,
+    paths: OutputPaths,
+    final: Path,
+    summary: RunSummary,
+    bar,
+    t0: float,
+    *,
+    tables,
+    trained,
+    profile,
+    segmenter,
+    portraits,
+    hits,
+    manifest,
+    outputs: dict | None = None,
+) -> None:
+    """The last stage of either route: the report, then the stage log and the run summary.
+
+    ``outputs`` replaces entries of the named outputs (the streamed route's scoring and
+    portrait folders).
+    """
+    snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
+    snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
+    rep = write_run_report(
+        cfg,
+        paths.report,
+        tables=tables,
+        trained=trained,
+        profile=profile,
+        segmenter=segmenter,
+        portraits=portraits,
+        risk_hits=hits,
+        snapshot=snap_text,
+        export_manifest=manifest,
+    )
+    if rep is None:
+        summary.notes.append("report: not written (module missing or report.enabled false)")
+    bar.done("report")
+    bar.close()
+    named = {
+        "config": paths.config,
+        "validation": paths.validation,
+        "training_frame": paths.training_frame,
+        "scoring_frame": paths.scoring_frame,
+        "feature_catalog": paths.catalog,
+        "leakage_report": paths.leakage,
+        "metrics": paths.metrics,
+        "plots": paths.plots,
+        "segment_profile": paths.segment_profile,
+        "portraits": paths.portraits,
+        "export": paths.export,
+        "report": paths.report,
+        **(outputs or {}),
+    }
+    summary.outputs = {
+        k: str(final / Path(v).relative_to(paths.root))
+        for k, v in named.items()
+        if Path(v).exists()
+    }
+    summary.seconds = time.perf_counter() - t0
+    summary.stage_seconds = dict(bar.times)
+    bar.write(paths.summary.with_name(STAGE_LOG))
+    summary.outputs["stage_log"] = str(final / STAGE_LOG)
+    _write_summary(paths.summary, summary)
 
 
 class _Stages:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -101,14 +100,14 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
     from ..schema import read_dataset_info, redact_report
     from ._data import plan_snapshots
     from ._models import train_models, write_model_outputs
-    from ._run import STAGE_LOG, _sample_record, _track, _write_summary
+    from ._run import _finish, _sample_record, _track
     from ._sample import (
         importance_rows,
         segment_sample_fraction,
         training_sample_fraction,
         uniform_rows,
     )
-    from ._stages import export_portraits, segment_customers, write_run_report
+    from ._stages import export_portraits, segment_customers
     from ._stream import (
         KPI_COLUMNS,
         _PartTables,
@@ -235,48 +234,26 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
 
         kpi_tables = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
         kpi_tables["customers"] = customers
-        snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
-        snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
-        cfg_report = cfg
-        rep = write_run_report(
-            cfg_report,
-            paths.report,
+        shutil.rmtree(work, ignore_errors=True)
+        _finish(
+            cfg,
+            paths,
+            final,
+            summary,
+            bar,
+            t0,
             tables=kpi_tables,
             trained=trained,
             profile=profile,
             segmenter=segmenter,
             portraits=portraits,
-            risk_hits=hits,
-            snapshot=snap_text,
-            export_manifest=result.manifest,
+            hits=hits,
+            manifest=result.manifest,
+            outputs={
+                "scoring_frame": paths.scoring_frame.with_suffix(""),
+                "portraits": portraits_dir,
+            },
         )
-        if rep is None:
-            summary.notes.append("report: not written (module missing or report.enabled false)")
-        bar.done("report")
-        bar.close()
-        shutil.rmtree(work, ignore_errors=True)
-        outputs = {
-            "config": paths.config,
-            "validation": paths.validation,
-            "training_frame": paths.training_frame,
-            "scoring_frame": paths.scoring_frame.with_suffix(""),
-            "feature_catalog": paths.catalog,
-            "leakage_report": paths.leakage,
-            "metrics": paths.metrics,
-            "plots": paths.plots,
-            "segment_profile": paths.segment_profile,
-            "portraits": portraits_dir,
-            "export": paths.export,
-            "report": paths.report,
-        }
-        summary.outputs = {
-            k: str(final / Path(v).relative_to(tmp)) for k, v in outputs.items() if Path(v).exists()
-        }
-        summary.seconds = time.perf_counter() - t0
-        summary.stage_seconds = dict(bar.times)
-        bar.write(paths.summary.with_name(STAGE_LOG))
-        summary.outputs["stage_log"] = str(final / STAGE_LOG)
-        _write_summary(paths.summary, summary)
     return summary
 
 
