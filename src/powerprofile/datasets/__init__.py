@@ -4,6 +4,9 @@ A seeded, vectorised generator of an electricity utility's customers and their
 histories (usage, bills, payments, service contacts, outages, churn events), driven by
 latent archetypes and by daily churn and complaint hazards whose true values are kept
 as ground truth, so that models and segmentations can be scored against the oracle.
+Two drivers interact with customer attributes, so an additive model misses part of the
+truth: outage exposure weighs most on businesses with a time-of-use tariff and little on
+households, a bill shock only on high-usage customers (see ``_simulate``).
 """
 
 from ._archetypes import ARCHETYPE_NAMES, archetype_table

@@ -29,9 +29,25 @@ Drivers ``x_k`` (all from days ``< t``; windows end the day before ``t``):
     offers surface as business requests).
 
 The log-hazard is the archetype's baseline (plus, for churn, ``0.5 exp(-tenure/365)``)
-plus ``sum_k beta_k x_k``. It is stored per customer and day, quantised to ``uint8``
-steps of :data:`LOG_STEP` in log space, and the simulation draws its events from the
-quantised value, so the stored ground truth is exactly the hazard that produced the
+plus ``sum_k beta_k m_k x_k``, where ``m_k`` is a per-customer effect modifier (1 for
+most drivers) that plants two interactions an additive model cannot express:
+
+* ``outages`` x customer type and tariff: an outage interrupts the peak-hour work of
+  businesses (general commercial and large industrial) on a time-of-use tariff, so
+  their ``m`` is 2.2 for churn and 1.6 for complaints; for residential customers it is
+  0.2 for churn (outages barely make a household move) and 0.7 for complaints; 1 for
+  the others (flat-rate businesses, agriculture).
+* ``bill_shock`` x usage level: a bill jump hurts high-usage customers (baseline
+  level above the typical level of their latent segment, about half of each segment):
+  ``m`` is 2.0 for churn and 1.6 for complaints; for the others, whose jump is a few
+  yuan, 0.15 and 0.3.
+
+The modifiers are constants of the customer (:func:`effect_modifiers`); the dominant
+driver recorded in the ground truth uses the modified contributions.
+
+The log-hazard is stored per customer and day, quantised to ``uint8`` steps of
+:data:`LOG_STEP` in log space, and the simulation draws its events from the quantised
+value, so the stored ground truth is exactly the hazard that produced the
 data. A latent disengagement process (driven by the same drivers) makes usage decline
 over weeks; the decline raises the churn hazard through ``usage_drop``.
 """
@@ -49,7 +65,14 @@ from ._outages import AreaOutages
 from ._population import Population
 from ._usage import baseline_usage
 
-__all__ = ["DRIVER_NAMES", "LOG_MIN", "LOG_STEP", "ChunkResult", "simulate_chunk"]
+__all__ = [
+    "DRIVER_NAMES",
+    "LOG_MIN",
+    "LOG_STEP",
+    "ChunkResult",
+    "effect_modifiers",
+    "simulate_chunk",
+]
 
 LOG_MIN = -14.0
 LOG_STEP = 0.05
@@ -75,6 +98,10 @@ DECLINE_FLOOR = (0.03, 0.25)
 BETA_CHURN = np.array([8.0, 0.8, 1.2, 0.7, 1.0, 1.0, 1.5], dtype=np.float32)
 BETA_COMPLAINT = np.array([0.0, 1.75, 2.4, 1.3, 0.5, 1.5, 0.0], dtype=np.float32)
 BETA_DISENGAGE = np.array([0.0, 1.0, 1.5, 0.8, 1.2, 1.2, 0.0], dtype=np.float32)
+# planted interactions (effect modifiers of the churn and complaint drivers)
+# (time-of-use business, residential) outage multipliers; (high, low usage) bill-shock ones
+OUTAGE_M = {"churn": (2.2, 0.2), "complaint": (1.6, 0.7)}
+BILL_SHOCK_M = {"churn": (2.0, 0.15), "complaint": (1.6, 0.3)}
 
 KIND_CODES = {"closure": 0, "supplier_switch": 1, "suspension": 2, "capacity_reduction": 3}
 # contact types: inquiry, outage_report, payment, business_request, complaint, opinion, praise
@@ -128,6 +155,30 @@ class ChunkResult:
 
 def _quantise(log_h: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((log_h - LOG_MIN) / LOG_STEP), 1, 255).astype(np.uint8)
+
+
+def effect_modifiers(pop: Population, target: str) -> np.ndarray:
+    """Per-customer multipliers of the churn or complaint driver coefficients.
+
+    Parameters
+    ----------
+    pop : Population
+    target : {"churn", "complaint"}
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (len(DRIVER_NAMES), n)
+        ``m[k, i]`` multiplies ``beta_k`` for customer ``i``: outage exposure by
+        :data:`OUTAGE_M` (businesses on a time-of-use tariff, residential customers),
+        a bill shock by :data:`BILL_SHOCK_M` (usage level above or below the typical
+        level of the customer's segment); every other driver by 1.
+    """
+    m = np.ones((len(DRIVER_NAMES), pop.n), dtype=np.float32)
+    tou_business = pop.tou & ((pop.ctype == 1) | (pop.ctype == 2))
+    m[1] = np.select([tou_business, pop.ctype == 0], OUTAGE_M[target], 1.0)
+    high = pop.level > A["level"][pop.arch]
+    m[2] = np.where(high, *BILL_SHOCK_M[target])
+    return m
 
 
 def _categorical(rng, probs: np.ndarray) -> np.ndarray:
@@ -248,6 +299,8 @@ def simulate_chunk(
     type_p = np.where(business[:, None], _TYPE_P_BUS[None, :], _TYPE_P_RES[None, :])
     offer_rate = np.where(ctype == 2, 3.0, np.where(ctype == 1, 1.5, 0.0)) / 365.0
     sp, sv = pop.tou_shares[:, 0], pop.tou_shares[:, 2]
+    beta_ch = BETA_CHURN[:, None] * effect_modifiers(pop, "churn")
+    beta_cp = BETA_COMPLAINT[:, None] * effect_modifiers(pop, "complaint")
 
     inter = _Rows("cust", "day", "sec", "channel", "type", "sat")
     bills = _Rows("cust", "month", "issue", "due", "amount", "kwh", "rec_day")
@@ -300,8 +353,8 @@ def simulate_chunk(
         )
         x_off = np.where(business, _LOG1P[np.minimum(b90, 4095)], 0.0)
         X = np.stack([x_drop, x_out, bill_x, x_rep, x_arr, x_cmp, x_off]).astype(np.float32)
-        contrib_ch = BETA_CHURN[:, None] * X
-        contrib_cp = BETA_COMPLAINT[:, None] * X
+        contrib_ch = beta_ch * X
+        contrib_cp = beta_cp * X
         log_ch = a_ch + np.float32(np.exp(-t / 365.0)) * tenure_w + contrib_ch.sum(axis=0)
         log_cp = a_cp + contrib_cp.sum(axis=0)
         qc, qp = _quantise(log_ch), _quantise(log_cp)
