@@ -8,6 +8,7 @@ from ._area import area_partial, combine_area_partials, outage_stats
 from ._catalog import feature_catalog
 from ._dtypes import restore_dtypes
 from ._engine import area_statistics, build_features, build_training_frame, leakage_report
+from ._flat import event_label, flat_frame
 from ._generic import event_features, reading_features
 from ._interactions import REPEAT_DAYS, contact_codes, repeat_contact_flags
 from ._labels import CollapseRule, LabelSpec
@@ -25,7 +26,9 @@ __all__ = [
     "combine_area_partials",
     "contact_codes",
     "event_features",
+    "event_label",
     "feature_catalog",
+    "flat_frame",
     "leakage_report",
     "outage_stats",
     "partition_features",

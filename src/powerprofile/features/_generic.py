@@ -1,5 +1,5 @@
 """Generic builders: any reading table (level/trend/seasonality) and any event table
-(recency/frequency/value), through a column mapping.
+(recency/frequency/active days/gaps/value), through a column mapping.
 
 The engine behind every usage feature is a dense day matrix: one partition's readings
 are scattered into a ``float32`` array of customers x days (``NaN`` where no reading),
@@ -18,17 +18,22 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..exceptions import DataValidationError
+from ._eventstats import active_days, distinct_days, gap_stats
 from ._time import (
     DAY_NS,
     NAT,
     as_snapshots,
     customer_codes,
     latest_versions,
+    max_window_days,
+    parse_windows,
     require_columns,
     snapshot_days,
-    to_days,
     to_ns,
     visible_mask,
+    window_days,
+    window_label,
 )
 
 __all__ = ["event_features", "reading_features"]
@@ -39,7 +44,7 @@ SUMMER, WINTER, SHOULDER = (6, 7, 8), (12, 1, 2), (3, 4, 5, 9, 10, 11)
 
 def lookback_days(windows) -> int:
     """Days of history before a snapshot that the reading features look at."""
-    return max(max(windows), YOY_LOOKBACK, 365)
+    return max(max(max_window_days(w) for w in windows), YOY_LOOKBACK, 365)
 
 
 # ----------------------------------------------------------------------------------- matrix
@@ -98,9 +103,11 @@ class _Design:
             self.index[name] = len(cols)
             cols.append(np.asarray(vec, dtype=np.float32))
 
+        self.days = {w: window_days(w, t_day) for w in windows}
         for w in windows:
-            inw = rel >= -w
-            tc = (rel + (w + 1) / 2.0) * inw  # centred day number inside the window
+            wd = self.days[w]
+            inw = rel >= -wd
+            tc = (rel + (wd + 1) / 2.0) * inw  # centred day number inside the window
             add(("in", w), inw)
             add(("t", w), tc)
             add(("tt", w), tc * tc)
@@ -128,8 +135,11 @@ def _div(a, b):
     return out
 
 
-def _longest_run(z: np.ndarray, windows) -> dict:
-    """Longest run of consecutive ``True`` ending inside each trailing window of ``z``."""
+def _longest_run(z: np.ndarray, windows: dict) -> dict:
+    """Longest run of consecutive ``True`` inside each trailing window of ``z``.
+
+    ``windows`` maps a window to its length in days.
+    """
     n, span = z.shape
     out = {}
     if span == 0:
@@ -138,8 +148,8 @@ def _longest_run(z: np.ndarray, windows) -> dict:
     reset = np.maximum.accumulate(np.where(z, 0, c), axis=1)
     run = c - reset  # length of the run ending at each day (may start before a window)
     del c, reset
-    for w in windows:
-        k = min(w, span)
+    for w, wd in windows.items():
+        k = min(wd, span)
         cap = np.arange(1, k + 1, dtype=np.int32)  # a run inside the window is cut at its start
         out[w] = np.minimum(run[:, span - k :], cap).max(axis=1).astype(np.float64)
     return out
@@ -156,10 +166,12 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
         Day number of the first column.
     snap_days : sequence of int
         Snapshot day numbers; only columns before each snapshot are used.
-    windows : sequence of int
-        Window lengths in days.
+    windows : sequence of int or str
+        Window lengths in days, or calendar windows (``"1y"``, see
+        :func:`~powerprofile.features._time.parse_windows`).
     prefix : str
-        Feature name prefix (``"kwh"`` gives ``kwh_mean_90d``).
+        Feature name prefix (``"kwh"`` gives ``kwh_mean_90d``; ``"1y"`` gives
+        ``kwh_mean_1y``).
     extra : dict of str to numpy.ndarray, optional
         Further matrices of the same shape (0 where missing) whose window sums are
         wanted (returned under ``("sum", name, w)``, not as features).
@@ -193,8 +205,9 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
         SXX = X0 @ Win
         del X0
         SZ = (Xs == 0).astype(np.float64) @ Win
-        runs = _longest_run(Xs == 0, windows)
+        runs = _longest_run(Xs == 0, dz.days)
         for i, w in enumerate(windows):
+            lab = window_label(w)
             cnt = SM[:, dz.col(("in", w))]
             sx = SX[:, dz.col(("in", w))]
             mean = _div(sx, cnt)
@@ -207,13 +220,13 @@ def matrix_features(X: np.ndarray, d0: int, snap_days, windows, prefix: str, ext
             slope[cnt < 2] = np.nan
             we = _div(SX[:, dz.col(("we", w))], SM[:, dz.col(("we", w))])
             wd = _div(SX[:, dz.col(("wd", w))], SM[:, dz.col(("wd", w))])
-            put(f"{prefix}_mean_{w}d", s, mean)
-            put(f"{prefix}_cv_{w}d", s, cv)
-            put(f"{prefix}_slope_{w}d", s, slope)
-            put(f"{prefix}_read_days_{w}d", s, cnt)
-            put(f"{prefix}_zero_days_{w}d", s, SZ[:, i])
-            put(f"{prefix}_longest_zero_run_{w}d", s, runs[w])
-            put(f"{prefix}_weekend_ratio_{w}d", s, _div(we, wd))
+            put(f"{prefix}_mean_{lab}", s, mean)
+            put(f"{prefix}_cv_{lab}", s, cv)
+            put(f"{prefix}_slope_{lab}", s, slope)
+            put(f"{prefix}_read_days_{lab}", s, cnt)
+            put(f"{prefix}_zero_days_{lab}", s, SZ[:, i])
+            put(f"{prefix}_longest_zero_run_{lab}", s, runs[w])
+            put(f"{prefix}_weekend_ratio_{lab}", s, _div(we, wd))
 
         def mean_of(key, SX=SX, SM=SM, dz=dz):
             return _div(SX[:, dz.col(key)], SM[:, dz.col(key)])
@@ -251,12 +264,13 @@ def event_aggregates(codes, t_ns, snap_ns, windows, n: int, *, value=None, cat=N
         Event times (ns). Only events strictly before each snapshot are used.
     snap_ns : sequence of int
         Snapshot times (ns).
-    windows : sequence of int
-        Window lengths in days.
+    windows : sequence of int or str
+        Window lengths in days, or calendar windows (``"1y"``).
     n : int
         Number of customers.
     value : numpy.ndarray of float, optional
-        Event values (``NaN`` ignored in sums and means).
+        Event values (``NaN`` ignored in sums and means), shape ``(rows,)`` or
+        ``(rows, k)`` for ``k`` value columns at once.
     cat : numpy.ndarray of int, optional
         Category codes ``0 .. n_cat-1`` (``-1`` = none).
     n_cat : int, default=0
@@ -265,7 +279,8 @@ def event_aggregates(codes, t_ns, snap_ns, windows, n: int, *, value=None, cat=N
     Returns
     -------
     dict
-        ``("count", w)``, ``("vsum", w)``, ``("vcnt", w)`` -> ``(S, n)``;
+        ``("count", w)`` -> ``(S, n)``; ``("vsum", w)``, ``("vcnt", w)`` -> ``(S, n)``
+        (or ``(S, n, k)`` for a 2-D ``value``);
         ``("cat", w)`` -> ``(S, n, n_cat)``; ``"since_last"``, ``"since_first"`` ->
         ``(S, n)`` days; ``"cat_since_last"`` -> ``(S, n, n_cat)`` days.
     """
@@ -273,6 +288,10 @@ def event_aggregates(codes, t_ns, snap_ns, windows, n: int, *, value=None, cat=N
     keep = (codes >= 0) & (t_ns != NAT)
     codes, t_ns = codes[keep], t_ns[keep]
     value = None if value is None else np.asarray(value, dtype=np.float64)[keep]
+    flat_value = value is not None and value.ndim == 1
+    if flat_value:
+        value = value[:, None]
+    k_val = 0 if value is None else value.shape[1]
     cat = None if cat is None else np.asarray(cat, dtype=np.int64)[keep]
     out: dict = {}
 
@@ -281,18 +300,23 @@ def event_aggregates(codes, t_ns, snap_ns, windows, n: int, *, value=None, cat=N
             out[key] = np.zeros(shape)
         return out[key]
 
+    vshape = (S, n) if flat_value else (S, n, k_val)
     for s, T in enumerate(snap_ns):
         vis = t_ns < T
         age = np.where(vis, (T - t_ns) / DAY_NS, np.inf)
         for w in windows:
-            m = vis & (age <= w)
+            m = vis & (age <= window_days(w, int(T) // DAY_NS))
             c = codes[m]
             arr(("count", w), (S, n))[s] = np.bincount(c, minlength=n)
             if value is not None:
-                v = value[m]
-                ok = np.isfinite(v)
-                arr(("vsum", w), (S, n))[s] = np.bincount(c[ok], weights=v[ok], minlength=n)
-                arr(("vcnt", w), (S, n))[s] = np.bincount(c[ok], minlength=n)
+                vs, vc = np.zeros((n, k_val)), np.zeros((n, k_val))
+                for j in range(k_val):  # a few value columns, each one vectorised pass
+                    v = value[m, j]
+                    ok = np.isfinite(v)
+                    vs[:, j] = np.bincount(c[ok], weights=v[ok], minlength=n)
+                    vc[:, j] = np.bincount(c[ok], minlength=n)
+                arr(("vsum", w), vshape)[s] = vs[:, 0] if flat_value else vs
+                arr(("vcnt", w), vshape)[s] = vc[:, 0] if flat_value else vc
             if cat is not None and n_cat:
                 k = cat[m]
                 ok = k >= 0
@@ -314,19 +338,76 @@ def event_aggregates(codes, t_ns, snap_ns, windows, n: int, *, value=None, cat=N
 
 
 # ----------------------------------------------------------------------------------- public
-_MAPPING_KEYS = ("id", "time", "value", "category", "recorded_at")
+# ----------------------------------------------------------------------------------- public
+_MAPPING_KEYS = ("id", "time", "value", "category", "recorded_at", "count")
 
 
-def _check_mapping(df, mapping, required, table):
-    if not isinstance(mapping, dict) or set(mapping) - set(_MAPPING_KEYS):
+def check_mapping(df, mapping, required, table, allowed=_MAPPING_KEYS) -> None:
+    """Check a column mapping: a dict of known keys whose columns exist in ``df``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    mapping : dict
+        Mapping key -> column name (``"value"`` may also be a list of names where the
+        builder accepts several).
+    required : sequence of str
+        Keys that must be present.
+    table : str
+        Name of the table in messages.
+    allowed : sequence of str
+        Keys the builder knows.
+    """
+    if not isinstance(mapping, dict) or set(mapping) - set(allowed):
         raise ValueError(
-            f"mapping must be a dict with keys among {_MAPPING_KEYS!r}, got {mapping!r}; "
+            f"mapping must be a dict with keys among {tuple(allowed)!r}, got {mapping!r}; "
             "e.g. mapping={'id': 'meter_id', 'time': 'read_at', 'value': 'kwh'}"
         )
     for key in required:
-        if key not in mapping:
+        if mapping.get(key) is None:
             raise ValueError(f"mapping for {table!r} needs the key {key!r}, got {mapping!r}")
-    require_columns(df, table, [c for c in mapping.values() if c is not None])
+    cols = []
+    for v in mapping.values():
+        cols.extend([v] if isinstance(v, str) or v is None else list(v))
+    require_columns(df, table, [c for c in cols if c is not None])
+
+
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def numeric_column(df, col, table, key) -> np.ndarray:
+    """``float64`` values of a numeric (or boolean) column; a clear error otherwise."""
+    s = df[col]
+    if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+        raise DataValidationError(
+            f"{table} column {col!r} (mapping key {key!r}) has dtype {str(s.dtype)!r}, not "
+            f"numbers (first value: {_plain(s.iloc[0])!r}); convert it, e.g. "
+            f"df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')"
+            if len(s)
+            else f"{table} column {col!r} (mapping key {key!r}) has dtype {str(s.dtype)!r}, "
+            f"not numbers; convert it with pd.to_numeric"
+        )
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def time_column(df, col, table, key) -> np.ndarray:
+    """``int64`` nanoseconds of a date/time column (text is parsed); a clear error otherwise."""
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        raise DataValidationError(
+            f"{table} column {col!r} (mapping key {key!r}) has dtype {str(s.dtype)!r}, not "
+            f"dates or times; convert it, e.g. df[{col!r}] = pd.to_datetime(df[{col!r}], "
+            "unit='s') for epoch seconds"
+        )
+    try:
+        return to_ns(s)
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(
+            f"{table} column {col!r} (mapping key {key!r}) has values that are not dates or "
+            f"times ({exc}); fix them or convert with pd.to_datetime(..., errors='coerce')"
+        ) from exc
 
 
 def _frame(feats: dict, ids: pd.Index, snaps: pd.DatetimeIndex, id_name: str) -> pd.DataFrame:
@@ -339,12 +420,27 @@ def _frame(feats: dict, ids: pd.Index, snaps: pd.DatetimeIndex, id_name: str) ->
     return pd.DataFrame(cols, index=index).sort_index()
 
 
-def _ids(df, col, customers):
+def builder_ids(df, col, customers) -> pd.Index:
+    """Ids a builder returns: ``customers`` if given, else every id of ``df`` (sorted)."""
     if customers is not None:
         return pd.Index(pd.unique(pd.Series(customers, dtype="string")), dtype="string")
     return pd.Index(
         pd.Series(df[col], dtype="string").dropna().unique(), dtype="string"
     ).sort_values()
+
+
+def _day_matrix(codes, days, values, counts, n, d0, n_days, full_count):
+    """Day matrix of summed values, scaled to a full day when counts are given."""
+    if counts is None:
+        return daily_matrix(codes, days, values, n, d0, n_days, unique=False), None
+    ok = np.isfinite(values) & np.isfinite(counts)
+    codes = np.where(ok, codes, -1)
+    V = daily_matrix(codes, days, values, n, d0, n_days, unique=False)
+    C = daily_matrix(codes, days, counts, n, d0, n_days, unique=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = np.where(C > 0, V * np.float32(full_count) / C, np.nan).astype(np.float32)
+    partial = ((C > 0) & (C < full_count)).astype(np.float32)
+    return X, partial
 
 
 def reading_features(
@@ -355,6 +451,7 @@ def reading_features(
     windows=(30, 90, 180, 365),
     prefix: str = "value",
     customers=None,
+    full_count=None,
 ) -> pd.DataFrame:
     """Level, volatility, trend, zero-run and seasonality features of any reading table.
 
@@ -370,14 +467,23 @@ def reading_features(
         Snapshot dates (exclusive cutoffs).
     mapping : dict
         Column mapping with keys ``"id"``, ``"time"``, ``"value"`` and optionally
-        ``"recorded_at"``, e.g. ``{"id": "meter_id", "time": "read_at", "value": "kwh"}``.
-    windows : sequence of int, default=(30, 90, 180, 365)
-        Window lengths in days.
+        ``"recorded_at"`` and ``"count"``, e.g.
+        ``{"id": "meter_id", "time": "read_at", "value": "kwh"}``. ``"count"`` names a
+        column holding how many intervals a row's value covers (e.g. the number of
+        15-minute reads in a daily total): a day's value is then scaled to a full day,
+        ``sum(value) * full_count / sum(count)``, so a partial day does not look like a
+        usage drop, and ``{prefix}_partial_days_{w}`` counts days with
+        ``0 < sum(count) < full_count``; a day whose counts sum to 0 is missing.
+    windows : sequence of int or str, default=(30, 90, 180, 365)
+        Window lengths in days, or calendar windows such as ``"3m"`` or ``"1y"``
+        (``[T - 1 year, T)`` by the calendar: 366 days across 29 February).
     prefix : str, default="value"
-        Prefix of the feature names (``{prefix}_mean_90d``, ``{prefix}_slope_90d``, ...).
+        Prefix of the feature names (``{prefix}_mean_90d``, ``{prefix}_slope_1y``, ...).
     customers : sequence of str, optional
         Ids to return (default: every id in ``df``); ids without readings get ``NaN``
         levels and zero counts.
+    full_count : float, optional
+        Intervals in a full day (96 for 15-minute reads); required with ``"count"``.
 
     Returns
     -------
@@ -394,32 +500,69 @@ def reading_features(
     >>> float(f["m_mean_30d"].iloc[0]), float(f["m_slope_30d"].iloc[0])
     (2.0, 1.0)
     """
-    _check_mapping(df, mapping, ("id", "time", "value"), "reading table")
-    windows = tuple(int(w) for w in windows)
+    table = "reading table"
+    check_mapping(df, mapping, ("id", "time", "value"), table)
+    if not isinstance(mapping["value"], str):
+        raise ValueError(
+            f"reading_features takes one value column, got {mapping['value']!r}; "
+            "call it once per column with its own prefix"
+        )
+    windows = parse_windows(windows)
     snaps = as_snapshots(snapshots)
-    ids = _ids(df, mapping["id"], customers)
+    ids = builder_ids(df, mapping["id"], customers)
     codes = customer_codes(df[mapping["id"]], ids)
-    days = to_days(df[mapping["time"]])
-    values = pd.to_numeric(df[mapping["value"]], errors="coerce").to_numpy(dtype=np.float64)
+    t_ns = time_column(df, mapping["time"], table, "time")
+    days = np.where(t_ns == NAT, NAT, np.floor_divide(t_ns, DAY_NS))
+    values = numeric_column(df, mapping["value"], table, "value")
+    counts = None
+    if mapping.get("count") is not None:
+        counts = numeric_column(df, mapping["count"], table, "count")
+        if full_count is None or not np.isfinite(full_count) or float(full_count) <= 0:
+            raise ValueError(
+                f"full_count must be the number of intervals in a full day when the mapping "
+                f"has 'count', got {full_count!r}; e.g. full_count=96 for 15-minute reads"
+            )
+        if (counts < 0).any():
+            bad = df.loc[counts < 0, mapping["count"]].iloc[0]
+            bad = _plain(bad)
+            raise DataValidationError(
+                f"{table} column {mapping['count']!r} (mapping key 'count') has "
+                f"{int((counts < 0).sum())} negative value(s) (first: {bad!r}); counts of "
+                "intervals are >= 0"
+            )
     sd = snapshot_days(snaps)
     d0 = int(sd.min()) - lookback_days(windows)
     n_days = int(sd.max()) - d0
     rec_col = mapping.get("recorded_at")
+
+    def features(keep, snap_days):
+        X, partial = _day_matrix(
+            codes[keep],
+            days[keep],
+            values[keep],
+            None if counts is None else counts[keep],
+            len(ids),
+            d0,
+            n_days,
+            full_count,
+        )
+        extra = None if partial is None else {"partial": partial}
+        f = matrix_features(X, d0, snap_days, windows, prefix, extra=extra)
+        if partial is not None:
+            for w in windows:
+                f[f"{prefix}_partial_days_{window_label(w)}"] = f.pop(("sum", "partial", w))
+        return f
+
     if rec_col is None:
-        X = daily_matrix(codes, days, values, len(ids), d0, n_days, unique=False)
-        feats = matrix_features(X, d0, sd, windows, prefix)
+        feats = features(np.arange(len(df)), sd)
     else:
-        rec = to_ns(df[rec_col])
-        t_ns = to_ns(df[mapping["time"]])
+        rec = time_column(df, rec_col, table, "recorded_at")
         parts = []
         for T_day in sd:
             vis = visible_mask(t_ns, rec, int(T_day) * DAY_NS)
             idx = np.flatnonzero(vis)
             keep = idx[latest_versions([codes[idx], t_ns[idx]], rec[idx])]
-            X = daily_matrix(
-                codes[keep], days[keep], values[keep], len(ids), d0, n_days, unique=False
-            )
-            parts.append(matrix_features(X, d0, [T_day], windows, prefix))
+            parts.append(features(keep, [T_day]))
         feats = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return _frame(feats, ids, snaps, mapping["id"])
 
@@ -437,7 +580,10 @@ def event_features(
     prefix: str = "event",
     customers=None,
 ) -> pd.DataFrame:
-    """Recency, frequency, value and category-mix features of any event table.
+    """Recency, frequency, active days, gaps, value and category-mix features of any event table.
+
+    An event is used at snapshot ``T`` only if its time (and, with ``recorded_at``, the
+    time it was recorded, which then also counts as its time) is strictly before ``T``.
 
     Parameters
     ----------
@@ -446,10 +592,12 @@ def event_features(
     snapshots : date or sequence of dates
         Snapshot dates (exclusive cutoffs).
     mapping : dict
-        Column mapping with keys ``"id"``, ``"time"`` and optionally ``"value"``,
+        Column mapping with keys ``"id"``, ``"time"`` and optionally ``"value"`` (one
+        column name, or a list of names for several value columns in one pass),
         ``"category"``, ``"recorded_at"``.
-    windows : sequence of int, default=(30, 90, 180, 365)
-        Window lengths in days.
+    windows : sequence of int or str, default=(30, 90, 180, 365)
+        Window lengths in days, or calendar windows such as ``"3m"`` or ``"1y"``
+        (``[T - 1 year, T)`` by the calendar: 366 days across 29 February).
     prefix : str, default="event"
         Feature name prefix.
     customers : sequence of str, optional
@@ -458,25 +606,60 @@ def event_features(
     Returns
     -------
     pandas.DataFrame
-        Indexed by (id, ``snapshot_date``): ``{prefix}_count_{w}d``,
-        ``{prefix}_value_sum_{w}d`` and ``{prefix}_value_mean_{w}d`` (with a value),
-        ``{prefix}_{category}_count_{w}d`` and ``{prefix}_{category}_share_{w}d`` (with a
-        category), ``{prefix}_days_since_last``, ``{prefix}_days_since_first`` and
-        ``{prefix}_days_since_last_{category}``.
+        Indexed by (id, ``snapshot_date``), ``float32`` columns, with ``{w}`` the
+        window label (``90d``, ``1y``):
+
+        * ``{prefix}_count_{w}``: rows; ``{prefix}_active_days_{w}``: distinct calendar
+          days with at least one event (duplicated rows count once);
+        * with one value column: ``{prefix}_value_sum_{w}`` and ``{prefix}_value_mean_{w}``;
+          with a list: ``{prefix}_{column}_sum_{w}`` and ``{prefix}_{column}_mean_{w}``
+          per column (``NaN`` values are skipped);
+        * with a category: ``{prefix}_{category}_count_{w}``,
+          ``{prefix}_{category}_share_{w}`` and ``{prefix}_days_since_last_{category}``;
+        * ``{prefix}_days_since_last``, ``{prefix}_days_since_first`` (fractional days);
+        * inter-event gaps over the whole history before ``T``, between consecutive
+          active days (>= 1 day): ``{prefix}_gap_mean``, ``{prefix}_gap_std``
+          (population, needs two gaps), ``{prefix}_gap_last`` and
+          ``{prefix}_days_since_last_over_mean_gap`` (days from the last active day to
+          ``T`` over the mean gap; above 1 means overdue).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"user": ["u"] * 4, "at": pd.to_datetime(
+    ...     ["2025-01-01", "2025-01-03", "2025-01-03", "2025-01-07"]),
+    ...     "spent": [1.0, 2.0, 3.0, 4.0], "items": [1, 1, 2, 5]})
+    >>> f = event_features(log, "2025-01-10", {"id": "user", "time": "at",
+    ...                    "value": ["spent", "items"]}, windows=(30,), prefix="buy")
+    >>> r = f.iloc[0]
+    >>> int(r["buy_count_30d"]), int(r["buy_active_days_30d"]), float(r["buy_items_sum_30d"])
+    (4, 3, 9.0)
+    >>> float(r["buy_gap_mean"]), float(r["buy_gap_last"]), float(r["buy_days_since_last_over_mean_gap"])
+    (3.0, 4.0, 1.0)
     """
-    _check_mapping(df, mapping, ("id", "time"), "event table")
-    windows = tuple(int(w) for w in windows)
+    table = "event table"
+    check_mapping(df, mapping, ("id", "time"), table, allowed=_MAPPING_KEYS[:5])
+    windows = parse_windows(windows)
     snaps = as_snapshots(snapshots)
-    ids = _ids(df, mapping["id"], customers)
+    ids = builder_ids(df, mapping["id"], customers)
     codes = customer_codes(df[mapping["id"]], ids)
-    t_ns = to_ns(df[mapping["time"]])
+    t_ns = time_column(df, mapping["time"], table, "time")
     if mapping.get("recorded_at") is not None:
         # an event recorded at or after a snapshot is unknown at it: push it past every snapshot
-        rec = to_ns(df[mapping["recorded_at"]])
+        rec = time_column(df, mapping["recorded_at"], table, "recorded_at")
         t_ns = np.where(rec > t_ns, rec, t_ns)
-    value = None
-    if mapping.get("value") is not None:
-        value = pd.to_numeric(df[mapping["value"]], errors="coerce").to_numpy(dtype=np.float64)
+    value, vnames = None, []
+    v_map = mapping.get("value")
+    if v_map is not None:
+        cols = [v_map] if isinstance(v_map, str) else list(v_map)
+        if not cols or len(set(cols)) != len(cols):
+            raise ValueError(f"mapping 'value' must name distinct columns, got {v_map!r}")
+        value = np.column_stack([numeric_column(df, c, table, "value") for c in cols])
+        vnames = ["value"] if isinstance(v_map, str) else [_slug(c) for c in cols]
+        if len(set(vnames)) != len(vnames):
+            raise ValueError(
+                f"value columns {cols!r} give the same feature names {vnames!r}; rename them"
+            )
     cat, cats = None, []
     if mapping.get("category") is not None:
         cat_codes, uniques = pd.factorize(df[mapping["category"]], sort=True)
@@ -484,18 +667,26 @@ def event_features(
     agg = event_aggregates(
         codes, t_ns, snaps.asi8, windows, len(ids), value=value, cat=cat, n_cat=len(cats)
     )
+    sd = snapshot_days(snaps)
+    c_u, d_u = distinct_days(codes, t_ns)
+    act = active_days(c_u, d_u, sd, windows, len(ids))
     feats = {}
     for w in windows:
+        lab = window_label(w)
         cnt = agg[("count", w)]
-        feats[f"{prefix}_count_{w}d"] = cnt
-        if value is not None:
-            feats[f"{prefix}_value_sum_{w}d"] = agg[("vsum", w)]
-            feats[f"{prefix}_value_mean_{w}d"] = _div(agg[("vsum", w)], agg[("vcnt", w)])
+        feats[f"{prefix}_count_{lab}"] = cnt
+        feats[f"{prefix}_active_days_{lab}"] = act[w]
+        for j, v in enumerate(vnames):
+            vsum, vcnt = agg[("vsum", w)][:, :, j], agg[("vcnt", w)][:, :, j]
+            feats[f"{prefix}_{v}_sum_{lab}"] = vsum
+            feats[f"{prefix}_{v}_mean_{lab}"] = _div(vsum, vcnt)
         for j, c in enumerate(cats):
-            feats[f"{prefix}_{c}_count_{w}d"] = agg[("cat", w)][:, :, j]
-            feats[f"{prefix}_{c}_share_{w}d"] = _div(agg[("cat", w)][:, :, j], cnt)
+            feats[f"{prefix}_{c}_count_{lab}"] = agg[("cat", w)][:, :, j]
+            feats[f"{prefix}_{c}_share_{lab}"] = _div(agg[("cat", w)][:, :, j], cnt)
     feats[f"{prefix}_days_since_last"] = agg["since_last"]
     feats[f"{prefix}_days_since_first"] = agg["since_first"]
     for j, c in enumerate(cats):
         feats[f"{prefix}_days_since_last_{c}"] = agg["cat_since_last"][:, :, j]
+    for k, v in gap_stats(c_u, d_u, sd, len(ids)).items():
+        feats[f"{prefix}_{k}"] = v
     return _frame(feats, ids, snaps, mapping["id"])

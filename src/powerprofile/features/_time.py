@@ -6,7 +6,10 @@ Conventions
   ``int64`` day numbers since 1970-01-01, whatever the ``datetime64`` unit of the input.
 * A snapshot ``T`` is a calendar day (midnight). The cutoff is **exclusive**: a row is a
   feature input only if its time is strictly before ``T``.
-* A window of ``w`` days at ``T`` is the half-open interval ``[T - w days, T)``.
+* A window of ``w`` days at ``T`` is the half-open interval ``[T - w days, T)``. A
+  calendar window (``"3m"``, ``"1y"``) is ``[T - 3 months, T)`` by the calendar, so a
+  one-year window across 29 February covers 366 days and loses no day of the year
+  (from 29 February, one year back is 28 February).
 * ``recorded_at`` (when present) is when a row became known. A row is visible at ``T``
   only if it is dated before ``T`` *and* recorded before ``T`` (a missing
   ``recorded_at`` means "known as soon as it happened"). When several versions of a
@@ -14,6 +17,8 @@ Conventions
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -125,3 +130,69 @@ def require_columns(df: pd.DataFrame, table: str, columns) -> None:
             f"(it has {list(df.columns)!r}); validate it with powerprofile.validate_tables "
             "or pass a column mapping"
         )
+
+
+_WINDOW = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
+
+
+def parse_windows(windows) -> tuple:
+    """Validate window specifications: ``int`` days or calendar strings.
+
+    Parameters
+    ----------
+    windows : sequence of int or str
+        Days (``90``), or ``"<n>d"``, ``"<n>w"`` (days and weeks, returned as ``int``
+        days), ``"<n>m"``, ``"<n>y"`` (calendar months and years, returned as the
+        normalised string, e.g. ``"1y"``).
+
+    Returns
+    -------
+    tuple of int or str
+    """
+    if isinstance(windows, str | int | np.integer):
+        windows = (windows,)
+    out = []
+    for w in windows:
+        if isinstance(w, bool):
+            w = None  # not a number of days
+        if isinstance(w, int | np.integer) and w > 0:
+            out.append(int(w))
+            continue
+        m = _WINDOW.match(w) if isinstance(w, str) else None
+        if m is None or int(m.group(1)) == 0:
+            raise ValueError(
+                f"window {w!r} is not a window; pass a positive number of days (90) or a "
+                "calendar span such as '30d', '2w', '3m' or '1y'"
+            )
+        n, unit = int(m.group(1)), m.group(2).lower()
+        out.append(n if unit == "d" else 7 * n if unit == "w" else f"{n}{unit}")
+    if not out:
+        raise ValueError("windows is empty; pass at least one window such as 90 or '1y'")
+    return tuple(out)
+
+
+def window_label(w) -> str:
+    """Suffix of a window in feature names: ``90`` -> ``"90d"``, ``"1y"`` -> ``"1y"``."""
+    return f"{w}d" if isinstance(w, int | np.integer) else str(w)
+
+
+def window_days(w, t_day: int, *, after: bool = False) -> int:
+    """Length in days of window ``w`` ending (exclusive) on day number ``t_day``.
+
+    With ``after=True``, of the window starting on ``t_day`` (a label horizon
+    ``[T, T + w)``).
+    """
+    if isinstance(w, int | np.integer):
+        return int(w)
+    n, unit = int(w[:-1]), w[-1]
+    t = pd.Timestamp(int(t_day), unit="D")
+    step = pd.DateOffset(months=n) if unit == "m" else pd.DateOffset(years=n)
+    return int(((t + step) - t).days if after else (t - (t - step)).days)
+
+
+def max_window_days(w) -> int:
+    """Longest length in days that window ``w`` can have."""
+    if isinstance(w, int | np.integer):
+        return int(w)
+    n, unit = int(w[:-1]), w[-1]
+    return 31 * n if unit == "m" else 366 * n
