@@ -45,7 +45,55 @@ The templates are `str.format` patterns with a `{{value}}` placeholder, used for
 - Generic tables: `reading_features(df, snapshots, mapping)` and `event_features(df, snapshots,
   mapping)` give the same level/trend/seasonality and recency/frequency/value features for any
   reading or event table through a column mapping (`id`, `time`, `value`, `category`,
-  `recorded_at`).
+  `recorded_at`); see below.
+
+## Generic builders for any table
+
+For tables outside the contract (a purchase log, web events, another meter's readings), with
+the same point-in-time rules: a snapshot `T` sees rows strictly before `T`, and a label sees
+`[T, T + horizon)`, so an event exactly at `T` is a label input and never a feature input.
+
+- `event_features(df, snapshots, mapping, windows=..., prefix=...)`: per window, rows
+  (`_count_`), distinct calendar days with an event (`_active_days_`: duplicated rows count
+  once), value sums and means (`mapping["value"]` may be one column, named `value` in the
+  features, or a list of columns, each named after itself), category counts and shares; recency
+  (`_days_since_last`, `_days_since_first`); inter-event gaps over the whole history before `T`,
+  between consecutive active days: `_gap_mean`, `_gap_std` (population, needs two gaps),
+  `_gap_last` and `_days_since_last_over_mean_gap` (days from the last active day to `T` over the
+  mean gap: above 1 means the next event is overdue).
+- `reading_features(df, snapshots, mapping, full_count=...)`: readings are summed per day. With
+  a `count` column (how many intervals a row covers) a day's value is scaled to a full day,
+  `sum(value) * full_count / sum(count)`, so a partly read day does not look like a drop, and
+  `_partial_days_` counts the days with `0 < sum(count) < full_count`.
+- Windows are days (`90`) or calendar spans (`"3m"`, `"1y"`): `"1y"` at `T` is
+  `[T - 1 year, T)` by the calendar, 366 days across 29 February (from 29 February one year back
+  is 28 February), so a yearly window loses no day in a leap year; names end in `_90d` or `_1y`.
+- `event_label(table, snapshot, horizon, mapping, where=...)`: 1 when an id has an event
+  with time in `[T, T + horizon)` (days or a calendar span), else 0; `where` picks the rows
+  (an expression of the table's columns in the rule language, a boolean mask, or a function).
+- `flat_frame(*frames, snapshot=...)`: joins builder frames and labels (indexed by id and
+  `snapshot_date`) and keeps one snapshot: one row per id, ready for a flat-table fit.
+- Bad input gets a named error: a missing column, a value column that is not numeric, a time
+  column that is not dates (numbers are refused rather than read as nanoseconds), a bad window.
+
+```python
+import pandas as pd
+from powerprofile.features import event_features, event_label, flat_frame
+
+log = pd.DataFrame({{
+    "user": ["u1", "u1", "u1", "u2", "u1"],
+    "at": pd.to_datetime(["2025-01-02", "2025-01-02", "2025-01-20", "2025-02-10", "2025-03-05"]),
+    "amount": [30.0, 30.0, 12.5, 8.0, 20.0],
+    "items": [2, 2, 1, 1, 3],
+    "kind": ["buy", "buy", "buy", "buy", "cancel"],
+}})
+mapping = {{"id": "user", "time": "at"}}
+X = event_features(log, "2025-03-01", {{**mapping, "value": ["amount", "items"]}},
+                   windows=(30, "1y"), prefix="shop")
+y = event_label(log, "2025-03-01", "1m", mapping, where="kind == 'cancel'")
+train = flat_frame(X, y.rename("cancelled"))  # one row per user
+assert train.loc["u1", "shop_active_days_1y"] == 2 and train.loc["u1", "cancelled"] == 1
+```
 
 ## Saving feature frames
 
