@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from powerprofile.exceptions import DataValidationError
 from powerprofile.features import event_features, reading_features
@@ -308,3 +310,33 @@ def test_wrong_dtypes_are_refused_with_the_column_and_a_fix():
     reads = log.assign(v=["1.5"])
     with pytest.raises(DataValidationError, match=r"column 'v' .*dtype"):
         reading_features(reads, T, {**MAP, "value": "v"})
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["m1", "m2"]), st.integers(-40, 5), st.integers(0, 96)),
+        max_size=40,
+    ),
+    st.randoms(),
+)
+def test_reading_features_ignore_rows_from_the_snapshot_on_and_row_order(rows, rnd):
+    """Rows dated at or after T (day offset >= 0) change nothing, nor does row order;
+    partial days never exceed read days."""
+    df = pd.DataFrame(
+        {
+            "m": pd.Series([r[0] for r in rows] + ["m1", "m2"], dtype="string"),
+            "d": T + pd.to_timedelta([r[1] for r in rows] + [-1, -1], unit="D"),
+            "v": [float(r[2]) for r in rows] + [1.0, 2.0],
+            "n": [r[2] for r in rows] + [96, 48],
+        }
+    )
+    mapping = {"id": "m", "time": "d", "value": "v", "count": "n"}
+    kw = {"windows": (7, 30, "1m"), "prefix": "r", "full_count": 96}
+    f = reading_features(df, T, mapping, **kw)
+    before = df[df["d"] < T]
+    order = list(range(len(before)))
+    rnd.shuffle(order)
+    g = reading_features(before.iloc[order], T, mapping, **kw)
+    pd.testing.assert_frame_equal(f, g)
+    assert (f["r_partial_days_30d"] <= f["r_read_days_30d"]).all()
