@@ -82,8 +82,9 @@ def test_control_group_follows_the_keyed_hash_by_hand(tmp_path):
     for ch in ("sms", "wechat", "grid_manager"):
         listed = set(out[f"retain__{ch}.csv"]["customer_key"])
         held = set(
-            out["control_group.csv"]
-            .loc[out["control_group.csv"]["intended_channel"] == ch, "customer_key"]
+            out["control_group.csv"].loc[
+                out["control_group.csv"]["intended_channel"] == ch, "customer_key"
+            ]
         )
         everyone = sorted(listed | held, key=lambda k: (_u(cid, k), k))
         quota = math.floor(0.3 * len(everyone) + _u(cid + "\x1fstratum", ch))

@@ -387,7 +387,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     import json
 
     from ..datasets import GENERATOR
-    from ..schema import TABLE_ORDER
+    from ..schema import FEEDBACK_TABLES, TABLE_ORDER
 
     try:
         info = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
@@ -396,6 +396,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     if not isinstance(info, dict) or info.get("generator") != GENERATOR:
         return ["dataset.json (missing, or not written by the generator)"]
     top = {"dataset.json", "truth", *TABLE_ORDER, *(f"{t}.parquet" for t in TABLE_ORDER)}
+    top |= {f"{t}.parquet" for t in FEEDBACK_TABLES}
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)

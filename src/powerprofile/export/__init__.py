@@ -9,6 +9,7 @@ leaving files it did not write alone; CSV cells are safe to open in a spreadshee
 
 from ._atomic import atomic_directory, fsync_tree, recover_directory
 from ._campaigns import CHANNELS, OUTBOUND_CHANNELS, Campaign, CampaignSet, load_campaigns
+from ._control import CONTROL_FILE, CONTROL_RULE, campaign_id
 from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, build_readme, describe_column
 from ._export import (
     BAND_RULE,
@@ -21,6 +22,7 @@ from ._export import (
     ExportResult,
     eligibility,
     export_campaigns,
+    read_contact_list,
     read_export,
 )
 from ._folders import MARKER, OutputFolder, check_output_path, output_folder
@@ -32,6 +34,8 @@ __all__ = [
     "BAND_RULE",
     "CHANNELS",
     "CHANNEL_RULE",
+    "CONTROL_FILE",
+    "CONTROL_RULE",
     "DICTIONARY_COLUMNS",
     "DICTIONARY_FILE",
     "EXPORT_SCHEMA_VERSION",
@@ -51,6 +55,7 @@ __all__ = [
     "atomic_directory",
     "build_dictionary",
     "build_readme",
+    "campaign_id",
     "canonical_types",
     "check_output_path",
     "column_type",
@@ -63,6 +68,7 @@ __all__ = [
     "load_campaigns",
     "output_folder",
     "pandas_types",
+    "read_contact_list",
     "read_export",
     "read_frame",
     "recover_directory",

@@ -56,8 +56,10 @@ CONTROL_COLUMNS = (
     "customer_key",
     "intended_channel",
     "stratum",
+    "score_band",
 )
-"""Columns of the holdout file (keys only: no phone, no score, no reason)."""
+"""Text columns of the holdout file, followed by ``region`` and ``segment_id`` when the
+portraits have them (keys only: no customer id, phone, score or reason)."""
 CONTROL_RULE = (
     "Each campaign holds out control_share of its selected customers as a randomised control "
     "group, after the channel choice: within each stratum (intended channel, the score's band "
@@ -224,17 +226,24 @@ def split_control(outputs: list, frame: pd.DataFrame, keys: np.ndarray, snapshot
             treated.append((camp, ch, take[~mine], scores[~mine]))
             by_channel[ch] = int(mine.sum())
         labels = stratum_labels(strata, len(rows))
-        pieces.append(
-            pd.DataFrame(
-                {
-                    "campaign": camp.name,
-                    "campaign_id": cid,
-                    "customer_key": keys[rows][control],
-                    "intended_channel": channels[control],
-                    "stratum": labels[control],
-                }
-            )
+        piece = pd.DataFrame(
+            {
+                "campaign": camp.name,
+                "campaign_id": cid,
+                "customer_key": keys[rows][control],
+                "intended_channel": channels[control],
+                "stratum": labels[control],
+            }
         )
+        held = frame.iloc[rows[control]].reset_index(drop=True)
+        band = camp.score.removesuffix("_score") + "_band"
+        piece["score_band"] = (
+            held[band].astype("string").to_numpy() if band in held.columns else pd.NA
+        )
+        for col in ("region", "segment_id"):  # what campaign effects are broken down by
+            if col in held.columns:
+                piece[col] = held[col].to_numpy()
+        pieces.append(piece)
         counts[camp.name] = {
             "campaign_id": cid,
             "control_share": float(camp.control_share),
@@ -248,5 +257,7 @@ def split_control(outputs: list, frame: pd.DataFrame, keys: np.ndarray, snapshot
         else pd.DataFrame({c: pd.Series(dtype="string") for c in CONTROL_COLUMNS})
     )
     holdout = holdout.astype(dict.fromkeys(CONTROL_COLUMNS, "string"))
+    if "segment_id" in holdout.columns:
+        holdout["segment_id"] = pd.to_numeric(holdout["segment_id"]).astype("Int64")
     holdout = holdout.sort_values(["campaign", "customer_key"], kind="mergesort")
     return treated, holdout.reset_index(drop=True), counts

@@ -86,6 +86,12 @@ _FIXED = {
         "对照组分层：拟触达渠道|风险等级|地区",
         "Control-group stratum: intended channel|score band|region",
     ),
+    "score_band": (
+        "风险等级",
+        "Score band",
+        "该活动评分的风险等级（high/medium/low）",
+        "Band of the campaign's score (high/medium/low)",
+    ),
     "rank": (
         "排名",
         "Rank",

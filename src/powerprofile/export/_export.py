@@ -38,6 +38,7 @@ __all__ = [
     "ExportResult",
     "eligibility",
     "export_campaigns",
+    "read_contact_list",
     "read_export",
 ]
 
@@ -229,6 +230,26 @@ def _read_list(path, key, what: str) -> set[str]:
     raise ConfigError(
         f"{what} list {str(p)!r} needs a 'customer_id' or 'customer_key' column; it has {list(df.columns)!r}."
     )
+
+
+def read_contact_list(path, key=None, what: str = "opt-out") -> set[str]:
+    """The ``customer_key`` values of an opt-out or do-not-contact list, as the export reads it.
+
+    Parameters
+    ----------
+    path : str or path-like or None
+        CSV (UTF-8) or Parquet file with a ``customer_id`` or ``customer_key`` column;
+        None gives an empty set.
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key (for ``customer_id`` lists).
+    what : {"opt-out", "do-not-contact"}, default="opt-out"
+        Named in messages.
+
+    Returns
+    -------
+    set of str
+    """
+    return _read_list(path, None if path is None else resolve_pseudonym_key(key), what)
 
 
 def _model_versions(frame: pd.DataFrame, given) -> dict:
