@@ -501,13 +501,28 @@ class UpliftConfig:
     simulate_responses: bool = False
     pilot_responses: str | None = field(default=None, metadata=PATH)
     outcome: Literal["retained", "converted_online"] = "retained"
-    costs: dict[str, float] = field(default_factory=dict)
+    costs: dict[str, float] = field(
+        default_factory=dict, metadata=bounded(0.0, 1e9, unit="per contact")
+    )
     alpha: float = field(default=0.05, metadata=bounded(0.0, 0.5, lo_open=True))
     min_cell: int = field(default=30, metadata=bounded(1, 10**6))
     capacity: dict[str, int] = field(
         default_factory=dict, metadata=bounded(0, 10**9, unit="customers")
     )
     budget: int | None = field(default=None, metadata=bounded(0, 10**9, unit="customers"))
+
+    def _check(self, source, prefix):
+        from ..portraits import CONTACT_CHANNELS
+
+        for name in ("costs", "capacity"):
+            bad = sorted(set(getattr(self, name)) - set(CONTACT_CHANNELS))
+            if bad:
+                raise _bad(
+                    source,
+                    f"{prefix}.{name}",
+                    bad,
+                    f"these are not outbound channels; channels are {list(CONTACT_CHANNELS)!r}.",
+                )
 
 
 @dataclass

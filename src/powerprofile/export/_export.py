@@ -634,7 +634,13 @@ def export_campaigns(
             write_frame(canonical_types(holdout), tmp / name, fmt)
             frames[name] = holdout
             files.append(
-                {"file": name, "campaign": None, "channel": None, "format": fmt, "rows": len(holdout)}
+                {
+                    "file": name,
+                    "campaign": None,
+                    "channel": None,
+                    "format": fmt,
+                    "rows": len(holdout),
+                }
             )
             if membership is not None:
                 write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")

@@ -604,7 +604,10 @@ TABLES["responses"] = TableSpec(
             description_zh="发送时间",
         ),
         ColumnSpec(
-            "delivered", **_BOOL, description="Contact reached the customer", description_zh="已送达"
+            "delivered",
+            **_BOOL,
+            description="Contact reached the customer",
+            description_zh="已送达",
         ),
         ColumnSpec(
             "responded",
