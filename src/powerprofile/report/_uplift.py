@@ -92,7 +92,7 @@ def section_uplift(uplift: Mapping | None, max_rows: int) -> str:
     if nbc:
         parts.append("<h3>Next-best channel · 最佳触达渠道</h3>")
         facts = [
-            f"An uplift model (T-learner on LightGBM) learned each channel's effect on each "
+            f"An uplift model (X-learner on LightGBM) learned each channel's effect on each "
             f"customer from {fmt_count(nbc.get('pilot_rows'))} randomised pilot responses.",
             f"{fmt_count(nbc.get('contacts'))} customers get the channel with the largest "
             "expected effect, within channel capacities, eligibility, opt-outs and the frequency "

@@ -30,10 +30,12 @@ class UpliftModel(BaseEstimator):
     learner : {"x", "t"}, default="x"
     control : str, default="control"
         Label of the control group in ``treatment``.
-    n_estimators : int, default=150
+    n_estimators : int, default=100
     learning_rate : float, default=0.05
-    num_leaves : int, default=7
-    min_child_samples : int, default=40
+    num_leaves : int, default=4
+        Small trees and large leaves (``min_child_samples``): an outcome is a coin flip
+        whose bias a contact moves by a few points, so the learner must average a lot.
+    min_child_samples : int, default=200
     reg_lambda : float, default=5.0
     random_state : int, default=0
 
@@ -58,10 +60,10 @@ class UpliftModel(BaseEstimator):
         *,
         learner="x",
         control="control",
-        n_estimators=150,
+        n_estimators=100,
         learning_rate=0.05,
-        num_leaves=7,
-        min_child_samples=40,
+        num_leaves=4,
+        min_child_samples=200,
         reg_lambda=5.0,
         random_state=0,
     ):

@@ -199,7 +199,7 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res) -> dict:
         .to_dict(),
         "expected_saved_per_1000": float(1000 * table["expected_effect"].mean()) if n else None,
         "pilot_rows": len(po),
-        "examples": table.head(10),
+        "examples": table.head(10).reset_index(drop=True),
     }
     # the same number of contacts by churn score, channels in the export's preference order
     if "churn_score" in portraits.columns and n:
