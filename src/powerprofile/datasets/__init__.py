@@ -12,6 +12,7 @@ from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, load_ground_truth
 from ._uplift import (
     CAMPAIGN_CHANNELS,
+    PILOT_WAVES,
     simulate_pilot,
     simulate_responses,
     true_effects,
@@ -24,6 +25,7 @@ __all__ = [
     "DRIVER_NAMES",
     "GENERATOR",
     "GroundTruth",
+    "PILOT_WAVES",
     "archetype_table",
     "load_ground_truth",
     "make_utility_data",

@@ -9,7 +9,15 @@ leaving files it did not write alone; CSV cells are safe to open in a spreadshee
 
 from ._atomic import atomic_directory, fsync_tree, recover_directory
 from ._campaigns import CHANNELS, OUTBOUND_CHANNELS, Campaign, CampaignSet, load_campaigns
-from ._control import CONTROL_FILE, CONTROL_RULE, campaign_id
+from ._control import (
+    CONTROL_COLUMNS,
+    CONTROL_FILE,
+    CONTROL_RULE,
+    assign_control,
+    campaign_id,
+    control_draw,
+    split_control,
+)
 from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, build_readme, describe_column
 from ._export import (
     BAND_RULE,
@@ -34,6 +42,7 @@ __all__ = [
     "BAND_RULE",
     "CHANNELS",
     "CHANNEL_RULE",
+    "CONTROL_COLUMNS",
     "CONTROL_FILE",
     "CONTROL_RULE",
     "DICTIONARY_COLUMNS",
@@ -52,6 +61,7 @@ __all__ = [
     "CampaignSet",
     "ExportResult",
     "Selection",
+    "assign_control",
     "atomic_directory",
     "build_dictionary",
     "build_readme",
@@ -60,6 +70,7 @@ __all__ = [
     "check_output_path",
     "column_type",
     "compile_selection",
+    "control_draw",
     "describe_column",
     "eligibility",
     "export_campaigns",
@@ -72,5 +83,6 @@ __all__ = [
     "read_export",
     "read_frame",
     "recover_directory",
+    "split_control",
     "write_frame",
 ]
