@@ -435,3 +435,10 @@ def test_an_override_error_names_the_override_not_the_file(tmp_path):
         match=r"'segmentation\.params\.n_cluster' in '.*bad\.yaml'.*did you mean 'n_clusters'",
     ):
         load_config(bad)
+
+
+def test_uplift_costs_and_capacity_name_outbound_channels():
+    from powerprofile.config import load_config
+
+    with pytest.raises(ConfigError, match=r"uplift.capacity.*\['fax'\].*outbound channels"):
+        load_config(overrides={"uplift": {"capacity": {"fax": 10}}})

@@ -30,6 +30,10 @@ _LAZY = {
     "leakage_report": "powerprofile.features",
     # models
     "PropensityModel": "powerprofile.models",
+    "UpliftModel": "powerprofile.uplift",
+    "campaign_effects": "powerprofile.uplift",
+    "ingest_outcomes": "powerprofile.uplift",
+    "next_best_channel": "powerprofile.uplift",
     "CustomerSegmenter": "powerprofile.segmentation",
     "evaluate": "powerprofile.models",
     "load_model": "powerprofile.models",

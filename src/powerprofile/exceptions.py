@@ -5,7 +5,11 @@ still catch the familiar type::
 
     PowerProfileError (Exception)
     ├── DataValidationError (PowerProfileError, ValueError)
-    │       input tables break the data contract (strict mode)
+    │   │   input tables break the data contract (strict mode)
+    │   ├── UnknownCampaignError (DataValidationError)
+    │   │       a response names a campaign id no given export manifest holds
+    │   └── CustomerNotInExportError (DataValidationError)
+    │           a response names a customer who was not in that campaign's export
     ├── ConfigError (PowerProfileError, ValueError)
     │   │   a YAML config or rule file is malformed, has unknown keys or wrong types
     │   └── PseudonymKeyError (ConfigError)
@@ -45,6 +49,8 @@ __all__ = [
     "PowerProfileError",
     "PseudonymKeyError",
     "TrackingError",
+    "UnknownCampaignError",
+    "CustomerNotInExportError",
 ]
 
 
@@ -67,6 +73,14 @@ class DataValidationError(PowerProfileError, ValueError):
     def __init__(self, message: str, problems=None):
         super().__init__(message)
         self.problems = problems
+
+
+class UnknownCampaignError(DataValidationError):
+    """A response names a campaign id that none of the given export manifests holds."""
+
+
+class CustomerNotInExportError(DataValidationError):
+    """A response names a customer who was neither treated nor control in that campaign."""
 
 
 class ConfigError(PowerProfileError, ValueError):

@@ -56,6 +56,7 @@ def data():
     return make_data()
 
 
+# these campaigns test the selection: no control group held out (tests/export/test_control.py)
 CAMPAIGNS = """
 schema_version: "1.0"
 frequency_cap: 1
@@ -67,6 +68,7 @@ campaigns:
     score: churn_score
     capacity: 8
     priority: 1
+    control_share: 0
   - name: digital
     select: "has(tags, 'digital_first')"
     channels: [app_push]
@@ -74,6 +76,7 @@ campaigns:
     capacity: 100
     priority: 2
     format: jsonl
+    control_share: 0
 """
 
 

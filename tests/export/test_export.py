@@ -424,7 +424,7 @@ def test_phone_123_is_no_phone_in_the_export_too(tmp_path, data):
     campaigns = tmp_path / "c.yaml"
     campaigns.write_text(
         'campaigns:\n  - name: call\n    select: "churn_score >= 0"\n'
-        "    channels: [sms, hotline_callback, grid_manager]\n",
+        "    channels: [sms, hotline_callback, grid_manager]\n    control_share: 0\n",
         encoding="utf-8",
     )
     res = export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns, customers=customers)
@@ -449,7 +449,7 @@ def test_export_reads_the_portraits_contactability(tmp_path, data):
     campaigns = tmp_path / "c.yaml"
     campaigns.write_text(
         'campaigns:\n  - name: all\n    select: "churn_score >= 0"\n'
-        "    channels: [sms, wechat, hotline_callback, grid_manager]\n",
+        "    channels: [sms, wechat, hotline_callback, grid_manager]\n    control_share: 0\n",
         encoding="utf-8",
     )
     export_campaigns(portraits, tmp_path / "exp", campaigns=campaigns, customers=customers)

@@ -177,6 +177,7 @@ campaigns:
     score: churn_score
     capacity: null
     priority: 1
+    control_share: 0
 """
 
 

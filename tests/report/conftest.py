@@ -217,6 +217,19 @@ def full_inputs(tiny_tables, manifest):
                 "churn_reason_1_feature": ["complaints_90d", "tenure_days", "complaints_90d"] * 30,
             }
         ),
+        # what powerprofile.uplift.run_uplift_stage returns
+        uplift={
+            "effects": None,
+            "nbc": {
+                "contacts": 2,
+                "by_channel": {"sms": 1, "grid_manager": 1},
+                "expected_saved_per_1000": 80.0,
+                "score_expected_saved_per_1000": 15.0,
+                "pilot_rows": 400,
+                "examples": pd.DataFrame(),
+            },
+            "notes": [],
+        },
         risk_hits=pd.DataFrame(
             {
                 "rule": ["public_opinion", "payment_arrears"],

@@ -291,6 +291,33 @@ def cmd_export(cfg: Config, args) -> int:
     return 0
 
 
+def cmd_outcomes(cfg: Config, args) -> int:
+    from ..export import write_frame
+    from ..pipeline import pseudonym_key
+    from ..uplift import campaign_effects, ingest_outcomes
+
+    key = pseudonym_key(cfg)
+    responses = args.responses or cfg.uplift.responses
+    if responses is None:
+        raise ConfigError(
+            "outcomes needs a responses file: pass --responses FILE (or set uplift.responses)."
+        )
+    exports = [Path(e) for e in (args.exports or [_paths(cfg).export])]
+    outcomes = ingest_outcomes(responses, exports, key=key)
+    u = cfg.uplift
+    effects = campaign_effects(outcomes, alpha=u.alpha, min_cell=u.min_cell, costs=u.costs)
+    out = Path(cfg.output_dir) / "uplift"
+    out.mkdir(parents=True, exist_ok=True)
+    outcomes.to_parquet(out / "outcomes.parquet", index=False)
+    write_frame(effects, out / "campaign_effects.csv", "csv", decimals=None)
+    log.info(
+        "%d responses of %d campaign(s) ingested", len(outcomes), outcomes["campaign_id"].nunique()
+    )
+    _say("outcomes", out / "outcomes.parquet")
+    _say("campaign effects", out / "campaign_effects.csv")
+    return 0
+
+
 def cmd_keygen(cfg: Config, args) -> int:
     from ..privacy import PSEUDONYM_KEY_ENV, generate_key
 
@@ -387,7 +414,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     import json
 
     from ..datasets import GENERATOR
-    from ..schema import TABLE_ORDER
+    from ..schema import FEEDBACK_TABLES, TABLE_ORDER
 
     try:
         info = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
@@ -396,6 +423,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     if not isinstance(info, dict) or info.get("generator") != GENERATOR:
         return ["dataset.json (missing, or not written by the generator)"]
     top = {"dataset.json", "truth", *TABLE_ORDER, *(f"{t}.parquet" for t in TABLE_ORDER)}
+    top |= {f"{t}.parquet" for t in FEEDBACK_TABLES}
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
@@ -437,7 +465,7 @@ def _inside(path: Path, root: Path) -> bool:
 def _written_folders(name: str, cfg: Config, args) -> list[tuple[Path, str]]:
     """The folders a subcommand writes into: ``output_dir`` and the export folder."""
     out = Path(cfg.output_dir)
-    if name in ("validate", "features", "train", "segment", "run"):
+    if name in ("validate", "features", "train", "segment", "run", "outcomes"):
         return [(out, "output folder")]
     if name in ("score", "report"):  # --output names a file of the user's choice
         return [] if getattr(args, "output", None) else [(out, "output folder")]
@@ -482,6 +510,7 @@ COMMANDS = {
     "segment": cmd_segment,
     "export": cmd_export,
     "keygen": cmd_keygen,
+    "outcomes": cmd_outcomes,
     "report": cmd_report,
     "run": cmd_run,
 }

@@ -268,6 +268,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-dir", metavar="DIR", help="export folder (default <out>/export)")
 
     p = sub.add_parser(
+        "outcomes",
+        parents=[common, privacy],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="ingest campaign responses and measure the campaigns' effects",
+        description="Validate a responses file (the data contract's 'responses' table), join "
+        "it to the export(s) it answers (unknown campaign ids or customers outside the "
+        "export are errors) and write <out>/uplift/outcomes.parquet and "
+        "campaign_effects.csv (treated vs control rates, uplift with Newcombe intervals, "
+        "Benjamini-Hochberg q-values).",
+    )
+    p.add_argument(
+        "--responses",
+        metavar="FILE",
+        help="responses file, CSV or Parquet (config key uplift.responses)",
+    )
+    p.add_argument(
+        "--export",
+        dest="exports",
+        metavar="DIR",
+        action="append",
+        help="export folder answered, repeatable (default <out>/export)",
+    )
+
+    p = sub.add_parser(
         "keygen",
         parents=[common],
         formatter_class=fmt,

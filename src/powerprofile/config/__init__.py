@@ -18,6 +18,7 @@ from ._model import (
     ReportConfig,
     SegmentationConfig,
     TrackingConfig,
+    UpliftConfig,
 )
 from ._typed import bounded, from_mapping, to_mapping
 from ._yaml import parse_yaml, read_yaml
@@ -32,6 +33,7 @@ __all__ = [
     "PortraitsConfig",
     "PrivacyConfig",
     "ReportConfig",
+    "UpliftConfig",
     "SegmentationConfig",
     "TrackingConfig",
     "bounded",

@@ -464,6 +464,68 @@ class ReportConfig:
 
 
 @dataclass
+class UpliftConfig:
+    """Closing the loop: responses to the export, campaign effects, next-best-channel.
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Run the stage (it does nothing but say so when no responses exist).
+    responses : str or None, default=None
+        A ``responses`` file (CSV/Parquet) answering this run's export (see
+        ``docs/uplift.md``); its campaign ids must be in the export's manifest.
+    simulate_responses : bool, default=False
+        Synthetic data only: draw the responses to this run's export from the data
+        folder's ground truth (``truth/uplift.parquet``), write them to
+        ``uplift/simulated_responses.csv`` and ingest that file. For ``make demo``.
+    pilot_responses : str or None, default=None
+        Responses of randomised pilots carrying their ``group`` that train the uplift
+        model; None reads ``responses.parquet`` of the data folder when present.
+    outcome : str, default="retained"
+        The outcome the uplift model and the next-best-channel choice maximise.
+    costs : dict of str to float, default={}
+        Cost per contact of each channel (cost per outcome in the effects table).
+    alpha : float, default=0.05
+        Interval level ``1 - alpha`` and false discovery rate of the effects table.
+    min_cell : int, default=30
+        Smallest treated or control group not flagged as a small cell.
+    capacity : dict of str to int, default={}
+        Next-best-channel contacts per channel (default: the campaigns file's
+        ``channel_capacity``).
+    budget : int or None, default=None
+        Next-best-channel contacts in total (None: as many as help).
+    """
+
+    enabled: bool = True
+    responses: str | None = field(default=None, metadata=PATH)
+    simulate_responses: bool = False
+    pilot_responses: str | None = field(default=None, metadata=PATH)
+    outcome: Literal["retained", "converted_online"] = "retained"
+    costs: dict[str, float] = field(
+        default_factory=dict, metadata=bounded(0.0, 1e9, unit="per contact")
+    )
+    alpha: float = field(default=0.05, metadata=bounded(0.0, 0.5, lo_open=True))
+    min_cell: int = field(default=30, metadata=bounded(1, 10**6))
+    capacity: dict[str, int] = field(
+        default_factory=dict, metadata=bounded(0, 10**9, unit="customers")
+    )
+    budget: int | None = field(default=None, metadata=bounded(0, 10**9, unit="customers"))
+
+    def _check(self, source, prefix):
+        from ..portraits import CONTACT_CHANNELS
+
+        for name in ("costs", "capacity"):
+            bad = sorted(set(getattr(self, name)) - set(CONTACT_CHANNELS))
+            if bad:
+                raise _bad(
+                    source,
+                    f"{prefix}.{name}",
+                    bad,
+                    f"these are not outbound channels; channels are {list(CONTACT_CHANNELS)!r}.",
+                )
+
+
+@dataclass
 class Config:
     """A whole job configuration.
 
@@ -479,7 +541,7 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, uplift
         The sections, see their classes.
     """
 
@@ -497,6 +559,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    uplift: UpliftConfig = field(default_factory=UpliftConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):

@@ -13,15 +13,29 @@ from ._archetypes import ARCHETYPE_NAMES, archetype_table
 from ._generate import GENERATOR, make_utility_data, write_sample, write_utility_data
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, load_ground_truth
+from ._uplift import (
+    CAMPAIGN_CHANNELS,
+    PILOT_WAVES,
+    simulate_pilot,
+    simulate_responses,
+    true_effects,
+    write_campaign_truth,
+)
 
 __all__ = [
     "ARCHETYPE_NAMES",
+    "CAMPAIGN_CHANNELS",
     "DRIVER_NAMES",
     "GENERATOR",
     "GroundTruth",
+    "PILOT_WAVES",
     "archetype_table",
     "load_ground_truth",
     "make_utility_data",
+    "simulate_pilot",
+    "simulate_responses",
+    "true_effects",
+    "write_campaign_truth",
     "write_sample",
     "write_utility_data",
 ]

@@ -20,6 +20,7 @@ from ._archetypes import ARCHETYPES
 from ._frames import PER_CUSTOMER, Chunk, coerce_contract, generate_chunk, to_arrow
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, _Block, save_block, write_meta
+from ._uplift import write_campaign_truth
 
 __all__ = ["make_utility_data", "write_sample", "write_utility_data"]
 
@@ -180,6 +181,8 @@ def write_utility_data(
         out/dataset.json  out/customers.parquet  out/outages.parquet
         out/<table>/part-XXXXX.parquet   for usage, bills, payments, interactions, events
         out/truth/...                   ground truth (see load_ground_truth)
+        out/responses.parquet            randomised pilot campaigns' responses
+        out/truth/uplift.parquet         true effect of each channel per customer
 
     Part ``p`` holds exactly the customers with ``partition_of(id, n_partitions) == p``,
     rows sorted by customer id then time (clustered by customer). ``dataset.json``
@@ -297,6 +300,7 @@ def write_utility_data(
         "part_rows": part_rows,
     }
     (out / "dataset.json").write_text(json.dumps(meta, indent=1))
+    write_campaign_truth(out, int(seed))  # own random streams: the tables above are unchanged
     return out
 
 

@@ -9,6 +9,15 @@ leaving files it did not write alone; CSV cells are safe to open in a spreadshee
 
 from ._atomic import atomic_directory, fsync_tree, recover_directory
 from ._campaigns import CHANNELS, OUTBOUND_CHANNELS, Campaign, CampaignSet, load_campaigns
+from ._control import (
+    CONTROL_COLUMNS,
+    CONTROL_FILE,
+    CONTROL_RULE,
+    assign_control,
+    campaign_id,
+    control_draw,
+    split_control,
+)
 from ._dictionary import DICTIONARY_COLUMNS, build_dictionary, build_readme, describe_column
 from ._export import (
     BAND_RULE,
@@ -21,6 +30,7 @@ from ._export import (
     ExportResult,
     eligibility,
     export_campaigns,
+    read_contact_list,
     read_export,
 )
 from ._folders import MARKER, OutputFolder, check_output_path, output_folder
@@ -32,6 +42,9 @@ __all__ = [
     "BAND_RULE",
     "CHANNELS",
     "CHANNEL_RULE",
+    "CONTROL_COLUMNS",
+    "CONTROL_FILE",
+    "CONTROL_RULE",
     "DICTIONARY_COLUMNS",
     "DICTIONARY_FILE",
     "EXPORT_SCHEMA_VERSION",
@@ -48,13 +61,16 @@ __all__ = [
     "CampaignSet",
     "ExportResult",
     "Selection",
+    "assign_control",
     "atomic_directory",
     "build_dictionary",
     "build_readme",
+    "campaign_id",
     "canonical_types",
     "check_output_path",
     "column_type",
     "compile_selection",
+    "control_draw",
     "describe_column",
     "eligibility",
     "export_campaigns",
@@ -63,8 +79,10 @@ __all__ = [
     "load_campaigns",
     "output_folder",
     "pandas_types",
+    "read_contact_list",
     "read_export",
     "read_frame",
     "recover_directory",
+    "split_control",
     "write_frame",
 ]

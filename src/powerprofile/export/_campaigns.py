@@ -69,6 +69,13 @@ class Campaign:
         Readable titles, written to the manifest, ``README.txt`` and the data dictionary.
     purpose_en, purpose_zh : str, default=""
         What the campaign is for and what the channel team should do with the list.
+    control_share : float, default=0.1
+        Share of the selected customers held out as a randomised control group (never
+        contacted; listed in ``control_group``), 0 to 0.9; see
+        :mod:`powerprofile.export._control`.
+    control_strata : list of str or None, default=None
+        Portrait columns stratifying the control group besides the intended channel;
+        None: the score's band and ``region``.
     """
 
     name: str
@@ -87,6 +94,8 @@ class Campaign:
     title_zh: str = ""
     purpose_en: str = ""
     purpose_zh: str = ""
+    control_share: float = field(default=0.1, metadata=bounded(0.0, 0.9))
+    control_strata: list[str] | None = None
 
     _config_label: ClassVar[str] = "campaign"  # errors name the campaign
 

@@ -68,6 +68,30 @@ _FIXED = {
         "Campaign code; its title and purpose are in the code list and README.txt",
     ),
     "channel": ("触达渠道", "Channel", "本名单的触达渠道", "The channel this list is for"),
+    "campaign_id": (
+        "活动批次编号",
+        "Campaign id",
+        "活动代码@快照日期：回执文件（responses）按此编号对应本次导出",
+        "<campaign>@<snapshot date>: response files name this id to answer this export",
+    ),
+    "intended_channel": (
+        "拟触达渠道",
+        "Intended channel",
+        "对照组用户若不留出本应进入的渠道（对照组用户不被联系）",
+        "The channel a control customer would have been contacted on (control customers are not contacted)",
+    ),
+    "stratum": (
+        "分层",
+        "Stratum",
+        "对照组分层：拟触达渠道|风险等级|地区",
+        "Control-group stratum: intended channel|score band|region",
+    ),
+    "score_band": (
+        "风险等级",
+        "Score band",
+        "该活动评分的风险等级（high/medium/low）",
+        "Band of the campaign's score (high/medium/low)",
+    ),
     "rank": (
         "排名",
         "Rank",

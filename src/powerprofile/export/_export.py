@@ -22,6 +22,7 @@ from ..privacy import (
 from ..schema import PII_COLUMNS
 from ._atomic import atomic_directory
 from ._campaigns import CHANNELS, CampaignSet, load_campaigns
+from ._control import CONTROL_FILE, CONTROL_RULE, split_control
 from ._dictionary import build_dictionary, build_readme
 from ._schema import canonical_types, column_type, pandas_types
 from ._writers import EXTENSIONS, file_sha256, read_frame, write_frame
@@ -37,6 +38,7 @@ __all__ = [
     "ExportResult",
     "eligibility",
     "export_campaigns",
+    "read_contact_list",
     "read_export",
 ]
 
@@ -228,6 +230,26 @@ def _read_list(path, key, what: str) -> set[str]:
     raise ConfigError(
         f"{what} list {str(p)!r} needs a 'customer_id' or 'customer_key' column; it has {list(df.columns)!r}."
     )
+
+
+def read_contact_list(path, key=None, what: str = "opt-out") -> set[str]:
+    """The ``customer_key`` values of an opt-out or do-not-contact list, as the export reads it.
+
+    Parameters
+    ----------
+    path : str or path-like or None
+        CSV (UTF-8) or Parquet file with a ``customer_id`` or ``customer_key`` column;
+        None gives an empty set.
+    key : str or bytes or PseudonymKey or None, default=None
+        Pseudonymisation key (for ``customer_id`` lists).
+    what : {"opt-out", "do-not-contact"}, default="opt-out"
+        Named in messages.
+
+    Returns
+    -------
+    set of str
+    """
+    return _read_list(path, None if path is None else resolve_pseudonym_key(key), what)
 
 
 def _model_versions(frame: pd.DataFrame, given) -> dict:
@@ -486,6 +508,20 @@ def export_campaigns(
         used[assigned] += 1
         summary.append(row)
 
+    snap = (
+        _iso(snapshot_date)
+        if snapshot_date is not None
+        else (
+            _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
+        )
+    )
+    # randomised control groups, held out after the selection (see _control.py)
+    outputs, holdout, control_counts = split_control(outputs, frame, keys, snap)
+    for row in summary:
+        row.update(control_counts.get(row["campaign"], {}))
+        for ch, k in row.get("control_by_channel", {}).items():
+            row[ch] -= k
+
     phone_policy = {
         ch: ("raw" if allow_raw_phone and ch in raw_phone_channels else "masked")
         for ch in PHONE_CHANNELS
@@ -562,13 +598,6 @@ def export_campaigns(
         "phone_visible_digits": int(phone_visible_digits),
         "names_and_addresses": "never exported",
     }
-    snap = (
-        _iso(snapshot_date)
-        if snapshot_date is not None
-        else (
-            _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
-        )
-    )
     chash = config_hash or _hash(
         {
             "campaigns": cset,
@@ -600,6 +629,19 @@ def export_campaigns(
                         "rows": len(df),
                     }
                 )
+            fmt = fmt_all or "csv"
+            name = name_control = f"{CONTROL_FILE}{EXTENSIONS[fmt]}"
+            write_frame(canonical_types(holdout), tmp / name, fmt)
+            frames[name] = holdout
+            files.append(
+                {
+                    "file": name,
+                    "campaign": None,
+                    "channel": None,
+                    "format": fmt,
+                    "rows": len(holdout),
+                }
+            )
             if membership is not None:
                 write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
                 frames[MEMBERSHIP_FILE] = membership
@@ -664,6 +706,8 @@ def export_campaigns(
                 "channel_rule": CHANNEL_RULE,
                 "bands": BAND_RULE,
                 "reasons": REASON_RULE,
+                "control_rule": CONTROL_RULE,
+                "control_file": name_control,
             }
             dictionary = build_dictionary(frame, schema, files_of, cset.ordered())
             write_frame(dictionary, tmp / DICTIONARY_FILE, "csv")

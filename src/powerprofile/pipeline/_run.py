@@ -241,6 +241,11 @@ def _finish(
     """
     snap = portraits["snapshot_date"].max() if "snapshot_date" in portraits.columns else None
     snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
+    from ..uplift import run_uplift_stage
+
+    loop = run_uplift_stage(
+        cfg, paths.root, portraits=portraits, export_dir=paths.export, key=pseudonym_key(cfg)
+    )
     rep = write_run_report(
         cfg,
         paths.report,
@@ -252,6 +257,7 @@ def _finish(
         risk_hits=hits,
         snapshot=snap_text,
         export_manifest=manifest,
+        uplift=loop,
     )
     if rep is None:
         summary.notes.append("report: not written (module missing or report.enabled false)")
@@ -270,6 +276,7 @@ def _finish(
         "portraits": paths.portraits,
         "export": paths.export,
         "report": paths.report,
+        "uplift": paths.root / "uplift",
         **(outputs or {}),
     }
     summary.outputs = {

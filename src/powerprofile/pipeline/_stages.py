@@ -222,6 +222,7 @@ def write_run_report(
     evaluations=None,
     shap_importance=None,
     export_manifest=None,
+    uplift=None,
 ):
     """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
 
@@ -259,6 +260,7 @@ def write_run_report(
         "subtitle": f"Data · 数据: {cfg.data.path}",
         "snapshot_date": str(snapshot) if snapshot is not None else None,
         "export_manifest": export_manifest,
+        "uplift": uplift,
         **cfg.report.params,
     }
     return write_report(path, **kwargs)

@@ -36,6 +36,7 @@ from ._summary import (
     movements,
     section_campaigns,
 )
+from ._uplift import section_uplift
 
 __all__ = ["SECTIONS", "write_report"]
 
@@ -50,6 +51,7 @@ SECTIONS = (
     ("scores", "Score distribution by region", "分地区得分分布"),
     ("risk", "Risk-rule hits", "风险规则命中"),
     ("campaigns", "Campaigns and exports", "营销活动与导出"),
+    ("uplift", "Measured uplift and next-best channel", "活动效果与最佳渠道"),
     ("validation", "Data validation", "数据校验"),
 )
 """Report sections: (anchor id, English heading, Chinese heading), in order."""
@@ -204,6 +206,7 @@ def write_report(
     generated_at=None,
     snapshot_date=None,
     export_manifest=None,
+    uplift=None,
     max_table_rows: int = 30,
 ) -> Path:
     """Write the channel-operations and portrait report as one self-contained HTML file.
@@ -272,6 +275,9 @@ def write_report(
     export_manifest : dict or str or path-like, optional
         The export manifest (``manifest.json`` of ``powerprofile.export``), its file
         or the export folder: the summary's export line and the campaign section.
+    uplift : dict, optional
+        What :func:`powerprofile.uplift.run_uplift_stage` returned: measured campaign
+        effects and the next-best-channel choice.
     max_table_rows : int, default=30
         Longest table shown (the rest is counted).
 
@@ -310,6 +316,7 @@ def write_report(
         "scores": lambda: section_scores(scores, region_column, score_columns, lab, n),
         "risk": lambda: section_risk(risk_hits, lab, n),
         "campaigns": lambda: section_campaigns(manifest, n),
+        "uplift": lambda: section_uplift(uplift, n),
         "validation": lambda: section_validation(validation_report, tables, n),
     }
     body = []

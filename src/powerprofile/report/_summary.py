@@ -394,6 +394,7 @@ def section_campaigns(manifest: Mapping | None, max_rows: int) -> str:
             "selected": c.get("selected"),
             "not_eligible": c.get("not_eligible"),
             "exported": part["rows"].sum() if len(part) else np.nan,
+            "control": c.get("control", np.nan),
             "channels": ", ".join(
                 f"{outbound_label(r.channel)} {fmt_count(r.rows)}" for r in part.itertuples()
             ),
@@ -407,6 +408,8 @@ def section_campaigns(manifest: Mapping | None, max_rows: int) -> str:
         table = pd.DataFrame(rows)
         if table["title"].isna().all():
             table = table.drop(columns="title")
+        if table["control"].isna().all():  # exports written before control groups
+            table = table.drop(columns="control")
         cols = {
             "campaign": Column("Campaign · 活动", numeric=False),
             "title": Column("Title · 名称", numeric=False),
@@ -423,6 +426,12 @@ def section_campaigns(manifest: Mapping | None, max_rows: int) -> str:
                 "opted out, no phone or app).",
             ),
             "exported": Column("Exported · 导出", fmt_count),
+            "control": Column(
+                "Control group · 对照组",
+                fmt_count,
+                "Selected customers held out at random and not contacted (control_group file), "
+                "so the campaign's effect can be measured.",
+            ),
             "channels": Column("By channel · 分渠道", numeric=False),
         }
         parts.append("<h3>Campaigns · 营销活动</h3>")

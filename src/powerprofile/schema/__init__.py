@@ -16,6 +16,7 @@ from ._contract import (
     CONTACT_TYPES,
     CUSTOMER_TYPES,
     EVENT_KINDS,
+    FEEDBACK_TABLES,
     ONLINE_CHANNELS,
     ONLINE_PAYMENT_CHANNELS,
     PAYMENT_CHANNELS,
@@ -26,6 +27,7 @@ from ._contract import (
     ColumnSpec,
     TableSpec,
 )
+from ._feedback import load_feedback_table
 from ._folder import read_dataset_info
 from ._io import save_quarantine, save_tables
 from ._reader import Part, load_tables, read_parts, validate_folder
@@ -39,6 +41,7 @@ __all__ = [
     "CONTACT_TYPES",
     "CUSTOMER_TYPES",
     "EVENT_KINDS",
+    "FEEDBACK_TABLES",
     "ONLINE_CHANNELS",
     "ONLINE_PAYMENT_CHANNELS",
     "PAYMENT_CHANNELS",
@@ -53,6 +56,7 @@ __all__ = [
     "TableSpec",
     "Tables",
     "format_report",
+    "load_feedback_table",
     "partition_of",
     "load_tables",
     "read_dataset_info",

@@ -26,6 +26,7 @@ __all__ = [
     "DATE_MAX",
     "DATE_MIN",
     "EVENT_KINDS",
+    "FEEDBACK_TABLES",
     "ONLINE_CHANNELS",
     "ONLINE_PAYMENT_CHANNELS",
     "PAYMENT_CHANNELS",
@@ -548,7 +549,106 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
+_BOOL = {"kind": "bool", "required": False}
+
+TABLES["responses"] = TableSpec(
+    name="responses",
+    description=(
+        "What came back from an exported campaign (活动回执): one row per customer of the "
+        "campaign, treated or control, keyed to the campaign id of the export's manifest."
+    ),
+    key=("campaign_id", "customer_id"),
+    time_column=None,
+    columns=(
+        ColumnSpec(
+            "campaign_id",
+            "id",
+            description="Campaign id from the export's manifest (<campaign>@<snapshot date>)",
+            description_zh="活动批次编号",
+        ),
+        ColumnSpec(
+            "customer_id",
+            "id",
+            description="Customer account number (mapped to customer_key with the keyed hash)",
+            description_zh="户号",
+            pii=True,
+        ),
+        ColumnSpec(
+            "channel",
+            "id",
+            required=False,
+            nullable=True,
+            description="Outbound channel used (empty for control customers); one of the export's channels",
+            description_zh="触达渠道",
+        ),
+        ColumnSpec(
+            "group",
+            "category",
+            required=False,
+            nullable=True,
+            categories=("treated", "control"),
+            description=(
+                "Treated or control as the campaign system recorded it; checked against the "
+                "export's manifest when one is given, the assignment itself when none is "
+                "(a pilot run outside powerprofile)"
+            ),
+            description_zh="实验组或对照组",
+        ),
+        ColumnSpec("sent", **_BOOL, description="Contact attempted", description_zh="已发送"),
+        ColumnSpec(
+            "sent_at",
+            "datetime",
+            required=False,
+            nullable=True,
+            description="When the contact was attempted",
+            description_zh="发送时间",
+        ),
+        ColumnSpec(
+            "delivered",
+            **_BOOL,
+            description="Contact reached the customer",
+            description_zh="已送达",
+        ),
+        ColumnSpec(
+            "responded",
+            **_BOOL,
+            description="Message opened or call answered",
+            description_zh="已读或已接听",
+        ),
+        ColumnSpec(
+            "retained",
+            **_BOOL,
+            description="Still a customer at the end of the campaign's horizon",
+            description_zh="留存",
+        ),
+        ColumnSpec(
+            "converted_online",
+            **_BOOL,
+            description="Paid online (app, WeChat, Alipay, bank) after the contact",
+            description_zh="转为线上缴费",
+        ),
+        ColumnSpec(
+            "complaint",
+            **_BOOL,
+            description="Filed a complaint after the contact",
+            description_zh="接触后投诉",
+        ),
+        ColumnSpec(
+            "outcome_at",
+            "datetime",
+            required=False,
+            nullable=True,
+            description="When the outcomes were observed",
+            description_zh="结果观测时间",
+        ),
+    ),
+)
+
 TABLE_ORDER = ("customers", "outages", "usage", "bills", "payments", "interactions", "events")
+"""The history tables a data set folder holds, in validation order."""
+FEEDBACK_TABLES = ("responses",)
+"""Contract tables that answer an export (read by ``powerprofile outcomes``, not by the
+feature builders): validated by the same checks, never part of the history."""
 
 PII_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(c.name for t in TABLE_ORDER for c in TABLES[t].columns if c.pii)

@@ -18,6 +18,7 @@ from ._contract import (
     CUSTOMER_TYPE_ZH,
     DATE_MAX,
     DATE_MIN,
+    FEEDBACK_TABLES,
     TABLE_ORDER,
     TABLES,
     ColumnSpec,
@@ -132,9 +133,11 @@ def contract_markdown() -> str:
     str
     """
     lines = []
-    for name in TABLE_ORDER:
+    for name in (*TABLE_ORDER, *FEEDBACK_TABLES):
         spec = TABLES[name]
         required = "required" if name in ("customers", "usage") else "optional"
+        if name in FEEDBACK_TABLES:
+            required = "answers an export; read by `powerprofile outcomes`"
         lines.append(f"### `{name}` ({required}) — {spec.description}")
         lines.append("")
         facts = []

@@ -1,0 +1,93 @@
+"""The run's closing-the-loop stage: degrades without responses, respects the export's cap."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from powerprofile.config import load_config
+from powerprofile.export import export_campaigns
+from powerprofile.privacy import pseudonymise, resolve_pseudonym_key
+from powerprofile.uplift import run_uplift_stage
+
+KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+CH = ("sms", "app_push", "wechat", "hotline_callback", "grid_manager")
+N = 600
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+    rng = np.random.default_rng(2)
+    ids = [f"C{i:04d}" for i in range(N)]
+    a = rng.random(N) < 0.5
+    portraits = pd.DataFrame(
+        {
+            "customer_key": pseudonymise(ids, KEY).to_numpy(),
+            "snapshot_date": pd.Timestamp("2026-01-01"),
+            "region": pd.array(["城东"] * N, dtype="string"),
+            "churn_score": rng.random(N),
+            "churn_band": pd.Categorical(["high"] * N),
+            "flag": a,
+            **{f"contactable_{c}": np.ones(N, dtype=bool) for c in CH},
+        }
+    )
+    camp = tmp_path / "c.yaml"
+    camp.write_text(
+        'campaigns:\n  - name: top\n    select: "churn_score >= 0.9"\n    channels: [sms]\n',
+        encoding="utf-8",
+    )
+    export_campaigns(portraits, tmp_path / "exp", campaigns=camp)
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = load_config(
+        overrides={
+            "data": {"path": str(data)},
+            "output_dir": str(tmp_path / "out"),
+            "export": {"campaigns": str(camp)},
+        }
+    )
+    return cfg, portraits, ids, a, tmp_path
+
+
+def test_without_responses_the_stage_only_says_so(setup):
+    cfg, portraits, _, _, tmp = setup
+    res = run_uplift_stage(
+        cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
+    )
+    assert res["effects"] is None and res["nbc"] is None
+    assert any("No responses" in n for n in res["notes"])
+    assert any("No randomised pilot" in n for n in res["notes"])
+
+
+def test_next_best_channel_from_a_pilot_respects_the_run(setup):
+    cfg, portraits, ids, a, tmp = setup
+    rng = np.random.default_rng(5)
+    rows = []
+    for wave in range(6):  # the visit helps customers with the flag; sms helps nobody
+        t = rng.choice(["control", "sms", "grid_manager"], N)
+        p = 0.5 + np.where((t == "grid_manager") & a, 0.35, 0.0)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "campaign_id": f"pilot{wave}@2025-10-01",
+                    "customer_id": ids,
+                    "group": np.where(t == "control", "control", "treated"),
+                    "channel": pd.array(np.where(t == "control", None, t), dtype="string"),
+                    "retained": rng.random(N) < p,
+                }
+            )
+        )
+    pd.concat(rows).to_parquet(tmp / "data" / "responses.parquet", index=False)
+    res = run_uplift_stage(
+        cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
+    )
+    table = pd.read_csv(tmp / "out" / "uplift" / "next_best_channel.csv", encoding="utf-8-sig")
+    assert res["nbc"]["contacts"] == len(table) > 0
+    flagged = set(portraits.loc[a, "customer_key"])
+    mine = table[table["customer_key"].isin(flagged)]
+    assert (mine["channel"] == "grid_manager").mean() > 0.9
+    top = table.sort_values("rank").head(len(flagged) // 2)  # the largest effects first
+    assert top["customer_key"].isin(flagged).mean() > 0.9
+    in_export = set(portraits.loc[portraits["churn_score"] >= 0.9, "customer_key"])
+    assert not set(table["customer_key"]) & in_export  # frequency cap 1: already in a campaign
+    assert mine["reasons"].str.startswith("flag=").mean() > 0.8
