@@ -17,6 +17,7 @@ from ._model import (
     PrivacyConfig,
     ReportConfig,
     SegmentationConfig,
+    SparkConfig,
     TrackingConfig,
 )
 from ._typed import bounded, from_mapping, to_mapping
@@ -33,6 +34,7 @@ __all__ = [
     "PrivacyConfig",
     "ReportConfig",
     "SegmentationConfig",
+    "SparkConfig",
     "TrackingConfig",
     "bounded",
     "config_hash",

@@ -21,6 +21,7 @@ __all__ = [
     "PrivacyConfig",
     "ReportConfig",
     "SegmentationConfig",
+    "SparkConfig",
     "TrackingConfig",
 ]
 
@@ -464,6 +465,25 @@ class ReportConfig:
 
 
 @dataclass
+class SparkConfig:
+    """The Apache Spark engine (``engine: spark``; needs the ``spark`` extra and Java 17+).
+
+    Parameters
+    ----------
+    master : str, default="local[*]"
+        Spark master URL (``local[2]``, ``yarn``, ``k8s://...``); ignored when the job
+        runs inside ``spark-submit``, whose session is used as it is.
+    conf : dict, default={}
+        Extra Spark properties (``spark.executor.memory: 4g`` ...). For a ``local``
+        master the engine binds to loopback only (``spark.driver.bindAddress`` and
+        ``spark.driver.host`` 127.0.0.1) and turns the web UI off unless set here.
+    """
+
+    master: str = "local[*]"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     """A whole job configuration.
 
@@ -479,7 +499,10 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report
+    engine : {"local", "spark"}, default="local"
+        Where the per-partition stages run: in this process (and its worker processes),
+        or as Apache Spark tasks (see ``spark``). The results are the same.
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, spark
         The sections, see their classes.
     """
 
@@ -487,6 +510,7 @@ class Config:
     output_dir: str = field(default="out/default", metadata=PATH)
     progress: bool = True
     n_threads: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS))
+    engine: Literal["local", "spark"] = "local"
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
@@ -497,6 +521,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):

@@ -39,7 +39,14 @@ def _source(path: str, errors: str, data_end):
     return DataSource(path, errors=errors, data_end=data_end)
 
 
-def _map(fn, items, n_jobs: int):
+def _map(fn, items, n_jobs: int, mapper=None):
+    """``[fn(i) for i in items]``: in this process, ``n_jobs`` worker processes, or ``mapper``.
+
+    ``mapper(fn, n)`` computes ``[fn(0), ..., fn(n - 1)]`` elsewhere (the Spark engine's
+    :func:`powerprofile.spark.run_tasks`); ``items`` are then ``range(n)``.
+    """
+    if mapper is not None:
+        return mapper(fn, len(items))
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
     from joblib import Parallel, delayed
@@ -190,9 +197,11 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
 
 
 def stream_features(
-    cfg: Config, work: Path, *, snapshots, scoring_snapshot, fraction, seg_fraction
+    cfg: Config, work: Path, *, snapshots, scoring_snapshot, fraction, seg_fraction, mapper=None
 ):
     """Build the training sample and the scoring features partition by partition.
+
+    ``mapper`` runs the per-partition tasks elsewhere (see ``_map``): the Spark engine.
 
     Returns
     -------
@@ -225,6 +234,7 @@ def stream_features(
         _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
         list(range(P)),
         n_jobs,
+        mapper,
     )
     area = {
         "complaints": combine_area_partials(partials),
@@ -259,7 +269,7 @@ def stream_features(
         seed=cfg.seed,
         out=str(work),
     )
-    parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs)
+    parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs, mapper)
     sd = snapshot_days(snaps)
     leaks = [r["leak"] for r in parts if r["leak"] is not None]
     leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))

@@ -93,8 +93,15 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     ]
 
 
-def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri) -> RunSummary:
-    """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`)."""
+def run_streamed(
+    cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri, mapper=None, route="streamed"
+) -> RunSummary:
+    """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`).
+
+    ``mapper`` runs the per-partition feature tasks elsewhere (the Spark engine passes
+    :func:`powerprofile.spark.run_tasks` on its session); ``route`` is recorded in the
+    run summary.
+    """
     from ..export import write_frame
     from ..features import feature_catalog
     from ..schema import read_dataset_info, redact_report
@@ -122,7 +129,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
 
     data = _resolve(cfg.data.path)
     info = read_dataset_info(data)
-    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest(), route="streamed")
+    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest(), route=route)
     with folder.staging("run") as tmp:
         paths = OutputPaths(tmp)
         work = tmp / ".parts"  # per-partition intermediates, removed before publishing
@@ -148,6 +155,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             scoring_snapshot=score_snap,
             fraction=fraction,
             seg_fraction=g,
+            mapper=mapper,
         )
         parts = built["parts"]
         _source.cache_clear()  # the parent's reader state (duplicate-key sets) goes
