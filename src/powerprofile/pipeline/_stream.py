@@ -381,42 +381,71 @@ def read_tables(cfg: Config, names, columns=None) -> dict:
 
 
 def stream_portraits(
-    cfg: Config, parts, out_dir: Path, *, models, segmenter, catalog, key, customers
+    cfg: Config, parts, out_dir: Path, *, models, segmenter, catalog, key, customers, mapper=None
 ):
     """Portraits of every partition written to ``out_dir/part-XXXXX.parquet``.
+
+    ``mapper`` runs the per-partition tasks elsewhere (see ``_map``): the Spark engine.
 
     Returns
     -------
     (list of pathlib.Path, pandas.DataFrame or None)
         The part files (in partition order) and the risk-rule hit report summed over parts.
     """
-    from ._stages import make_portraits
-
     bands = global_bands(cfg, parts, models)
     from .._partition import partition_of
 
     cust_part = partition_of(customers["customer_id"], len(parts))
     out_dir.mkdir(parents=True, exist_ok=True)
-    files, hits, offset = [], [], 0
+    part_customers, part_bands, offset = {}, {}, 0
     for p, r in enumerate(parts):
         if "score" not in r:
             continue
-        X = pd.read_parquet(r["score"])
-        tables = _PartTables(customers[cust_part == p])
-        portraits, h = make_portraits(
-            cfg, X, models=models, segmenter=segmenter, tables=tables, catalog=catalog, key=key
-        )
-        n = len(portraits)
-        for t, (band, decile) in bands.items():
-            portraits[f"{t}_band"] = band.array[offset : offset + n]
-            portraits[f"{t}_decile"] = decile.array[offset : offset + n]
+        n = int(r["n_score"])
+        part_customers[p] = customers[cust_part == p]
+        part_bands[p] = {
+            t: (band.array[offset : offset + n], decile.array[offset : offset + n])
+            for t, (band, decile) in bands.items()
+        }
         offset += n
-        f = out_dir / PART.format(p=p)
+    task = _PortraitTask(
+        cfg, parts, str(out_dir), models, segmenter, catalog, key, part_customers, part_bands
+    )
+    done = [r for r in _map(task, list(range(len(parts))), 1, mapper) if r is not None]
+    files = [Path(f) for f, _ in done]
+    return files, _sum_hits([h for _, h in done if h is not None])
+
+
+class _PortraitTask:
+    """Portraits of one partition, written to its part file (runs in this process or a task)."""
+
+    def __init__(self, cfg, parts, out_dir, models, segmenter, catalog, key, customers, bands):
+        self.cfg, self.parts, self.out_dir = cfg, parts, out_dir
+        self.models, self.segmenter, self.catalog, self.key = models, segmenter, catalog, key
+        self.customers, self.bands = customers, bands
+
+    def __call__(self, p: int):
+        from ._stages import make_portraits
+
+        r = self.parts[p]
+        if "score" not in r:
+            return None
+        X = pd.read_parquet(r["score"])
+        portraits, h = make_portraits(
+            self.cfg,
+            X,
+            models=self.models,
+            segmenter=self.segmenter,
+            tables=_PartTables(self.customers[p]),
+            catalog=self.catalog,
+            key=self.key,
+        )
+        for t, (band, decile) in self.bands[p].items():
+            portraits[f"{t}_band"] = band
+            portraits[f"{t}_decile"] = decile
+        f = Path(self.out_dir) / PART.format(p=p)
         portraits.to_parquet(f, index=False)
-        files.append(f)
-        if h is not None:
-            hits.append(h)
-    return files, _sum_hits(hits)
+        return str(f), h
 
 
 class _PartTables:

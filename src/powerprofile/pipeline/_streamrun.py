@@ -206,6 +206,7 @@ def run_streamed(
             catalog=feature_catalog(windows=tuple(cfg.features.windows)),
             key=key,
             customers=customers,
+            mapper=mapper,
         )
         if hits is not None:
             write_frame(hits, paths.risk_hits, "csv", decimals=None)

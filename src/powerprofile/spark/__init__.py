@@ -10,7 +10,7 @@ from ._features import build_features, build_training_frame
 from ._run import run_on_spark
 from ._score import score_frame, score_udf
 from ._session import java_runtime, spark_session
-from ._tasks import run_tasks
+from ._tasks import run_tasks, task_frame
 
 __all__ = [
     "build_features",
@@ -21,4 +21,5 @@ __all__ = [
     "score_frame",
     "score_udf",
     "spark_session",
+    "task_frame",
 ]

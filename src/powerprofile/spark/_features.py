@@ -92,9 +92,7 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
         churn_kinds=kinds,
         region_categories=src.region_categories(),
     )
-    done = run_tasks(
-        spark, _FeatureTask(args, P, snaps, area, spec, labels), P, desc="features"
-    )
+    done = run_tasks(spark, _FeatureTask(args, P, snaps, area, spec, labels), P, desc="features")
     frames = [f for fs, _ in done for f in fs]
     leaks = [lk for _, ls in done for lk in ls]
     leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))

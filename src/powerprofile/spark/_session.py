@@ -99,6 +99,5 @@ def spark_session(master: str = "local[*]", conf: dict | None = None, app_name="
     for k, v in props.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
     log.info("spark session on %s (Spark %s)", master, spark.version)
     return spark

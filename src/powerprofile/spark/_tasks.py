@@ -17,7 +17,7 @@ import logging
 import pickle
 import time
 
-__all__ = ["run_tasks"]
+__all__ = ["run_tasks", "task_frame"]
 
 log = logging.getLogger("powerprofile")
 
@@ -64,6 +64,11 @@ def _runner(fn):
     return run
 
 
+def task_frame(spark, fn, n: int):
+    """The DataFrame whose rows are the ``n`` tasks' pickled results (see :func:`run_tasks`)."""
+    return spark.range(0, n, 1, numPartitions=n).mapInArrow(_runner(fn), _SCHEMA)
+
+
 def run_tasks(spark, fn, n: int, *, desc: str = "tasks") -> list:
     """``[fn(0), fn(1), ..., fn(n - 1)]`` computed as ``n`` Spark tasks.
 
@@ -94,7 +99,7 @@ def run_tasks(spark, fn, n: int, *, desc: str = "tasks") -> list:
     sc = spark.sparkContext
     sc.setJobDescription(f"powerprofile {desc}")
     try:
-        rows = spark.range(0, n, 1, numPartitions=n).mapInArrow(_runner(fn), _SCHEMA).collect()
+        rows = task_frame(spark, fn, n).collect()
     finally:
         sc.setJobDescription(None)
     rows = sorted(rows, key=lambda r: r["task"])
