@@ -37,8 +37,7 @@ class _Scorer:
         from ..features import restore_dtypes
         from ..portraits._portrait import _reasons, _score
 
-        cols = [c for c in self.like.columns if c in batch.columns]
-        X = restore_dtypes(batch[cols], like=self.like[cols])
+        X = restore_dtypes(batch, like=self.like)
         out = pd.DataFrame({"score": _score(self.model, X)})
         if self.top_k > 0:
             r = _reasons(self.model, X, self.target, self.top_k, self.catalog)
@@ -57,8 +56,9 @@ def score_udf(model, like: pd.DataFrame, *, target="churn", top_k=3, catalog=Non
         A fitted :class:`~powerprofile.models.PropensityModel`, a saved model folder or
         a ``models:/NAME@ALIAS`` reference.
     like : pandas.DataFrame
-        A frame with the features' dtypes (an empty one is enough:
-        ``features.head(0)``), so each batch is typed as on one machine.
+        A frame with the features' index levels and dtypes (an empty one is enough:
+        ``features.head(0)``), so each batch is typed as on one machine; the UDF's
+        struct holds the index levels, then the feature columns.
     target : str, default="churn"
         Names the reason columns as in the portraits (``reason_1_text_en`` ...).
     top_k : int, default=3
@@ -92,8 +92,8 @@ def score_frame(
     Parameters
     ----------
     sdf : pyspark.sql.DataFrame
-        ``customer_id``, ``snapshot_date`` (kept as they are) and the feature columns
-        (Spark's types of them: strings for categories).
+        ``customer_id``, ``snapshot_date`` (``like``'s index levels) and the feature
+        columns (Spark's types of them: strings for categories).
     model, like, target, top_k, catalog
         As in :func:`score_udf`.
     tracking_uri : str, optional
@@ -116,7 +116,7 @@ def score_frame(
     # the output struct's Spark types, from one row scored on the driver
     schema = sdf.sparkSession.createDataFrame(fn(head)).schema
     udf = score_udf(model, like, target=target, top_k=top_k, catalog=catalog, schema=schema)
-    feats = [c for c in like.columns if c in sdf.columns]
     ids = [c for c in ID_COLUMNS if c in sdf.columns]
-    out = sdf.select(*ids, udf(F.struct(*feats)).alias("_scored"))
+    cols = [*like.index.names, *like.columns]
+    out = sdf.select(*ids, udf(F.struct(*cols)).alias("_scored"))
     return out.select(*ids, "_scored.*")
