@@ -90,3 +90,29 @@ def test_a_tasks_exception_is_raised_again_on_the_driver(spark):
     ):
         run_tasks(spark, Boom(), 3)
     assert run_tasks(spark, lambda p: p * 10, 3) == [0, 10, 20]
+
+
+def test_validation_in_tasks_reports_as_the_single_machine_reader(spark, sample_copy):
+    from powerprofile.schema import validate_folder as validate_here
+    from powerprofile.spark import validate_folder
+
+    folder = sample_copy("validate")
+    _plant_negative_kwh(folder, part=0, row=3)
+    with pytest.raises(DataValidationError) as single:
+        validate_here(folder)
+    with pytest.raises(DataValidationError) as on_spark:
+        validate_folder(spark, folder)
+    assert str(on_spark.value) == str(single.value)
+    assert "part-00000" in str(on_spark.value)
+
+    seen = {"here": [], "spark": []}
+    want = validate_here(folder, errors="quarantine", quarantine=seen["here"].append)
+    got = validate_folder(spark, folder, errors="quarantine", quarantine=seen["spark"].append)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(want) >= 1  # the planted row is reported
+    assert [(q.table, q.file.name, len(q.quarantine)) for q in seen["spark"]] == [
+        ("usage", "part-00000.parquet", 1)
+    ]
+    assert [(q.table, q.file.name, len(q.quarantine)) for q in seen["here"]] == [
+        ("usage", "part-00000.parquet", 1)
+    ]

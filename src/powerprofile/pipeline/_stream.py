@@ -57,8 +57,10 @@ def _map(fn, items, n_jobs: int, mapper=None):
 # ------------------------------------------------------------------ validation
 
 
-def validate_streamed(cfg: Config, folder: Path, key) -> pd.DataFrame:
+def validate_streamed(cfg: Config, folder: Path, key, mapper=None) -> pd.DataFrame:
     """Validate the folder part by part; quarantined rows written under the PII policy.
+
+    ``mapper`` checks the parts elsewhere (see ``_map``): the Spark engine.
 
     Quarantined rows of each part go to ``folder/validation/quarantine/<table>/<part>.parquet``
     (``customer_key`` instead of the raw id, no PII column unless
@@ -85,7 +87,11 @@ def validate_streamed(cfg: Config, folder: Path, key) -> pd.DataFrame:
 
     errors = cfg.data.errors
     return validate_folder(
-        _resolve(cfg.data.path), errors=errors, data_end=cfg.data.data_end, quarantine=sink
+        _resolve(cfg.data.path),
+        errors=errors,
+        data_end=cfg.data.data_end,
+        quarantine=sink,
+        mapper=mapper,
     )
 
 

@@ -134,7 +134,7 @@ def run_streamed(
         paths = OutputPaths(tmp)
         work = tmp / ".parts"  # per-partition intermediates, removed before publishing
         dump_config(cfg, _mkparent(paths.config))
-        report = validate_streamed(cfg, tmp, key)
+        report = validate_streamed(cfg, tmp, key, mapper=mapper)
         paths.validation.parent.mkdir(parents=True, exist_ok=True)
         write_frame(redact_report(report, key), paths.validation, "csv", decimals=None)
         bar.done("validate", "features")

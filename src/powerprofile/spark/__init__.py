@@ -11,6 +11,7 @@ from ._run import run_on_spark
 from ._score import score_frame, score_udf
 from ._session import java_runtime, spark_session
 from ._tasks import run_tasks, task_frame
+from ._validate import spark_mapper, validate_folder
 
 __all__ = [
     "build_features",
@@ -20,6 +21,8 @@ __all__ = [
     "run_tasks",
     "score_frame",
     "score_udf",
+    "spark_mapper",
     "spark_session",
     "task_frame",
+    "validate_folder",
 ]

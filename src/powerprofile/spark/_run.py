@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from ..exceptions import ConfigError
 from ._session import spark_session
-from ._tasks import run_tasks
+from ._validate import spark_mapper
 
 __all__ = ["run_on_spark"]
 
 log = logging.getLogger("powerprofile")
 
 
-def _spark_map(spark, fn, n: int) -> list:
-    return run_tasks(spark, fn, n, desc=getattr(fn, "__name__", type(fn).__name__))
-
-
 def run_on_spark(cfg, folder, final, *, key, bar, t0, tracking_uri):
     """Run the job's stages with the per-partition work as Spark tasks.
 
     The stages, their order and their outputs are those of the streamed route
-    (:func:`powerprofile.pipeline.run_streamed`); the per-partition work (area
-    statistics, features with each partition validated as it is read, the training
-    sample) runs as one Spark task per hash partition. Training, segmentation and the
-    export stay on the driver, on the samples collected from the tasks.
+    (:func:`powerprofile.pipeline.run_streamed`); the per-partition work runs as one
+    Spark task per hash partition: validation (problems merged and reported on the
+    driver), area statistics, features (each partition validated again as read) with
+    the training sample, and the portraits (scores, reasons, segments, tags, keyed
+    customer keys: the pseudonymisation key travels in the task, never in a log or a
+    file). Training, segmentation, global score bands, the export (governance,
+    manifest, atomic swap) and the report stay on the driver, on what the tasks return.
 
     Raises
     ------
@@ -53,6 +51,6 @@ def run_on_spark(cfg, folder, final, *, key, bar, t0, tracking_uri):
         bar=bar,
         t0=t0,
         tracking_uri=tracking_uri,
-        mapper=functools.partial(_spark_map, spark),
+        mapper=spark_mapper(spark),
         route="spark",
     )
