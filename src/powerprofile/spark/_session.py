@@ -57,8 +57,9 @@ def spark_session(master: str = "local[*]", conf: dict | None = None, app_name="
     Parameters
     ----------
     master : str, default="local[*]"
-        Spark master URL. Ignored when a session is already active (``spark-submit``,
-        a notebook's ``spark``), which is returned as it is.
+        Spark master URL. Ignored when a session is already active (a notebook's
+        ``spark``), which is returned as it is, and under ``spark-submit``, whose
+        master and properties stand (``conf`` is added to them).
     conf : dict, optional
         Extra Spark properties, over :func:`local_defaults`.
     app_name : str, default="powerprofile"
@@ -89,13 +90,18 @@ def spark_session(master: str = "local[*]", conf: dict | None = None, app_name="
         return active
     if java_runtime() is None:
         raise ConfigError(f"engine 'spark' needs a Java runtime and none was found; {JAVA_HINT}")
-    # Python workers run this interpreter (its packages, this powerprofile)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    props = {**local_defaults(master), **{str(k): str(v) for k, v in (conf or {}).items()}}
-    if str(master).startswith("local"):
+    # under spark-submit the JVM is already up with the submitted master and properties
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    if not submitted:  # Python workers run this interpreter (its packages, this powerprofile)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    defaults = {} if submitted else local_defaults(master)
+    props = {**defaults, **{str(k): str(v) for k, v in (conf or {}).items()}}
+    if defaults:
         os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
-    builder = SparkSession.builder.master(master).appName(app_name)
+    builder = SparkSession.builder.appName(app_name)
+    if not submitted:
+        builder = builder.master(master)
     for k, v in props.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
