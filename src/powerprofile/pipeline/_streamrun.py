@@ -98,9 +98,9 @@ def run_streamed(
 ) -> RunSummary:
     """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`).
 
-    ``mapper`` runs the per-partition feature tasks elsewhere (the Spark engine passes
-    :func:`powerprofile.spark.run_tasks` on its session); ``route`` is recorded in the
-    run summary.
+    ``mapper(fn, n)`` runs the per-partition work (validation, features, portraits)
+    elsewhere: the Spark engine passes :func:`powerprofile.spark.spark_mapper` of its
+    session. ``route`` is recorded in the run summary.
     """
     from ..export import write_frame
     from ..features import feature_catalog
