@@ -26,7 +26,7 @@ from ..features._labels import resolve_kinds
 from ..features._leakage import ATTRS_KEY, combine_leakage, report_to_attrs
 from ..features._partition import compute_partition, leakage_partial
 from ..features._time import as_snapshots, snapshot_days
-from ._tasks import run_tasks
+from ._tasks import new_token, run_tasks
 
 __all__ = ["build_features", "build_training_frame"]
 
@@ -81,7 +81,10 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
     snaps = as_snapshots(snapshots)
     sd = snapshot_days(snaps)
     windows = tuple(sorted({int(w) for w in windows}))
-    partials = run_tasks(spark, _AreaTask(args, P, sd, windows, kinds), P, desc="area statistics")
+    token = new_token()  # the two jobs share each worker's reader of the folder
+    partials = run_tasks(
+        spark, _AreaTask(args, P, sd, windows, kinds), P, desc="area statistics", token=token
+    )
     area = {
         "complaints": combine_area_partials(partials),
         "outages": outage_stats(src.outages, sd, windows),
@@ -92,7 +95,9 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
         churn_kinds=kinds,
         region_categories=src.region_categories(),
     )
-    done = run_tasks(spark, _FeatureTask(args, P, snaps, area, spec, labels), P, desc="features")
+    done = run_tasks(
+        spark, _FeatureTask(args, P, snaps, area, spec, labels), P, desc="features", token=token
+    )
     frames = [f for fs, _ in done for f in fs]
     leaks = [lk for _, ls in done for lk in ls]
     leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))

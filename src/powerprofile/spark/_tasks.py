@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import pickle
 import time
+import uuid
 
 __all__ = ["run_tasks", "task_frame"]
 
@@ -28,10 +29,31 @@ class _TaskFailed(Exception):
     """Stands for a task's exception that cannot be pickled (its text is kept)."""
 
 
-def _runner(fn):
+_SEEN = {"token": None}
+
+
+def _fresh_sources(token: str) -> None:
+    """Forget the folder readers a reused Python worker cached for an earlier job.
+
+    A worker outlives the job that started it (``spark.python.worker.reuse``), and
+    the per-process reader caches are keyed by path: a folder rewritten in place
+    between two jobs of one session must be read anew.
+    """
+    if _SEEN["token"] == token:
+        return
+    from ..pipeline._stream import _source as stream_source
+    from ._features import _source as feature_source
+
+    stream_source.cache_clear()
+    feature_source.cache_clear()
+    _SEEN["token"] = token
+
+
+def _runner(fn, token: str):
     def run(batches):
         import pyarrow as pa
 
+        _fresh_sources(token)
         for batch in batches:
             for task in batch.column(0).to_pylist():
                 t = time.perf_counter()
@@ -64,12 +86,18 @@ def _runner(fn):
     return run
 
 
-def task_frame(spark, fn, n: int):
+def new_token() -> str:
+    """A job's token: tasks with the same token share a worker's cached folder readers."""
+    return uuid.uuid4().hex
+
+
+def task_frame(spark, fn, n: int, token: str | None = None):
     """The DataFrame whose rows are the ``n`` tasks' pickled results (see :func:`run_tasks`)."""
-    return spark.range(0, n, 1, numPartitions=n).mapInArrow(_runner(fn), _SCHEMA)
+    token = token or new_token()
+    return spark.range(0, n, 1, numPartitions=n).mapInArrow(_runner(fn, token), _SCHEMA)
 
 
-def run_tasks(spark, fn, n: int, *, desc: str = "tasks") -> list:
+def run_tasks(spark, fn, n: int, *, desc: str = "tasks", token: str | None = None) -> list:
     """``[fn(0), fn(1), ..., fn(n - 1)]`` computed as ``n`` Spark tasks.
 
     Parameters
@@ -82,6 +110,10 @@ def run_tasks(spark, fn, n: int, *, desc: str = "tasks") -> list:
         Number of tasks.
     desc : str, default="tasks"
         Named in the log line and the Spark job description.
+    token : str, optional
+        Groups the Spark jobs of one computation (:func:`new_token`): a Python worker
+        keeps its cached folder readers while the token stays the same and drops
+        them for a new one (default: a new token, nothing reused).
 
     Returns
     -------
@@ -99,7 +131,7 @@ def run_tasks(spark, fn, n: int, *, desc: str = "tasks") -> list:
     sc = spark.sparkContext
     sc.setJobDescription(f"powerprofile {desc}")
     try:
-        rows = task_frame(spark, fn, n).collect()
+        rows = task_frame(spark, fn, n, token).collect()
     finally:
         sc.setJobDescription(None)
     rows = sorted(rows, key=lambda r: r["task"])

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import functools
 
-from ._tasks import run_tasks
+from ._tasks import new_token, run_tasks
 
 __all__ = ["spark_mapper", "validate_folder"]
 
 
-def _map(spark, fn, n: int) -> list:
-    return run_tasks(spark, fn, n, desc=getattr(fn, "__name__", type(fn).__name__))
+def _map(spark, token, fn, n: int) -> list:
+    desc = getattr(fn, "__name__", type(fn).__name__)
+    return run_tasks(spark, fn, n, desc=desc, token=token)
 
 
 def spark_mapper(spark):
     """``mapper(fn, n)`` running ``fn(0) ... fn(n - 1)`` as Spark tasks on ``spark``.
 
     The form the library's partition-parallel steps take (``mapper=``): validation,
-    the job's feature and portrait stages.
+    the job's feature and portrait stages. The tasks of one mapper share each Python
+    worker's cached folder readers.
     """
-    return functools.partial(_map, spark)
+    return functools.partial(_map, spark, new_token())
 
 
 def validate_folder(spark, path, errors="raise", data_end=None, quarantine=None):

@@ -116,3 +116,19 @@ def test_validation_in_tasks_reports_as_the_single_machine_reader(spark, sample_
     assert [(q.table, q.file.name, len(q.quarantine)) for q in seen["here"]] == [
         ("usage", "part-00000.parquet", 1)
     ]
+
+
+def test_a_folder_rewritten_in_place_is_read_anew_by_reused_workers(spark, sample_copy):
+    """Python workers outlive a job; their cached readers must not serve old rows."""
+    folder = sample_copy("rewritten")
+    before = build_features(spark, folder, "2025-10-01")
+    f = folder / "customers.parquet"
+    customers = pd.read_parquet(f)
+    flip = customers["tou_flag"].to_numpy().copy()
+    flip[:200] = ~flip[:200]
+    customers["tou_flag"] = flip
+    customers.to_parquet(f, index=False)
+    after = build_features(spark, folder, "2025-10-01")
+    want = local.build_features(folder, "2025-10-01")
+    assert_same_features(after, want)
+    assert not after["tou_flag"].equals(before["tou_flag"])
