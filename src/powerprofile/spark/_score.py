@@ -65,9 +65,9 @@ def score_udf(model, like: pd.DataFrame, *, target="churn", top_k=3, catalog=Non
         Reasons per row (0: score only).
     catalog : pandas.DataFrame, optional
         Feature catalogue for the reason texts.
-    schema : pyspark.sql.types.StructType, optional
-        The output struct (default: found by scoring ``like``'s first row shape on the
-        driver; :func:`score_frame` passes it).
+    schema : pyspark.sql.types.StructType
+        The output struct's Spark types (:func:`score_frame` finds them by scoring
+        one row on the driver).
 
     Returns
     -------
@@ -76,6 +76,11 @@ def score_udf(model, like: pd.DataFrame, *, target="churn", top_k=3, catalog=Non
     """
     from pyspark.sql.functions import pandas_udf
 
+    if schema is None:
+        raise ValueError(
+            "score_udf needs the output schema; pass schema=... or call score_frame, "
+            "which finds it by scoring one row on the driver"
+        )
     fn = _Scorer(_resolve_model(model), like, target, int(top_k), catalog)
 
     def score(features: pd.DataFrame) -> pd.DataFrame:
