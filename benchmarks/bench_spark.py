@@ -162,6 +162,7 @@ def main(argv=None) -> int:
             cmd = [sys.executable, __file__, "--data", str(data), "--out", str(out)]
             cmd += ["--child", mode.replace(" n", "-n")] + [x for s in snaps for x in ("--snap", s)]
             results.append({**_measure(cmd, env, out, a.interval), "mode": mode})
+            (out / "partial.json").write_text(json.dumps(results, indent=1) + "\n")
 
     by = {r["mode"]: r for r in results}
     speedup = None
