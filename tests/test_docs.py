@@ -34,6 +34,8 @@ SKIPPED = {
         "docs/scale.md",
         "needs a Spark cluster; tests/test_docs.py runs it with a stand-in for Spark",
     ),
+    ("docs/scale.md", "starts a JVM; tests/spark runs the same calls on local[2]"),
+    ("docs/scale.md", "needs a Hive metastore; the parts it writes follow section 1's layout"),
 }
 """Blocks marked ``<!-- doc-test: skip (...) -->``: (file, reason), every one explained."""
 

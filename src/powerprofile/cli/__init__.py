@@ -35,6 +35,7 @@ _FLAG_KEYS = {
     "format": ("--format", "export.format"),
     "campaigns": ("--campaigns", "export.campaigns"),
     "alias": ("--alias", "tracking.alias"),
+    "engine": ("--engine", "engine"),
 }
 """Option attribute -> (the flag, the config key it sets)."""
 

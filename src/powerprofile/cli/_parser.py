@@ -331,4 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--campaigns", metavar="FILE", help="campaigns file (config key export.campaigns)"
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        help="where the per-partition stages run: this machine, or Apache Spark tasks "
+        "(config key engine; master and properties under spark.master and spark.conf)",
+    )
     return parser

@@ -17,6 +17,7 @@ from ._model import (
     PrivacyConfig,
     ReportConfig,
     SegmentationConfig,
+    SparkConfig,
     TrackingConfig,
     UpliftConfig,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "ReportConfig",
     "UpliftConfig",
     "SegmentationConfig",
+    "SparkConfig",
     "TrackingConfig",
     "bounded",
     "config_hash",

@@ -21,6 +21,7 @@ __all__ = [
     "PrivacyConfig",
     "ReportConfig",
     "SegmentationConfig",
+    "SparkConfig",
     "TrackingConfig",
 ]
 
@@ -526,6 +527,25 @@ class UpliftConfig:
 
 
 @dataclass
+class SparkConfig:
+    """The Apache Spark engine (``engine: spark``; needs the ``spark`` extra and Java 17+).
+
+    Parameters
+    ----------
+    master : str, default="local[*]"
+        Spark master URL (``local[2]``, ``yarn``, ``k8s://...``); ignored when the job
+        runs inside ``spark-submit``, whose session is used as it is.
+    conf : dict, default={}
+        Extra Spark properties (``spark.executor.memory: 4g`` ...). For a ``local``
+        master the engine binds to loopback only (``spark.driver.bindAddress`` and
+        ``spark.driver.host`` 127.0.0.1) and turns the web UI off unless set here.
+    """
+
+    master: str = "local[*]"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     """A whole job configuration.
 
@@ -541,7 +561,10 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, uplift
+    engine : {"local", "spark"}, default="local"
+        Where the per-partition stages run: in this process (and its worker processes),
+        or as Apache Spark tasks (see ``spark``). The results are the same.
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, uplift, spark
         The sections, see their classes.
     """
 
@@ -549,6 +572,7 @@ class Config:
     output_dir: str = field(default="out/default", metadata=PATH)
     progress: bool = True
     n_threads: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS))
+    engine: Literal["local", "spark"] = "local"
     data: DataConfig = field(default_factory=DataConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
@@ -560,6 +584,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     uplift: UpliftConfig = field(default_factory=UpliftConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):

@@ -121,7 +121,8 @@ class RunSummary:
         every target kept), ``weight_of_negatives``, ``rows_built``, ``rows_kept``,
         ``positives_kept`` per target.
     route : str
-        ``"in-memory"`` or ``"streamed"`` (config key ``data.streaming``).
+        ``"in-memory"`` or ``"streamed"`` (config key ``data.streaming``), or
+        ``"spark"`` (config key ``engine``).
     """
 
     output_dir: Path

@@ -116,6 +116,10 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
         tracking_uri = preflight(cfg, stages=(*stages, "tracking"))
     else:
         preflight(cfg, stages=stages)
+    if cfg.engine == "spark":
+        from ..spark import run_on_spark
+
+        return run_on_spark(cfg, folder, final, key=key, bar=bar, t0=t0, tracking_uri=tracking_uri)
     if use_streaming(cfg):
         from ._streamrun import run_streamed
 

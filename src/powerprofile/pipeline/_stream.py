@@ -39,7 +39,14 @@ def _source(path: str, errors: str, data_end):
     return DataSource(path, errors=errors, data_end=data_end)
 
 
-def _map(fn, items, n_jobs: int):
+def _map(fn, items, n_jobs: int, mapper=None):
+    """``[fn(i) for i in items]``: in this process, ``n_jobs`` worker processes, or ``mapper``.
+
+    ``mapper(fn, n)`` computes ``[fn(0), ..., fn(n - 1)]`` elsewhere (the Spark engine's
+    :func:`powerprofile.spark.run_tasks`); ``items`` are then ``range(n)``.
+    """
+    if mapper is not None:
+        return mapper(fn, len(items))
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
     from joblib import Parallel, delayed
@@ -50,8 +57,10 @@ def _map(fn, items, n_jobs: int):
 # ------------------------------------------------------------------ validation
 
 
-def validate_streamed(cfg: Config, folder: Path, key) -> pd.DataFrame:
+def validate_streamed(cfg: Config, folder: Path, key, mapper=None) -> pd.DataFrame:
     """Validate the folder part by part; quarantined rows written under the PII policy.
+
+    ``mapper`` checks the parts elsewhere (see ``_map``): the Spark engine.
 
     Quarantined rows of each part go to ``folder/validation/quarantine/<table>/<part>.parquet``
     (``customer_key`` instead of the raw id, no PII column unless
@@ -78,7 +87,11 @@ def validate_streamed(cfg: Config, folder: Path, key) -> pd.DataFrame:
 
     errors = cfg.data.errors
     return validate_folder(
-        _resolve(cfg.data.path), errors=errors, data_end=cfg.data.data_end, quarantine=sink
+        _resolve(cfg.data.path),
+        errors=errors,
+        data_end=cfg.data.data_end,
+        quarantine=sink,
+        mapper=mapper,
     )
 
 
@@ -190,9 +203,11 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
 
 
 def stream_features(
-    cfg: Config, work: Path, *, snapshots, scoring_snapshot, fraction, seg_fraction
+    cfg: Config, work: Path, *, snapshots, scoring_snapshot, fraction, seg_fraction, mapper=None
 ):
     """Build the training sample and the scoring features partition by partition.
+
+    ``mapper`` runs the per-partition tasks elsewhere (see ``_map``): the Spark engine.
 
     Returns
     -------
@@ -225,6 +240,7 @@ def stream_features(
         _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
         list(range(P)),
         n_jobs,
+        mapper,
     )
     area = {
         "complaints": combine_area_partials(partials),
@@ -259,7 +275,7 @@ def stream_features(
         seed=cfg.seed,
         out=str(work),
     )
-    parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs)
+    parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs, mapper)
     sd = snapshot_days(snaps)
     leaks = [r["leak"] for r in parts if r["leak"] is not None]
     leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))
@@ -371,42 +387,71 @@ def read_tables(cfg: Config, names, columns=None) -> dict:
 
 
 def stream_portraits(
-    cfg: Config, parts, out_dir: Path, *, models, segmenter, catalog, key, customers
+    cfg: Config, parts, out_dir: Path, *, models, segmenter, catalog, key, customers, mapper=None
 ):
     """Portraits of every partition written to ``out_dir/part-XXXXX.parquet``.
+
+    ``mapper`` runs the per-partition tasks elsewhere (see ``_map``): the Spark engine.
 
     Returns
     -------
     (list of pathlib.Path, pandas.DataFrame or None)
         The part files (in partition order) and the risk-rule hit report summed over parts.
     """
-    from ._stages import make_portraits
-
     bands = global_bands(cfg, parts, models)
     from .._partition import partition_of
 
     cust_part = partition_of(customers["customer_id"], len(parts))
     out_dir.mkdir(parents=True, exist_ok=True)
-    files, hits, offset = [], [], 0
+    part_customers, part_bands, offset = {}, {}, 0
     for p, r in enumerate(parts):
         if "score" not in r:
             continue
-        X = pd.read_parquet(r["score"])
-        tables = _PartTables(customers[cust_part == p])
-        portraits, h = make_portraits(
-            cfg, X, models=models, segmenter=segmenter, tables=tables, catalog=catalog, key=key
-        )
-        n = len(portraits)
-        for t, (band, decile) in bands.items():
-            portraits[f"{t}_band"] = band.array[offset : offset + n]
-            portraits[f"{t}_decile"] = decile.array[offset : offset + n]
+        n = int(r["n_score"])
+        part_customers[p] = customers[cust_part == p]
+        part_bands[p] = {
+            t: (band.array[offset : offset + n], decile.array[offset : offset + n])
+            for t, (band, decile) in bands.items()
+        }
         offset += n
-        f = out_dir / PART.format(p=p)
+    task = _PortraitTask(
+        cfg, parts, str(out_dir), models, segmenter, catalog, key, part_customers, part_bands
+    )
+    done = [r for r in _map(task, list(range(len(parts))), 1, mapper) if r is not None]
+    files = [Path(f) for f, _ in done]
+    return files, _sum_hits([h for _, h in done if h is not None])
+
+
+class _PortraitTask:
+    """Portraits of one partition, written to its part file (runs in this process or a task)."""
+
+    def __init__(self, cfg, parts, out_dir, models, segmenter, catalog, key, customers, bands):
+        self.cfg, self.parts, self.out_dir = cfg, parts, out_dir
+        self.models, self.segmenter, self.catalog, self.key = models, segmenter, catalog, key
+        self.customers, self.bands = customers, bands
+
+    def __call__(self, p: int):
+        from ._stages import make_portraits
+
+        r = self.parts[p]
+        if "score" not in r:
+            return None
+        X = pd.read_parquet(r["score"])
+        portraits, h = make_portraits(
+            self.cfg,
+            X,
+            models=self.models,
+            segmenter=self.segmenter,
+            tables=_PartTables(self.customers[p]),
+            catalog=self.catalog,
+            key=self.key,
+        )
+        for t, (band, decile) in self.bands[p].items():
+            portraits[f"{t}_band"] = band
+            portraits[f"{t}_decile"] = decile
+        f = Path(self.out_dir) / PART.format(p=p)
         portraits.to_parquet(f, index=False)
-        files.append(f)
-        if h is not None:
-            hits.append(h)
-    return files, _sum_hits(hits)
+        return str(f), h
 
 
 class _PartTables:

@@ -93,8 +93,15 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     ]
 
 
-def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri) -> RunSummary:
-    """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`)."""
+def run_streamed(
+    cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri, mapper=None, route="streamed"
+) -> RunSummary:
+    """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`).
+
+    ``mapper(fn, n)`` runs the per-partition work (validation, features, portraits)
+    elsewhere: the Spark engine passes :func:`powerprofile.spark.spark_mapper` of its
+    session. ``route`` is recorded in the run summary.
+    """
     from ..export import write_frame
     from ..features import feature_catalog
     from ..schema import read_dataset_info, redact_report
@@ -122,12 +129,12 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
 
     data = _resolve(cfg.data.path)
     info = read_dataset_info(data)
-    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest(), route="streamed")
+    summary = RunSummary(output_dir=final, pseudonym_key=key.manifest(), route=route)
     with folder.staging("run") as tmp:
         paths = OutputPaths(tmp)
         work = tmp / ".parts"  # per-partition intermediates, removed before publishing
         dump_config(cfg, _mkparent(paths.config))
-        report = validate_streamed(cfg, tmp, key)
+        report = validate_streamed(cfg, tmp, key, mapper=mapper)
         paths.validation.parent.mkdir(parents=True, exist_ok=True)
         write_frame(redact_report(report, key), paths.validation, "csv", decimals=None)
         bar.done("validate", "features")
@@ -148,6 +155,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             scoring_snapshot=score_snap,
             fraction=fraction,
             seg_fraction=g,
+            mapper=mapper,
         )
         parts = built["parts"]
         _source.cache_clear()  # the parent's reader state (duplicate-key sets) goes
@@ -198,6 +206,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             catalog=feature_catalog(windows=tuple(cfg.features.windows)),
             key=key,
             customers=customers,
+            mapper=mapper,
         )
         if hits is not None:
             write_frame(hits, paths.risk_hits, "csv", decimals=None)

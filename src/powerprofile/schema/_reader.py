@@ -136,12 +136,29 @@ def _plan(folder: Folder, names) -> list[str]:
     return [n for n in TABLE_ORDER if n in names]
 
 
-def _checked(folder: Folder, lenient: bool, names=None) -> Iterator:
+class _PartCheck:
+    """:func:`check_part` of one part of a partitioned table, by part number (picklable).
+
+    The rows kept are not returned: a validation pass keeps none, and a task
+    engine would otherwise ship every row back.
+    """
+
+    def __init__(self, name, src, units, contexts):
+        self.name, self.src, self.units, self.contexts = name, src, units, contexts
+
+    def __call__(self, i: int) -> PartResult:
+        raw = _read_files(self.src, self.units[i][0])
+        return replace(check_part(self.name, raw, self.contexts[i]), kept=None)
+
+
+def _checked(folder: Folder, lenient: bool, names=None, mapper=None) -> Iterator:
     """Yield ``(source, file, partition, PartResult)`` for every part, in contract order.
 
     A table that is absent yields ``(None, None, None, None)`` with its name checked
     by the caller; problems found after reading (CSV row counts, an empty required
-    table) are yielded as ``(name, "problems", None, [problems])``.
+    table) are yielded as ``(name, "problems", None, [problems])``. ``mapper(fn, n)``
+    (``[fn(0), ..., fn(n - 1)]`` elsewhere, e.g. as Spark tasks) checks the parts of
+    each partitioned Parquet table in parallel; the results then carry no kept rows.
     """
     ctx = PartContext(lenient=lenient, data_end=folder.data_end)
     for name in _plan(folder, names):
@@ -160,6 +177,23 @@ def _checked(folder: Folder, lenient: bool, names=None) -> Iterator:
         else:
             units = [(src.files, src.files[0] if len(src.files) == 1 else src.path, None)]
         offset = 0
+        if mapper is not None and src.partitioned and None not in src.rows:
+            contexts = []
+            for (_, label, p), n in zip(units, src.rows, strict=True):
+                contexts.append(
+                    replace(
+                        ctx,
+                        offset=offset,
+                        file=str(label),
+                        partition=(p, folder.declared.n_partitions),
+                        duplicated=dup,
+                    )
+                )
+                offset += n
+            done = mapper(_PartCheck(name, src, units, contexts), len(units))
+            for (_, label, p), res in zip(units, done, strict=True):
+                yield name, src, (label, p, dup_n), res
+            units = []
         for files, label, p in units:
             raw = _read_files(src, files)
             n = len(raw)
@@ -268,7 +302,7 @@ def read_parts(
             yield part
 
 
-def _collect(folder: Folder, lenient: bool, keep: bool, quarantine=None):
+def _collect(folder: Folder, lenient: bool, keep: bool, quarantine=None, mapper=None):
     """Read every part; return (results per table or None, merged problems)."""
     sink = _quarantine_writer(quarantine)
     parts: list[list] = []
@@ -276,7 +310,7 @@ def _collect(folder: Folder, lenient: bool, keep: bool, quarantine=None):
     counts: dict[str, int] = {}
     quar: dict[str, list] = {}
     dup_keys: dict[str, int] = {}
-    for name, src, where, res in _checked(folder, lenient):
+    for name, src, where, res in _checked(folder, lenient, mapper=None if keep else mapper):
         if src is None:
             parts.append([missing_table_problem(name)])
             continue
@@ -324,7 +358,9 @@ def _collect(folder: Folder, lenient: bool, keep: bool, quarantine=None):
     return results, problems, counts
 
 
-def validate_folder(path, errors: str = "raise", data_end=None, quarantine=None) -> pd.DataFrame:
+def validate_folder(
+    path, errors: str = "raise", data_end=None, quarantine=None, mapper=None
+) -> pd.DataFrame:
     """Validate a data-set folder part by part without keeping the tables.
 
     Parameters
@@ -337,6 +373,10 @@ def validate_folder(path, errors: str = "raise", data_end=None, quarantine=None)
     data_end : str, date or pandas.Timestamp, optional
     quarantine : str, os.PathLike or callable, optional
         Where each part's quarantined rows go (see :func:`read_parts`).
+    mapper : callable, optional
+        ``mapper(fn, n)`` returns ``[fn(0), ..., fn(n - 1)]`` computed elsewhere: the
+        parts of each partitioned table are then checked in parallel there (the Spark
+        engine runs them as tasks); problems are merged and reported here, the same.
 
     Returns
     -------
@@ -345,7 +385,7 @@ def validate_folder(path, errors: str = "raise", data_end=None, quarantine=None)
     """
     lenient = check_errors_argument(errors)
     folder = open_folder(path, data_end)
-    _, problems, _ = _collect(folder, lenient, keep=False, quarantine=quarantine)
+    _, problems, _ = _collect(folder, lenient, keep=False, quarantine=quarantine, mapper=mapper)
     raise_problems(problems, lenient)
     return report_frame(problems, lenient)
 

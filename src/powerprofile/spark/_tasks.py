@@ -1,0 +1,148 @@
+"""Run one pure function per hash partition as Spark tasks, results back on the driver.
+
+Spark schedules partition numbers: ``spark.range(P, numPartitions=P)`` gives each of
+its ``P`` slices exactly one number, and ``mapInArrow`` runs the function on it inside
+a Python worker. The function reads its partition's rows itself (validated as read,
+by :class:`powerprofile.schema.DataSource`), so no customer row crosses the JVM
+bridge; what it returns (small: partials, part-file paths, a problem list) comes back
+pickled. An exception raised in a task travels back the same way and is raised again
+on the driver as itself: a task's :class:`~powerprofile.exceptions.DataValidationError`
+reaches the caller with the single-machine reader's wording, not wrapped in a Java
+stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+import uuid
+
+__all__ = ["run_tasks", "task_frame"]
+
+log = logging.getLogger("powerprofile")
+
+_SCHEMA = "task long, ok boolean, payload binary, seconds double"
+
+
+class _TaskFailed(Exception):
+    """Stands for a task's exception that cannot be pickled (its text is kept)."""
+
+
+_SEEN = {"token": None}
+
+
+def _fresh_sources(token: str) -> None:
+    """Forget the folder readers a reused Python worker cached for an earlier job.
+
+    A worker outlives the job that started it (``spark.python.worker.reuse``), and
+    the per-process reader caches are keyed by path: a folder rewritten in place
+    between two jobs of one session must be read anew.
+    """
+    if _SEEN["token"] == token:
+        return
+    from ..pipeline._stream import _source as stream_source
+    from ._features import _source as feature_source
+
+    stream_source.cache_clear()
+    feature_source.cache_clear()
+    _SEEN["token"] = token
+
+
+def _runner(fn, token: str):
+    def run(batches):
+        import pyarrow as pa
+
+        _fresh_sources(token)
+        for batch in batches:
+            for task in batch.column(0).to_pylist():
+                t = time.perf_counter()
+                try:
+                    payload, ok = pickle.dumps(fn(task), protocol=5), True
+                except Exception as exc:  # raised again on the driver
+                    try:
+                        payload = pickle.dumps(exc, protocol=5)
+                        pickle.loads(payload)
+                    except Exception:
+                        payload = pickle.dumps(_TaskFailed(f"{type(exc).__name__}: {exc}"))
+                    ok = False
+                yield pa.RecordBatch.from_pydict(
+                    {
+                        "task": [task],
+                        "ok": [ok],
+                        "payload": [payload],
+                        "seconds": [time.perf_counter() - t],
+                    },
+                    schema=pa.schema(
+                        [
+                            ("task", pa.int64()),
+                            ("ok", pa.bool_()),
+                            ("payload", pa.binary()),
+                            ("seconds", pa.float64()),
+                        ]
+                    ),
+                )
+
+    return run
+
+
+def new_token() -> str:
+    """A job's token: tasks with the same token share a worker's cached folder readers."""
+    return uuid.uuid4().hex
+
+
+def task_frame(spark, fn, n: int, token: str | None = None):
+    """The DataFrame whose rows are the ``n`` tasks' pickled results (see :func:`run_tasks`)."""
+    token = token or new_token()
+    return spark.range(0, n, 1, numPartitions=n).mapInArrow(_runner(fn, token), _SCHEMA)
+
+
+def run_tasks(spark, fn, n: int, *, desc: str = "tasks", token: str | None = None) -> list:
+    """``[fn(0), fn(1), ..., fn(n - 1)]`` computed as ``n`` Spark tasks.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    fn : callable
+        Picklable function of the task number (a partition number); it runs in a
+        Spark Python worker, so it must read what it needs itself.
+    n : int
+        Number of tasks.
+    desc : str, default="tasks"
+        Named in the log line and the Spark job description.
+    token : str, optional
+        Groups the Spark jobs of one computation (:func:`new_token`): a Python worker
+        keeps its cached folder readers while the token stays the same and drops
+        them for a new one (default: a new token, nothing reused).
+
+    Returns
+    -------
+    list
+        The results in task order.
+
+    Raises
+    ------
+    Exception
+        The first failed task's own exception (by task number).
+    """
+    if n <= 0:
+        return []
+    t0 = time.perf_counter()
+    sc = spark.sparkContext
+    sc.setJobDescription(f"powerprofile {desc}")
+    try:
+        rows = task_frame(spark, fn, n, token).collect()
+    finally:
+        sc.setJobDescription(None)
+    rows = sorted(rows, key=lambda r: r["task"])
+    for r in rows:
+        if not r["ok"]:
+            raise pickle.loads(r["payload"])
+    log.info(
+        "spark %s: %d tasks in %.1f s (task time %.1f s)",
+        desc,
+        n,
+        time.perf_counter() - t0,
+        sum(r["seconds"] for r in rows),
+    )
+    return [pickle.loads(r["payload"]) for r in rows]
