@@ -61,7 +61,7 @@ def raw_contributions(model, Xp: pd.DataFrame, method: str = "auto", n_jobs=None
     if method == "lookup":
         if lookup is None:
             raise ValueError(
-                "method='lookup' needs an additive model (PropensityModel(additive=True)); "
+                "method='lookup' needs an additive model or a pairwise one (structure='additive' or 'pairwise'); "
                 "use method='lightgbm' for unconstrained trees."
             )
         return lookup.contributions(Xp, n_jobs=threads), lookup.base_value
