@@ -383,6 +383,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
 
         time_arr, groups_arr = resolve_time_and_groups(X, time, groups, self.time_level)
         structure = self._structure()
+        self._requested_structure = structure
         n_times = 0 if time_arr is None else len(pd.unique(time_arr))
         w = np.ones(len(X)) if sw is None else sw.copy()
         if n_times < 2 and groups_arr is None:
@@ -701,7 +702,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             "best_iteration": self.best_iteration_,
             "additive": self.structure_ == "additive",
             "structure": {
-                "requested": self._structure(),
+                "requested": self._requested_structure,
                 "chosen": self.structure_,
                 "validation_log_loss": self.structure_losses_,
                 "tolerance": STRUCTURE_TOLERANCE,
