@@ -6,13 +6,15 @@ Run by hand (not a test), on an otherwise quiet machine::
 
 What it measures (2 threads unless ``--jobs``):
 
-1. training time of ``PropensityModel`` on ``--rows`` x ``--features`` (additive trees,
-   the default) and of the unconstrained model (``additive=False``, 31 leaves);
-2. holdout AUC of both (the additive model may lose at most 0.005);
+1. training time of ``PropensityModel`` on ``--rows`` x ``--features`` (or
+   ``--train-rows``) for each structure: ``structure="additive"``, ``"pairwise"`` and
+   ``"free"`` (31 leaves);
+2. holdout AUC of each;
 3. scoring + top-3 reason codes (EN and ZH text) with :func:`powerprofile.explain`
-   for all rows, in rows per second (target >= 20,000/s);
+   for all rows, in rows per second, for each structure (target >= 20,000/s for the
+   additive and pairwise structures);
 4. agreement of the top-3 reasons with exact TreeSHAP (LightGBM ``pred_contrib``) of
-   the same model, on a sample (target >= 99 % identical);
+   the same model, on a sample, for each structure (target >= 99.9 % identical);
 5. alternatives on a sample, in rows per second: LightGBM ``pred_contrib`` and
    ``shap.TreeExplainer`` on the unconstrained model, on a depth-6 model, and on the
    additive model; and, when ``--fasttreeshap-python`` points at a throwaway
@@ -167,6 +169,9 @@ def main(argv=None):
         default=[],
         help="python of a throwaway venv with fasttreeshap (repeatable)",
     )
+    ap.add_argument(
+        "--quick", action="store_true", help="skip the alternatives (section 5 and its models)"
+    )
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
@@ -183,13 +188,17 @@ def main(argv=None):
     n_alt = min(args.alt_rows, len(X))
     n_train = min(args.train_rows or len(X), len(X))
     numeric = [c for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)]
-    for name, kw, rows, cols in (
-        ("additive", dict(additive=True), n_train, list(X.columns)),
-        ("unconstrained", dict(additive=False, num_leaves=31), n_train, list(X.columns)),
-        # shapes for the explanation alternatives only: trained on fewer rows
-        ("depth6", dict(additive=False, num_leaves=31, max_depth=6), n_alt, list(X.columns)),
-        ("unconstrained_numeric", dict(additive=False, num_leaves=31), n_alt, numeric),
-    ):
+    shapes = [
+        ("additive", dict(structure="additive"), n_train, list(X.columns)),
+        ("pairwise", dict(structure="pairwise"), n_train, list(X.columns)),
+        ("unconstrained", dict(structure="free", num_leaves=31), n_train, list(X.columns)),
+    ]
+    if not args.quick:  # shapes for the explanation alternatives only: fewer rows
+        shapes += [
+            ("depth6", dict(structure="free", num_leaves=31, max_depth=6), n_alt, list(X.columns)),
+            ("unconstrained_numeric", dict(structure="free", num_leaves=31), n_alt, numeric),
+        ]
+    for name, kw, rows, cols in shapes:
         m, t = timed(
             PropensityModel(n_jobs=args.jobs, **kw).fit, X.iloc[:rows][cols], y.iloc[:rows]
         )
@@ -202,45 +211,45 @@ def main(argv=None):
             "trees": m.best_iteration_,
             "holdout_auc": round(auc, 5),
             "calibration": m.calibration_,
+            "pairs": len(m.pairs_),
         }
         print(f"train {name}: {res[f'train_{name}']}", flush=True)
     res["auc_loss_additive_vs_unconstrained"] = round(
         res["train_unconstrained"]["holdout_auc"] - res["train_additive"]["holdout_auc"], 5
     )
 
-    add = models["additive"]
-    # 3. scoring + reasons for all rows
-    for lang in ("both", "none"):
-        out, t = timed(explain, add, X, top_k=3, language=lang, n_jobs=args.jobs)
-        res[f"score_reasons_{lang}"] = {
-            "seconds": round(t, 1),
-            "rows_per_s": round(rate(len(X), t)),
-        }
-        print(f"score + top-3 reasons (text={lang}): {res[f'score_reasons_{lang}']}", flush=True)
-    print(out.head(2).T if lang == "none" else "", flush=True)
-    out_text = explain(add, X.head(3), top_k=3)
-    print(out_text.T.to_string()[:3000])
-    del out
-
-    # 4. exactness of the reasons vs exact TreeSHAP (pred_contrib) of the same model
+    # 3. scoring + reasons for all rows, and 4. exactness on a sample, per structure
     S = X.sample(args.sample, random_state=0)
-    Sp = add._prepare(S)
-    phi_l, _ = raw_contributions(add, Sp, "lookup", args.jobs)
-    phi_e, _ = raw_contributions(add, Sp, "lightgbm", args.jobs)
-    same = (select_top_k(phi_l, 3) == select_top_k(phi_e, 3)).all(axis=1).mean()
-    res["top3_identical_to_exact_treeshap"] = float(same)
-    res["max_abs_diff_lookup_vs_pred_contrib"] = float(np.abs(phi_l - phi_e).max())
-    unc = models["unconstrained"]
-    phi_u, _ = raw_contributions(unc, unc._prepare(S), "lightgbm", args.jobs)
-    res["top3_identical_to_unconstrained_model_treeshap"] = float(
-        (select_top_k(phi_l, 3) == select_top_k(phi_u, 3)).all(axis=1).mean()
-    )
-    res["top3_same_set_as_unconstrained_model_treeshap"] = float(
-        (np.sort(select_top_k(phi_l, 3), 1) == np.sort(select_top_k(phi_u, 3), 1))
-        .all(axis=1)
-        .mean()
-    )
-    print({k: res[k] for k in res if k.startswith(("top3", "max_abs"))}, flush=True)
+    for name in ("additive", "pairwise", "unconstrained"):
+        m = models[name]
+        for lang in ("both",) if name != "additive" else ("both", "none"):
+            c0 = time.process_time()
+            out, t = timed(explain, m, X, top_k=3, language=lang, n_jobs=args.jobs)
+            cpu = time.process_time() - c0
+            res[f"score_reasons_{lang}_{name}"] = {
+                "seconds": round(t, 1),
+                "rows_per_s": round(rate(len(X), t)),
+                # on a shared machine: rows per second of this process's CPU time
+                "cpu_seconds": round(cpu, 1),
+                "rows_per_cpu_s": round(rate(len(X), cpu)),
+            }
+            print(f"{name} score + top-3 (text={lang}): {res[f'score_reasons_{lang}_{name}']}")
+            del out
+        Sp = m._prepare(S)
+        phi_a, _ = raw_contributions(m, Sp, "auto", args.jobs)
+        phi_e, _ = raw_contributions(m, Sp, "lightgbm", args.jobs)
+        res[f"top3_identical_to_exact_treeshap_{name}"] = float(
+            (select_top_k(phi_a, 3) == select_top_k(phi_e, 3)).all(axis=1).mean()
+        )
+        res[f"max_abs_diff_vs_pred_contrib_{name}"] = float(np.abs(phi_a - phi_e).max())
+        print({k: res[k] for k in res if k.endswith(name) and k.startswith(("top3", "max_abs"))})
+    print(explain(models["pairwise"], X.head(3), top_k=3).T.to_string()[:3000], flush=True)
+    if args.quick:
+        print(json.dumps(res, indent=1))
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                json.dump(res, f, indent=1)
+        return
 
     # 5. alternatives on the sample
     alts = {}

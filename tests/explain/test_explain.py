@@ -18,7 +18,7 @@ from powerprofile.models import PropensityModel
 @pytest.fixture(scope="module")
 def free_model(panel):
     X, y, _ = panel
-    return PropensityModel(n_estimators=80, additive=False, num_leaves=31, n_jobs=1).fit(X, y)
+    return PropensityModel(n_estimators=80, structure="free", num_leaves=31, n_jobs=1).fit(X, y)
 
 
 @pytest.mark.parametrize("method", ["lookup", "lightgbm", "shap"])

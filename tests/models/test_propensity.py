@@ -69,9 +69,9 @@ def test_fallbacks_without_index(panel):
     m = PropensityModel(n_jobs=1, n_estimators=50).fit(flat, y.to_numpy(), time=times)
     assert m.split_["strategy"] == "snapshot"
     m2 = PropensityModel(n_jobs=1, n_estimators=50, validation_size=0.2).fit(flat, y.to_numpy())
-    assert m2.split_["strategy"] == "order"
-    # the last 20 % of rows validate
-    assert m2.split_["n_train"] == len(flat) - int(np.ceil(0.2 * len(flat)))
+    # neither time nor customers: cross-fitted, then refitted on every row
+    assert m2.split_["strategy"] == "crossfit"
+    assert m2.split_["n_train"] == len(flat)
 
 
 def test_categories_fixed_at_fit(fitted, panel):

@@ -16,6 +16,12 @@ EXPECTED_FAILED_CHECKS = {
         "out-of-time split/early stopping see different rows when points are repeated, "
         "so weight 2 is not the same as a duplicated row."
     ),
+    "check_class_weight_classifiers": (
+        "class_weight reweights training only: the calibration, fitted on out-of-fold "
+        "scores with the rows' true labels, maps the inflated scores back to the "
+        "population's probabilities, so even extreme weights do not make predict() "
+        "favour the heavy class."
+    ),
 }
 
 

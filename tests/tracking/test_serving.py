@@ -193,12 +193,26 @@ def test_each_model_lists_its_own_metrics_run_is_named_and_data_logged(demo):
     assert run.info.run_name == "train churn+complaint · sample · 2026-01-01"
     sha = demo["fingerprint"]["sha256"]
     assert run.data.tags["powerprofile.data_fingerprint"] == sha
+    # each model's candidate structures and their validation losses come along
+    losses = {
+        f"{t}.validation_log_loss.{k}": v
+        for t, m in demo["models"].items()
+        for k, v in m.structure_losses_.items()
+    }
+    assert set(losses) == {
+        f"{t}.validation_log_loss.{k}"
+        for t in ("churn", "complaint")
+        for k in ("additive", "pairwise", "free")
+    }
     assert run.data.metrics == {
         "churn.roc_auc": 0.8,
         "churn.pr_auc": 0.2,
         "churn_baseline.roc_auc": 0.7,
         "complaint.roc_auc": 0.75,
+        **losses,
     }
+    for t, m in demo["models"].items():
+        assert run.data.params[f"{t}.structure"] == m.structure_
     inputs = run.inputs.dataset_inputs
     assert len(inputs) == 1
     assert inputs[0].dataset.name == "sample" and inputs[0].dataset.digest == sha[:32]
@@ -209,8 +223,13 @@ def test_each_model_lists_its_own_metrics_run_is_named_and_data_logged(demo):
         logged = client.get_logged_model(out.model_id)
         listed[logged.name] = sorted(m.key for m in logged.metrics)
     assert listed == {
-        "churn": ["churn.pr_auc", "churn.roc_auc", "churn_baseline.roc_auc"],
-        "complaint": ["complaint.roc_auc"],
+        "churn": sorted(
+            ["churn.pr_auc", "churn.roc_auc", "churn_baseline.roc_auc"]
+            + [k for k in losses if k.startswith("churn.")]
+        ),
+        "complaint": sorted(
+            ["complaint.roc_auc"] + [k for k in losses if k.startswith("complaint.")]
+        ),
     }
 
 

@@ -127,6 +127,10 @@ def test_local_sqlite_store_registers_and_scores(tmp_path, monkeypatch, fitted):
     assert run.data.metrics["churn_baseline.roc_auc"] == pytest.approx(0.7)
     assert run.data.params["config.labels.horizon_days"] == "90"
     assert run.data.params["data.sha256"] == "00ff"
+    # the structure chosen and every candidate's validation loss
+    assert run.data.params["churn.structure"] == model.structure_
+    for cand, loss in model.structure_losses_.items():
+        assert run.data.metrics[f"churn.validation_log_loss.{cand}"] == pytest.approx(loss)
     expected = model.predict_proba(X)[:, 1]
     for ref in ("models:/powerprofile-churn/1", "models:/powerprofile-churn@candidate"):
         loaded = load_scoring_model(ref, tracking_uri=uri)

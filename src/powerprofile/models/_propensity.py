@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import warnings
 from datetime import UTC, datetime
@@ -17,11 +18,24 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from powerprofile.exceptions import NotFittedError
 
-from ._additive import AdditiveLookup
+from ._additive import TreeLookup
 from ._calibration import choose_calibrator
 from ._frame import capture_schema, prepare_frame, to_frame
 from ._metrics import binary_metrics
-from ._split import out_of_time_split, resolve_time_and_groups
+from ._split import crossfit_folds, out_of_time_split, resolve_time_and_groups
+from ._structure import (
+    STRUCTURE_TOLERANCE,
+    STRUCTURES,
+    choose_structure,
+    interaction_constraints,
+    log_loss,
+    screen_pairs,
+)
+
+log = logging.getLogger(__name__)
+
+_SMALL = 50_000
+"""Below this many rows, ``n_jobs=None`` trains on one thread."""
 
 __all__ = ["PropensityModel"]
 
@@ -47,23 +61,33 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     snapshot is on both sides. The snapshot comes from the ``snapshot_date`` level of
     a (customer_id, snapshot_date) MultiIndex, or from ``time=`` in :meth:`fit`.
     With ``gap_days``, training snapshots whose label window reaches into the first
-    validation snapshot are purged. Fallbacks: a single snapshot, or customers
-    (``groups=``) without time, splits customers instead; no time and no customers
-    takes the last rows (assumed to be in time order). The validation rows are halved
-    *by customer*: one half drives early stopping, the other half chooses and fits the
-    calibration. Early stopping and calibration on the same rows would make the
-    calibrator see scores already tuned on those rows (optimistic, too-confident
-    maps); disjoint halves cost half the rows but keep both unbiased.
+    validation snapshot are purged. Fallback: a single snapshot (or no time) with
+    customers (``groups=``) splits customers instead, and logs a warning saying so.
+    The validation rows are halved *by customer*: one half drives early stopping, the
+    other half chooses and fits the calibration. Early stopping and calibration on the
+    same rows would make the calibrator see scores already tuned on those rows
+    (optimistic, too-confident maps); disjoint halves cost half the rows but keep both
+    unbiased.
+
+    **Flat tables.** With neither time nor customers (one row per customer, no
+    snapshot), nothing tells which rows are "later", so no row order is assumed:
+    ``n_folds`` stratified folds (seeded) cross-fit the model. The number of rounds
+    is the one that minimises the mean out-of-fold metric, the calibration is fitted
+    on the out-of-fold scores, and the deployed booster is refitted on every row with
+    that number of rounds (``split_["strategy"] == "crossfit"``). With fewer events
+    than folds, the model trains on every row for ``n_estimators`` rounds, without
+    calibration, and logs a warning saying so.
 
     **Calibration.** With ``calibration="auto"``, sigmoid (Platt) and isotonic maps
     are cross-fitted over two customer halves of the calibration rows; the lower
     out-of-half log loss wins and is refitted on all calibration rows. Both maps are
     strictly increasing, so probabilities rank exactly as the raw score.
 
-    **Refit policy.** The booster is *not* refitted on the validation snapshots: the
-    deployed model is exactly the one that was early-stopped and calibrated, so its
-    calibration holds. To use the newest data, retrain with the snapshot window moved
-    forward (the validation snapshots then become training snapshots).
+    **Refit policy.** With snapshots, the booster is *not* refitted on the validation
+    snapshots: the deployed model is exactly the one that was early-stopped and
+    calibrated, so its calibration holds. To use the newest data, retrain with the
+    snapshot window moved forward (the validation snapshots then become training
+    snapshots). Flat tables are refitted on every row (see above).
 
     **Class imbalance.** Events are rare (a few percent per horizon). The default
     trains on the natural rate with log loss (best for calibration) and early-stops on
@@ -72,12 +96,22 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     to probabilities. Fitting fails with a clear message when a side of the split has
     no event.
 
-    **Additive trees.** With ``additive=True`` (default) every tree splits on one
-    feature (LightGBM ``interaction_constraints``), so the model is a sum of
-    per-feature shape functions and exact TreeSHAP reduces to table look-ups: reason
-    codes for a million customers take seconds instead of minutes (see
-    :mod:`powerprofile.explain`). Use ``additive=False`` for unconstrained trees when
-    interactions matter; explanations then use LightGBM's exact ``pred_contrib``.
+    **Structure.** ``structure="auto"`` (default) fits three candidates and keeps the
+    simplest one whose validation log loss (early-stopping rows, or out of fold on
+    flat tables) is within 0.2 % of the best (see :mod:`powerprofile.models._structure`):
+
+    - ``"additive"``: every tree splits on one feature (LightGBM
+      ``interaction_constraints``), the model is a sum of per-feature shape functions;
+    - ``"pairwise"``: additive trees plus trees on one of up to ``max_pairs`` pairs of
+      features, screened on the additive model's residuals (each feature in at most one
+      pair, so that no tree can reach a third feature);
+    - ``"free"``: unconstrained trees.
+
+    Exact TreeSHAP of the first two reduces to table look-ups (one- and
+    two-dimensional), so reason codes for a million customers take seconds; the third
+    uses LightGBM's exact ``pred_contrib`` (see :mod:`powerprofile.explain`). The
+    choice and every candidate's validation loss are in ``structure_``,
+    ``structure_losses_`` and ``metadata_["structure"]``.
 
     Parameters
     ----------
@@ -86,7 +120,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     learning_rate : float, default=0.05
         Shrinkage.
     num_leaves : int, default=7
-        Leaves per tree (small: with ``additive=True`` each tree is one step of one
+        Leaves per tree (small: in an additive tree each is one step of one
         feature's shape function).
     max_depth : int, default=-1
         Depth limit (-1: none).
@@ -98,14 +132,21 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         Feature fraction per tree.
     reg_lambda : float, default=10.0
         L2 regularisation of leaf values.
-    additive : bool, default=True
-        One feature per tree (exact reason codes by look-up), see above.
+    structure : {"auto", "additive", "pairwise", "free"}, default="auto"
+        Tree structure, or the one chosen on validation (see above).
+    max_pairs : int, default=10
+        Most feature pairs a pairwise model may use.
+    additive : bool or None, default=None
+        Deprecated alias: ``True`` is ``structure="additive"``, ``False`` is
+        ``structure="free"``.
     class_weight : {None, "balanced"} or dict, default=None
         Class weighting in training.
     calibration : {"auto", "sigmoid", "isotonic", "none"}, default="auto"
         Calibration family, or the one chosen on validation.
     validation_size : float, default=0.25
         Target share of rows in the validation snapshots.
+    n_folds : int, default=5
+        Cross-fitting folds on flat tables (neither time nor customers).
     early_stopping_rounds : int, default=50
         Rounds without improvement before stopping.
     horizon_days : int or None, default=None
@@ -123,7 +164,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     lgbm_params : dict or None, default=None
         Extra LightGBM parameters (override the ones above).
     n_jobs : int or None, default=None
-        Threads (None: LightGBM's default, all cores).
+        Threads (None: one thread below 50,000 rows, where threads cost more than
+        they save, else LightGBM's default, all cores).
     random_state : int, default=0
         Seed (bagging, halving); training is deterministic for a seed.
 
@@ -133,6 +175,14 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         The trained booster.
     best_iteration_ : int
         Trees used.
+    structure_ : str
+        The structure fitted (``"additive"``, ``"pairwise"`` or ``"free"``).
+    structure_losses_ : dict
+        Validation log loss of each candidate structure fitted.
+    pairs_ : list of tuple
+        Feature pairs a pairwise model may split on together (empty otherwise).
+    lookup_ : TreeLookup or None
+        Exact reason tables (additive and pairwise structures).
     calibrator_ : Calibrator
         Fitted raw-score-to-probability map; ``calibration_`` names its family.
     classes_ : numpy.ndarray
@@ -167,10 +217,13 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         subsample=0.8,
         colsample_bytree=0.5,
         reg_lambda=10.0,
-        additive=True,
+        structure="auto",
+        max_pairs=10,
+        additive=None,
         class_weight=None,
         calibration="auto",
         validation_size=0.25,
+        n_folds=5,
         early_stopping_rounds=50,
         horizon_days=None,
         gap_days=None,
@@ -188,10 +241,13 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.structure = structure
+        self.max_pairs = max_pairs
         self.additive = additive
         self.class_weight = class_weight
         self.calibration = calibration
         self.validation_size = validation_size
+        self.n_folds = n_folds
         self.early_stopping_rounds = early_stopping_rounds
         self.horizon_days = horizon_days
         self.gap_days = gap_days
@@ -216,7 +272,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators must be >= 1, got {self.n_estimators!r}.")
 
-    def _lgb_params(self, n_features):
+    def _lgb_params(self, n_features, structure="additive", pairs=(), n_rows=None):
         params = dict(
             objective="binary",
             learning_rate=float(self.learning_rate),
@@ -237,8 +293,11 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         )
         if self.n_jobs is not None:
             params["num_threads"] = int(self.n_jobs) if self.n_jobs > 0 else 0
-        if self.additive:
-            params["interaction_constraints"] = [[j] for j in range(n_features)]
+        elif n_rows is not None and n_rows < _SMALL:
+            params["num_threads"] = 1  # threads cost more than they save on small data
+        cons = interaction_constraints(structure, n_features, pairs)
+        if cons is not None:
+            params["interaction_constraints"] = cons
         params.update(self.lgbm_params or {})
         return params
 
@@ -323,6 +382,97 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         Xp = prepare_frame(X, self.schema_, check_names=False)
 
         time_arr, groups_arr = resolve_time_and_groups(X, time, groups, self.time_level)
+        structure = self._structure()
+        self._requested_structure = structure
+        n_times = 0 if time_arr is None else len(pd.unique(time_arr))
+        w = np.ones(len(X)) if sw is None else sw.copy()
+        if n_times < 2 and groups_arr is None:
+            cal_rows, cal_raw = self._fit_crossfit(Xp, yb, w, sw, structure)
+        else:
+            cal_rows, cal_raw = self._fit_holdout(
+                Xp, yb, w, sw, structure, time_arr, groups_arr, n_times
+            )
+        self.best_iteration_ = int(self.best_iteration_)
+        self.lookup_ = (
+            TreeLookup(
+                self.booster_,
+                Xp.iloc[:0],
+                self.best_iteration_,
+                max_features=1 if self.structure_ == "additive" else 2,
+            )
+            if self.structure_ in ("additive", "pairwise")
+            else None
+        )
+        metrics = {}
+        if cal_rows.any() and len(np.unique(yb[cal_rows])) == 2:
+            p_valid = self.calibrator_.transform(cal_raw)
+            metrics["validation"] = binary_metrics(yb[cal_rows], p_valid)
+        self.metadata_ = self._build_metadata(X, yb, time_arr, metrics, self._cal_scores, y)
+        self.version_ = self.metadata_["version"]
+        return self
+
+    # ------------------------------------------------------- fitting routes
+    def _structure(self) -> str:
+        """The requested structure, with the ``additive`` alias resolved."""
+        structure = self.structure
+        if structure not in ("auto", *STRUCTURES):
+            raise ValueError(
+                f"structure must be 'auto', 'additive', 'pairwise' or 'free', got {structure!r}."
+            )
+        if self.additive is not None:
+            mapped = "additive" if self.additive else "free"
+            if structure not in ("auto", mapped):
+                raise ValueError(
+                    f"additive={self.additive!r} contradicts structure={structure!r}; "
+                    "pass structure= only (additive= is a deprecated alias)."
+                )
+            warnings.warn(
+                f"additive={self.additive!r} is deprecated; use structure={mapped!r}.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            structure = mapped
+        return structure
+
+    def _class_weights(self, yb, w, rows):
+        if self.class_weight == "balanced":
+            pos = yb[rows].sum()
+            neg = rows.sum() - pos
+            return w * np.where(yb == 1, neg / max(pos, 1), 1.0)
+        if isinstance(self.class_weight, dict):
+            return w * np.where(
+                yb == 1,
+                self.class_weight.get(self.classes_[1], 1.0),
+                self.class_weight.get(self.classes_[0], 1.0),
+            )
+        return w
+
+    def _candidates(self, structure) -> list[str]:
+        return list(STRUCTURES) if structure == "auto" else [structure]
+
+    def _record_choice(self, structure, losses, pairs, names):
+        self.structure_ = choose_structure(losses) if structure == "auto" else next(iter(losses))
+        self.structure_losses_ = {k: float(v) for k, v in losses.items()}
+        self.pairs_ = (
+            [(names[a], names[b]) for a, b in pairs] if self.structure_ == "pairwise" else []
+        )
+        return self.structure_
+
+    def _screen(self, Xp, yb, raw, w, booster):
+        gain = np.asarray(booster.feature_importance("gain"), float)
+        top = [int(j) for j in np.argsort(-gain, kind="stable")[:24] if gain[j] > 0]
+        return screen_pairs(
+            Xp,
+            yb,
+            raw,
+            w,
+            candidates=sorted(top),
+            max_pairs=int(self.max_pairs),
+            seed=int(self.random_state),
+        )
+
+    def _fit_holdout(self, Xp, yb, w, sw, structure, time_arr, groups_arr, n_times):
+        """Out-of-time (or by-customer) validation: train, early-stop, calibrate."""
         gap = None
         if self.gap_days and time_arr is not None:
             if np.issubdtype(np.asarray(time_arr).dtype, np.datetime64):
@@ -330,35 +480,72 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             elif np.issubdtype(np.asarray(time_arr).dtype, np.number):
                 gap = self.gap_days
         split = out_of_time_split(
-            len(X),
-            time_arr,
+            len(Xp),
+            time_arr if n_times >= 2 else None,
             groups_arr,
             validation_size=float(self.validation_size),
             gap=gap,
             seed=int(self.random_state),
         )
+        if split.strategy == "group":
+            log.warning(
+                "%s: %s; validating on %.0f %% of the customers (by hash of groups) instead "
+                "of the latest snapshots.",
+                type(self).__name__,
+                "a single snapshot" if n_times == 1 else "no snapshot time",
+                100 * float(self.validation_size),
+            )
         if yb[split.train].min() == yb[split.train].max():
             raise ValueError(
                 f"The training snapshots hold only class {_jsonable(self.classes_[yb[split.train][0]])!r} "
                 f"({int(split.train.sum())} rows); out-of-time validation needs both classes in "
                 "training. Add earlier snapshots or lower validation_size."
             )
-        w = np.ones(len(X)) if sw is None else sw.copy()
-        if self.class_weight == "balanced":
-            pos = yb[split.train].sum()
-            neg = split.train.sum() - pos
-            w = w * np.where(yb == 1, neg / max(pos, 1), 1.0)
-        elif isinstance(self.class_weight, dict):
-            w = w * np.where(
-                yb == 1,
-                self.class_weight.get(self.classes_[1], 1.0),
-                self.class_weight.get(self.classes_[0], 1.0),
-            )
-        params = self._lgb_params(X.shape[1])
-        tr = lgb.Dataset(
-            Xp[split.train], label=yb[split.train], weight=w[split.train], free_raw_data=True
-        )
+        w = self._class_weights(yb, w, split.train)
         can_stop = split.stop.sum() >= 2 and len(np.unique(yb[split.stop])) == 2
+        fits, losses, pairs = {}, {}, []
+        for cand in self._candidates(structure):
+            if cand == "pairwise":
+                if "additive" not in fits:  # the screen needs the additive residuals
+                    fits["additive"] = self._train(Xp, yb, w, split, can_stop, "additive", [])
+                b_add, it_add = fits["additive"]
+                raw_tr = b_add.predict(Xp[split.train], raw_score=True, num_iteration=it_add)
+                pairs = self._screen(
+                    Xp[split.train], yb[split.train], raw_tr, w[split.train], b_add
+                )
+            if cand not in fits:
+                fits[cand] = self._train(Xp, yb, w, split, can_stop, cand, pairs)
+            b, it = fits[cand]
+            stop_raw = b.predict(Xp[split.stop], raw_score=True, num_iteration=it)
+            losses[cand] = log_loss(yb[split.stop], stop_raw, w[split.stop]) if can_stop else np.nan
+        chosen = self._record_choice(structure, losses, pairs, list(Xp.columns))
+        self.booster_, self.best_iteration_ = fits[chosen]
+
+        # calibration on the other half of the validation snapshots
+        calib_rows = split.calib if split.calib.any() else split.stop
+        raw_cal = self._raw(Xp[calib_rows])
+        y_cal = yb[calib_rows]
+        if groups_arr is not None:
+            from powerprofile._partition import partition_of
+
+            halves = partition_of(pd.Series(groups_arr[calib_rows]).astype("string"), 4) < 2
+        else:
+            halves = np.random.default_rng(self.random_state).permutation(len(y_cal)) % 2 == 0
+        self._calibrate(raw_cal, y_cal, halves, None if sw is None else sw[calib_rows])
+        self.split_ = {
+            "strategy": split.strategy,
+            "train_snapshots": [_jsonable(t) for t in (split.train_times or [])],
+            "validation_snapshots": [_jsonable(t) for t in (split.valid_times or [])],
+            "n_train": int(split.train.sum()),
+            "n_early_stopping": int(split.stop.sum()),
+            "n_calibration": int(calib_rows.sum()),
+        }
+        valid_rows = split.stop | split.calib
+        return valid_rows, self._raw(Xp[valid_rows])
+
+    def _train(self, Xp, yb, w, split, can_stop, structure, pairs):
+        params = self._lgb_params(Xp.shape[1], structure, pairs, len(Xp))
+        tr = lgb.Dataset(Xp[split.train], label=yb[split.train], weight=w[split.train])
         callbacks, valid_sets = [], []
         if can_stop and self.early_stopping_rounds:
             valid_sets = [
@@ -374,61 +561,120 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             valid_sets=valid_sets,
             callbacks=callbacks,
         )
-        self.booster_ = booster
-        self.best_iteration_ = (
+        it = (
             int(booster.best_iteration)
             if valid_sets and booster.best_iteration > 0
             else booster.num_trees()
         )
+        return booster, it
 
-        # calibration on the other half of the validation snapshots
-        calib_rows = split.calib if split.calib.any() else split.stop
-        raw_cal = self._raw(Xp[calib_rows])
-        y_cal = yb[calib_rows]
-        if len(np.unique(y_cal)) == 2:
-            if groups_arr is not None:
-                from powerprofile._partition import partition_of
+    def _fit_crossfit(self, Xp, yb, w, sw, structure):
+        """Flat table: K-fold cross-fitting picks the rounds and calibrates, then refit."""
+        n = len(Xp)
+        fold = crossfit_folds(yb, int(self.n_folds), int(self.random_state))
+        k = int(fold.max()) + 1
+        w = self._class_weights(yb, w, np.ones(n, bool))
+        if k < 2:
+            log.warning(
+                "%s: too few rows of the rarer class (%d) for %d-fold cross-fitting; "
+                "trained on all %d rows for n_estimators=%d rounds without early stopping, "
+                "uncalibrated, structure %r.",
+                type(self).__name__,
+                int(np.bincount(yb, minlength=2).min()),
+                int(self.n_folds),
+                n,
+                int(self.n_estimators),
+                "free" if structure == "free" else "additive",
+            )
+            chosen = "free" if structure == "free" else "additive"
+            params = self._lgb_params(Xp.shape[1], chosen, [], n)
+            self.booster_ = lgb.train(
+                params, lgb.Dataset(Xp, label=yb, weight=w), num_boost_round=int(self.n_estimators)
+            )
+            self.best_iteration_ = self.booster_.num_trees()
+            self._record_choice(chosen, {chosen: np.nan}, [], list(Xp.columns))
+            from ._calibration import Calibrator
 
-                halves = partition_of(pd.Series(groups_arr[calib_rows]).astype("string"), 4) < 2
-            else:
-                halves = np.random.default_rng(self.random_state).permutation(len(y_cal)) % 2 == 0
-            self.calibrator_, cal_scores = choose_calibrator(
-                raw_cal,
-                y_cal,
-                halves,
-                self.calibration,
-                sample_weight=None if sw is None else sw[calib_rows],
+            self.calibrator_, self._cal_scores = Calibrator("none"), {}
+            self.calibration_ = "none"
+            self.split_ = {
+                "strategy": "none",
+                "n_folds": 1,
+                "n_train": n,
+                "n_early_stopping": 0,
+                "n_calibration": 0,
+            }
+            return np.zeros(n, bool), np.zeros(0)
+        folds = [(np.flatnonzero(fold != i), np.flatnonzero(fold == i)) for i in range(k)]
+        full = lgb.Dataset(Xp, label=yb, weight=w, free_raw_data=False)
+        runs, losses, pairs = {}, {}, []
+        for cand in self._candidates(structure):
+            if cand == "pairwise":
+                if "additive" not in runs:
+                    runs["additive"] = self._cv(full, Xp, folds, "additive", [])
+                boosters, _, oof = runs["additive"]
+                pairs = self._screen(Xp, yb, oof, w, boosters[0])
+            if cand not in runs:
+                runs[cand] = self._cv(full, Xp, folds, cand, pairs)
+            losses[cand] = log_loss(yb, runs[cand][2], w)
+        chosen = self._record_choice(structure, losses, pairs, list(Xp.columns))
+        _, rounds, oof = runs[chosen]
+        params = self._lgb_params(Xp.shape[1], chosen, pairs, len(Xp))
+        self.booster_ = lgb.train(
+            params, lgb.Dataset(Xp, label=yb, weight=w), num_boost_round=int(rounds)
+        )
+        self.best_iteration_ = self.booster_.num_trees()
+        self._calibrate(oof, yb, fold % 2 == 0, sw)
+        self.split_ = {
+            "strategy": "crossfit",
+            "n_folds": k,
+            "n_train": n,
+            "n_early_stopping": n,
+            "n_calibration": n,
+        }
+        return np.ones(n, bool), oof
+
+    def _cv(self, full, Xp, folds, structure, pairs):
+        """Fold boosters, rounds chosen on the mean out-of-fold metric, out-of-fold scores."""
+        params = self._lgb_params(Xp.shape[1], structure, pairs, len(Xp))
+        callbacks = (
+            [lgb.early_stopping(int(self.early_stopping_rounds), verbose=False)]
+            if self.early_stopping_rounds
+            else []
+        )
+        res = lgb.cv(
+            params,
+            full,
+            num_boost_round=int(self.n_estimators),
+            folds=folds,
+            callbacks=callbacks,
+            return_cvbooster=True,
+            stratified=False,
+            shuffle=False,
+        )
+        cvb = res["cvbooster"]
+        rounds = int(cvb.best_iteration) if cvb.best_iteration > 0 else int(self.n_estimators)
+        oof = np.zeros(len(Xp))
+        for booster, (_, test) in zip(cvb.boosters, folds, strict=True):
+            oof[test] = booster.predict(Xp.iloc[test], raw_score=True, num_iteration=rounds)
+        return cvb.boosters, rounds, oof
+
+    def _calibrate(self, raw, y, halves, sw):
+        if len(np.unique(y)) == 2:
+            self.calibrator_, self._cal_scores = choose_calibrator(
+                raw, y, halves, self.calibration, sample_weight=sw
             )
         else:
             warnings.warn(
-                f"The calibration rows hold only one class ({int(calib_rows.sum())} rows); "
+                f"The calibration rows hold only one class ({len(y)} rows); "
                 "probabilities are the uncalibrated logistic link. Use more validation snapshots.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
             from ._calibration import Calibrator
 
-            self.calibrator_, cal_scores = Calibrator("none"), {}
+            self.calibrator_, self._cal_scores = Calibrator("none"), {}
         self.calibration_ = self.calibrator_.method
-        self.lookup_ = (
-            AdditiveLookup(booster, Xp.iloc[:0], self.best_iteration_) if self.additive else None
-        )
-        self.split_ = {
-            "strategy": split.strategy,
-            "train_snapshots": [_jsonable(t) for t in (split.train_times or [])],
-            "validation_snapshots": [_jsonable(t) for t in (split.valid_times or [])],
-            "n_train": int(split.train.sum()),
-            "n_early_stopping": int(split.stop.sum()),
-            "n_calibration": int(calib_rows.sum()),
-        }
-        valid_rows = split.stop | split.calib
-        metrics = {}
-        if len(np.unique(yb[valid_rows])) == 2:
-            p_valid = self.calibrator_.transform(self._raw(Xp[valid_rows]))
-            metrics["validation"] = binary_metrics(yb[valid_rows], p_valid)
-        self.metadata_ = self._build_metadata(X, yb, time_arr, metrics, cal_scores, y)
-        self.version_ = self.metadata_["version"]
-        return self
 
     def _build_metadata(self, X, yb, time_arr, metrics, cal_scores, y):
         model_str = self.booster_.model_to_string(num_iteration=self.best_iteration_)
@@ -454,7 +700,14 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             "positive_rate": float(yb.mean()),
             "split": self.split_,
             "best_iteration": self.best_iteration_,
-            "additive": bool(self.additive),
+            "additive": self.structure_ == "additive",
+            "structure": {
+                "requested": self._requested_structure,
+                "chosen": self.structure_,
+                "validation_log_loss": self.structure_losses_,
+                "tolerance": STRUCTURE_TOLERANCE,
+                "pairs": [list(p) for p in self.pairs_],
+            },
             "calibration": {"method": self.calibration_, "cross_fitted_log_loss": cal_scores},
             "metrics": metrics,
             "params": params,

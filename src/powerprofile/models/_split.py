@@ -16,7 +16,7 @@ import pandas as pd
 
 from powerprofile._partition import partition_of
 
-__all__ = ["Split", "out_of_time_split", "resolve_time_and_groups"]
+__all__ = ["Split", "crossfit_folds", "out_of_time_split", "resolve_time_and_groups"]
 
 
 @dataclass(frozen=True)
@@ -183,3 +183,34 @@ def out_of_time_split(
         train = ~valid
     stop, calib = _halves(valid, groups, seed)
     return Split(train, stop, calib, strategy, train_times, valid_times)
+
+
+def crossfit_folds(y, n_folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Stratified fold of every row for cross-fitting (rows in any order).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        0/1 labels.
+    n_folds : int, default=5
+        Number of folds (lowered to the rarer class's count when that is smaller).
+    seed : int, default=0
+        Shuffling seed: the folds are deterministic for a seed.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Fold of each row, ``0 .. k - 1``; all zeros when ``k < 2`` (no cross-fitting
+        possible).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(y)
+    k = int(min(n_folds, np.bincount(y.astype(np.int64), minlength=2).min()))
+    fold = np.zeros(len(y), np.int64)
+    if k < 2:
+        return fold
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
+    for i, (_, test) in enumerate(skf.split(np.zeros(len(y)), y)):
+        fold[test] = i
+    return fold

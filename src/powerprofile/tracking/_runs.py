@@ -301,6 +301,9 @@ def log_training_run(
             # each model logged after them), through the client (the fluent API attaches
             # metrics without a model to the run's models): each target's metrics and its
             # baseline's to its model, anything else to the run only
+            structure_params, metrics = _structure_records(models, metrics)
+            if structure_params:
+                mlflow.log_params(structure_params)
             _log_metrics(run.info.run_id, metrics, model_ids)
     except TrackingError:
         raise
@@ -310,6 +313,30 @@ def log_training_run(
         ) from exc
     log.info("tracked run %s in experiment %r at %s", result.run_id, experiment, tracking_uri)
     return result
+
+
+def _structure_records(models: dict, metrics: dict) -> tuple[dict, dict]:
+    """Each model's chosen structure (params) and its candidates' losses (metrics).
+
+    Returns ``({"<target>.structure": ..., "<target>.structure_pairs": ...}, metrics)``
+    where ``metrics[target]`` gains ``validation_log_loss.<candidate>`` per candidate.
+    """
+    params, out = {}, dict(metrics)
+    for target, (model, _) in sorted(models.items()):
+        info = (getattr(model, "metadata_", None) or {}).get("structure")
+        if not info:
+            continue
+        params[f"{target}.structure"] = info["chosen"]
+        params[f"{target}.structure_pairs"] = ";".join("*".join(p) for p in info["pairs"])
+        out[target] = {
+            **out.get(target, {}),
+            **{
+                f"validation_log_loss.{k}": v
+                for k, v in info["validation_log_loss"].items()
+                if v == v  # NaN when a candidate could not be validated
+            },
+        }
+    return params, out
 
 
 def _log_metrics(run_id: str, metrics: dict, model_ids: dict) -> None:
