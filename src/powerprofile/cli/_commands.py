@@ -387,7 +387,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     import json
 
     from ..datasets import GENERATOR
-    from ..schema import TABLE_ORDER
+    from ..schema import REFERENCE_TABLES, TABLE_ORDER
 
     try:
         info = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
@@ -395,7 +395,8 @@ def _foreign_data_entries(folder: Path) -> list[str]:
         info = None
     if not isinstance(info, dict) or info.get("generator") != GENERATOR:
         return ["dataset.json (missing, or not written by the generator)"]
-    top = {"dataset.json", "truth", *TABLE_ORDER, *(f"{t}.parquet" for t in TABLE_ORDER)}
+    names = (*TABLE_ORDER, *REFERENCE_TABLES)
+    top = {"dataset.json", "truth", *names, *(f"{t}.parquet" for t in names)}
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)

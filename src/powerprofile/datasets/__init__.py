@@ -8,6 +8,7 @@ as ground truth, so that models and segmentations can be scored against the orac
 
 from ._archetypes import ARCHETYPE_NAMES, archetype_table
 from ._generate import GENERATOR, make_utility_data, write_sample, write_utility_data
+from ._org import load_org_truth
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, load_ground_truth
 
@@ -18,6 +19,7 @@ __all__ = [
     "GroundTruth",
     "archetype_table",
     "load_ground_truth",
+    "load_org_truth",
     "make_utility_data",
     "write_sample",
     "write_utility_data",

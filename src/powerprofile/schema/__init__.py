@@ -18,8 +18,10 @@ from ._contract import (
     EVENT_KINDS,
     ONLINE_CHANNELS,
     ONLINE_PAYMENT_CHANNELS,
+    ORG_LEVELS,
     PAYMENT_CHANNELS,
     PII_COLUMNS,
+    REFERENCE_TABLES,
     SCHEMA_VERSION,
     TABLE_ORDER,
     TABLES,
@@ -28,6 +30,7 @@ from ._contract import (
 )
 from ._folder import read_dataset_info
 from ._io import save_quarantine, save_tables
+from ._org import check_hierarchy, org_paths, read_org_units
 from ._reader import Part, load_tables, read_parts, validate_folder
 from ._report import format_report, redact_quarantine, redact_report, summarize
 from ._source import DataSource
@@ -41,8 +44,10 @@ __all__ = [
     "EVENT_KINDS",
     "ONLINE_CHANNELS",
     "ONLINE_PAYMENT_CHANNELS",
+    "ORG_LEVELS",
     "PAYMENT_CHANNELS",
     "PII_COLUMNS",
+    "REFERENCE_TABLES",
     "REPORT_COLUMNS",
     "SCHEMA_VERSION",
     "TABLES",
@@ -52,10 +57,13 @@ __all__ = [
     "Part",
     "TableSpec",
     "Tables",
+    "check_hierarchy",
     "format_report",
     "partition_of",
     "load_tables",
+    "org_paths",
     "read_dataset_info",
+    "read_org_units",
     "read_parts",
     "redact_quarantine",
     "redact_report",

@@ -18,6 +18,7 @@ from ._contract import (
     CUSTOMER_TYPE_ZH,
     DATE_MAX,
     DATE_MIN,
+    REFERENCE_TABLES,
     TABLE_ORDER,
     TABLES,
     ColumnSpec,
@@ -132,7 +133,7 @@ def contract_markdown() -> str:
     str
     """
     lines = []
-    for name in TABLE_ORDER:
+    for name in (*TABLE_ORDER, *REFERENCE_TABLES):
         spec = TABLES[name]
         required = "required" if name in ("customers", "usage") else "optional"
         lines.append(f"### `{name}` ({required}) — {spec.description}")
