@@ -474,8 +474,32 @@ def _in_output_folders(name: str, cmd):
     return wrapped
 
 
+def cmd_scorecard(cfg: Config, args) -> int:
+    from ..pipeline import load_data
+    from ..pipeline._stages import run_scorecards
+
+    tables = load_data(cfg)
+    out = Path(cfg.output_dir)
+    portraits = out / "portraits" / "portraits.parquet"
+    result, files, recall = run_scorecards(
+        cfg,
+        tables,
+        out / "scorecards",
+        portraits=portraits if portraits.is_file() else None,
+        previous=out / "scorecards",
+    )
+    _say(f"scorecards ({len(files)} files)", out / "scorecards")
+    for level, r in recall.items():
+        print(
+            f"planted weak links, {level}: recall {r['recall']:.2f}, precision "
+            f"{r['precision']:.2f} ({r['flagged']} flagged, {r['planted']} planted)"
+        )
+    return 0
+
+
 COMMANDS = {
     "sample": cmd_sample,
+    "scorecard": cmd_scorecard,
     "validate": cmd_validate,
     "features": cmd_features,
     "train": cmd_train,

@@ -17,6 +17,7 @@ __all__ = [
     "FeaturesConfig",
     "LabelsConfig",
     "ModelsConfig",
+    "OperationsConfig",
     "PortraitsConfig",
     "PrivacyConfig",
     "ReportConfig",
@@ -464,6 +465,30 @@ class ReportConfig:
 
 
 @dataclass
+class OperationsConfig:
+    """Scorecards, weak links and risk cases (see ``docs/operations.md``).
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Run the scorecard stage in ``run``.
+    targets : str or None, default="configs/targets.yaml"
+        Indicator targets (None: none; a missing default file is skipped).
+    state_dir : str or None, default=None
+        Folder keeping the risk-case state (``case_state.parquet``) for the next run,
+        owned by powerprofile like every output folder. None: the state is kept in
+        ``<output_dir>/scorecards/`` and read from there by the next run.
+    months : int, default=12
+        Latest months the fair comparison sums.
+    """
+
+    enabled: bool = True
+    targets: str | None = field(default="configs/targets.yaml", metadata=PATH)
+    state_dir: str | None = field(default=None, metadata=PATH)
+    months: int = field(default=12, metadata=bounded(1, 120))
+
+
+@dataclass
 class Config:
     """A whole job configuration.
 
@@ -479,7 +504,7 @@ class Config:
     n_threads : int or None, default=None
         Threads for LightGBM, BLAS and OpenMP during the job (None: the libraries'
         defaults). On small data or a busy machine 1 is fastest.
-    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, operations
         The sections, see their classes.
     """
 
@@ -497,6 +522,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    operations: OperationsConfig = field(default_factory=OperationsConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):

@@ -262,3 +262,89 @@ def write_run_report(
         **cfg.report.params,
     }
     return write_report(path, **kwargs)
+
+
+def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=None):
+    """The scorecard stage (see ``docs/operations.md``): compute and write the files.
+
+    Parameters
+    ----------
+    cfg : Config
+    tables : Tables
+    out_dir : path-like
+        Where the scorecard files go (``<out>/scorecards``).
+    portraits : pandas.DataFrame or path-like or None, default=None
+        Portraits for the risk cases (None: no cases).
+    previous : path-like or None, default=None
+        Folder holding the previous run's ``case_state.parquet`` (the case state).
+
+    Returns
+    -------
+    (Scorecards, list of pathlib.Path, dict)
+        The result, the files written and, on generated data with its truth, the
+        recall and precision of the planted weak units per level.
+    """
+    from ..operations import build_scorecards, load_targets, planted_recall, write_scorecards
+    from ..schema import read_org_units
+
+    org = getattr(tables, "org_units", None)
+    if org is None and cfg.data.path:
+        org = read_org_units(cfg.data.path, tables.customers)
+    if org is None:
+        log.info("scorecards: data has no org_units; hierarchy derived from region and grid unit")
+    targets = None
+    tpath = _rules_path(cfg.operations.targets)
+    if tpath is not None:
+        targets = load_targets(tpath)
+    if portraits is not None and not isinstance(portraits, pd.DataFrame):
+        portraits = pd.read_parquet(portraits)
+    severity = None
+    risk_path = _rules_path(cfg.portraits.risk_rules)
+    if portraits is not None and risk_path is not None:
+        from ..portraits import load_rules
+
+        severity = {r.name: r.severity for r in load_rules(risk_path)}
+    state = Path(cfg.operations.state_dir) if cfg.operations.state_dir else None
+    prev_file = state or (Path(previous) if previous else None)
+    prev_file = prev_file / "case_state.parquet" if prev_file is not None else None
+    prev = pd.read_parquet(prev_file) if prev_file is not None and prev_file.is_file() else None
+    snap = None
+    if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
+        snap = pd.Timestamp(portraits["snapshot_date"].max())
+    result = build_scorecards(
+        tables,
+        org,
+        portraits=portraits,
+        risk_severity=severity,
+        targets=targets,
+        previous_cases=prev,
+        snapshot=snap,
+        months=cfg.operations.months,
+    )
+    for note in result.notes:
+        log.info("scorecards: %s", note)
+    files = write_scorecards(result, out_dir)
+    if result.cases is not None:
+        _save_state(result.cases, Path(out_dir), state)
+    recall = {}
+    truth_dir = Path(cfg.data.path) / "truth" / "org_units.parquet"
+    if truth_dir.is_file() and not result.derived:
+        from ..datasets import load_org_truth
+
+        recall = planted_recall(result, load_org_truth(cfg.data.path))
+    return result, files, recall
+
+
+def _save_state(cases: pd.DataFrame, out_dir: Path, state_dir: Path | None) -> None:
+    """The case state for the next run: ``case_state.parquet`` beside the scorecards, and in
+    ``operations.state_dir`` when set (an owned folder, written through staging).
+    """
+    cases.to_parquet(out_dir / ".case_state.parquet.tmp", index=False)
+    (out_dir / ".case_state.parquet.tmp").replace(out_dir / "case_state.parquet")
+    if state_dir is None:
+        return
+    from ..export import output_folder
+
+    with output_folder(state_dir, what="case state folder") as folder:
+        with folder.staging("operations") as tmp:
+            cases.to_parquet(Path(tmp) / "case_state.parquet", index=False)
