@@ -65,6 +65,7 @@ SET_BY_JOB = {
         "risk_hits": "portraits.risk_rules",
         "subtitle": "data.path",
         "generated_at": "the scoring snapshot",
+        "scorecards": "the scorecard stage (operations)",
     },
 }
 """Per ``<section>.params``: the keyword arguments the job sets itself, and from where."""

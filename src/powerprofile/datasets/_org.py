@@ -8,7 +8,8 @@ values wherever this module does not need to change them:
 - **mix effect** (every unit): customers of a *hard* kind (residential customers who
   use neither the app nor WeChat, and agricultural customers) need a follow-up contact
   more often and rate the service a little lower;
-- **weak grid units** (about one in ten) and **one weak service centre** (all its grid
+- **weak grid units** (one in ten, rounded: none below five grid units) and **one
+  weak service centre** (one of the smallest with at least two grid units; all its grid
   units): more repeat contacts within a week (first contacts left unresolved) and
   lower satisfaction, whatever their customers;
 - **mix-only units**: the grid units with the highest share of hard customers and
@@ -95,11 +96,11 @@ def plan_org(seed: int, chunk: int, pop) -> OrgPlan:
     weak_centre = -1
     sizes = np.bincount(centre, minlength=n_centre)
     if chunk == 0 and (sizes >= 2).any():  # one weak service centre in the data set
-        cands = np.flatnonzero(sizes >= 2)
-        weak_centre = int(rng.choice(cands))
+        smallest = sizes[sizes >= 2].min()  # the fewest grid units: a centre-level effect
+        weak_centre = int(rng.choice(np.flatnonzero(sizes == smallest)))
         role[centre == weak_centre] = "weak_centre"
     free = np.flatnonzero(role == "normal")
-    n_weak = max(1, int(round(WEAK_SHARE * n_grid))) if n_grid >= 4 else 0
+    n_weak = int(round(WEAK_SHARE * n_grid))
     if n_weak and len(free):
         role[rng.choice(free, size=min(n_weak, len(free)), replace=False)] = "weak"
     free = np.flatnonzero((role == "normal") & (centre != weak_centre))

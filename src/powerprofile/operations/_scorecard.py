@@ -107,6 +107,7 @@ class Scorecards:
     case_kpis: pd.DataFrame | None = None
     warnings: pd.DataFrame | None = None
     notes: list = field(default_factory=list)
+    evaluation: dict = field(default_factory=dict)
 
     def metrics(self) -> dict:
         """Scalar metrics for the MLflow run."""
@@ -265,13 +266,12 @@ def _scorecards(ind, tgt, weak, levels) -> pd.DataFrame:
     cards = pd.concat(rows, ignore_index=True)
     t = tgt[tgt["month"] == last][["unit_id", "indicator", "target", "direction"]]
     cards = cards.merge(t, on=["unit_id", "indicator"], how="left")
-    meets = np.where(
-        cards["direction"] == "at_least",
-        cards["value"] >= cards["target"],
-        cards["value"] <= cards["target"],
-    )
+    v = pd.to_numeric(cards["value"], errors="coerce").to_numpy(float)
+    tv = pd.to_numeric(cards["target"], errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        meets = np.where(cards["direction"].to_numpy() == "at_least", v >= tv, v <= tv)
     cards["meets_target"] = pd.array(
-        np.where(cards["target"].isna() | cards["value"].isna(), None, meets), dtype="boolean"
+        np.where(np.isnan(tv) | np.isnan(v), None, meets), dtype="boolean"
     )
     w = weak.set_index(["level", "unit_id"])
     key = pd.MultiIndex.from_frame(cards[["level", "unit_id"]])

@@ -222,6 +222,7 @@ def write_run_report(
     evaluations=None,
     shap_importance=None,
     export_manifest=None,
+    scorecards=None,
 ):
     """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
 
@@ -259,6 +260,7 @@ def write_run_report(
         "subtitle": f"Data · 数据: {cfg.data.path}",
         "snapshot_date": str(snapshot) if snapshot is not None else None,
         "export_manifest": export_manifest,
+        "scorecards": scorecards,
         **cfg.report.params,
     }
     return write_report(path, **kwargs)
@@ -348,3 +350,57 @@ def _save_state(cases: pd.DataFrame, out_dir: Path, state_dir: Path | None) -> N
     with output_folder(state_dir, what="case state folder") as folder:
         with folder.staging("operations") as tmp:
             cases.to_parquet(Path(tmp) / "case_state.parquet", index=False)
+
+
+def scorecard_stage(cfg: Config, paths, final: Path, summary, tables, portraits):
+    """The scorecard stage of ``run``: files under ``scorecards/``, metrics, case state.
+
+    The previous run's case state is read from ``operations.state_dir`` or the
+    published ``<output_dir>/scorecards/``; the new one is written with this run's
+    outputs (and to ``operations.state_dir`` when set). A failure is logged and the
+    run goes on without scorecards (they are derived outputs).
+
+    Returns
+    -------
+    Scorecards or None
+    """
+    try:
+        result, _files, recall = run_scorecards(
+            cfg,
+            tables,
+            paths.root / "scorecards",
+            portraits=portraits,
+            previous=final / "scorecards",
+        )
+    except Exception as exc:  # noqa: BLE001 - the rest of the run is still useful
+        log.warning("scorecards skipped: %s", exc)
+        summary.notes.append(f"scorecards: not written ({type(exc).__name__}: {exc})")
+        return None
+    result.evaluation = recall
+    metrics = result.metrics()
+    for level, r in recall.items():
+        metrics[f"operations.planted.{level}.recall"] = r["recall"]
+        metrics[f"operations.planted.{level}.precision"] = r["precision"]
+    summary.notes.extend(f"scorecards: {n}" for n in result.notes)
+    if cfg.tracking.enabled:
+        _log_operations_metrics(metrics)
+    return result
+
+
+def _log_operations_metrics(metrics: dict) -> None:
+    """Add the scorecard metrics to the run just tracked (this process's last run)."""
+    try:
+        import mlflow
+
+        run = mlflow.last_active_run()
+        if run is None:
+            return
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items())]
+        mlflow.MlflowClient().log_batch(run.info.run_id, metrics=batch)
+    except Exception as exc:  # noqa: BLE001 - tracking of derived metrics is best effort
+        log.warning("scorecard metrics not logged to MLflow: %s", exc)
