@@ -41,6 +41,7 @@ def test_help_lists_every_subcommand_and_exit_code(capsys):
         "export",
         "report",
         "run",
+        "scorecard",
     ):
         assert cmd in out
         assert main([cmd, "--help"]) == 0
