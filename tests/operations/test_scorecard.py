@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,25 @@ def test_report_section_shows_weak_links_first(result, tmp_path):
         sec.index("Weak link") < sec.index("Scorecard, latest month")
         or "No weak link" in sec[first_level : sec.index("Scorecard, latest month")]
     )
+
+
+def test_share_of_high_risk_customers_reached_adds_up(data):
+    tables, _ = data
+    c = tables.customers.reset_index(drop=True)
+    portraits = pd.DataFrame(
+        {
+            "customer_key": "K" + c["customer_id"].astype(str),
+            "grid_unit": c["grid_unit"],
+            "risk_level": np.where(np.arange(len(c)) % 3 == 0, "high", "low"),
+        }
+    )
+    reached = set(portraits["customer_key"].iloc[::2])  # every other customer
+    r = build_scorecards(tables, portraits=portraits, reached=reached)
+    ind = r.indicators[r.indicators["month"] == r.indicators["month"].max()]
+    prov = ind[ind["level"] == "province"].iloc[0]
+    n_high = int((np.arange(len(c)) % 3 == 0).sum())
+    n_reached = int(((np.arange(len(c)) % 3 == 0) & (np.arange(len(c)) % 2 == 0)).sum())
+    assert prov["high_risk_customers"] == n_high
+    assert prov["high_risk_reach_share"] == pytest.approx(n_reached / n_high)
+    cities = ind[ind["level"] == "city"]
+    assert cities["high_risk_reached"].sum() == n_reached

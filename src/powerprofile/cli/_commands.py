@@ -490,9 +490,11 @@ def cmd_scorecard(cfg: Config, args) -> int:
     )
     _say(f"scorecards ({len(files)} files)", out / "scorecards")
     for level, r in recall.items():
+        extra = r.get("explained_by_a_weak_grid_unit")
         print(
             f"planted weak links, {level}: recall {r['recall']:.2f}, precision "
-            f"{r['precision']:.2f} ({r['flagged']} flagged, {r['planted']} planted)"
+            f"{r['precision']:.2f} ({r['flagged']} flagged, {r['planted']} planted"
+            + (f", {extra} explained by a weak grid unit)" if extra is not None else ")")
         )
     return 0
 

@@ -266,7 +266,26 @@ def write_run_report(
     return write_report(path, **kwargs)
 
 
-def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=None):
+def campaign_keys(export_dir) -> set | None:
+    """``customer_key`` of every customer in the campaign files of an export (or None)."""
+    import json
+
+    from ..export import read_frame
+
+    export_dir = Path(export_dir)
+    try:
+        manifest = json.loads((export_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys: set = set()
+    for f in manifest.get("files", []):
+        if f.get("campaign") and "customer_key" in (f.get("columns") or []):
+            frame = read_frame(export_dir / f["file"], dtype={"customer_key": "string"})
+            keys.update(frame["customer_key"].dropna().astype(str))
+    return keys
+
+
+def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=None, export_dir=None):
     """The scorecard stage (see ``docs/operations.md``): compute and write the files.
 
     Parameters
@@ -279,6 +298,8 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
         Portraits for the risk cases (None: no cases).
     previous : path-like or None, default=None
         Folder holding the previous run's ``case_state.parquet`` (the case state).
+    export_dir : path-like or None, default=None
+        This run's export: the share of high-risk customers its campaigns reach.
 
     Returns
     -------
@@ -322,6 +343,8 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
         previous_cases=prev,
         snapshot=snap,
         months=cfg.operations.months,
+        reached=None if export_dir is None else campaign_keys(export_dir),
+        segments=_segments(cfg, tables["customers"], portraits),
     )
     for note in result.notes:
         log.info("scorecards: %s", note)
@@ -335,6 +358,25 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
 
         recall = planted_recall(result, load_org_truth(cfg.data.path))
     return result, files, recall
+
+
+def _segments(cfg: Config, customers: pd.DataFrame, portraits) -> pd.Series | None:
+    """The portraits' segment of each customer (aligned with ``customers``), or None.
+
+    Portraits name customers by ``customer_key``; the customers' ids are pseudonymised
+    with the run's key to find them.
+    """
+    if portraits is None or "segment_id" not in portraits.columns:
+        return None
+    from ..privacy import pseudonymise
+    from ._data import pseudonym_key
+
+    keys = pseudonymise(customers["customer_id"].to_numpy(), pseudonym_key(cfg))
+    seg = portraits.set_index(portraits["customer_key"].astype("string"))["segment_id"]
+    seg = seg[~seg.index.duplicated()]
+    return pd.Series(
+        seg.reindex(pd.Index(keys, dtype="string")).to_numpy(), index=customers.index
+    ).astype("string")
 
 
 def _save_state(cases: pd.DataFrame, out_dir: Path, state_dir: Path | None) -> None:
@@ -371,6 +413,7 @@ def scorecard_stage(cfg: Config, paths, final: Path, summary, tables, portraits)
             paths.root / "scorecards",
             portraits=portraits,
             previous=final / "scorecards",
+            export_dir=paths.export,
         )
     except Exception as exc:  # noqa: BLE001 - the rest of the run is still useful
         log.warning("scorecards skipped: %s", exc)
