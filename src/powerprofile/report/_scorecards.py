@@ -110,7 +110,8 @@ def section_scorecards(scorecards, lab: Labeller, max_rows: int) -> str:
     )
     parts.append(
         "<p>Units are compared with what their own customer mix predicts (indirect "
-        "standardisation over customer type and segment) with funnel-plot limits at 99.8 %; "
+        "standardisation over customer type, digital use and segment) with funnel-plot "
+        "limits at 99.8 %; "
         "a unit is a <b>weak link</b> when its repeat-contact rate or its dissatisfied "
         f"share lies above the limit. 薄弱环节（按客户结构调整后）: {_e(counts)}.</p>"
     )
@@ -118,7 +119,12 @@ def section_scorecards(scorecards, lab: Labeller, max_rows: int) -> str:
     if ev:
         text = "; ".join(
             f"{lv}: recall {r['recall']:.2f}, precision {r['precision']:.2f} "
-            f"({r['flagged']} flagged, {r['planted']} planted)"
+            f"({r['flagged']} flagged, {r['planted']} planted"
+            + (
+                f", {r['explained_by_a_weak_grid_unit']} explained by a weak grid unit)"
+                if "explained_by_a_weak_grid_unit" in r
+                else ")"
+            )
             for lv, r in ev.items()
         )
         parts.append(
@@ -204,5 +210,18 @@ def section_scorecards(scorecards, lab: Labeller, max_rows: int) -> str:
             "escalating complaints and a high complaint propensity.</p>"
         )
         if n:
-            parts.append(html_table(sc.warnings, max_rows))
+            labels = {
+                **LABELS,
+                "grid_unit": ("Grid unit", "网格"),
+                "risk_flags": ("Risk rules hit", "命中风险规则"),
+                "risk_reasons_zh": ("Reasons", "风险原因"),
+            }
+            spec = _columns(labels, sc.warnings)
+            if "complaint_score" in sc.warnings.columns:
+                spec["complaint_score"] = Column("Complaint probability · 投诉概率", fmt_pct)
+            if "risk_reasons_zh" in spec:
+                spec["risk_reasons_zh"] = Column(
+                    spec["risk_reasons_zh"].label, numeric=False, wrap=True
+                )
+            parts.append(html_table(sc.warnings, max_rows, columns=spec))
     return "\n".join(p for p in parts if p)
