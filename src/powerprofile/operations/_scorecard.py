@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report._kpis import KPI_LABELS
-from ..schema import ORG_LEVELS
-from ..schema._contract import ORG_LEVEL_ZH
+from ..report import KPI_LABELS
+from ..schema import ORG_LEVEL_ZH, ORG_LEVELS
 from ._cases import case_hits, case_kpis, early_warnings, update_cases
 from ._fair import QUALITY_INDICATORS, fair_comparison, weak_links
 from ._targets import TargetSet, cascade_targets

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..features import contact_codes, repeat_contact_flags
-from ..report._kpis import KPI_COLUMNS, channel_kpis
+from ..report import KPI_COLUMNS, channel_kpis
 from ..schema import CHANNELS, CONTACT_TYPES, ORG_LEVELS, org_paths
 
 __all__ = ["LOW_SATISFACTION", "customer_units", "derive_org", "quality_tallies", "unit_kpis"]

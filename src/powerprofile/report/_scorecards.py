@@ -7,18 +7,13 @@ import html
 import numpy as np
 import pandas as pd
 
+from ..schema import ORG_LEVEL_ZH
 from ._charts import Labeller, new_figure
 from ._format import Column, fmt_count, fmt_pct, html_table
 
 __all__ = ["section_scorecards"]
 
-_LEVEL_NAMES = {
-    "province": ("Province", "省公司"),
-    "city": ("City", "地市公司"),
-    "county": ("County", "区县公司"),
-    "service_centre": ("Service centre", "供电服务中心"),
-    "grid_unit": ("Grid unit", "网格"),
-}
+_LEVEL_NAMES = {lv: (lv.replace("_", " ").capitalize(), zh) for lv, zh in ORG_LEVEL_ZH.items()}
 _STATUS = {
     "weak link": "Weak link · 薄弱环节",
     "below target": "Below target · 未达标",
