@@ -67,3 +67,23 @@ def test_scorecard_command_on_generated_data_prints_planted_recall(
         assert "planted weak links" not in printed
         assert (tmp_path / "out" / "scorecards" / "scorecard_city.csv").is_file()
         assert not (tmp_path / "out" / "scorecards" / "scorecard_county.csv").exists()
+
+
+def test_state_dir_and_resolution_records(full_run, tmp_path, key_env):
+    cfg = fast_config(tmp_path, data=full_run["data"])
+    out = tmp_path / "out"
+    (out / "portraits").mkdir(parents=True)
+    shutil.copy(full_run["out"] / "portraits" / "portraits.parquet", out / "portraits")
+    state = tmp_path / "state"
+    assert main(["scorecard", "--config", str(cfg), "--set", f"operations.state_dir={state}"]) == 0
+    first = pd.read_parquet(state / "case_state.parquet")
+    assert (state / ".powerprofile-output").is_file()  # an owned folder
+    (state / "notes.md").write_text("mine", encoding="utf-8")
+    done = first.iloc[:2][["case_id"]]
+    done.to_csv(tmp_path / "resolved.csv", index=False)
+    args = ["--set", f"operations.state_dir={state}"]
+    args += ["--set", f"operations.resolutions={tmp_path / 'resolved.csv'}"]
+    assert main(["scorecard", "--config", str(cfg), *args]) == 0
+    second = pd.read_parquet(state / "case_state.parquet").set_index("case_id")
+    assert (second.loc[done["case_id"], "resolved_by"] == "record").all()
+    assert (state / "notes.md").read_text(encoding="utf-8") == "mine"  # never touched

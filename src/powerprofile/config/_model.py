@@ -479,6 +479,9 @@ class OperationsConfig:
         Folder keeping the risk-case state (``case_state.parquet``) for the next run,
         owned by powerprofile like every output folder. None: the state is kept in
         ``<output_dir>/scorecards/`` and read from there by the next run.
+    resolutions : str or None, default=None
+        CSV or Parquet file of resolution records (column ``case_id``, or
+        ``customer_key`` and ``rule``): the cases it names are resolved at this run.
     months : int, default=12
         Latest months the fair comparison sums.
     """
@@ -486,6 +489,7 @@ class OperationsConfig:
     enabled: bool = True
     targets: str | None = field(default="configs/targets.yaml", metadata=PATH)
     state_dir: str | None = field(default=None, metadata=PATH)
+    resolutions: str | None = field(default=None, metadata=PATH)
     months: int = field(default=12, metadata=bounded(1, 120))
 
 

@@ -331,6 +331,13 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
     prev_file = state or (Path(previous) if previous else None)
     prev_file = prev_file / "case_state.parquet" if prev_file is not None else None
     prev = pd.read_parquet(prev_file) if prev_file is not None and prev_file.is_file() else None
+    resolutions = None
+    if cfg.operations.resolutions:
+        from ..export import read_frame
+
+        resolutions = read_frame(
+            cfg.operations.resolutions, dtype={"case_id": "string", "customer_key": "string"}
+        )
     snap = None
     if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
         snap = pd.Timestamp(portraits["snapshot_date"].max())
@@ -341,6 +348,7 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
         risk_severity=severity,
         targets=targets,
         previous_cases=prev,
+        resolutions=resolutions,
         snapshot=snap,
         months=cfg.operations.months,
         reached=None if export_dir is None else campaign_keys(export_dir),
