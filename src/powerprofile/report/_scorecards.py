@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..schema import ORG_LEVEL_ZH
 from ._charts import Labeller, new_figure
-from ._format import Column, fmt_count, fmt_pct, html_table
+from ._format import Column, column_for, fmt_count, fmt_pct, html_table
+from ._kpis import KPI_LABELS
 
 __all__ = ["section_scorecards"]
 
@@ -48,8 +49,10 @@ def _columns(labels: dict, frame: pd.DataFrame) -> dict:
             spec[c] = Column(label, _fixed(1))
         elif c in ("open_cases", "overdue_cases", "resolved_cases", "peer_units"):
             spec[c] = Column(label, fmt_count)
+        elif c in KPI_LABELS:  # the channel KPIs keep the report's own formats
+            spec[c] = column_for(c, frame[c])
         elif frame[c].dtype.kind in "fi":
-            spec[c] = Column(label, _fixed(3))
+            spec[c] = Column(label, _fixed(2))
         else:
             spec[c] = Column(label, numeric=False)
     return spec
