@@ -150,6 +150,7 @@ def test_dump_round_trip_and_hash(tmp_path):
     again.output_dir, again.data.path = cfg.output_dir, cfg.data.path
     again.portraits.tags, again.portraits.risk_rules = cfg.portraits.tags, cfg.portraits.risk_rules
     again.export.campaigns = cfg.export.campaigns
+    again.operations.targets = cfg.operations.targets
     assert to_mapping(again) == to_mapping(cfg)
     assert "seed: 7" in text
     assert config_hash(again) == config_hash(cfg)

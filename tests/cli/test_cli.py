@@ -41,6 +41,7 @@ def test_help_lists_every_subcommand_and_exit_code(capsys):
         "export",
         "report",
         "run",
+        "scorecard",
     ):
         assert cmd in out
         assert main([cmd, "--help"]) == 0
@@ -126,7 +127,7 @@ def test_full_run_writes_the_stage_log(full_run):
     assert log_path == out / "stages.jsonl"
     events = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines()]
     stages = ["validate", "features", "train", "segment", "portraits", "tracking", "export"]
-    assert [e["stage"] for e in events] == [*stages, "report"]
+    assert [e["stage"] for e in events] == [*stages, "scorecards", "report"]
     for prev, e in zip(events, events[1:], strict=False):
         assert prev["end"] == e["start"] <= e["end"]
     for e in events:  # the summary shows the same times to 0.1 s

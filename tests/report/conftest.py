@@ -164,6 +164,7 @@ def manifest():
 def full_inputs(tiny_tables, manifest):
     """Every input of ``write_report``, small."""
     import powerprofile
+    from powerprofile.operations import build_scorecards
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 400)
@@ -240,4 +241,5 @@ def full_inputs(tiny_tables, manifest):
             }
         ),
         export_manifest=manifest,
+        scorecards=build_scorecards(tiny_tables),
     )

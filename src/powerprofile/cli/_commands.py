@@ -414,7 +414,7 @@ def _foreign_data_entries(folder: Path) -> list[str]:
     import json
 
     from ..datasets import GENERATOR
-    from ..schema import FEEDBACK_TABLES, TABLE_ORDER
+    from ..schema import FEEDBACK_TABLES, REFERENCE_TABLES, TABLE_ORDER
 
     try:
         info = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
@@ -422,7 +422,8 @@ def _foreign_data_entries(folder: Path) -> list[str]:
         info = None
     if not isinstance(info, dict) or info.get("generator") != GENERATOR:
         return ["dataset.json (missing, or not written by the generator)"]
-    top = {"dataset.json", "truth", *TABLE_ORDER, *(f"{t}.parquet" for t in TABLE_ORDER)}
+    names = (*TABLE_ORDER, *REFERENCE_TABLES)
+    top = {"dataset.json", "truth", *names, *(f"{t}.parquet" for t in names)}
     top |= {f"{t}.parquet" for t in FEEDBACK_TABLES}
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
@@ -501,8 +502,34 @@ def _in_output_folders(name: str, cmd):
     return wrapped
 
 
+def cmd_scorecard(cfg: Config, args) -> int:
+    from ..pipeline import load_data
+    from ..pipeline._stages import run_scorecards
+
+    tables = load_data(cfg)
+    out = Path(cfg.output_dir)
+    portraits = out / "portraits" / "portraits.parquet"
+    result, files, recall = run_scorecards(
+        cfg,
+        tables,
+        out / "scorecards",
+        portraits=portraits if portraits.is_file() else None,
+        previous=out / "scorecards",
+    )
+    _say(f"scorecards ({len(files)} files)", out / "scorecards")
+    for level, r in recall.items():
+        extra = r.get("explained_by_a_weak_grid_unit")
+        print(
+            f"planted weak links, {level}: recall {r['recall']:.2f}, precision "
+            f"{r['precision']:.2f} ({r['flagged']} flagged, {r['planted']} planted"
+            + (f", {extra} explained by a weak grid unit)" if extra is not None else ")")
+        )
+    return 0
+
+
 COMMANDS = {
     "sample": cmd_sample,
+    "scorecard": cmd_scorecard,
     "validate": cmd_validate,
     "features": cmd_features,
     "train": cmd_train,

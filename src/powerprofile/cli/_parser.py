@@ -160,6 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "scorecard",
+        parents=[common, data],
+        formatter_class=fmt,
+        epilog=_EPILOG,
+        help="unit scorecards, fair weak-link detection and risk cases",
+        description="Compute indicators per unit and month at every level of org_units, "
+        "scorecards against configs/targets.yaml and peers, mix-adjusted weak links with "
+        "their drill-down and, when <out>/portraits/portraits.parquet exists, risk cases "
+        "carried from the previous run; write <out>/scorecards/. On generated data the "
+        "recall and precision of the planted weak units are printed.",
+    )
+
+    p = sub.add_parser(
         "validate",
         parents=[common, privacy, data],
         formatter_class=fmt,

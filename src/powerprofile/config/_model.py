@@ -17,6 +17,7 @@ __all__ = [
     "FeaturesConfig",
     "LabelsConfig",
     "ModelsConfig",
+    "OperationsConfig",
     "PortraitsConfig",
     "PrivacyConfig",
     "ReportConfig",
@@ -65,6 +66,7 @@ SET_BY_JOB = {
         "risk_hits": "portraits.risk_rules",
         "subtitle": "data.path",
         "generated_at": "the scoring snapshot",
+        "scorecards": "the scorecard stage (operations)",
     },
 }
 """Per ``<section>.params``: the keyword arguments the job sets itself, and from where."""
@@ -546,6 +548,34 @@ class SparkConfig:
 
 
 @dataclass
+class OperationsConfig:
+    """Scorecards, weak links and risk cases (see ``docs/operations.md``).
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Run the scorecard stage in ``run``.
+    targets : str or None, default="configs/targets.yaml"
+        Indicator targets (None: none; a missing default file is skipped).
+    state_dir : str or None, default=None
+        Folder keeping the risk-case state (``case_state.parquet``) for the next run,
+        owned by powerprofile like every output folder. None: the state is kept in
+        ``<output_dir>/scorecards/`` and read from there by the next run.
+    resolutions : str or None, default=None
+        CSV or Parquet file of resolution records (column ``case_id``, or
+        ``customer_key`` and ``rule``): the cases it names are resolved at this run.
+    months : int, default=12
+        Latest months the fair comparison sums.
+    """
+
+    enabled: bool = True
+    targets: str | None = field(default="configs/targets.yaml", metadata=PATH)
+    state_dir: str | None = field(default=None, metadata=PATH)
+    resolutions: str | None = field(default=None, metadata=PATH)
+    months: int = field(default=12, metadata=bounded(1, 120))
+
+
+@dataclass
 class Config:
     """A whole job configuration.
 
@@ -564,7 +594,7 @@ class Config:
     engine : {"local", "spark"}, default="local"
         Where the per-partition stages run: in this process (and its worker processes),
         or as Apache Spark tasks (see ``spark``). The results are the same.
-    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, uplift, spark
+    data, features, labels, models, segmentation, portraits, export, privacy, tracking, report, uplift, spark, operations
         The sections, see their classes.
     """
 
@@ -585,6 +615,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     uplift: UpliftConfig = field(default_factory=UpliftConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
+    operations: OperationsConfig = field(default_factory=OperationsConfig)
     source: str | None = field(default=None, init=False, metadata={"internal": True}, compare=False)
 
     def _check(self, source, prefix):

@@ -11,6 +11,7 @@ households, a bill shock only on high-usage customers (see ``_simulate``).
 
 from ._archetypes import ARCHETYPE_NAMES, archetype_table
 from ._generate import GENERATOR, make_utility_data, write_sample, write_utility_data
+from ._org import load_org_truth
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, load_ground_truth
 from ._uplift import (
@@ -31,6 +32,7 @@ __all__ = [
     "PILOT_WAVES",
     "archetype_table",
     "load_ground_truth",
+    "load_org_truth",
     "make_utility_data",
     "simulate_pilot",
     "simulate_responses",

@@ -18,6 +18,7 @@ from powerprofile.schema._tables import Tables
 
 from ._archetypes import ARCHETYPES
 from ._frames import PER_CUSTOMER, Chunk, coerce_contract, generate_chunk, to_arrow
+from ._org import assemble_org, chunk_org_rows, plan_org, plant_service
 from ._simulate import DRIVER_NAMES
 from ._truth import GroundTruth, _Block, save_block, write_meta
 from ._uplift import write_campaign_truth
@@ -52,6 +53,17 @@ def _chunks(n_customers: int, chunk_customers: int):
     for c in range(n_chunks):
         lo = c * chunk_customers
         yield c, lo + 1, min(chunk_customers, n_customers - lo)
+
+
+def _generate_chunk(seed, c, first, n, s, e) -> tuple[Chunk, pd.DataFrame, pd.DataFrame]:
+    """One chunk with its planted service quality, and its part of ``org_units``."""
+    chunk = generate_chunk(seed, c, first, n, s, e)
+    plan = plan_org(seed, c, chunk.pop)
+    chunk.tables["interactions"] = plant_service(
+        seed, c, chunk.pop, chunk.tables["interactions"], chunk.cal, plan
+    )
+    org, truth = chunk_org_rows(c, chunk.pop, plan)
+    return chunk, org, truth
 
 
 def _truth_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,9 +128,12 @@ def make_utility_data(
     Returns
     -------
     tables : powerprofile.schema.Tables
-        The seven contract tables with contract dtypes; ``data_end`` is ``end``.
+        The seven contract tables with contract dtypes; ``data_end`` is ``end``;
+        ``tables.org_units`` is the organisation (``org_units``).
     truth : GroundTruth
-        Latent segments, true churn and complaint probabilities, event drivers.
+        Latent segments, true churn and complaint probabilities, event drivers;
+        ``truth.org_units`` the planted service quality of the units
+        (see :func:`load_org_truth`).
 
     Examples
     --------
@@ -128,11 +143,13 @@ def make_utility_data(
     """
     s, e = _check(n_customers, start, end, chunk_customers)
     parts: dict[str, list] = {name: [] for name in TABLE_ORDER}
-    t_customers, t_drivers, blocks = [], [], []
+    t_customers, t_drivers, blocks, orgs, org_truths = [], [], [], [], []
     row = 0
     n_days = 0
     for c, first, n in _chunks(int(n_customers), int(chunk_customers)):
-        chunk = generate_chunk(seed, c, first, n, s, e)
+        chunk, org, org_truth = _generate_chunk(seed, c, first, n, s, e)
+        orgs.append(org)
+        org_truths.append(org_truth)
         n_days = chunk.cal.n_days
         for name in TABLE_ORDER:
             parts[name].append(to_arrow(chunk, name))
@@ -154,6 +171,7 @@ def make_utility_data(
         s,
         n_days,
     )
+    tables.org_units, truth.org_units = assemble_org(orgs, org_truths)
     return tables, truth
 
 
@@ -178,7 +196,7 @@ def write_utility_data(
 
     Memory is bounded by one chunk. Layout (see the data contract)::
 
-        out/dataset.json  out/customers.parquet  out/outages.parquet
+        out/dataset.json  out/customers.parquet  out/outages.parquet  out/org_units.parquet
         out/<table>/part-XXXXX.parquet   for usage, bills, payments, interactions, events
         out/truth/...                   ground truth (see load_ground_truth)
         out/responses.parquet            randomised pilot campaigns' responses
@@ -247,8 +265,11 @@ def write_utility_data(
     block_meta = []
     n_days = 0
     t_writer = {}
+    orgs, org_truths = [], []
     for c, first, n in it:
-        chunk = generate_chunk(seed, c, first, n, s, e)
+        chunk, org, org_truth = _generate_chunk(seed, c, first, n, s, e)
+        orgs.append(org)
+        org_truths.append(org_truth)
         n_days = chunk.cal.n_days
         for name in ("customers", "outages"):
             tb = to_arrow(chunk, name)
@@ -287,6 +308,14 @@ def write_utility_data(
             if not f.exists() and name in schemas:
                 pq.write_table(schemas[name].empty_table(), f, **kw)
     write_meta(out / "truth", s, n_days, block_meta)
+    org, org_truth = assemble_org(orgs, org_truths)
+    pq.write_table(pa.Table.from_pandas(org, preserve_index=False), out / "org_units.parquet", **kw)
+    pq.write_table(
+        pa.Table.from_pandas(org_truth, preserve_index=False),
+        out / "truth" / "org_units.parquet",
+        **kw,
+    )
+    rows["org_units"] = len(org)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "data_start": s.date().isoformat(),

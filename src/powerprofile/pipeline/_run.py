@@ -30,7 +30,13 @@ from ._sample import (
     uniform_rows,
     use_streaming,
 )
-from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
+from ._stages import (
+    export_portraits,
+    make_portraits,
+    scorecard_stage,
+    segment_customers,
+    write_run_report,
+)
 
 __all__ = ["run_pipeline", "thread_limits"]
 
@@ -108,7 +114,17 @@ def _run_in(cfg: Config, folder, final: Path, *, progress, tracking_uri) -> RunS
     key = pseudonym_key(cfg)  # refuse a missing or weak key before any work
     t0 = time.perf_counter()
     bar = _Stages(
-        ["validate", "features", "train", "segment", "portraits", "tracking", "export", "report"],
+        [
+            "validate",
+            "features",
+            "train",
+            "segment",
+            "portraits",
+            "tracking",
+            "export",
+            "scorecards",
+            "report",
+        ],
         progress,
     )
     stages = ("data", "train", "segment", "portraits", "export", "report")
@@ -250,6 +266,10 @@ def _finish(
     loop = run_uplift_stage(
         cfg, paths.root, portraits=portraits, export_dir=paths.export, key=pseudonym_key(cfg)
     )
+    scorecards = None
+    if cfg.operations.enabled:
+        scorecards = scorecard_stage(cfg, paths, final, summary, tables, portraits)
+        bar.done("scorecards", "report")
     rep = write_run_report(
         cfg,
         paths.report,
@@ -262,6 +282,7 @@ def _finish(
         snapshot=snap_text,
         export_manifest=manifest,
         uplift=loop,
+        scorecards=scorecards,
     )
     if rep is None:
         summary.notes.append("report: not written (module missing or report.enabled false)")
@@ -281,6 +302,7 @@ def _finish(
         "export": paths.export,
         "report": paths.report,
         "uplift": paths.root / "uplift",
+        "scorecards": paths.root / "scorecards",
         **(outputs or {}),
     }
     summary.outputs = {

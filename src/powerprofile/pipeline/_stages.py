@@ -223,6 +223,7 @@ def write_run_report(
     shap_importance=None,
     export_manifest=None,
     uplift=None,
+    scorecards=None,
 ):
     """Write the HTML report with ``powerprofile.report.write_report`` when it is installed.
 
@@ -261,6 +262,198 @@ def write_run_report(
         "snapshot_date": str(snapshot) if snapshot is not None else None,
         "export_manifest": export_manifest,
         "uplift": uplift,
+        "scorecards": scorecards,
         **cfg.report.params,
     }
     return write_report(path, **kwargs)
+
+
+def campaign_keys(export_dir) -> set | None:
+    """``customer_key`` of every customer in the campaign files of an export (or None)."""
+    import json
+
+    from ..export import read_frame
+
+    export_dir = Path(export_dir)
+    try:
+        manifest = json.loads((export_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys: set = set()
+    for f in manifest.get("files", []):
+        if f.get("campaign") and "customer_key" in (f.get("columns") or []):
+            frame = read_frame(export_dir / f["file"], dtype={"customer_key": "string"})
+            keys.update(frame["customer_key"].dropna().astype(str))
+    return keys
+
+
+def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=None, export_dir=None):
+    """The scorecard stage (see ``docs/operations.md``): compute and write the files.
+
+    Parameters
+    ----------
+    cfg : Config
+    tables : Tables
+    out_dir : path-like
+        Where the scorecard files go (``<out>/scorecards``).
+    portraits : pandas.DataFrame or path-like or None, default=None
+        Portraits for the risk cases (None: no cases).
+    previous : path-like or None, default=None
+        Folder holding the previous run's ``case_state.parquet`` (the case state).
+    export_dir : path-like or None, default=None
+        This run's export: the share of high-risk customers its campaigns reach.
+
+    Returns
+    -------
+    (Scorecards, list of pathlib.Path, dict)
+        The result, the files written and, on generated data with its truth, the
+        recall and precision of the planted weak units per level.
+    """
+    from ..operations import build_scorecards, load_targets, planted_recall, write_scorecards
+    from ..schema import read_org_units
+
+    org = getattr(tables, "org_units", None)
+    if org is None and cfg.data.path:
+        org = read_org_units(cfg.data.path, tables.customers)
+    if org is None:
+        log.info("scorecards: data has no org_units; hierarchy derived from region and grid unit")
+    targets = None
+    tpath = _rules_path(cfg.operations.targets)
+    if tpath is not None:
+        targets = load_targets(tpath)
+    if portraits is not None and not isinstance(portraits, pd.DataFrame):
+        portraits = pd.read_parquet(portraits)
+    severity = None
+    risk_path = _rules_path(cfg.portraits.risk_rules)
+    if portraits is not None and risk_path is not None:
+        from ..portraits import load_rules
+
+        severity = {r.name: r.severity for r in load_rules(risk_path)}
+    state = Path(cfg.operations.state_dir) if cfg.operations.state_dir else None
+    prev_file = state or (Path(previous) if previous else None)
+    prev_file = prev_file / "case_state.parquet" if prev_file is not None else None
+    prev = pd.read_parquet(prev_file) if prev_file is not None and prev_file.is_file() else None
+    resolutions = None
+    if cfg.operations.resolutions:
+        from ..export import read_frame
+
+        resolutions = read_frame(
+            cfg.operations.resolutions, dtype={"case_id": "string", "customer_key": "string"}
+        )
+    snap = None
+    if portraits is not None and "snapshot_date" in portraits.columns and len(portraits):
+        snap = pd.Timestamp(portraits["snapshot_date"].max())
+    result = build_scorecards(
+        tables,
+        org,
+        portraits=portraits,
+        risk_severity=severity,
+        targets=targets,
+        previous_cases=prev,
+        resolutions=resolutions,
+        snapshot=snap,
+        months=cfg.operations.months,
+        reached=None if export_dir is None else campaign_keys(export_dir),
+        segments=_segments(cfg, tables["customers"], portraits),
+    )
+    for note in result.notes:
+        log.info("scorecards: %s", note)
+    files = write_scorecards(result, out_dir)
+    if result.cases is not None:
+        _save_state(result.cases, Path(out_dir), state)
+    recall = {}
+    truth_dir = Path(cfg.data.path) / "truth" / "org_units.parquet"
+    if truth_dir.is_file() and not result.derived:
+        from ..datasets import load_org_truth
+
+        recall = planted_recall(result, load_org_truth(cfg.data.path))
+    return result, files, recall
+
+
+def _segments(cfg: Config, customers: pd.DataFrame, portraits) -> pd.Series | None:
+    """The portraits' segment of each customer (aligned with ``customers``), or None.
+
+    Portraits name customers by ``customer_key``; the customers' ids are pseudonymised
+    with the run's key to find them.
+    """
+    if portraits is None or "segment_id" not in portraits.columns:
+        return None
+    from ..privacy import pseudonymise
+    from ._data import pseudonym_key
+
+    keys = pseudonymise(customers["customer_id"].to_numpy(), pseudonym_key(cfg))
+    seg = portraits.set_index(portraits["customer_key"].astype("string"))["segment_id"]
+    seg = seg[~seg.index.duplicated()]
+    return pd.Series(
+        seg.reindex(pd.Index(keys, dtype="string")).to_numpy(), index=customers.index
+    ).astype("string")
+
+
+def _save_state(cases: pd.DataFrame, out_dir: Path, state_dir: Path | None) -> None:
+    """The case state for the next run: ``case_state.parquet`` beside the scorecards, and in
+    ``operations.state_dir`` when set (an owned folder, written through staging).
+    """
+    cases.to_parquet(out_dir / ".case_state.parquet.tmp", index=False)
+    (out_dir / ".case_state.parquet.tmp").replace(out_dir / "case_state.parquet")
+    if state_dir is None:
+        return
+    from ..export import output_folder
+
+    with output_folder(state_dir, what="case state folder") as folder:
+        with folder.staging("operations") as tmp:
+            cases.to_parquet(Path(tmp) / "case_state.parquet", index=False)
+
+
+def scorecard_stage(cfg: Config, paths, final: Path, summary, tables, portraits):
+    """The scorecard stage of ``run``: files under ``scorecards/``, metrics, case state.
+
+    The previous run's case state is read from ``operations.state_dir`` or the
+    published ``<output_dir>/scorecards/``; the new one is written with this run's
+    outputs (and to ``operations.state_dir`` when set). A failure is logged and the
+    run goes on without scorecards (they are derived outputs).
+
+    Returns
+    -------
+    Scorecards or None
+    """
+    try:
+        result, _files, recall = run_scorecards(
+            cfg,
+            tables,
+            paths.root / "scorecards",
+            portraits=portraits,
+            previous=final / "scorecards",
+            export_dir=paths.export,
+        )
+    except Exception as exc:  # noqa: BLE001 - the rest of the run is still useful
+        log.warning("scorecards skipped: %s", exc)
+        summary.notes.append(f"scorecards: not written ({type(exc).__name__}: {exc})")
+        return None
+    result.evaluation = recall
+    metrics = result.metrics()
+    for level, r in recall.items():
+        metrics[f"operations.planted.{level}.recall"] = r["recall"]
+        metrics[f"operations.planted.{level}.precision"] = r["precision"]
+    summary.notes.extend(f"scorecards: {n}" for n in result.notes)
+    if cfg.tracking.enabled:
+        _log_operations_metrics(metrics)
+    return result
+
+
+def _log_operations_metrics(metrics: dict) -> None:
+    """Add the scorecard metrics to the run just tracked (this process's last run)."""
+    try:
+        import mlflow
+
+        run = mlflow.last_active_run()
+        if run is None:
+            return
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items())]
+        mlflow.MlflowClient().log_batch(run.info.run_id, metrics=batch)
+    except Exception as exc:  # noqa: BLE001 - tracking of derived metrics is best effort
+        log.warning("scorecard metrics not logged to MLflow: %s", exc)

@@ -15,6 +15,7 @@ import pandas as pd
 from ._charts import Labeller
 from ._fonts import CHART_FONT_FAMILY, cjk_characters, describe_chart_fonts, embedded_cjk_font
 from ._format import fmt_count, fmt_pct
+from ._scorecards import section_scorecards
 from ._sections import (
     KpiFrames,
     as_frame,
@@ -50,6 +51,7 @@ SECTIONS = (
     ("models", "Model performance", "模型表现"),
     ("scores", "Score distribution by region", "分地区得分分布"),
     ("risk", "Risk-rule hits", "风险规则命中"),
+    ("scorecards", "Unit scorecards and weak links", "单位记分卡与薄弱环节"),
     ("campaigns", "Campaigns and exports", "营销活动与导出"),
     ("uplift", "Measured uplift and next-best channel", "活动效果与最佳渠道"),
     ("validation", "Data validation", "数据校验"),
@@ -208,6 +210,7 @@ def write_report(
     export_manifest=None,
     uplift=None,
     max_table_rows: int = 30,
+    scorecards=None,
 ) -> Path:
     """Write the channel-operations and portrait report as one self-contained HTML file.
 
@@ -280,6 +283,9 @@ def write_report(
         effects and the next-best-channel choice.
     max_table_rows : int, default=30
         Longest table shown (the rest is counted).
+    scorecards : powerprofile.operations.Scorecards, optional
+        Unit scorecards, weak links (shown first, per level), their drill-down, risk
+        cases and early warnings (``powerprofile.operations.build_scorecards``).
 
     Returns
     -------
@@ -315,6 +321,7 @@ def write_report(
         "models": lambda: section_models(evaluations, shap_importance, lab, n),
         "scores": lambda: section_scores(scores, region_column, score_columns, lab, n),
         "risk": lambda: section_risk(risk_hits, lab, n),
+        "scorecards": lambda: section_scorecards(scorecards, lab, n),
         "campaigns": lambda: section_campaigns(manifest, n),
         "uplift": lambda: section_uplift(uplift, n),
         "validation": lambda: section_validation(validation_report, tables, n),

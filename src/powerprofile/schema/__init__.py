@@ -19,8 +19,11 @@ from ._contract import (
     FEEDBACK_TABLES,
     ONLINE_CHANNELS,
     ONLINE_PAYMENT_CHANNELS,
+    ORG_LEVEL_ZH,
+    ORG_LEVELS,
     PAYMENT_CHANNELS,
     PII_COLUMNS,
+    REFERENCE_TABLES,
     SCHEMA_VERSION,
     TABLE_ORDER,
     TABLES,
@@ -30,6 +33,7 @@ from ._contract import (
 from ._feedback import load_feedback_table
 from ._folder import read_dataset_info
 from ._io import save_quarantine, save_tables
+from ._org import check_hierarchy, org_paths, read_org_units
 from ._reader import Part, load_tables, read_parts, validate_folder
 from ._report import format_report, redact_quarantine, redact_report, summarize
 from ._source import DataSource
@@ -44,8 +48,11 @@ __all__ = [
     "FEEDBACK_TABLES",
     "ONLINE_CHANNELS",
     "ONLINE_PAYMENT_CHANNELS",
+    "ORG_LEVELS",
+    "ORG_LEVEL_ZH",
     "PAYMENT_CHANNELS",
     "PII_COLUMNS",
+    "REFERENCE_TABLES",
     "REPORT_COLUMNS",
     "SCHEMA_VERSION",
     "TABLES",
@@ -55,11 +62,14 @@ __all__ = [
     "Part",
     "TableSpec",
     "Tables",
+    "check_hierarchy",
     "format_report",
     "load_feedback_table",
     "partition_of",
     "load_tables",
+    "org_paths",
     "read_dataset_info",
+    "read_org_units",
     "read_parts",
     "redact_quarantine",
     "redact_report",

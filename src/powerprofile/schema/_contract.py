@@ -28,6 +28,9 @@ __all__ = [
     "EVENT_KINDS",
     "FEEDBACK_TABLES",
     "ONLINE_CHANNELS",
+    "ORG_LEVELS",
+    "ORG_LEVEL_ZH",
+    "REFERENCE_TABLES",
     "ONLINE_PAYMENT_CHANNELS",
     "PAYMENT_CHANNELS",
     "PER_CUSTOMER",
@@ -89,6 +92,15 @@ ONLINE_PAYMENT_CHANNELS = ("app", "wechat", "alipay", "bank_withholding")
 EVENT_KINDS = ("closure", "supplier_switch", "suspension", "capacity_reduction")
 """销户/迁出, 更换售电公司, 暂停, 减容."""
 READ_QUALITY = ("actual", "estimated")
+ORG_LEVELS = ("province", "city", "county", "service_centre", "grid_unit")
+"""Levels of the operating organisation, top first: 省/网级, 地市, 区县, 供电服务中心, 网格."""
+ORG_LEVEL_ZH = {
+    "province": "省公司",
+    "city": "地市公司",
+    "county": "区县公司",
+    "service_centre": "供电服务中心",
+    "grid_unit": "网格",
+}
 
 
 @dataclass(frozen=True)
@@ -547,6 +559,33 @@ TABLES: dict[str, TableSpec] = {
             ),
         ),
     ),
+    "org_units": TableSpec(
+        name="org_units",
+        description="The operating organisation (组织机构): one row per unit, each grid unit "
+        "placed under a service centre, county, city and the province.",
+        key=("unit_id",),
+        customer_column=None,
+        time_column=None,
+        columns=(
+            ColumnSpec("unit_id", "id", description="Unit identifier", description_zh="单位编码"),
+            ColumnSpec(
+                "parent_id",
+                "id",
+                nullable=True,
+                description="Parent unit (empty for the root, the province)",
+                description_zh="上级单位编码",
+            ),
+            ColumnSpec(
+                "level",
+                "category",
+                categories=ORG_LEVELS,
+                description="Level: province, city, county, service centre, grid unit",
+                description_zh="层级",
+            ),
+            ColumnSpec("name_zh", "text", description="Chinese name", description_zh="中文名称"),
+            ColumnSpec("name_en", "text", description="English name", description_zh="英文名称"),
+        ),
+    ),
 }
 
 _BOOL = {"kind": "bool", "required": False}
@@ -649,6 +688,10 @@ TABLE_ORDER = ("customers", "outages", "usage", "bills", "payments", "interactio
 FEEDBACK_TABLES = ("responses",)
 """Contract tables that answer an export (read by ``powerprofile outcomes``, not by the
 feature builders): validated by the same checks, never part of the history."""
+
+REFERENCE_TABLES = ("org_units",)
+"""Optional reference tables outside the per-customer flow: read and checked on their own
+(``powerprofile.schema.read_org_units``), never partitioned; old data sets lack them."""
 
 PII_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(c.name for t in TABLE_ORDER for c in TABLES[t].columns if c.pii)

@@ -19,6 +19,7 @@ from ._contract import (
     DATE_MAX,
     DATE_MIN,
     FEEDBACK_TABLES,
+    REFERENCE_TABLES,
     TABLE_ORDER,
     TABLES,
     ColumnSpec,
@@ -133,7 +134,7 @@ def contract_markdown() -> str:
     str
     """
     lines = []
-    for name in (*TABLE_ORDER, *FEEDBACK_TABLES):
+    for name in (*TABLE_ORDER, *REFERENCE_TABLES, *FEEDBACK_TABLES):
         spec = TABLES[name]
         required = "required" if name in ("customers", "usage") else "optional"
         if name in FEEDBACK_TABLES:

@@ -30,6 +30,8 @@ class Tables:
     input_rows : dict of str to int
         Rows per table before validation (kept + quarantined); empty when the tables
         were not produced by validation.
+    org_units : pandas.DataFrame or None
+        The operating organisation (reference table ``org_units``), when known.
     """
 
     customers: pd.DataFrame
@@ -43,6 +45,7 @@ class Tables:
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
     report: pd.DataFrame = field(default_factory=pd.DataFrame)
     input_rows: dict[str, int] = field(default_factory=dict)
+    org_units: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in TABLE_ORDER:
