@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from powerprofile.exceptions import NotFittedError
 
+from .._cores import available_cores
 from ._additive import AdditiveLookup
 from ._calibration import choose_calibrator
 from ._frame import capture_schema, prepare_frame, to_frame
@@ -123,7 +124,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     lgbm_params : dict or None, default=None
         Extra LightGBM parameters (override the ones above).
     n_jobs : int or None, default=None
-        Threads (None: LightGBM's default, all cores).
+        Threads (None: every core the process may run on, ``os.sched_getaffinity``).
     random_state : int, default=0
         Seed (bagging, halving); training is deterministic for a seed.
 
@@ -235,7 +236,9 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             cat_smooth=10.0,
             metric="average_precision" if self.class_weight is not None else "binary_logloss",
         )
-        if self.n_jobs is not None:
+        if self.n_jobs is None:
+            params["num_threads"] = available_cores()
+        else:
             params["num_threads"] = int(self.n_jobs) if self.n_jobs > 0 else 0
         if self.additive:
             params["interaction_constraints"] = [[j] for j in range(n_features)]

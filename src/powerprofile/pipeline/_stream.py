@@ -39,12 +39,50 @@ def _source(path: str, errors: str, data_end):
     return DataSource(path, errors=errors, data_end=data_end)
 
 
+MAX_AUTO_WORKERS = 2
+
+
+def feature_workers(cfg: Config) -> int:
+    """Worker processes of the streamed feature stage (``features.n_jobs``).
+
+    None (the default) takes the cores this process may use, at most
+    ``MAX_AUTO_WORKERS``: each worker holds one partition (about 1.5 GB at
+    12,000-16,000 customers a part), so two stay within a 4 GB job.
+    """
+    from .._cores import available_cores
+
+    n = cfg.features.n_jobs
+    return max(1, int(n) if n is not None else min(available_cores(), MAX_AUTO_WORKERS))
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system (Arrow's pool, then the C heap)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def _map(fn, items, n_jobs: int):
+    """``fn`` over ``items``, in ``n_jobs`` worker processes that end with the call.
+
+    The workers are shut down afterwards: idle, they would keep their partition's
+    memory through the later stages.
+    """
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
     from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+    try:
+        return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+    finally:
+        get_reusable_executor().shutdown(wait=True)
 
 
 # ------------------------------------------------------------------ validation
@@ -186,6 +224,8 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
         res["score"] = str(f)
         res["n_score"] = len(s)
     res["positives"] = n_pos
+    train = score = weights = t = s = None  # freed before the memory is handed back
+    _release_memory()
     return res
 
 
@@ -220,7 +260,7 @@ def stream_features(
     every = snapshot_days(snaps.append(score_snap).unique().sort_values())
     windows = tuple(sorted({int(w) for w in cfg.features.windows}))
     kinds = resolve_kinds(cfg.labels.churn_kinds)
-    n_jobs = max(1, int(cfg.features.n_jobs))
+    n_jobs = feature_workers(cfg)
     partials = _map(
         _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
         list(range(P)),
