@@ -494,6 +494,27 @@ def test_duplicates_across_parts_found_exactly_among_colliding_hashes(folder, mo
         validate_folder(folder)
 
 
+def test_cross_part_duplicates_are_searched_once_for_unchanged_files(folder, monkeypatch):
+    from powerprofile.schema import _reader
+
+    validate_folder(folder)  # finds the (no) duplicates of payments and interactions
+    found = _reader.known_duplicates()
+    assert {k[0] for k in found if str(folder) in k[2][0][0]} == {"payments", "interactions"}
+
+    def again(src, column):
+        raise AssertionError(f"{src.name}.{column} searched again")
+
+    monkeypatch.setattr(_reader, "_find_duplicates", again)
+    _reader._DUPLICATES.clear()
+    _reader.remember_duplicates(found)  # as a worker process is handed them
+    assert len(DataSource(folder).partition(0, 2, tables=("payments",))["payments"]) > 0
+    # a rewritten part is searched again
+    pay = pd.read_parquet(_part(folder, "payments", 1))
+    pq.write_table(pa.Table.from_pandas(pay, preserve_index=False), _part(folder, "payments"))
+    with pytest.raises(AssertionError, match="payments.payment_id searched again"):
+        DataSource(folder).partition(1, 2, tables=("payments",))
+
+
 # ---------------------------------------------------------------- CLI
 
 

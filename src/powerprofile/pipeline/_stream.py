@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -68,21 +68,26 @@ def _release_memory() -> None:
         pass
 
 
-def _map(fn, items, n_jobs: int):
-    """``fn`` over ``items``, in ``n_jobs`` worker processes that end with the call.
+def _map(fn, items, n_jobs: int, *, end: bool = True):
+    """``fn`` over ``items``, in ``n_jobs`` worker processes.
 
-    The workers are shut down afterwards: idle, they would keep their partition's
-    memory through the later stages.
+    With ``end`` the workers are shut down afterwards: idle, they would keep their
+    partition's memory through the later stages. Without, the next call reuses
+    them (and their opened data-set folder).
     """
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
     from joblib import Parallel, delayed
     from joblib.externals.loky import get_reusable_executor
 
+    ok = False
     try:
-        return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+        out = Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+        ok = True
+        return out
     finally:
-        get_reusable_executor().shutdown(wait=True)
+        if end or not ok:
+            get_reusable_executor().shutdown(wait=True)
 
 
 # ------------------------------------------------------------------ validation
@@ -148,6 +153,9 @@ class StreamPlan:
     seed : int
     out : str
         Staging folder for the part files.
+    duplicates : dict
+        Cross-part duplicate keys the parent already found (validation), so that
+        workers do not search every part again.
     """
 
     path: str
@@ -163,20 +171,27 @@ class StreamPlan:
     seg_fraction: float
     seed: int
     out: str
+    duplicates: dict = field(default_factory=dict)
 
     def source(self):
         """The (per-process cached) validated source of the folder."""
+        from ..schema._reader import remember_duplicates
+
+        remember_duplicates(self.duplicates)
         return _source(self.path, self.errors, self.data_end)
 
 
 class _AreaTask:
-    def __init__(self, path, errors, data_end, P, sd, windows, kinds):
+    def __init__(self, path, errors, data_end, P, sd, windows, kinds, duplicates):
         self.args = (path, errors, data_end)
         self.P, self.sd, self.windows, self.kinds = P, sd, windows, kinds
+        self.duplicates = duplicates
 
     def __call__(self, p):
         from ..features import area_partial
+        from ..schema._reader import remember_duplicates
 
+        remember_duplicates(self.duplicates)
         parts = _source(*self.args).partition(p, self.P, tables=("interactions", "events"))
         return area_partial(
             parts["customers"],
@@ -261,10 +276,14 @@ def stream_features(
     windows = tuple(sorted({int(w) for w in cfg.features.windows}))
     kinds = resolve_kinds(cfg.labels.churn_kinds)
     n_jobs = feature_workers(cfg)
+    from ..schema._reader import known_duplicates
+
+    dups = known_duplicates()
     partials = _map(
-        _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
+        _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds, dups),
         list(range(P)),
         n_jobs,
+        end=False,  # the feature pass below reuses the workers and their opened folder
     )
     area = {
         "complaints": combine_area_partials(partials),
@@ -298,6 +317,7 @@ def stream_features(
         seg_fraction=seg_fraction,
         seed=cfg.seed,
         out=str(work),
+        duplicates=dups,
     )
     parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs)
     sd = snapshot_days(snaps)

@@ -119,7 +119,57 @@ def _hash_ids(values: pa.Array) -> np.ndarray:
     )
 
 
+_DUPLICATES: dict = {}  # per process: (table, column, files with size and mtime) -> result
+_DUPLICATES_KEPT = 16
+
+
+def _duplicates_key(src: TableSource, column: str) -> tuple:
+    files = []
+    for f in src.files:
+        try:
+            st = Path(f).stat()
+        except OSError:
+            return ()  # unreadable: not remembered, the read names the file
+        files.append((str(f), st.st_size, st.st_mtime_ns))
+    return (src.name, column, tuple(files))
+
+
+def known_duplicates() -> dict:
+    """The cross-part duplicate keys found so far in this process (small: the repeats).
+
+    Handed to :func:`remember_duplicates` in a worker process, it spares the worker
+    another pass over every part of the table.
+    """
+    return dict(_DUPLICATES)
+
+
+def remember_duplicates(found: dict) -> None:
+    """Take over duplicate keys found by another process (:func:`known_duplicates`).
+
+    Entries are keyed by the table's files with their sizes and modification times,
+    so a changed file is searched again.
+    """
+    _DUPLICATES.update(found)
+
+
 def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
+    """Values of ``column`` occurring more than once over all the parts of ``src``.
+
+    Remembered per process for the same files (:func:`known_duplicates`): the job
+    validates a table, then reads it again part by part.
+    """
+    key = _duplicates_key(src, column)
+    hit = _DUPLICATES.get(key) if key else None
+    if hit is None:
+        hit = _find_duplicates(src, column)
+        if key:
+            while len(_DUPLICATES) >= _DUPLICATES_KEPT:
+                _DUPLICATES.pop(next(iter(_DUPLICATES)))
+            _DUPLICATES[key] = hit
+    return hit
+
+
+def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
     """Values of ``column`` occurring more than once over all the parts of ``src``.
 
     Bounded memory, whatever the population: one pass over the parts finds each
