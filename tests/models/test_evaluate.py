@@ -1,8 +1,14 @@
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from powerprofile.models import evaluate, expected_calibration_error, gains_table
+from powerprofile.models import (
+    evaluate,
+    expected_calibration_error,
+    gains_table,
+    logistic_baseline,
+)
 
 
 def test_lift_capture_gains_by_hand():
@@ -54,3 +60,14 @@ def test_baseline_and_figures(fitted, panel):
     assert len(out["gains"]) == 10 and out["gains"]["n"].sum() == last.sum()
     # the baseline learns the linear part of the truth (num_0, num_1, customer type)
     assert 0.7 < out["metrics"].loc["logistic_baseline", "roc_auc"] < 1.0
+
+
+def test_logistic_baseline_fits_on_at_most_max_rows():
+    X = pd.DataFrame({"x": np.arange(200, dtype=float), "k": pd.array(["a", "b"] * 100)})
+    y = np.arange(200) % 2
+    capped = logistic_baseline(X, y, max_rows=20)
+    assert capped[0].named_transformers_["num"][-1].n_samples_seen_ == 20
+    whole = logistic_baseline(X, y, max_rows=None)
+    assert whole[0].named_transformers_["num"][-1].n_samples_seen_ == 200
+    above = logistic_baseline(X, y, max_rows=500)  # fewer rows than the cap: all of them
+    assert above[0].named_transformers_["num"][-1].n_samples_seen_ == 200

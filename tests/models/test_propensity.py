@@ -178,3 +178,11 @@ def test_errors(panel):
         PropensityModel().fit(X, y0)
     with pytest.raises(ValueError, match="infinity in column 'num_3'"):
         PropensityModel().fit(X.assign(num_3=np.inf), y)
+
+
+def test_threads_default_to_the_cores_the_process_may_use():
+    import os
+
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert PropensityModel()._lgb_params(3)["num_threads"] == expected
+    assert PropensityModel(n_jobs=1)._lgb_params(3)["num_threads"] == 1

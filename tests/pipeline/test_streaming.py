@@ -29,6 +29,7 @@ def _config(tmp: Path, data: Path, out: Path, **data_keys) -> Path:
         *(f"  {k}: {v}" for k, v in data_keys.items()),
         "features:",
         "  n_training_snapshots: 6",
+        "  n_jobs: 1",
         "n_threads: 1",
         "models:",
         "  params: {learning_rate: 0.1, early_stopping_rounds: 20, n_jobs: 1}",
@@ -231,6 +232,29 @@ def test_two_workers_write_part_files_and_return_paths(tmp_path, monkeypatch):
         for what in ("train", "score"):
             pd.testing.assert_frame_equal(pd.read_parquet(r1[what]), pd.read_parquet(r2[what]))
     pd.testing.assert_frame_equal(got[1]["leakage"], got[2]["leakage"])
+    # the workers ended with the stage: idle, they would hold a partition each
+    import psutil
+
+    left = [
+        c
+        for c in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(c.cmdline())
+    ]
+    assert left == []
+
+
+def test_feature_workers_default_to_the_cores_at_most_two(tmp_path, monkeypatch):
+    import dataclasses
+
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._stream import feature_workers
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    auto = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=None))
+    for cores, expected in ((1, 1), (2, 2), (8, 2)):
+        monkeypatch.setattr("powerprofile._cores.available_cores", lambda c=cores: c)
+        assert feature_workers(auto) == expected
+    assert feature_workers(cfg) == 1  # set explicitly: as given
 
 
 def test_export_command_reads_the_portrait_parts(partitioned):

@@ -470,6 +470,51 @@ def test_payment_id_duplicated_across_parts_is_found(folder):
     assert len(t.quarantine["payments"]) == 2
 
 
+def _collide(values):
+    """Every id hashes to the same 64 bits: the exact second pass must sort them out."""
+    return np.zeros(len(values), dtype=np.uint64)
+
+
+def test_hash_collisions_are_never_reported_as_duplicates(folder, monkeypatch):
+    monkeypatch.setattr("powerprofile.schema._reader._hash_ids", _collide)
+    t = load_tables(folder)  # every payment id collides with every other: none is a duplicate
+    assert len(t.payments) == 5 and t.quarantine.get("payments") is None
+
+
+def test_duplicates_across_parts_found_exactly_among_colliding_hashes(folder, monkeypatch):
+    pay = [pd.read_parquet(_part(folder, "payments", p)) for p in range(2)]
+    other = pay[1].copy()
+    planted = pay[0]["payment_id"].iloc[0]
+    other.loc[other.index[0], "payment_id"] = planted
+    pq.write_table(pa.Table.from_pandas(other, preserve_index=False), _part(folder, "payments"))
+    monkeypatch.setattr("powerprofile.schema._reader._hash_ids", _collide)
+    t = load_tables(folder, errors="quarantine")
+    assert sorted(t.quarantine["payments"]["payment_id"]) == [planted, planted]
+    with pytest.raises(DataValidationError, match=r"payments\.payment_id: 2 rows share 1 dup"):
+        validate_folder(folder)
+
+
+def test_cross_part_duplicates_are_searched_once_for_unchanged_files(folder, monkeypatch):
+    from powerprofile.schema import _reader
+
+    validate_folder(folder)  # finds the (no) duplicates of payments and interactions
+    found = _reader.known_duplicates()
+    assert {k[0] for k in found if str(folder) in k[2][0][0]} == {"payments", "interactions"}
+
+    def again(src, column):
+        raise AssertionError(f"{src.name}.{column} searched again")
+
+    monkeypatch.setattr(_reader, "_find_duplicates", again)
+    _reader._DUPLICATES.clear()
+    _reader.remember_duplicates(found)  # as a worker process is handed them
+    assert len(DataSource(folder).partition(0, 2, tables=("payments",))["payments"]) > 0
+    # a rewritten part is searched again
+    pay = pd.read_parquet(_part(folder, "payments", 1))
+    pq.write_table(pa.Table.from_pandas(pay, preserve_index=False), _part(folder, "payments"))
+    with pytest.raises(AssertionError, match="payments.payment_id searched again"):
+        DataSource(folder).partition(1, 2, tables=("payments",))
+
+
 # ---------------------------------------------------------------- CLI
 
 

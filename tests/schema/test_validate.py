@@ -441,3 +441,13 @@ def test_duplicated_column_is_an_error_in_both_modes(clean, errors):
         match=r"events\.kind: the column appears more than once; keep one of them",
     ):
         validate_tables(clean, errors=errors)
+
+
+@pytest.mark.parametrize("repeat", [False, True])
+def test_membership_against_a_large_id_set(repeat):
+    from powerprofile.schema._checks import _isin
+
+    ids = [f"C{i:07d}" for i in range(100)] + (["C0000003"] if repeat else [])
+    allowed = pd.Index(ids, dtype="string")  # large and unique: the hash-table path
+    values = pd.Index(["C0000003", "C9999999", "C0000099", "c0000003"], dtype="string")
+    assert _isin(values, allowed).tolist() == [True, False, True, False]

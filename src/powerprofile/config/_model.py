@@ -164,8 +164,10 @@ class FeaturesConfig:
         Snapshot date for scoring (ISO); default the day after the data's last day.
     n_partitions : int or None, default=None
         Customer hash partitions processed one at a time (None: the builder decides).
-    n_jobs : int, default=1
-        Parallel workers for the feature builders.
+    n_jobs : int or None, default=None
+        Parallel workers for the feature builders. None: one on the in-memory route;
+        on the streamed route the cores the job may use, at most 2 (each worker holds
+        one partition, so two stay within the memory of one job).
     """
 
     windows: list[int] = field(
@@ -176,7 +178,7 @@ class FeaturesConfig:
     snapshot_interval_months: int = field(default=1, metadata=bounded(1, 120, unit="months"))
     scoring_snapshot: str | None = field(default=None, metadata=ISO_DATE)
     n_partitions: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS * 64))
-    n_jobs: int = field(default=1, metadata=bounded(1, MAX_WORKERS))
+    n_jobs: int | None = field(default=None, metadata=bounded(1, MAX_WORKERS))
 
     def _check(self, source, prefix):
         if not self.windows:

@@ -32,11 +32,9 @@ def _threads(model, n_jobs):
         return int(n_jobs)
     if getattr(model, "n_jobs", None):
         return int(model.n_jobs)
-    import os
+    from .._cores import available_cores
 
-    return max(
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(), 1
-    )
+    return available_cores()
 
 
 def raw_contributions(model, Xp: pd.DataFrame, method: str = "auto", n_jobs=None):

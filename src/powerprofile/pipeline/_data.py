@@ -306,7 +306,7 @@ def _feature_kwargs(cfg: Config, progress: bool) -> dict:
         "windows": tuple(cfg.features.windows),
         "min_history_days": cfg.features.min_history_days,
         "n_partitions": cfg.features.n_partitions,
-        "n_jobs": cfg.features.n_jobs,
+        "n_jobs": cfg.features.n_jobs or 1,
         "progress": progress,
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,19 +39,60 @@ def _source(path: str, errors: str, data_end):
     return DataSource(path, errors=errors, data_end=data_end)
 
 
-def _map(fn, items, n_jobs: int, mapper=None):
-    """``[fn(i) for i in items]``: in this process, ``n_jobs`` worker processes, or ``mapper``.
+MAX_AUTO_WORKERS = 2
+
+
+def feature_workers(cfg: Config) -> int:
+    """Worker processes of the streamed feature stage (``features.n_jobs``).
+
+    None (the default) takes the cores this process may use, at most
+    ``MAX_AUTO_WORKERS``: each worker holds one partition (about 1.5 GB at
+    12,000-16,000 customers a part), so two stay within a 4 GB job.
+    """
+    from .._cores import available_cores
+
+    n = cfg.features.n_jobs
+    return max(1, int(n) if n is not None else min(available_cores(), MAX_AUTO_WORKERS))
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system (Arrow's pool, then the C heap)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def _map(fn, items, n_jobs: int, mapper=None, *, end: bool = True):
+    """``fn`` over ``items``: in this process, ``n_jobs`` worker processes, or ``mapper``.
 
     ``mapper(fn, n)`` computes ``[fn(0), ..., fn(n - 1)]`` elsewhere (the Spark engine's
     :func:`powerprofile.spark.run_tasks`); ``items`` are then ``range(n)``.
+
+    With ``end`` the workers are shut down afterwards: idle, they would keep their
+    partition's memory through the later stages. Without, the next call reuses
+    them (and their opened data-set folder).
     """
     if mapper is not None:
         return mapper(fn, len(items))
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(i) for i in items]
     from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+    ok = False
+    try:
+        out = Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+        ok = True
+        return out
+    finally:
+        if end or not ok:
+            get_reusable_executor().shutdown(wait=True)
 
 
 # ------------------------------------------------------------------ validation
@@ -123,6 +164,9 @@ class StreamPlan:
     seed : int
     out : str
         Staging folder for the part files.
+    duplicates : dict
+        Cross-part duplicate keys the parent already found (validation), so that
+        workers do not search every part again.
     """
 
     path: str
@@ -138,20 +182,27 @@ class StreamPlan:
     seg_fraction: float
     seed: int
     out: str
+    duplicates: dict = field(default_factory=dict)
 
     def source(self):
         """The (per-process cached) validated source of the folder."""
+        from ..schema._reader import remember_duplicates
+
+        remember_duplicates(self.duplicates)
         return _source(self.path, self.errors, self.data_end)
 
 
 class _AreaTask:
-    def __init__(self, path, errors, data_end, P, sd, windows, kinds):
+    def __init__(self, path, errors, data_end, P, sd, windows, kinds, duplicates):
         self.args = (path, errors, data_end)
         self.P, self.sd, self.windows, self.kinds = P, sd, windows, kinds
+        self.duplicates = duplicates
 
     def __call__(self, p):
         from ..features import area_partial
+        from ..schema._reader import remember_duplicates
 
+        remember_duplicates(self.duplicates)
         parts = _source(*self.args).partition(p, self.P, tables=("interactions", "events"))
         return area_partial(
             parts["customers"],
@@ -199,6 +250,8 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
         res["score"] = str(f)
         res["n_score"] = len(s)
     res["positives"] = n_pos
+    train = score = weights = t = s = None  # freed before the memory is handed back
+    _release_memory()
     return res
 
 
@@ -235,12 +288,16 @@ def stream_features(
     every = snapshot_days(snaps.append(score_snap).unique().sort_values())
     windows = tuple(sorted({int(w) for w in cfg.features.windows}))
     kinds = resolve_kinds(cfg.labels.churn_kinds)
-    n_jobs = max(1, int(cfg.features.n_jobs))
+    n_jobs = feature_workers(cfg)
+    from ..schema._reader import known_duplicates
+
+    dups = known_duplicates()
     partials = _map(
-        _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds),
+        _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds, dups),
         list(range(P)),
         n_jobs,
         mapper,
+        end=False,  # the feature pass below reuses the workers and their opened folder
     )
     area = {
         "complaints": combine_area_partials(partials),
@@ -274,6 +331,7 @@ def stream_features(
         seg_fraction=seg_fraction,
         seed=cfg.seed,
         out=str(work),
+        duplicates=dups,
     )
     parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs, mapper)
     sd = snapshot_days(snaps)

@@ -539,9 +539,21 @@ def _check_key(tc: _TableCheck, duplicated: pd.Index | None = None) -> None:
 
 
 def _isin(values: pd.Index, allowed: pd.Index) -> np.ndarray:
-    """Vectorised membership of text values (Arrow's ``is_in``)."""
+    """Vectorised membership of text values.
+
+    Against a large set of unique texts (every customer id, checked part after
+    part) the look-up goes through the set's own hash table, which pandas builds
+    once per index and keeps; otherwise Arrow's ``is_in``.
+    """
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
+    if (
+        len(allowed) > 4 * len(values)
+        and isinstance(values.dtype, pd.StringDtype)
+        and isinstance(allowed.dtype, pd.StringDtype)
+        and allowed.is_unique
+    ):
+        return allowed.get_indexer(values) >= 0
     a = pa.array(np.asarray(values.astype(object)), type=pa.large_string(), from_pandas=True)
     b = pa.array(np.asarray(allowed.astype(object)), type=pa.large_string(), from_pandas=True)
     return np.asarray(pc.is_in(a, value_set=b).to_numpy(zero_copy_only=False), dtype=bool)

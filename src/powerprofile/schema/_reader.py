@@ -18,14 +18,17 @@ returns only the report; :func:`load_tables` keeps every part.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pandas.util import hash_array
 
 from ._coerce import STRING_DTYPE
 from ._contract import TABLE_ORDER, TABLES
@@ -89,38 +92,136 @@ def _quarantine_writer(target) -> Callable[[Part], None] | None:
     return write
 
 
+_DUP_BUCKETS = 16  # spill files of 64-bit hashes: one bucket in memory at a time
+
+
+def _id_column(src: TableSource, f, column: str):
+    """The ``column`` of part ``f`` as large strings, or None when it is not an id column."""
+    try:
+        if column not in pq.read_schema(f).names:
+            return None
+        col = pq.read_table(f, columns=[column]).column(0)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - named like any unreadable file
+        raise _unreadable(src.name, f, exc, column) from exc
+    if _family(col.type) not in ("text", "number"):
+        return None  # not ids: the part's checks say why
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    return col.cast(pa.large_string())
+
+
+def _hash_ids(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each (non-null) id text: equal texts, equal hashes."""
+    return hash_array(
+        np.asarray(values.to_numpy(zero_copy_only=False), dtype=object), categorize=False
+    )
+
+
+_DUPLICATES: dict = {}  # per process: (table, column, files with size and mtime) -> result
+_DUPLICATES_KEPT = 16
+
+
+def _duplicates_key(src: TableSource, column: str) -> tuple:
+    files = []
+    for f in src.files:
+        try:
+            st = Path(f).stat()
+        except OSError:
+            return ()  # unreadable: not remembered, the read names the file
+        files.append((str(f), st.st_size, st.st_mtime_ns))
+    return (src.name, column, tuple(files))
+
+
+def known_duplicates() -> dict:
+    """The cross-part duplicate keys found so far in this process (small: the repeats).
+
+    Handed to :func:`remember_duplicates` in a worker process, it spares the worker
+    another pass over every part of the table.
+    """
+    return dict(_DUPLICATES)
+
+
+def remember_duplicates(found: dict) -> None:
+    """Take over duplicate keys found by another process (:func:`known_duplicates`).
+
+    Entries are keyed by the table's files with their sizes and modification times,
+    so a changed file is searched again.
+    """
+    _DUPLICATES.update(found)
+
+
 def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
     """Values of ``column`` occurring more than once over all the parts of ``src``.
 
-    One hash pass per part (its distinct values and their counts), one over the
-    parts' distinct values together; memory holds the distinct values, not the rows.
+    Remembered per process for the same files (:func:`known_duplicates`): the job
+    validates a table, then reads it again part by part.
     """
-    within, distinct = [], []
-    for f in src.files:
-        try:
-            if column not in pq.read_schema(f).names:
-                return pd.Index([], dtype="string"), 0
-            col = pq.read_table(f, columns=[column]).column(0)
-        except MemoryError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - named like any unreadable file
-            raise _unreadable(src.name, f, exc, column) from exc
-        if _family(col.type) not in ("text", "number"):
-            return pd.Index([], dtype="string"), 0  # not ids: the part's checks say why
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        col = col.cast(pa.large_string())
-        vc = pc.value_counts(col)
-        values, counts = vc.field("values"), vc.field("counts")
-        within.append(pc.filter(values, pc.greater(counts, 1)))
-        distinct.append(values)
-    if not distinct:
-        return pd.Index([], dtype="string"), 0
-    across = pc.value_counts(pa.chunked_array(distinct, type=pa.large_string()))
-    dup = pa.chunked_array(
-        [*within, pc.filter(across.field("values"), pc.greater(across.field("counts"), 1))],
-        type=pa.large_string(),
-    )
+    key = _duplicates_key(src, column)
+    hit = _DUPLICATES.get(key) if key else None
+    if hit is None:
+        hit = _find_duplicates(src, column)
+        if key:
+            while len(_DUPLICATES) >= _DUPLICATES_KEPT:
+                _DUPLICATES.pop(next(iter(_DUPLICATES)))
+            _DUPLICATES[key] = hit
+    return hit
+
+
+def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
+    """Values of ``column`` occurring more than once over all the parts of ``src``.
+
+    Bounded memory, whatever the population: one pass over the parts finds each
+    part's own repeated values and spills a 64-bit hash of each of its distinct
+    values to one of ``_DUP_BUCKETS`` files on disk (by the hash's top bits); each
+    bucket is then sorted alone, and a hash seen in two parts is a candidate. Only
+    when there are candidates does a second pass read the parts again and count
+    the texts of the candidate hashes exactly, so a hash collision never makes a
+    false duplicate. Memory holds one part's distinct values and one bucket's
+    hashes, never every id of the table.
+    """
+    none = pd.Index([], dtype="string"), 0
+    within = []
+    with tempfile.TemporaryDirectory(prefix="powerprofile-dups-") as tmp:
+        spill = [Path(tmp) / f"{b:02d}.u64" for b in range(_DUP_BUCKETS)]
+        for f in src.files:
+            col = _id_column(src, f, column)
+            if col is None:
+                return none
+            vc = pc.value_counts(col)
+            values, counts = vc.field("values"), vc.field("counts")
+            within.append(pc.filter(values, pc.greater(counts, 1)))
+            values = values.drop_null()
+            del col, vc, counts
+            h = _hash_ids(values)
+            bucket = (h >> np.uint64(60)).astype(np.intp) % _DUP_BUCKETS
+            order = np.argsort(bucket, kind="stable")
+            h, bucket = h[order], bucket[order]
+            cuts = np.searchsorted(bucket, np.arange(_DUP_BUCKETS + 1))
+            for b in range(_DUP_BUCKETS):
+                if cuts[b + 1] > cuts[b]:
+                    with spill[b].open("ab") as fh:
+                        h[cuts[b] : cuts[b + 1]].tofile(fh)
+            del h, bucket, order, values
+        candidates = []
+        for b in spill:
+            if not b.exists():
+                continue
+            h = np.sort(np.fromfile(b, dtype=np.uint64))
+            b.unlink()
+            candidates.append(np.unique(h[1:][h[1:] == h[:-1]]))
+            del h
+    candidates = np.concatenate(candidates) if candidates else np.empty(0, np.uint64)
+    across = []
+    if len(candidates):  # second pass: the texts behind the candidate hashes, counted exactly
+        texts = []
+        for f in src.files:
+            values = pc.unique(_id_column(src, f, column)).drop_null()
+            texts.append(values.filter(pa.array(np.isin(_hash_ids(values), candidates))))
+        vc = pc.value_counts(pa.chunked_array(texts, type=pa.large_string()))
+        across.append(pc.filter(vc.field("values"), pc.greater(vc.field("counts"), 1)))
+    dup = pa.chunked_array([*within, *across], type=pa.large_string())
     values = pd.Index(pc.unique(dup).to_numpy(zero_copy_only=False), dtype=object)
     values = values[pd.notna(values) & (values != "")]
     return pd.Index(values, dtype="string"), len(values)
