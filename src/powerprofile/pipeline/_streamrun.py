@@ -9,6 +9,7 @@ memory following one partition: see :mod:`._stream`. The differences a reader se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import shutil
@@ -109,13 +110,13 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
     )
     from ._stages import export_portraits, segment_customers
     from ._stream import (
-        KPI_COLUMNS,
         _PartTables,
         read_customers,
+        read_report_scores,
         read_segment_sample,
-        read_tables,
         read_training_sample,
         stream_features,
+        stream_kpis,
         stream_portraits,
         validate_streamed,
     )
@@ -217,23 +218,20 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             summary.model_uris = {t: str(final / "models" / t) for t in models}
         bar.done("tracking", "export")
 
-        portraits = pd.concat(
-            [pd.read_parquet(f, columns=export_columns(cfg, f)) for f in files],
-            ignore_index=True,
-        )
         result = export_portraits(
             cfg,
-            portraits,
+            files,
             _PartTables(customers),
             paths.export,
             previous_dir=final / "export",
             key=key,
+            columns=functools.partial(export_columns, cfg),
         )
         summary.export_files = result.files
         bar.done("export", "report")
 
-        kpi_tables = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
-        kpi_tables["customers"] = customers
+        kpi_tables = stream_kpis(cfg, customers, data_start=start, data_end=end)
+        report_scores = read_report_scores(files)
         shutil.rmtree(work, ignore_errors=True)
         _finish(
             cfg,
@@ -246,7 +244,7 @@ def run_streamed(cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri
             trained=trained,
             profile=profile,
             segmenter=segmenter,
-            portraits=portraits,
+            portraits=report_scores,
             hits=hits,
             manifest=result.manifest,
             outputs={
