@@ -186,3 +186,13 @@ def test_membership_is_sorted_whatever_the_buckets(tmp_path, n_buckets):
     got = pd.read_parquet(tmp_path / "m.parquet")
     assert list(got["customer_key"]) == sorted(frame["customer_key"])
     assert pop.n_members == 50
+
+
+def test_phones_and_contactability_from_the_customers_table(tmp_path, data, campaigns_file):
+    """Portraits without contactable_ columns: each part joins its own customers' rows."""
+    customers, portraits = data
+    files = _write_parts(tmp_path, portraits, np.arange(len(portraits)) % 3)
+    a, b = _both(tmp_path, files, campaigns_file, customers=customers)
+    _assert_same_bytes(a, b)
+    sms = pd.read_csv(b.out_dir / "retention__sms.csv", encoding="utf-8-sig", dtype=str)
+    assert len(sms) and sms["phone"].notna().any()

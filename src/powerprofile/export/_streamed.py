@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..privacy import MAX_PHONE_VISIBLE_DIGITS, resolve_pseudonym_key
+from ..privacy import MAX_PHONE_VISIBLE_DIGITS, pseudonymise, resolve_pseudonym_key
 from ._campaigns import CampaignSet, load_campaigns
 from ._dictionary import dictionary_facts, merge_dictionary_facts
 from ._export import (
@@ -299,6 +299,16 @@ def export_campaigns_streamed(
         cols = columns(p) if callable(columns) else columns
         return pd.read_parquet(p, columns=cols)
 
+    # customers keyed once; each part (and the candidates) gets only its own rows
+    cust_keys = None
+    if customers is not None:
+        cust_keys = pseudonymise(customers["customer_id"], key).astype(str).to_numpy()
+
+    def customers_of(frame: pd.DataFrame):
+        if customers is None:
+            return None
+        return customers[np.isin(cust_keys, frame["customer_key"].astype(str).to_numpy())]
+
     # the latest snapshot of every part (the export takes the population's latest)
     import pyarrow.parquet as pq
 
@@ -322,7 +332,7 @@ def export_campaigns_streamed(
                 frame = frame[frame["snapshot_date"] == latest]
             frame = _flat(frame)
             pop.add(frame, i)
-            _aligned, _keys, masks, elig = _channel_inputs(frame, customers, key, lists)
+            _aligned, _keys, masks, elig = _channel_inputs(frame, customers_of(frame), key, lists)
             for what, m in masks.items():
                 pop.matched[what] |= bool(m.any())
             keep = np.zeros(len(frame), dtype=bool)
@@ -349,7 +359,7 @@ def export_campaigns_streamed(
             candidates,
             out_dir,
             cset=cset,
-            customers=customers,
+            customers=customers_of(candidates),
             key=key,
             lists=lists,
             format=format,
