@@ -6,9 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from powerprofile.export import CHANNELS, export_campaigns, load_campaigns
+from powerprofile.export import (
+    CHANNELS,
+    candidate_limits,
+    export_campaigns,
+    export_campaigns_streamed,
+    load_campaigns,
+)
 from powerprofile.export import _streamed as streamed
-from powerprofile.export._streamed import candidate_limits, export_campaigns_streamed
 from powerprofile.privacy import pseudonymise
 
 from .conftest import KEY

@@ -26,6 +26,7 @@ from ._export import (
 from ._folders import MARKER, OutputFolder, check_output_path, output_folder
 from ._schema import EXPORT_TYPES, canonical_types, column_type, pandas_types
 from ._select import Selection, compile_selection
+from ._streamed import candidate_limits, export_campaigns_streamed
 from ._writers import EXTENSIONS, FORMULA_TRIGGERS, file_sha256, read_frame, write_frame
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "atomic_directory",
     "build_dictionary",
     "build_readme",
+    "candidate_limits",
     "canonical_types",
     "check_output_path",
     "column_type",
@@ -58,6 +60,7 @@ __all__ = [
     "describe_column",
     "eligibility",
     "export_campaigns",
+    "export_campaigns_streamed",
     "file_sha256",
     "fsync_tree",
     "load_campaigns",

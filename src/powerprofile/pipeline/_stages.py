@@ -163,7 +163,7 @@ def export_portraits(
     cfg : Config
     portraits : pandas.DataFrame or list of path-like
         The portraits, or their Parquet part files (exported part by part with
-        :func:`~powerprofile.export._streamed.export_campaigns_streamed`).
+        :func:`~powerprofile.export.export_campaigns_streamed`).
     tables : Tables or None
         For the customers table (contactability, phones); None uses portrait columns.
     out_dir : path-like
@@ -182,8 +182,7 @@ def export_portraits(
     """
     from functools import partial
 
-    from ..export import export_campaigns
-    from ..export._streamed import export_campaigns_streamed
+    from ..export import export_campaigns, export_campaigns_streamed
     from ._data import pseudonym_key
 
     key = pseudonym_key(cfg) if key is None else key
