@@ -308,3 +308,28 @@ def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
         q = pd.read_parquet(f)
         assert "customer_id" not in q.columns and not {"name", "phone", "address"} & set(q.columns)
         assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
+
+
+def test_export_reads_the_tag_and_risk_labels_the_dictionary_names(tmp_path):
+    """The streamed export reads each tag and risk flag with its labels (the dictionary names them)."""
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._streamrun import export_columns
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    cols = [
+        "customer_key",
+        "tags",
+        "tags_en",
+        "tags_zh",
+        "risk_flags",
+        "risk_flags_en",
+        "risk_flags_zh",
+        "tag_counter_loyal",
+        "churn_reason_1_text_en",
+        "address",
+    ]
+    f = tmp_path / "part.parquet"
+    pd.DataFrame({c: ["x"] for c in cols}).to_parquet(f)
+    got = set(export_columns(cfg, f))
+    assert {"tags", "tags_en", "tags_zh", "risk_flags", "risk_flags_en", "risk_flags_zh"} <= got
+    assert "tag_counter_loyal" in got and "address" not in got

@@ -71,7 +71,10 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     from ..export import load_campaigns
 
     names = pq.ParquetFile(part).schema_arrow.names
-    want = set(_EXPORT_ALWAYS)
+    # the tag and risk-flag codes with their labels: the data dictionary names them
+    want = set(_EXPORT_ALWAYS) | {
+        f"{c}{s}" for c in ("tags", "risk_flags") for s in ("", "_en", "_zh")
+    }
     for camp in load_campaigns(cfg.export.campaigns).campaigns:
         want |= {camp.score, *camp.ranking, *camp.columns, *camp.selection.columns}
     keep = (
