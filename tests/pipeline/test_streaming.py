@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,19 +116,48 @@ def test_streamed_and_in_memory_routes_equal_on_the_sample(both_routes):
     assert summary["always"]["training_sample"]["negative_fraction"] == 1.0
 
 
-def test_streamed_kpis_equal_the_in_memory_kpis(tmp_path):
-    """The report's channel KPIs: the streamed tables read part by part give the same frame."""
+_COUNTS = (
+    "customers",
+    "active_customers",
+    "contacting_customers",
+    "contacts",
+    "payments",
+    "complaints",
+)
+
+
+def _assert_kpis_equal(mem: pd.DataFrame, streamed: pd.DataFrame) -> None:
+    """Counts exactly, rates within 1e-12 (relative), same keys, order and types."""
+    assert list(mem.columns) == list(streamed.columns)
+    rates = [c for c in mem.columns if c not in _COUNTS and pd.api.types.is_float_dtype(mem[c])]
+    pd.testing.assert_frame_equal(mem.drop(columns=rates), streamed.drop(columns=rates))
+    for c in rates:
+        np.testing.assert_allclose(mem[c], streamed[c], rtol=1e-12, atol=0, err_msg=c)
+
+
+@pytest.mark.parametrize("data_start", [None, "2023-10-01"])
+def test_streamed_kpis_equal_the_in_memory_kpis(tmp_path, data_start):
+    """The report's channel KPIs and payment mix, summed from per-part counts.
+
+    ``data_start`` two months before the first contact: the months are counted
+    again from the first month with a contact or payment, as in memory.
+    """
     from powerprofile.config import load_config
-    from powerprofile.pipeline._stream import KPI_COLUMNS, read_customers, read_tables
-    from powerprofile.report import channel_kpis
+    from powerprofile.pipeline._stream import read_customers, stream_kpis
+    from powerprofile.report import REPORT_GROUPINGS, channel_kpis, payment_channel_mix
     from powerprofile.schema import load_tables
 
     cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
-    streamed = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
-    streamed["customers"] = read_customers(cfg)
     tables = load_tables(SAMPLE)
-    for by in (("month", "channel"), ("month",), ("month", "region")):
-        pd.testing.assert_frame_equal(channel_kpis(tables, by=by), channel_kpis(streamed, by=by))
+    start = data_start or json.loads((SAMPLE / "dataset.json").read_text())["data_start"]
+    agg = stream_kpis(cfg, read_customers(cfg), data_start=start, data_end=tables.data_end)
+    for by in REPORT_GROUPINGS:
+        _assert_kpis_equal(channel_kpis(tables, by=by), channel_kpis(agg, by=by))
+    mem, got = payment_channel_mix(tables), payment_channel_mix(agg)
+    pd.testing.assert_frame_equal(mem.drop(columns="amount"), got.drop(columns="amount"))
+    np.testing.assert_allclose(mem["amount"], got["amount"], rtol=1e-12)
+    assert dict(agg.items()).keys() == {"customers", "interactions", "payments", "events"}
+    assert len(dict(agg.items())["payments"]) == len(tables.payments)
 
 
 @pytest.fixture(scope="module")
@@ -302,3 +332,28 @@ def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
         q = pd.read_parquet(f)
         assert "customer_id" not in q.columns and not {"name", "phone", "address"} & set(q.columns)
         assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
+
+
+def test_export_reads_the_tag_and_risk_labels_the_dictionary_names(tmp_path):
+    """The streamed export reads each tag and risk flag with its labels (the dictionary names them)."""
+    from powerprofile.config import load_config
+    from powerprofile.pipeline._streamrun import export_columns
+
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    cols = [
+        "customer_key",
+        "tags",
+        "tags_en",
+        "tags_zh",
+        "risk_flags",
+        "risk_flags_en",
+        "risk_flags_zh",
+        "tag_counter_loyal",
+        "churn_reason_1_text_en",
+        "address",
+    ]
+    f = tmp_path / "part.parquet"
+    pd.DataFrame({c: ["x"] for c in cols}).to_parquet(f)
+    got = set(export_columns(cfg, f))
+    assert {"tags", "tags_en", "tags_zh", "risk_flags", "risk_flags_en", "risk_flags_zh"} <= got
+    assert "tag_counter_loyal" in got and "address" not in got

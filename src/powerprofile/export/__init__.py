@@ -36,6 +36,7 @@ from ._export import (
 from ._folders import MARKER, OutputFolder, check_output_path, output_folder
 from ._schema import EXPORT_TYPES, canonical_types, column_type, pandas_types
 from ._select import Selection, compile_selection
+from ._streamed import candidate_limits, export_campaigns_streamed
 from ._writers import EXTENSIONS, FORMULA_TRIGGERS, file_sha256, read_frame, write_frame
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "build_dictionary",
     "build_readme",
     "campaign_id",
+    "candidate_limits",
     "canonical_types",
     "check_output_path",
     "column_type",
@@ -74,6 +76,7 @@ __all__ = [
     "describe_column",
     "eligibility",
     "export_campaigns",
+    "export_campaigns_streamed",
     "file_sha256",
     "fsync_tree",
     "load_campaigns",

@@ -384,34 +384,86 @@ def _pct(x: float) -> str:
     return f"{x * 100:.2f} %" if x < 0.1 else f"{x * 100:.1f} %"
 
 
-def _band_codes(frame: pd.DataFrame, target: str) -> list[dict]:
+def _band_stats(frame: pd.DataFrame, target: str) -> dict | None:
+    """Per band code of ``target``: rows, score and decile ranges (mergeable over parts)."""
     band, score, decile = f"{target}_band", f"{target}_score", f"{target}_decile"
     if band not in frame.columns or score not in frame.columns:
-        return []
-    en_t, zh_t, _ = _TARGETS.get(target, (target, target, target))
-    n = int(frame[score].notna().sum())
-    rows = []
+        return None
+    categorical = isinstance(frame[band].dtype, pd.CategoricalDtype)
     cats = (
         list(frame[band].cat.categories)[::-1]
-        if isinstance(frame[band].dtype, pd.CategoricalDtype)
+        if categorical
         else sorted(frame[band].dropna().astype(str).unique())
     )
+    stats = {}
     for code in cats:
         at = (frame[band].astype("string") == str(code)).fillna(False).to_numpy(dtype=bool)
         k = int(at.sum())
         if not k:
             continue
         s = frame.loc[at, score].astype(float)
+        d = frame.loc[at, decile].dropna().astype(int) if decile in frame.columns else ()
+        lo, hi = (int(d.min()), int(d.max())) if len(d) else (None, None)
+        stats[str(code)] = (k, float(s.min()), float(s.max()), lo, hi)
+    return {
+        "n": int(frame[score].notna().sum()),
+        "codes": [str(c) for c in cats],
+        "categorical": categorical,
+        "stats": stats,
+    }
+
+
+def _merge_band_stats(items: list) -> dict | None:
+    items = [i for i in items if i is not None]
+    if not items:
+        return None
+    first = next((i for i in items if i["categorical"]), None)
+    codes = first["codes"] if first is not None else sorted({c for i in items for c in i["codes"]})
+    stats: dict = {}
+    for i in items:
+        for code, (k, smin, smax, lo, hi) in i["stats"].items():
+            if code not in stats:
+                stats[code] = (k, smin, smax, lo, hi)
+                continue
+            k0, a, b, lo0, hi0 = stats[code]
+            los = [x for x in (lo0, lo) if x is not None]
+            his = [x for x in (hi0, hi) if x is not None]
+            stats[code] = (
+                k0 + k,
+                min(a, smin),
+                max(b, smax),
+                min(los) if los else None,
+                max(his) if his else None,
+            )
+    return {
+        "n": sum(i["n"] for i in items),
+        "codes": codes,
+        "categorical": first is not None,
+        "stats": stats,
+    }
+
+
+def _band_codes(frame: pd.DataFrame, target: str, stats: dict | None = None) -> list[dict]:
+    stats = _band_stats(frame, target) if stats is None else stats
+    if stats is None:
+        return []
+    band = f"{target}_band"
+    en_t, zh_t, _ = _TARGETS.get(target, (target, target, target))
+    n = stats["n"]
+    rows = []
+    for code in stats["codes"]:
+        if code not in stats["stats"]:
+            continue
+        k, smin, smax, lo, hi = stats["stats"][code]
         share = k / n if n else 0.0
-        en = f"{_pct(share)} of the customers ({k}); {en_t} probability {_pct(s.min())} to {_pct(s.max())}"
-        zh = f"占用户的 {_pct(share)}（{k} 户）；{zh_t}概率 {_pct(s.min())} 至 {_pct(s.max())}"
-        if decile in frame.columns:
-            d = frame.loc[at, decile].dropna().astype(int)
-            if len(d):
-                lo, hi = int(d.min()), int(d.max())
-                rng = str(lo) if lo == hi else f"{lo}-{hi}"
-                en = f"deciles {rng} of this snapshot's scores: " + en
-                zh = f"本快照得分十分位 {rng}：" + zh
+        en = (
+            f"{_pct(share)} of the customers ({k}); {en_t} probability {_pct(smin)} to {_pct(smax)}"
+        )
+        zh = f"占用户的 {_pct(share)}（{k} 户）；{zh_t}概率 {_pct(smin)} 至 {_pct(smax)}"
+        if lo is not None:
+            rng = str(lo) if lo == hi else f"{lo}-{hi}"
+            en = f"deciles {rng} of this snapshot's scores: " + en
+            zh = f"本快照得分十分位 {rng}：" + zh
         rows.append(
             {
                 "column": band,
@@ -425,11 +477,77 @@ def _band_codes(frame: pd.DataFrame, target: str) -> list[dict]:
     return rows
 
 
+def dictionary_facts(frame: pd.DataFrame) -> dict:
+    """What the data dictionary reads of the portrait rows, mergeable over parts.
+
+    Tag and risk-flag labels, segment names and, per target, the band codes' counts
+    and score and decile ranges; :func:`merge_dictionary_facts` combines the facts of
+    several parts into those of their concatenation.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Portrait rows.
+
+    Returns
+    -------
+    dict
+    """
+    segments: dict = {}
+    if "segment_id" in frame.columns:
+        seg = frame[
+            [c for c in ("segment_id", "segment_name_en", "segment_name_zh") if c in frame.columns]
+        ]
+        seg = seg.dropna(subset=["segment_id"]).drop_duplicates("segment_id")
+        segments = {
+            int(r["segment_id"]): (
+                str(r.get("segment_name_en", r["segment_id"])),
+                str(r.get("segment_name_zh", r["segment_id"])),
+            )
+            for _, r in seg.iterrows()  # one row per segment (a handful)
+        }
+    return {
+        "tag": _pairs(frame, "tags"),
+        "risk": _pairs(frame, "risk_flags"),
+        "segments": segments if "segment_id" in frame.columns else None,
+        "bands": {t: _band_stats(frame, t) for t in _TARGETS},
+    }
+
+
+def merge_dictionary_facts(parts: list[dict]) -> dict:
+    """The :func:`dictionary_facts` of the concatenation of the parts' rows.
+
+    Parameters
+    ----------
+    parts : list of dict
+        Facts of each part, in part order.
+
+    Returns
+    -------
+    dict
+    """
+    out: dict = {"tag": {}, "risk": {}, "segments": None, "bands": {}}
+    for f in parts:
+        for what in ("tag", "risk"):
+            for code, pair in f[what].items():
+                out[what].setdefault(code, pair)
+        if f["segments"] is not None:
+            out["segments"] = out["segments"] or {}
+            for sid, pair in f["segments"].items():
+                out["segments"].setdefault(sid, pair)
+    for what in ("tag", "risk"):
+        out[what] = dict(sorted(out[what].items()))
+    out["bands"] = {t: _merge_band_stats([f["bands"][t] for f in parts]) for t in _TARGETS}
+    return out
+
+
 def build_dictionary(
     frame: pd.DataFrame,
     schema: dict[str, str],
     files_of: dict[str, list[str]],
     campaigns,
+    *,
+    facts: dict | None = None,
 ) -> pd.DataFrame:
     """The data dictionary of an export (see :data:`DICTIONARY_COLUMNS`).
 
@@ -443,12 +561,16 @@ def build_dictionary(
         Column -> the files holding it.
     campaigns : list of Campaign
         The campaigns exported.
+    facts : dict or None, default=None
+        :func:`dictionary_facts` of the whole population when ``frame`` holds only
+        some of its rows (a streamed export); default computed from ``frame``.
 
     Returns
     -------
     pandas.DataFrame
     """
-    labels = {"tag": _pairs(frame, "tags"), "risk": _pairs(frame, "risk_flags")}
+    facts = dictionary_facts(frame) if facts is None else facts
+    labels = {"tag": facts["tag"], "risk": facts["risk"]}
     rows = []
     for col, typ in schema.items():
         zh, en, mzh, men = describe_column(col, labels)
@@ -488,25 +610,8 @@ def build_dictionary(
         "campaign",
         [(c.name, (c.title_en or c.name, c.title_zh or c.title_en or c.name)) for c in campaigns],
     )
-    if "segment_id" in frame.columns:
-        seg = frame[
-            [c for c in ("segment_id", "segment_name_en", "segment_name_zh") if c in frame.columns]
-        ]
-        seg = (
-            seg.dropna(subset=["segment_id"])
-            .drop_duplicates("segment_id")
-            .sort_values("segment_id")
-        )
-        items = [
-            (
-                str(int(r["segment_id"])),
-                (
-                    str(r.get("segment_name_en", r["segment_id"])),
-                    str(r.get("segment_name_zh", r["segment_id"])),
-                ),
-            )
-            for _, r in seg.iterrows()  # one row per segment (a handful)
-        ]
+    if facts["segments"] is not None:
+        items = [(str(sid), pair) for sid, pair in sorted(facts["segments"].items())]
         for col in ("segment_id", "previous_segment_id", "current_segment_id"):
             add(col, items)
     add("tags", sorted(labels["tag"].items()))
@@ -527,7 +632,7 @@ def build_dictionary(
     )
     for t in _TARGETS:
         if f"{t}_band" in schema:
-            codes.extend(_band_codes(frame, t))
+            codes.extend(_band_codes(frame, t, facts["bands"][t]))
         for col in [c for c in schema if re.fullmatch(rf"{t}_reason_\d+_direction", c)]:
             add(
                 col,

@@ -438,30 +438,54 @@ def export_campaigns(
         ``out_dir`` is unsafe or not empty and not created by powerprofile;
         :class:`~powerprofile.exceptions.OutputDirBusyError` when another job writes it.
     """
-    from ..config import config_hash as _hash
     from ._folders import check_output_path
 
     key = resolve_pseudonym_key(key)
     check_output_path(out_dir, what="export folder")  # before any work
     cset = campaigns if isinstance(campaigns, CampaignSet) else load_campaigns(campaigns)
     frame = _flat(portraits)
-    n = len(frame)
-    raw_phone_channels = tuple(raw_phone_channels or ())
-    bad = sorted(set(raw_phone_channels) - set(CHANNELS))
-    if bad:
-        raise ConfigError(
-            f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}."
-        )
-    cap = int(frequency_cap if frequency_cap is not None else cset.frequency_cap)
+    lists = _read_lists(opt_out_list, do_not_contact_list, key)
+    return _export(
+        frame,
+        out_dir,
+        cset=cset,
+        customers=customers,
+        key=key,
+        lists=lists,
+        format=format,
+        frequency_cap=frequency_cap,
+        incremental=incremental,
+        allow_raw_phone=allow_raw_phone,
+        raw_phone_channels=raw_phone_channels,
+        phone_visible_digits=phone_visible_digits,
+        snapshot_date=snapshot_date,
+        model_versions=model_versions,
+        config_hash=config_hash,
+        previous_dir=previous_dir,
+    )
+
+
+def _read_lists(opt_out_list, do_not_contact_list, key) -> dict:
+    """The opt-out and do-not-contact lists as key sets, with their paths (read once)."""
+    return {
+        what: (path, _read_list(path, key, what))
+        for what, path in (("opt-out", opt_out_list), ("do-not-contact", do_not_contact_list))
+    }
+
+
+def _channel_inputs(frame: pd.DataFrame, customers, key, lists: dict):
+    """Aligned customers, keys, list matches and channel eligibility of portrait rows."""
     aligned = _aligned_customers(frame, customers, key)
     contactable = _contactable(frame, aligned)
-    phones = _phones(frame, aligned)
     keys = frame["customer_key"].astype(str).to_numpy()
-    masks = {}
-    for what, path in (("opt-out", opt_out_list), ("do-not-contact", do_not_contact_list)):
-        listed = _read_list(path, key, what)
-        masks[what] = np.isin(keys, list(listed))
-        if listed and n and not masks[what].any():  # ids of another form: nobody is blocked
+    masks = {what: np.isin(keys, list(listed)) for what, (_path, listed) in lists.items()}
+    elig = eligibility(contactable, masks["opt-out"], masks["do-not-contact"])
+    return aligned, keys, masks, elig
+
+
+def _warn_unmatched(lists: dict, matched: dict, n: int) -> None:
+    for what, (path, listed) in lists.items():
+        if listed and n and not matched[what]:  # ids of another form: nobody is blocked
             log.warning(
                 "%s list %r: none of its %d entries is a customer of these portraits, so it "
                 "blocks nobody; check that it holds this data's customer_id values (or "
@@ -470,28 +494,96 @@ def export_campaigns(
                 str(path),
                 len(listed),
             )
-    opted, dnc = masks["opt-out"], masks["do-not-contact"]
-    elig = eligibility(contactable, opted, dnc)
+
+
+def _check_score(camp, frame: pd.DataFrame) -> np.ndarray:
+    if camp.score not in frame.columns:
+        raise ConfigError(
+            f"campaign {camp.name!r} ranks by {camp.score!r}, which the portraits do not have; "
+            f"score columns present: {[c for c in frame.columns if c.endswith('_score')]!r}."
+        )
+    return pd.to_numeric(frame[camp.score], errors="coerce").to_numpy(dtype=float)
+
+
+def campaign_base(camp, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a campaign may select before the frequency cap, and its ranking order.
+
+    Parameters
+    ----------
+    camp : Campaign
+    frame : pandas.DataFrame
+        Flat portrait rows (see :func:`export_campaigns`).
+
+    Returns
+    -------
+    (numpy.ndarray of bool, numpy.ndarray of int)
+        Selected by the expression, with a score, at least ``min_score``; and the row
+        positions in ranking order (``rank_by`` highest first, ties by ``customer_key``).
+    """
+    score = _check_score(camp, frame)
+    base = camp.selection.evaluate(frame).to_numpy(dtype=bool) & ~np.isnan(score)
+    if camp.min_score is not None:
+        base &= score >= camp.min_score
+    keys = frame["customer_key"].astype(str).to_numpy()
+    ranks = [-np.nan_to_num(r, nan=-np.inf) for r in reversed(camp.rank_values(frame))]
+    return base, np.lexsort((keys, *ranks))
+
+
+def _export(
+    frame: pd.DataFrame,
+    out_dir,
+    *,
+    cset: CampaignSet,
+    customers,
+    key,
+    lists: dict,
+    format,
+    frequency_cap,
+    incremental,
+    allow_raw_phone,
+    raw_phone_channels,
+    phone_visible_digits,
+    snapshot_date,
+    model_versions,
+    config_hash,
+    previous_dir,
+    population=None,
+) -> ExportResult:
+    """Select and write the export of the flat portrait rows ``frame``.
+
+    ``population`` gives the whole population's facts when ``frame`` holds only the
+    candidate rows of a streamed export (see :mod:`powerprofile.export._streamed`).
+    """
+    from ..config import config_hash as _hash
+
+    n = len(frame) if population is None else population.n
+    raw_phone_channels = tuple(raw_phone_channels or ())
+    bad = sorted(set(raw_phone_channels) - set(CHANNELS))
+    if bad:
+        raise ConfigError(
+            f"raw_phone_channels names unknown channel(s) {bad!r}; channels are {CHANNELS!r}."
+        )
+    cap = int(frequency_cap if frequency_cap is not None else cset.frequency_cap)
+    aligned, keys, masks, elig = _channel_inputs(frame, customers, key, lists)
+    phones = _phones(frame, aligned)
+    matched = (
+        {w: bool(m.any()) for w, m in masks.items()} if population is None else population.matched
+    )
+    _warn_unmatched(lists, matched, n)
 
     # choose rows: campaigns in priority order, channels in preference order
-    used = np.zeros(n, dtype=np.int64)
+    used = np.zeros(len(frame), dtype=np.int64)
     channel_used = dict.fromkeys(CHANNELS, 0)
     outputs = []  # (campaign, channel, frame, fmt)
     summary = []
     for camp in cset.ordered():
-        if camp.score not in frame.columns:
-            raise ConfigError(
-                f"campaign {camp.name!r} ranks by {camp.score!r}, which the portraits do not have; "
-                f"score columns present: {[c for c in frame.columns if c.endswith('_score')]!r}."
-            )
-        score = pd.to_numeric(frame[camp.score], errors="coerce").to_numpy(dtype=float)
-        mask = camp.selection.evaluate(frame).to_numpy(dtype=bool) & ~np.isnan(score) & (used < cap)
-        if camp.min_score is not None:
-            mask &= score >= camp.min_score
-        ranks = [-np.nan_to_num(r, nan=-np.inf) for r in reversed(camp.rank_values(frame))]
-        order = np.lexsort((keys, *ranks))
-        assigned = np.zeros(n, dtype=bool)
-        row = {"campaign": camp.name, "selected": int(mask.sum())}
+        score = _check_score(camp, frame)
+        base, order = campaign_base(camp, frame)
+        mask = base & (used < cap)
+        assigned = np.zeros(len(frame), dtype=bool)
+        # rows outside a streamed export's candidates are unused (used == 0 < cap)
+        outside = 0 if population is None else population.base[camp.name] - int(base.sum())
+        row = {"campaign": camp.name, "selected": int(mask.sum()) + outside}
         for ch in camp.channels:
             cand = order[mask[order] & elig[ch][order] & ~assigned[order]]
             limits = [len(cand)]
@@ -504,7 +596,7 @@ def export_campaigns(
             channel_used[ch] += len(take)
             row[ch] = len(take)
             outputs.append((camp, ch, take, score[take]))
-        row["not_eligible"] = int((mask & ~assigned).sum())
+        row["not_eligible"] = row["selected"] - int(assigned.sum())
         used[assigned] += 1
         summary.append(row)
 
@@ -514,6 +606,8 @@ def export_campaigns(
         else (
             _iso(frame["snapshot_date"].max()) if "snapshot_date" in frame.columns and n else None
         )
+        if population is None
+        else _iso(population.snapshot)
     )
     # randomised control groups, held out after the selection (see _control.py)
     outputs, holdout, control_counts = split_control(outputs, frame, keys, snap)
@@ -564,7 +658,9 @@ def export_campaigns(
     fmt_all = format
     membership = None
     seg_names = pd.DataFrame()
-    if "segment_id" in frame.columns:
+    if population is not None:
+        seg_names = population.segment_names
+    elif "segment_id" in frame.columns:
         membership = (
             pd.DataFrame(
                 {
@@ -587,7 +683,12 @@ def export_campaigns(
     out_dir = Path(out_dir)
     previous = None
     prev_dir = Path(previous_dir) if previous_dir is not None else out_dir
-    if incremental and membership is not None and (prev_dir / MEMBERSHIP_FILE).is_file():
+    has_membership = membership is not None or (
+        population is not None and population.has_membership
+    )
+    if population is not None:
+        pass  # the streamed membership compares with the previous one bucket by bucket
+    elif incremental and membership is not None and (prev_dir / MEMBERSHIP_FILE).is_file():
         previous = pd.read_parquet(prev_dir / MEMBERSHIP_FILE)
         # exports before schema 1.1 wrote segment_id as text
         previous["segment_id"] = pd.to_numeric(previous["segment_id"]).astype("Int64")
@@ -642,21 +743,29 @@ def export_campaigns(
                     "rows": len(holdout),
                 }
             )
-            if membership is not None:
-                write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
-                frames[MEMBERSHIP_FILE] = membership
+            if has_membership:
+                if population is None:
+                    write_frame(membership, tmp / MEMBERSHIP_FILE, "parquet")
+                    frames[MEMBERSHIP_FILE] = membership
+                else:
+                    frames[MEMBERSHIP_FILE] = population.write_membership(tmp / MEMBERSHIP_FILE)
+                    n_members = population.n_members
                 files.append(
                     {
                         "file": MEMBERSHIP_FILE,
                         "campaign": None,
                         "channel": None,
                         "format": "parquet",
-                        "rows": len(membership),
+                        "rows": len(membership) if population is None else n_members,
                     }
                 )
                 if incremental:
                     fmt = fmt_all or "csv"
-                    changes = _segment_changes(previous, membership, seg_names)
+                    changes = (
+                        _segment_changes(previous, membership, seg_names)
+                        if population is None
+                        else population.segment_changes(prev_dir / MEMBERSHIP_FILE, seg_names)
+                    )
                     name = f"segment_changes{EXTENSIONS[fmt]}"
                     write_frame(changes, tmp / name, fmt)
                     frames[name] = changes
@@ -693,11 +802,15 @@ def export_campaigns(
                 "data_schema_version": _data_schema_version(),
                 "snapshot_date": snap,
                 "config_hash": chash,
-                "model_versions": _model_versions(frame, model_versions),
+                "model_versions": _model_versions(
+                    frame if population is None else population.versions, model_versions
+                ),
                 "n_customers": int(n),
                 "frequency_cap": cap,
                 "incremental": bool(incremental),
-                "previous_export_found": previous is not None,
+                "previous_export_found": previous is not None
+                if population is None
+                else population.previous_found(prev_dir / MEMBERSHIP_FILE, incremental),
                 "pii_policy": policy,
                 "pseudonym_key": key.manifest(),
                 "campaigns": summary,
@@ -709,7 +822,13 @@ def export_campaigns(
                 "control_rule": CONTROL_RULE,
                 "control_file": name_control,
             }
-            dictionary = build_dictionary(frame, schema, files_of, cset.ordered())
+            dictionary = build_dictionary(
+                frame,
+                schema,
+                files_of,
+                cset.ordered(),
+                facts=None if population is None else population.facts,
+            )
             write_frame(dictionary, tmp / DICTIONARY_FILE, "csv")
             readme = build_readme(manifest, cset.ordered(), manifest["files"])
             (tmp / README_FILE).write_bytes(readme.encode("utf-8-sig"))

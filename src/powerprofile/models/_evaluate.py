@@ -190,6 +190,7 @@ def evaluate(
     n_bins: int = 10,
     figures: bool = True,
     random_state: int = 0,
+    sample_weight=None,
 ) -> dict:
     """Score calibrated propensities on a holdout, with a logistic baseline beside them.
 
@@ -213,6 +214,11 @@ def evaluate(
         Return matplotlib figures (never shown).
     random_state : int, default=0
         Seed of the baseline.
+    sample_weight : array-like of float or None, default=None
+        Weights of the holdout rows (a weighted training sample's): ROC and PR AUC,
+        Brier score, log loss, ECE and the positive rate are weighted, estimating
+        their values on every row the sample was drawn from; lifts and tables are
+        computed on the rows as given.
 
     Returns
     -------
@@ -237,7 +243,7 @@ def evaluate(
         scores["logistic_baseline"] = base.predict_proba(X_test)[:, 1]
     rows, lifts, cals, curves, cal_tabs = [], [], [], {}, {}
     for name, s in scores.items():
-        m = {"scorer": name, **binary_metrics(y, s, n_bins=n_bins)}
+        m = {"scorer": name, **binary_metrics(y, s, n_bins=n_bins, sample_weight=sample_weight)}
         for share in _SHARES:
             lift, capture = top_share_lift(y, s, share)
             pct = int(round(share * 100))

@@ -39,7 +39,8 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False, sample_wei
         Progress bar over targets.
     sample_weight : numpy.ndarray or None, default=None
         Row weights of a training sample (:func:`training_sample`): used by the fit
-        and its calibration; the holdout metrics are computed on the sampled rows.
+        and its calibration; the holdout metrics weigh the sampled rows by it, so they
+        estimate the metrics on every holdout row.
 
     Returns
     -------
@@ -105,6 +106,8 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False, sample_wei
             y_train=y[train],
             X_test=X[test],
             random_state=cfg.seed,
+            # sampled holdout rows count by their weights: metrics of every holdout row
+            sample_weight=None if sample_weight is None else sample_weight[test],
         )
         m = ev["metrics"]
         out[target] = {

@@ -154,13 +154,16 @@ def export_portraits(
     previous_dir=None,
     model_versions=None,
     key=None,
+    columns=None,
 ):
     """Export campaigns per channel from the portraits (see ``docs/export.md``).
 
     Parameters
     ----------
     cfg : Config
-    portraits : pandas.DataFrame
+    portraits : pandas.DataFrame or list of path-like
+        The portraits, or their Parquet part files (exported part by part with
+        :func:`~powerprofile.export.export_campaigns_streamed`).
     tables : Tables or None
         For the customers table (contactability, phones); None uses portrait columns.
     out_dir : path-like
@@ -170,19 +173,27 @@ def export_portraits(
     model_versions : dict or None, default=None
     key : PseudonymKey or str or None, default=None
         Pseudonymisation key (default: :func:`pseudonym_key` of ``cfg``).
+    columns : callable or None, default=None
+        Columns read of each part file (a callable taking the part's path).
 
     Returns
     -------
     ExportResult
     """
-    from ..export import export_campaigns
+    from functools import partial
+
+    from ..export import export_campaigns, export_campaigns_streamed
     from ._data import pseudonym_key
 
     key = pseudonym_key(cfg) if key is None else key
     snap = None
-    if "snapshot_date" in portraits.columns and len(portraits):
-        snap = pd.Timestamp(portraits["snapshot_date"].max())
-    return export_campaigns(
+    if isinstance(portraits, pd.DataFrame):
+        if "snapshot_date" in portraits.columns and len(portraits):
+            snap = pd.Timestamp(portraits["snapshot_date"].max())
+        export = export_campaigns
+    else:
+        export = partial(export_campaigns_streamed, columns=columns)
+    return export(
         portraits,
         out_dir,
         campaigns=cfg.export.campaigns,

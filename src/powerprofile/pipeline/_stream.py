@@ -414,34 +414,72 @@ def read_customers(cfg: Config) -> pd.DataFrame:
     raise AssertionError("read_parts always yields the customers table")  # pragma: no cover
 
 
-KPI_COLUMNS = {
-    "interactions": ("customer_id", "timestamp", "channel", "type", "satisfaction"),
-    "payments": ("customer_id", "date", "channel", "amount"),
-    "events": ("customer_id", "date", "kind"),
-}
-"""The columns the channel KPIs and the report's mixes read of each table."""
+def stream_kpis(cfg: Config, customers: pd.DataFrame, *, data_start=None, data_end=None):
+    """The report's channel KPIs summed from per-part counts (one part in memory).
 
+    Each partition's interactions, payments and events are read (validated) and
+    counted per group (:class:`powerprofile.report.KpiAggregates`); only the counts
+    stay. The months start at the first month with a contact or payment over every
+    part, as on the in-memory route: counted from ``data_start`` first, and counted
+    again in the rare case that no contact or payment falls in that month.
 
-def read_tables(cfg: Config, names, columns=None) -> dict:
-    """Whole tables ``names`` of the folder, read part by part and concatenated.
-
-    ``columns`` (table -> column names) keeps only those columns of each part as it
-    is read (each part is validated whole first).
+    Returns
+    -------
+    powerprofile.report.KpiAggregates
     """
-    from ..schema import read_parts
+    from .._partition import partition_of
+    from ..report import REPORT_GROUPINGS, KpiAggregates, first_activity_month
 
-    frames: dict = {}
-    for part in read_parts(
-        _resolve(cfg.data.path), tables=names, errors=cfg.data.errors, data_end=cfg.data.data_end
-    ):
-        if part.table in names:
-            rows = part.rows
-            if columns and part.table in columns:
-                rows = rows[[c for c in columns[part.table] if c in rows.columns]]
-            if "customer_id" in rows.columns:
-                rows = rows.astype({"customer_id": "string"})
-            frames.setdefault(part.table, []).append(rows)
-    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    src = _source(str(_resolve(cfg.data.path)), cfg.data.errors, cfg.data.data_end)
+    P = src.native_partitions
+    cust_part = partition_of(customers["customer_id"], P)
+    names = ("interactions", "payments", "events")
+
+    def count(start):
+        agg = KpiAggregates(
+            REPORT_GROUPINGS, start=start, end=data_end, customers=customers, data_end=data_end
+        )
+        rows = {"customers": len(customers)}
+        first = None
+        for p in range(P):
+            part = src.partition(p, P, tables=names)
+            tables = {n: part[n] for n in names if part[n] is not None}
+            tables["customers"] = customers[cust_part == p].reset_index(drop=True)
+            for n in names:
+                if n in tables:
+                    rows[n] = rows.get(n, 0) + len(tables[n])
+            m = first_activity_month(tables)
+            first = m if first is None or (m is not None and m < first) else first
+            if start is not None:
+                agg.add(tables)
+        agg.rows = {n: rows[n] for n in ("customers", *names) if n in rows}
+        return agg, first
+
+    guess = None if data_start is None else np.datetime64(pd.Timestamp(data_start), "M")
+    agg, first = count(guess)
+    if first is not None and first != guess:
+        agg, _ = count(first)
+    return agg
+
+
+def read_report_scores(files) -> pd.DataFrame:
+    """The portrait columns the report's score section reads, of every part.
+
+    Keys, snapshot, region, scores, bands and the first reason of each target: a few
+    numbers a customer, like the scores kept for the global deciles.
+    """
+    import pyarrow.parquet as pq
+
+    def wanted(name: str) -> bool:
+        return name in ("customer_key", "snapshot_date", "region") or name.endswith(
+            ("_score", "_band", "_reason_1_feature", "_reason_1_direction")
+        )
+
+    frames = []
+    for f in files:
+        cols = [c for c in pq.ParquetFile(f).schema_arrow.names if wanted(c)]
+        frames.append(pd.read_parquet(f, columns=cols))
+    return pd.concat(frames, ignore_index=True)
 
 
 def stream_portraits(

@@ -9,6 +9,7 @@ memory following one partition: see :mod:`._stream`. The differences a reader se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import shutil
@@ -70,7 +71,10 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     from ..export import load_campaigns
 
     names = pq.ParquetFile(part).schema_arrow.names
-    want = set(_EXPORT_ALWAYS)
+    # the tag and risk-flag codes with their labels: the data dictionary names them
+    want = set(_EXPORT_ALWAYS) | {
+        f"{c}{s}" for c in ("tags", "risk_flags") for s in ("", "_en", "_zh")
+    }
     for camp in load_campaigns(cfg.export.campaigns).campaigns:
         want |= {camp.score, *camp.ranking, *camp.columns, *camp.selection.columns}
     keep = (
@@ -116,13 +120,13 @@ def run_streamed(
     )
     from ._stages import export_portraits, segment_customers
     from ._stream import (
-        KPI_COLUMNS,
         _PartTables,
         read_customers,
+        read_report_scores,
         read_segment_sample,
-        read_tables,
         read_training_sample,
         stream_features,
+        stream_kpis,
         stream_portraits,
         validate_streamed,
     )
@@ -226,23 +230,20 @@ def run_streamed(
             summary.model_uris = {t: str(final / "models" / t) for t in models}
         bar.done("tracking", "export")
 
-        portraits = pd.concat(
-            [pd.read_parquet(f, columns=export_columns(cfg, f)) for f in files],
-            ignore_index=True,
-        )
         result = export_portraits(
             cfg,
-            portraits,
+            files,
             _PartTables(customers),
             paths.export,
             previous_dir=final / "export",
             key=key,
+            columns=functools.partial(export_columns, cfg),
         )
         summary.export_files = result.files
         bar.done("export", "report")
 
-        kpi_tables = read_tables(cfg, tuple(KPI_COLUMNS), columns=KPI_COLUMNS)
-        kpi_tables["customers"] = customers
+        kpi_tables = stream_kpis(cfg, customers, data_start=start, data_end=end)
+        report_scores = read_report_scores(files)
         shutil.rmtree(work, ignore_errors=True)
         _finish(
             cfg,
@@ -255,7 +256,7 @@ def run_streamed(
             trained=trained,
             profile=profile,
             segmenter=segmenter,
-            portraits=portraits,
+            portraits=report_scores,
             hits=hits,
             manifest=result.manifest,
             outputs={

@@ -26,8 +26,12 @@ from ..schema._contract import (
 __all__ = [
     "KPI_COLUMNS",
     "KPI_LABELS",
+    "REPORT_GROUPINGS",
+    "KpiAggregates",
+    "channel_kpi_counts",
     "channel_kpis",
     "contact_type_mix",
+    "first_activity_month",
     "payment_channel_mix",
 ]
 
@@ -253,6 +257,79 @@ def channel_kpis(
     >>> pp.channel_kpis(tables, by=("month", "region"))  # doctest: +SKIP
     """
     by = _check_by(by)
+    if isinstance(tables, KpiAggregates):
+        return tables.kpis(by)
+    counts = channel_kpi_counts(
+        tables,
+        by,
+        start=start,
+        end=end,
+        mostly_online=mostly_online,
+        repeat_window_days=repeat_window_days,
+        exit_kinds=exit_kinds,
+    )
+    return _kpis_from_counts(counts, by, _key_dtypes(_table(tables, "customers"), by))
+
+
+_COUNT_COLUMNS = (
+    "customers",
+    "active_customers",
+    "contacting_customers",
+    "contacts",
+    "complaints",
+    "repeats",
+    "sat_n",
+    "sat_sum",
+    "adopters",
+    "contacting_any",
+    "payments",
+    "online_payments",
+)
+"""What :func:`channel_kpi_counts` counts per group: every KPI is a ratio of these."""
+
+
+def _key_dtypes(customers: pd.DataFrame, by) -> dict:
+    return {k: customers[k].dtype for k in by if k in _CUSTOMER_KEYS}
+
+
+def first_activity_month(tables):
+    """The first month with a contact or a payment (``numpy.datetime64[M]``), or None.
+
+    The default ``start`` of :func:`channel_kpis`; the smallest over a partition's
+    parts is that of the whole folder.
+    """
+    i_month = _month_start(_table(tables, "interactions")["timestamp"])
+    p_month = _month_start(_table(tables, "payments")["date"])
+    cand = np.concatenate([i_month[~np.isnat(i_month)], p_month[~np.isnat(p_month)]])
+    return cand.min() if len(cand) else None
+
+
+def channel_kpi_counts(
+    tables,
+    by: Sequence[str] | str = ("month", "channel"),
+    *,
+    start=None,
+    end=None,
+    mostly_online: float = 0.5,
+    repeat_window_days: float = 7.0,
+    exit_kinds: Sequence[str] = ("closure",),
+) -> pd.DataFrame:
+    """The counts behind :func:`channel_kpis`, additive over customer partitions.
+
+    Parameters and defaults as for :func:`channel_kpis`. Counts of tables holding
+    disjoint sets of customers (the parts of a partitioned folder) add up, per
+    group, to the counts of their union, provided ``start`` and ``end`` are the
+    same for every part (:func:`first_activity_month`); :class:`KpiAggregates`
+    sums them and turns them into the KPIs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of the full grid (every month, cell and channel, before
+        empty cells are dropped): the keys (customer keys as plain values) and the
+        counts of :data:`_COUNT_COLUMNS` (``sat_sum`` a float sum).
+    """
+    by = _check_by(by)
     customers = _table(tables, "customers")
     inter = _table(tables, "interactions")
     pays = _table(tables, "payments")
@@ -430,34 +507,24 @@ def channel_kpis(
     )
     active = np.bincount(act // n_cust, minlength=size)
 
-    # ---- assemble -------------------------------------------------------------------
+    # ---- counts per group ---------------------------------------------------------------
     def _cellwise(values):  # (n_periods * n_cells) -> broadcast over channels
-        return np.repeat(np.asarray(values, dtype=float), n_ch)
+        return np.repeat(np.asarray(values), n_ch)
 
-    base_flat = np.repeat(base.reshape(-1).astype(float), n_ch)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = {
-            "customers": base_flat.astype(np.int64),
-            "active_customers": active.astype(np.int64),
-            "contacting_customers": contacting.astype(np.int64),
-            "contacts": contacts.astype(np.int64),
-            "contacts_per_1000": np.where(base_flat > 0, contacts / base_flat * 1_000, np.nan),
-            "digital_adoption": _cellwise(
-                np.where(contacting_any > 0, adopters / np.maximum(contacting_any, 1), np.nan)
-            ),
-            "payments": _cellwise(payments).astype(np.int64),
-            "online_payment_share": _cellwise(
-                np.where(payments > 0, online_payments / np.maximum(payments, 1), np.nan)
-            ),
-            "complaints": complaints.astype(np.int64),
-            "complaints_per_10000": np.where(
-                base_flat > 0, complaints / base_flat * 10_000, np.nan
-            ),
-            "repeat_contact_rate_7d": np.where(
-                contacts > 0, repeats / np.maximum(contacts, 1), np.nan
-            ),
-            "mean_satisfaction": np.where(sat_n > 0, sat_sum / np.maximum(sat_n, 1), np.nan),
-        }
+    out = {
+        "customers": np.repeat(base.reshape(-1), n_ch).astype(np.int64),
+        "active_customers": active.astype(np.int64),
+        "contacting_customers": contacting.astype(np.int64),
+        "contacts": contacts.astype(np.int64),
+        "complaints": complaints.astype(np.int64),
+        "repeats": repeats.astype(np.int64),
+        "sat_n": sat_n.astype(np.int64),
+        "sat_sum": sat_sum.astype(float),
+        "adopters": _cellwise(adopters).astype(np.int64),
+        "contacting_any": _cellwise(contacting_any).astype(np.int64),
+        "payments": _cellwise(payments).astype(np.int64),
+        "online_payments": _cellwise(online_payments).astype(np.int64),
+    }
     keys: dict[str, np.ndarray] = {}
     p_idx, c_idx, ch_idx = np.unravel_index(np.arange(size), shape)
     if per_month:
@@ -471,12 +538,51 @@ def channel_kpis(
     frame = pd.DataFrame({**keys, **out})
     if per_month:
         frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def _kpis_from_counts(counts: pd.DataFrame, by: tuple, key_dtypes: dict) -> pd.DataFrame:
+    """The KPI frame of :func:`channel_kpis` from (summed) :func:`channel_kpi_counts`."""
+    cust_keys = [k for k in by if k in _CUSTOMER_KEYS]
+    c = {k: counts[k].to_numpy() for k in _COUNT_COLUMNS}
+    base = c["customers"].astype(float)
+    contacts, complaints = c["contacts"], c["complaints"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            "customers": c["customers"].astype(np.int64),
+            "active_customers": c["active_customers"].astype(np.int64),
+            "contacting_customers": c["contacting_customers"].astype(np.int64),
+            "contacts": contacts.astype(np.int64),
+            "contacts_per_1000": np.where(base > 0, contacts / base * 1_000, np.nan),
+            "digital_adoption": np.where(
+                c["contacting_any"] > 0,
+                c["adopters"] / np.maximum(c["contacting_any"], 1),
+                np.nan,
+            ),
+            "payments": c["payments"].astype(np.int64),
+            "online_payment_share": np.where(
+                c["payments"] > 0,
+                c["online_payments"] / np.maximum(c["payments"], 1),
+                np.nan,
+            ),
+            "complaints": complaints.astype(np.int64),
+            "complaints_per_10000": np.where(base > 0, complaints / base * 10_000, np.nan),
+            "repeat_contact_rate_7d": np.where(
+                contacts > 0, c["repeats"] / np.maximum(contacts, 1), np.nan
+            ),
+            "mean_satisfaction": np.where(
+                c["sat_n"] > 0, c["sat_sum"] / np.maximum(c["sat_n"], 1), np.nan
+            ),
+        }
+    frame = pd.DataFrame({**{k: counts[k].to_numpy() for k in by}, **out})
+    if "month" in by:
+        frame["month"] = pd.to_datetime(frame["month"])
     if "channel" in frame:
         frame["channel"] = pd.Categorical(frame["channel"], categories=CHANNELS)
     for name in cust_keys:
-        src = customers[name]
-        if isinstance(src.dtype, pd.CategoricalDtype):
-            frame[name] = pd.Categorical(frame[name], categories=src.cat.categories)
+        dtype = key_dtypes.get(name)
+        if isinstance(dtype, pd.CategoricalDtype):
+            frame[name] = pd.Categorical(frame[name], categories=dtype.categories)
         else:
             frame[name] = frame[name].astype("string")
     # drop customer cells with nobody in service and no activity at all
@@ -492,7 +598,101 @@ def channel_kpis(
     return frame[[*by, *KPI_COLUMNS]].sort_values(list(by), kind="stable").reset_index(drop=True)
 
 
-def payment_channel_mix(tables, by: Sequence[str] | str = ("month",)) -> pd.DataFrame:
+class KpiAggregates:
+    """Channel KPIs and the payment mix summed from the parts of a partitioned folder.
+
+    Stands in for the tables wherever the report computes KPIs
+    (:func:`channel_kpis` and :func:`payment_channel_mix` accept it), so the report
+    of a streamed job comes from per-part counts: :meth:`add` takes one part's
+    tables at a time and keeps only its counts per group.
+
+    Parameters
+    ----------
+    by : sequence of tuple of str
+        The groupings to keep (:data:`REPORT_GROUPINGS` for the report).
+    start, end : date-like
+        The months covered, the same for every part (see :func:`channel_kpi_counts`).
+    customers : pandas.DataFrame
+        The whole ``customers`` table (customer-key types, and the report's
+        customer count).
+    rows : dict of str to int, default={}
+        Rows per table (the report's validation section).
+    data_end : date-like or None, default=None
+    **kwargs
+        ``mostly_online``, ``repeat_window_days``, ``exit_kinds`` of
+        :func:`channel_kpis`.
+    """
+
+    def __init__(self, by, *, start, end, customers, rows=None, data_end=None, **kwargs):
+        self.groupings = [_check_by(b) for b in by]
+        self.start, self.end, self.kwargs = start, end, kwargs
+        self.customers = customers
+        self.rows = dict(rows or {})
+        self.data_end = data_end
+        self._counts: dict[tuple, list] = {b: [] for b in self.groupings}
+        self._pay: list = []
+
+    def add(self, tables) -> None:
+        """Count one part (a mapping with ``customers``, ``interactions``, ``payments``, ``events``)."""
+        for b in self.groupings:
+            counts = channel_kpi_counts(tables, b, start=self.start, end=self.end, **self.kwargs)
+            # the part's counts per group, summed with the earlier parts' (small)
+            self._counts[b] = [_sum_groups([*self._counts[b], counts], b)]
+        mix = payment_channel_mix(tables, by=("month",), _counts_only=True)
+        self._pay = [_sum_groups([*self._pay, mix], ("month", "payment_channel"))]
+
+    def kpis(self, by) -> pd.DataFrame:
+        """The :func:`channel_kpis` frame of the whole folder for grouping ``by``."""
+        by = _check_by(by)
+        if by not in self._counts:
+            raise ValueError(
+                f"KPIs by {by!r} were not counted; counted groupings: {self.groupings!r}."
+            )
+        if not self._counts[by]:
+            raise ValueError("no part was added to the KPI aggregates.")
+        return _kpis_from_counts(self._counts[by][0], by, _key_dtypes(self.customers, by))
+
+    def payment_mix(self) -> pd.DataFrame:
+        """The :func:`payment_channel_mix` frame by month of the whole folder."""
+        pay = self._pay[0].sort_values(["month", "payment_channel"], kind="stable")
+        return _mix_shares(pay, ("month",), "payments")
+
+    def __getitem__(self, name):
+        if name == "customers":
+            return self.customers
+        raise KeyError(name)
+
+    def items(self):
+        """(table, rows) pairs, the rows as a sized range (for row counts)."""
+        return [(k, range(n)) for k, n in self.rows.items()]
+
+
+REPORT_GROUPINGS = (
+    ("month", "channel"),
+    ("month",),
+    ("month", "region"),
+    ("month", "grid_unit"),
+    ("month", "customer_type"),
+    ("region",),
+    ("customer_type",),
+    ("grid_unit",),
+)
+"""The KPI groupings the report shows."""
+
+
+def _sum_groups(frames: list, by) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
+    df = pd.concat(frames, ignore_index=True)
+    if not by:
+        return df.sum(numeric_only=True).to_frame().T
+    keys = list(by)
+    return df.groupby(keys, sort=False, dropna=False, observed=True).sum().reset_index()
+
+
+def payment_channel_mix(
+    tables, by: Sequence[str] | str = ("month",), *, _counts_only: bool = False
+) -> pd.DataFrame:
     """Share of payments per payment channel.
 
     Parameters
@@ -510,6 +710,8 @@ def payment_channel_mix(tables, by: Sequence[str] | str = ("month",)) -> pd.Data
         ``share`` (of the count within the keys' group; NaN when the group has none).
     """
     by = tuple(b for b in _check_by(by) if b != "channel")
+    if isinstance(tables, KpiAggregates) and by == ("month",):
+        return tables.payment_mix()
     pays = _table(tables, "payments")
     _require(pays, "payments", ("customer_id", "date", "channel", "amount"))
     df = pd.DataFrame(
@@ -523,12 +725,14 @@ def payment_channel_mix(tables, by: Sequence[str] | str = ("month",)) -> pd.Data
     df = _attach_keys(df, tables, pays, "date", by)
     g = df.groupby([*by, "payment_channel"], observed=False, sort=True)
     out = g.agg(payments=("amount", "size"), amount=("amount", "sum")).reset_index()
-    tot = (
-        out.groupby(list(by), observed=True)["payments"].transform("sum")
-        if by
-        else out["payments"].sum()
-    )
-    out["share"] = np.where(np.asarray(tot) > 0, out["payments"] / np.maximum(tot, 1), np.nan)
+    return out if _counts_only else _mix_shares(out, by, "payments")
+
+
+def _mix_shares(out: pd.DataFrame, by, count: str) -> pd.DataFrame:
+    """Add ``share``: each row's ``count`` over its ``by`` group's total (NaN for none)."""
+    out = out.reset_index(drop=True)
+    tot = out.groupby(list(by), observed=True)[count].transform("sum") if by else out[count].sum()
+    out["share"] = np.where(np.asarray(tot) > 0, out[count] / np.maximum(tot, 1), np.nan)
     return out
 
 
