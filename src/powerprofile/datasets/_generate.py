@@ -60,7 +60,7 @@ def _generate_chunk(seed, c, first, n, s, e) -> tuple[Chunk, pd.DataFrame, pd.Da
     chunk = generate_chunk(seed, c, first, n, s, e)
     plan = plan_org(seed, c, chunk.pop)
     chunk.tables["interactions"] = plant_service(
-        seed, c, chunk.pop, chunk.tables["interactions"], chunk.cal, plan
+        seed, c, chunk.pop, chunk.tables["interactions"], chunk.cal, plan, chunk.result.churn_day
     )
     org, truth = chunk_org_rows(c, chunk.pop, plan)
     return chunk, org, truth

@@ -112,7 +112,9 @@ def plan_org(seed: int, chunk: int, pop) -> OrgPlan:
     return OrgPlan(county, centre, weak, role, hard_share, weak_centre)
 
 
-def plant_service(seed: int, chunk: int, pop, rows: dict, cal, plan: OrgPlan) -> dict:
+def plant_service(
+    seed: int, chunk: int, pop, rows: dict, cal, plan: OrgPlan, churn_day=None
+) -> dict:
     """Add the planted follow-up contacts and rating drops to a chunk's interactions.
 
     Parameters
@@ -126,6 +128,9 @@ def plant_service(seed: int, chunk: int, pop, rows: dict, cal, plan: OrgPlan) ->
     cal : Calendar
         The period (follow-ups stay inside it).
     plan : OrgPlan
+    churn_day : numpy.ndarray or None
+        Day index of each customer's churn (negative: none); a follow-up never falls
+        on or after it, as no contact does once a customer has left.
 
     Returns
     -------
@@ -148,6 +153,10 @@ def plant_service(seed: int, chunk: int, pop, rows: dict, cal, plan: OrgPlan) ->
     f_ts = ts[follow] + gap_us[follow].astype("timedelta64[us]")
     last = np.datetime64(cal.start.date(), "D") + np.timedelta64(cal.n_days, "D")
     inside = f_ts < last.astype("datetime64[us]")
+    if churn_day is not None:
+        day = np.asarray(churn_day)[cust[follow]]
+        gone = np.datetime64(cal.start.date(), "D") + day.astype("timedelta64[D]")
+        inside &= (day < 0) | (f_ts < gone.astype("datetime64[us]"))
     n_f = int(follow.sum())
     chan = rows["channel"][follow].copy()
     to_hotline = rng.random(n_f) < 0.5
