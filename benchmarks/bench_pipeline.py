@@ -36,6 +36,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import subprocess
 import sys
 import threading
@@ -45,7 +46,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_KEY = "powerprofile-benchmark-key-not-a-secret"
+# a fresh random key per benchmark run when none is set: synthetic data only, never a
+# fixed string in the source
+BENCH_KEY = secrets.token_hex(32)
 _DONE = re.compile(r"powerprofile: INFO: (\w+) done in [0-9.]+ s")
 
 
@@ -216,7 +219,9 @@ def main(argv=None) -> int:
     env = dict(os.environ)
     if not env.get("POWERPROFILE_PSEUDONYM_KEY"):
         env["POWERPROFILE_PSEUDONYM_KEY"] = BENCH_KEY
-        print("POWERPROFILE_PSEUDONYM_KEY not set: using the benchmark key", file=sys.stderr)
+        print(
+            "POWERPROFILE_PSEUDONYM_KEY not set: using a random key for this run", file=sys.stderr
+        )
     generated = _generate(a, data, env)
 
     # the job runs in the bench folder (MLflow's database and artifacts land there); the
