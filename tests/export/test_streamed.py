@@ -73,12 +73,14 @@ campaigns:
     channels: [sms]
     score: churn_score
     capacity: 1
+    control_share: 0  # the slots are the point here, not the control groups
     priority: 1
   - name: second
     select: "churn_score >= 0"
     channels: [sms]
     score: churn_score
     capacity: 1
+    control_share: 0
     priority: 2
 """
 
