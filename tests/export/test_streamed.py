@@ -75,6 +75,7 @@ campaigns:
     capacity: 1
     control_share: 0  # the slots are the point here, not the control groups
     priority: 1
+    control_share: 0
   - name: second
     select: "churn_score >= 0"
     channels: [sms]
@@ -82,11 +83,12 @@ campaigns:
     capacity: 1
     control_share: 0
     priority: 2
+    control_share: 0
 """
 
 
 def test_a_customer_taken_earlier_frees_a_slot_in_the_same_part(tmp_path, monkeypatch):
-    """Part 0 holds the two best customers, part 1 a poor one.
+    """Part 0 holds the two best customers, part 1 a poor one (no control group).
 
     ``first`` takes x (0.9); ``second`` must take y (0.8), not z (0.1). A per-part top-1
     for ``second`` keeps only x of part 0 and would hand the slot to z.
@@ -203,3 +205,44 @@ def test_phones_and_contactability_from_the_customers_table(tmp_path, data, camp
     _assert_same_bytes(a, b)
     sms = pd.read_csv(b.out_dir / "retention__sms.csv", encoding="utf-8-sig", dtype=str)
     assert len(sms) and sms["phone"].notna().any()
+
+
+def test_customer_and_list_look_ups_are_hashed_not_pairwise(
+    tmp_path, data, campaigns_file, monkeypatch
+):
+    """Keys are matched by hashing: np.isin on text compares every pair (minutes at 100k).
+
+    With np.isin refused on text, the streamed export over a customers table and both
+    contact lists still writes the in-memory export's bytes, and the lists block the
+    customers named in them.
+    """
+    customers, portraits = data
+    files = _write_parts(tmp_path, portraits, np.arange(len(portraits)) % 3)
+    blocked = portraits["customer_key"].iloc[:5].tolist()
+    pd.DataFrame({"customer_id": customers["customer_id"].iloc[5:10]}).to_csv(
+        tmp_path / "optout.csv", index=False
+    )
+    pd.DataFrame({"customer_key": blocked}).to_csv(tmp_path / "dnc.csv", index=False)
+    isin = np.isin
+
+    def numeric_isin(element, test_elements, *args, **kwargs):
+        for arr in (np.asarray(element), np.asarray(list(test_elements))):
+            assert arr.dtype.kind not in "OUS", "np.isin on text keys"
+        return isin(element, test_elements, *args, **kwargs)
+
+    monkeypatch.setattr(np, "isin", numeric_isin)
+    a, b = _both(
+        tmp_path,
+        files,
+        campaigns_file,
+        customers=customers,
+        opt_out_list=tmp_path / "optout.csv",
+        do_not_contact_list=tmp_path / "dnc.csv",
+    )
+    _assert_same_bytes(a, b)
+    taken = pd.concat(
+        pd.read_csv(f, encoding="utf-8-sig", dtype=str)
+        for f in b.out_dir.glob("*__*.csv")
+        if f.name != "control_group.csv"
+    )
+    assert len(taken) and not set(blocked) & set(taken["customer_key"])

@@ -371,7 +371,9 @@ def _pairs(frame: pd.DataFrame, codes: str) -> dict[str, tuple[str, str]]:
     cols = [codes, f"{codes}_en", f"{codes}_zh"]
     if not set(cols) <= set(frame.columns) or not len(frame):
         return {}
-    parts = [frame[c].astype("string").fillna("").str.split(";") for c in cols]
+    # rows repeat a few label sets: split each distinct set once (first rows kept, in order)
+    distinct = frame[cols].drop_duplicates()
+    parts = [distinct[c].astype("string").fillna("").str.split(";") for c in cols]
     lengths = [p.str.len() for p in parts]
     same = (lengths[0] == lengths[1]) & (lengths[0] == lengths[2])
     exploded = [p[same].explode().reset_index(drop=True) for p in parts]

@@ -478,7 +478,8 @@ def _channel_inputs(frame: pd.DataFrame, customers, key, lists: dict):
     aligned = _aligned_customers(frame, customers, key)
     contactable = _contactable(frame, aligned)
     keys = frame["customer_key"].astype(str).to_numpy()
-    masks = {what: np.isin(keys, list(listed)) for what, (_path, listed) in lists.items()}
+    index = pd.Index(keys)  # hashed look-ups: np.isin on text compares every pair
+    masks = {what: index.isin(list(listed)) for what, (_path, listed) in lists.items()}
     elig = eligibility(contactable, masks["opt-out"], masks["do-not-contact"])
     return aligned, keys, masks, elig
 

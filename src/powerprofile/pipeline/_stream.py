@@ -462,13 +462,17 @@ def stream_kpis(cfg: Config, customers: pd.DataFrame, *, data_start=None, data_e
     return agg
 
 
-def read_report_scores(files) -> pd.DataFrame:
+def read_report_scores(files, *, uplift: bool = False) -> pd.DataFrame:
     """The portrait columns the report's score section reads, of every part.
 
     Keys, snapshot, region, scores, bands and the first reason of each target: a few
-    numbers a customer, like the scores kept for the global deciles.
+    numbers a customer, like the scores kept for the global deciles. With ``uplift``,
+    also the columns the uplift stage reads (its model's features and the
+    ``contactable_<channel>`` flags; no texts).
     """
     import pyarrow.parquet as pq
+
+    from ..uplift._model import uplift_features
 
     def wanted(name: str) -> bool:
         return name in ("customer_key", "snapshot_date", "region") or name.endswith(
@@ -477,7 +481,12 @@ def read_report_scores(files) -> pd.DataFrame:
 
     frames = []
     for f in files:
-        cols = [c for c in pq.ParquetFile(f).schema_arrow.names if wanted(c)]
+        names = pq.ParquetFile(f).schema_arrow.names
+        extra = set()
+        if uplift:
+            extra = set(uplift_features(pd.DataFrame(columns=names)).columns)
+            extra |= {c for c in names if c.startswith("contactable_")}
+        cols = [c for c in names if wanted(c) or c in extra]
         frames.append(pd.read_parquet(f, columns=cols))
     return pd.concat(frames, ignore_index=True)
 

@@ -243,7 +243,7 @@ def run_streamed(
         bar.done("export", "report")
 
         kpi_tables = stream_kpis(cfg, customers, data_start=start, data_end=end)
-        report_scores = read_report_scores(files)
+        report_scores = read_report_scores(files, uplift=cfg.uplift.enabled)
         shutil.rmtree(work, ignore_errors=True)
         _finish(
             cfg,
