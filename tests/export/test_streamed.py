@@ -75,7 +75,6 @@ campaigns:
     capacity: 1
     control_share: 0  # the slots are the point here, not the control groups
     priority: 1
-    control_share: 0
   - name: second
     select: "churn_score >= 0"
     channels: [sms]
@@ -83,7 +82,6 @@ campaigns:
     capacity: 1
     control_share: 0
     priority: 2
-    control_share: 0
 """
 
 
