@@ -59,8 +59,8 @@ def test_without_responses_the_stage_only_says_so(setup):
     assert any("No randomised pilot" in n for n in res["notes"])
 
 
-def test_next_best_channel_from_a_pilot_respects_the_run(setup):
-    cfg, portraits, ids, a, tmp = setup
+def _write_pilot(tmp, ids, a):
+    """Six randomised waves: the visit helps customers with the flag; sms helps nobody."""
     rng = np.random.default_rng(5)
     rows = []
     for wave in range(6):  # the visit helps customers with the flag; sms helps nobody
@@ -78,6 +78,11 @@ def test_next_best_channel_from_a_pilot_respects_the_run(setup):
             )
         )
     pd.concat(rows).to_parquet(tmp / "data" / "responses.parquet", index=False)
+
+
+def test_next_best_channel_from_a_pilot_respects_the_run(setup):
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)
     res = run_uplift_stage(
         cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
     )
@@ -91,3 +96,29 @@ def test_next_best_channel_from_a_pilot_respects_the_run(setup):
     in_export = set(portraits.loc[portraits["churn_score"] >= 0.9, "customer_key"])
     assert not set(table["customer_key"]) & in_export  # frequency cap 1: already in a campaign
     assert mine["reasons"].str.startswith("flag=").mean() > 0.8
+
+
+def test_next_best_channel_leaves_out_opted_out_and_do_not_contact_customers(setup):
+    """The do-not-contact list keeps its customers out of every channel; the opt-out
+    list only out of the marketing channels (a visit may still be chosen for them)."""
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)
+    flagged = np.flatnonzero(a & (portraits["churn_score"].to_numpy() < 0.9))
+    out_ids = [ids[i] for i in flagged[:40]]
+    dnc_keys = portraits["customer_key"].to_numpy()[flagged[40:80]].tolist()
+    pd.DataFrame({"customer_id": out_ids}).to_csv(tmp / "optout.csv", index=False)
+    pd.DataFrame({"customer_key": dnc_keys}).to_csv(tmp / "dnc.csv", index=False)
+    cfg.export.opt_out_list = str(tmp / "optout.csv")
+    cfg.export.do_not_contact_list = str(tmp / "dnc.csv")
+    run_uplift_stage(
+        cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
+    )
+    table = pd.read_csv(tmp / "out" / "uplift" / "next_best_channel.csv", encoding="utf-8-sig")
+    assert len(set(dnc_keys)) == 40
+    assert not set(table["customer_key"]) & set(dnc_keys)
+    opted = table[table["customer_key"].isin(set(pseudonymise(out_ids, KEY)))]
+    assert not opted["channel"].isin(["sms", "app_push", "wechat"]).any()
+    assert (opted["channel"] == "grid_manager").all() and len(opted) > 0.9 * len(out_ids)
+    # the other flagged customers the visit helps are still chosen
+    rest = set(portraits["customer_key"].to_numpy()[flagged[80:]])
+    assert len(set(table["customer_key"]) & rest) > 0.9 * len(rest)

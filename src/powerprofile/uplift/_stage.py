@@ -147,9 +147,10 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res) -> dict:
     model = UpliftModel(random_state=cfg.seed).fit(X, treatment, po[u.outcome].to_numpy())
     effects = model.predict_effect(X_all)
     contact = portraits[[f"contactable_{ch}" for ch in CHANNELS]].astype(bool)
-    opted = np.isin(keys, list(read_contact_list(cfg.export.opt_out_list, key, "opt-out")))
-    dnc = np.isin(
-        keys, list(read_contact_list(cfg.export.do_not_contact_list, key, "do-not-contact"))
+    # a hashed look-up: np.isin compares text keys pairwise
+    opted = row_of.index.isin(list(read_contact_list(cfg.export.opt_out_list, key, "opt-out")))
+    dnc = row_of.index.isin(
+        list(read_contact_list(cfg.export.do_not_contact_list, key, "do-not-contact"))
     )
     elig = eligibility(contact, opted, dnc)
     cset = load_campaigns(cfg.export.campaigns)
