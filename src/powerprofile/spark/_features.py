@@ -18,13 +18,14 @@ from ..features import (
     CollapseRule,
     FeatureSpec,
     LabelSpec,
-    area_partial,
     combine_area_partials,
     outage_stats,
 )
+from ..features._engine import _AreaTask as _EngineAreaTask
+from ..features._engine import _FeatureTask as _EngineFeatureTask
 from ..features._labels import resolve_kinds
 from ..features._leakage import ATTRS_KEY, combine_leakage, report_to_attrs
-from ..features._partition import compute_partition, leakage_partial
+from ..features._partition import leakage_partial
 from ..features._time import as_snapshots, snapshot_days
 from ._tasks import new_token, run_tasks
 
@@ -42,36 +43,24 @@ def _source(path: str, errors: str, data_end):
 
 
 class _AreaTask:
+    """The single-machine area task, on the partition this worker's reader gives."""
+
     def __init__(self, args, P, sd, windows, kinds):
-        self.args, self.P, self.sd, self.windows, self.kinds = args, P, sd, windows, kinds
+        self.args, self.task = args, _EngineAreaTask(P, sd, windows, kinds)
 
     def __call__(self, p):
-        parts = _source(*self.args).partition(p, self.P, tables=("interactions", "events"))
-        return area_partial(
-            parts["customers"],
-            parts["interactions"],
-            parts["events"],
-            self.sd,
-            self.windows,
-            self.kinds,
-        )
+        return self.task(_source(*self.args), p)
 
 
 class _FeatureTask:
+    """The single-machine feature task; frames and leakage partials returned apart."""
+
     def __init__(self, args, P, snaps, area, spec, labels):
-        self.args, self.P, self.snaps = args, P, snaps
-        self.area, self.spec, self.labels = area, spec, labels
+        self.args, self.task = args, _EngineFeatureTask(P, snaps, area, spec, labels)
 
     def __call__(self, p):
-        src = _source(*self.args)
-        frames, leaks = [], []
-        for parts in src.chunks(p, self.P, arrow=True):
-            f, lk = compute_partition(
-                parts, self.snaps, area_stats=self.area, spec=self.spec, labels=self.labels
-            )
-            frames.append(f)
-            leaks.append(lk)
-        return frames, leaks
+        pairs = self.task(_source(*self.args), p)
+        return [f for f, _ in pairs], [lk for _, lk in pairs]
 
 
 def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, errors, data_end):
