@@ -320,18 +320,26 @@ def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
         usage.loc[rows, "kwh"] = -1.0  # negative readings are set aside
         usage.to_parquet(f, index=False)
         planted[p] = usage.loc[rows, "customer_id"].tolist()
+    import dataclasses
+
     cfg = load_config(
         _config(tmp_path, data, tmp_path / "o", streaming="always", errors="quarantine")
     )
-    out = tmp_path / "stage"
-    report = validate_streamed(cfg, out, KEY)
-    assert (report["table"] == "usage").any()
-    files = sorted((out / "validation" / "quarantine" / "usage").glob("*.parquet"))
-    assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
-    for p, f in enumerate(files):
-        q = pd.read_parquet(f)
-        assert "customer_id" not in q.columns and not {"name", "phone", "address"} & set(q.columns)
-        assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
+    reports = {}
+    for n_jobs in (1, 2):  # in this process, and the parts checked by two worker processes
+        c = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=n_jobs))
+        out = tmp_path / f"stage{n_jobs}"
+        report = reports[n_jobs] = validate_streamed(c, out, KEY)
+        assert (report["table"] == "usage").any()
+        files = sorted((out / "validation" / "quarantine" / "usage").glob("*.parquet"))
+        assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
+        for p, f in enumerate(files):
+            q = pd.read_parquet(f)
+            assert "customer_id" not in q.columns
+            assert not {"name", "phone", "address"} & set(q.columns)
+            assert sorted(q["customer_key"]) == sorted(pseudonymise(planted[p], KEY))
+    pd.testing.assert_frame_equal(reports[1], reports[2])
+    assert reports[1].loc[reports[1]["table"] == "usage", "n_rows"].sum() == 3
 
 
 def test_export_reads_the_tag_and_risk_labels_the_dictionary_names(tmp_path):
@@ -357,3 +365,29 @@ def test_export_reads_the_tag_and_risk_labels_the_dictionary_names(tmp_path):
     got = set(export_columns(cfg, f))
     assert {"tags", "tags_en", "tags_zh", "risk_flags", "risk_flags_en", "risk_flags_zh"} <= got
     assert "tag_counter_loyal" in got and "address" not in got
+
+
+def test_parts_checked_by_workers_raise_the_same_named_error(tmp_path):
+    """Strict mode: the parts checked by two worker processes give load_tables' error."""
+    import dataclasses
+    import shutil
+
+    from powerprofile import load_tables
+    from powerprofile.config import load_config
+    from powerprofile.exceptions import DataValidationError
+    from powerprofile.pipeline import validate_streamed
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    f = data / "usage" / "part-00001.parquet"
+    usage = pd.read_parquet(f)
+    usage.loc[[7], "kwh"] = -2.5
+    usage.to_parquet(f, index=False)
+    with pytest.raises(DataValidationError) as want:
+        load_tables(data)
+    assert "usage.kwh: 1 negative value" in str(want.value) and "part-00001" in str(want.value)
+    cfg = load_config(_config(tmp_path, data, tmp_path / "o", streaming="always"))
+    cfg = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=2))
+    with pytest.raises(DataValidationError) as got:
+        validate_streamed(cfg, tmp_path / "stage", KEY)
+    assert str(got.value) == str(want.value)

@@ -95,6 +95,52 @@ def _map(fn, items, n_jobs: int, mapper=None, *, end: bool = True):
             get_reusable_executor().shutdown(wait=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped(path: str, nonce: str):
+    """The callable pickled at ``path`` (loaded once per worker process and ``nonce``)."""
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f)  # noqa: S301 - written by this job's parent, in its own temp file
+
+
+class _Shipped:
+    """Runs the callable pickled at ``path``: one load per worker, not one per task."""
+
+    def __init__(self, path: str):
+        import secrets
+
+        self.path, self.nonce = path, secrets.token_hex(8)  # a reused file name is not a hit
+
+    def __call__(self, i):
+        return _shipped(self.path, self.nonce)(i)
+
+
+def local_mapper(n_jobs: int):
+    """A ``mapper(fn, n)`` running ``fn(0), ..., fn(n - 1)`` on ``n_jobs`` worker processes.
+
+    ``fn`` is pickled once to a private temporary file and each worker loads it once:
+    a part check carries every customer id (the orphan check), which pickling per
+    task would copy to the workers hundreds of times. The workers stay up for the
+    next stage (see :func:`_map`).
+    """
+
+    def mapper(fn, n: int):
+        import os
+        import pickle
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="powerprofile-task-", suffix=".pkl")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(fn, f, protocol=pickle.HIGHEST_PROTOCOL)
+            return _map(_Shipped(path), list(range(n)), n_jobs, end=False)
+        finally:
+            os.unlink(path)
+
+    return mapper
+
+
 # ------------------------------------------------------------------ validation
 
 
@@ -127,6 +173,8 @@ def validate_streamed(cfg: Config, folder: Path, key, mapper=None) -> pd.DataFra
         quarantine_frame(safe[part.table]).to_parquet(f, index=False)
 
     errors = cfg.data.errors
+    if mapper is None and feature_workers(cfg) > 1:
+        mapper = local_mapper(feature_workers(cfg))
     return validate_folder(
         _resolve(cfg.data.path),
         errors=errors,
