@@ -292,6 +292,11 @@ def test_export_command_reads_the_portrait_parts(partitioned):
     out, again = partitioned["out"], partitioned["tmp"] / "re-export"
     mp = pytest.MonkeyPatch()
     mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+
+    def no_load(*a, **k):
+        raise AssertionError("the export of portrait parts must not load every table")
+
+    mp.setattr("powerprofile.pipeline.load_data", no_load)
     try:
         args = ["export", "--config", str(partitioned["config"]), "--export-dir", str(again)]
         assert main([*args, "-q"]) == 0

@@ -255,11 +255,18 @@ def _portraits_from_outputs(cfg: Config, paths: OutputPaths, tables, key) -> pd.
     return portraits
 
 
+def _portrait_parts(paths) -> list[Path]:
+    """The streamed route's portrait parts of an earlier run (none if it wrote one file)."""
+    if paths.portraits.is_file():
+        return []
+    return sorted(paths.portraits.parent.glob("part-*.parquet"))
+
+
 def _stored_portraits(paths) -> pd.DataFrame | None:
     """The portraits of an earlier run: ``portraits.parquet``, or the streamed route's parts."""
     if paths.portraits.is_file():
         return pd.read_parquet(paths.portraits)
-    parts = sorted(paths.portraits.parent.glob("part-*.parquet"))
+    parts = _portrait_parts(paths)
     if not parts:
         return None
     return pd.concat([pd.read_parquet(f) for f in parts], ignore_index=True)
@@ -270,9 +277,16 @@ def cmd_export(cfg: Config, args) -> int:
 
     key = pseudonym_key(cfg)
     paths = _paths(cfg)
+    parts = [] if args.portraits else _portrait_parts(paths)
     # campaigns (and the rules, when the portraits are built here) checked before any work
-    built_here = not args.portraits and _stored_portraits(paths) is None
+    built_here = not args.portraits and not parts and not paths.portraits.is_file()
     preflight(cfg, stages=("export", "portraits") if built_here else ("export",))
+    out_dir = Path(args.export_dir) if args.export_dir else paths.export
+    if parts:  # a streamed run's portraits: exported part by part, the usage never read
+        from ..pipeline._streamrun import export_portrait_parts
+
+        result = export_portrait_parts(cfg, parts, out_dir, key=key)
+        return _said_export(result, out_dir)
     tables = load_data(cfg)
     if args.portraits:
         portraits = _read_frame(
@@ -282,8 +296,11 @@ def cmd_export(cfg: Config, args) -> int:
         portraits = _stored_portraits(paths)
     else:
         portraits = _portraits_from_outputs(cfg, paths, tables, key)
-    out_dir = Path(args.export_dir) if args.export_dir else paths.export
     result = export_portraits(cfg, portraits, tables, out_dir, key=key)
+    return _said_export(result, out_dir)
+
+
+def _said_export(result, out_dir: Path) -> int:
     for row in result.files.itertuples():
         log.info("  %-55s %6d rows", row.file, row.rows)
     _say("export", out_dir)

@@ -20,7 +20,7 @@ import pandas as pd
 from ..config import Config, dump_config
 from ._paths import OutputPaths, RunSummary, _mkparent, _resolve
 
-__all__ = ["run_streamed"]
+__all__ = ["export_portrait_parts", "run_streamed"]
 
 log = logging.getLogger("powerprofile")
 
@@ -97,6 +97,32 @@ def export_columns(cfg: Config, part: Path) -> list[str]:
     ]
 
 
+def export_portrait_parts(
+    cfg: Config, files, out_dir: Path, *, key, previous_dir=None, customers=None
+):
+    """Export the campaigns from partitioned portraits (``portraits/part-*.parquet``).
+
+    Each part is read once, for the columns the campaigns and the data dictionary use
+    (:func:`export_columns`); only the customers table is read from the data set
+    (contact details and opt-outs), never the usage. The same files and bytes as
+    exporting the concatenated portraits.
+    """
+    from ._stages import export_portraits
+    from ._stream import _PartTables, read_customers
+
+    if customers is None:
+        customers = read_customers(cfg)
+    return export_portraits(
+        cfg,
+        list(files),
+        _PartTables(customers),
+        out_dir,
+        previous_dir=previous_dir,
+        key=key,
+        columns=functools.partial(export_columns, cfg),
+    )
+
+
 def run_streamed(
     cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri, mapper=None, route="streamed"
 ) -> RunSummary:
@@ -118,9 +144,8 @@ def run_streamed(
         training_sample_fraction,
         uniform_rows,
     )
-    from ._stages import export_portraits, segment_customers
+    from ._stages import segment_customers
     from ._stream import (
-        _PartTables,
         read_customers,
         read_report_scores,
         read_segment_sample,
@@ -230,14 +255,8 @@ def run_streamed(
             summary.model_uris = {t: str(final / "models" / t) for t in models}
         bar.done("tracking", "export")
 
-        result = export_portraits(
-            cfg,
-            files,
-            _PartTables(customers),
-            paths.export,
-            previous_dir=final / "export",
-            key=key,
-            columns=functools.partial(export_columns, cfg),
+        result = export_portrait_parts(
+            cfg, files, paths.export, key=key, previous_dir=final / "export", customers=customers
         )
         summary.export_files = result.files
         bar.done("export", "report")
