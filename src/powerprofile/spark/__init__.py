@@ -7,6 +7,7 @@ the same pure function as the single-machine engine, inside a Spark task (see
 """
 
 from ._features import build_features, build_training_frame
+from ._kpis import spark_kpis
 from ._run import run_on_spark
 from ._score import score_frame, score_udf
 from ._session import java_runtime, spark_session
@@ -21,6 +22,7 @@ __all__ = [
     "run_tasks",
     "score_frame",
     "score_udf",
+    "spark_kpis",
     "spark_mapper",
     "spark_session",
     "task_frame",
