@@ -11,6 +11,7 @@ from ._kpis import spark_kpis
 from ._run import run_on_spark
 from ._score import score_frame, score_udf
 from ._session import java_runtime, spark_session
+from ._tables import stage_tables
 from ._tasks import run_tasks, task_frame
 from ._validate import spark_mapper, validate_folder
 
@@ -25,6 +26,7 @@ __all__ = [
     "spark_kpis",
     "spark_mapper",
     "spark_session",
+    "stage_tables",
     "task_frame",
     "validate_folder",
 ]
