@@ -195,7 +195,27 @@ def main(argv=None) -> int:
         )
     if speedup:
         print(f"\nfeatures, local[1] -> local[2]: {speedup:.2f}x")
+    if a.job:
+        _print_stages(results)
     return 0
+
+
+def _print_stages(results: list[dict]) -> None:
+    """Seconds per stage of each run, and each Spark run's wall over the local engine's."""
+    stages = []
+    for r in results:
+        stages += [s for s in r.get("stages", {}) if s not in stages]
+    if not stages:
+        return
+    print("\n| stage | " + " | ".join(r["mode"] for r in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for st in stages:
+        cells = [r.get("stages", {}).get(st) for r in results]
+        print(f"| {st} | " + " | ".join("" if c is None else f"{c:.1f}" for c in cells) + " |")
+    base = next((r for r in results if r["mode"] == "local"), None)
+    for r in results:
+        if base is not None and r is not base and base["wall_s"]:
+            print(f"\n{r['mode']}: wall {r['wall_s'] / base['wall_s']:.2f}x the local engine's")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from powerprofile.portraits import (
     assign_bands,
     build_portraits,
     load_rules,
+    model_reasons,
+    model_scores,
     preferred_channel,
 )
 from powerprofile.privacy import pseudonymise
@@ -288,6 +290,32 @@ def test_reasons_from_explain(monkeypatch, segmenter):
     assert p["churn_reasons_en"].tolist() == ["reason 1; reason 2"] * 5
     assert p["churn_reasons_zh"].tolist() == ["原因1；原因2"] * 5
     assert "churn_score_" not in "".join(p.columns) and "score" not in p.columns
+
+
+def test_model_scores_and_reasons_score_a_batch_of_rows(monkeypatch):
+    import powerprofile.explain as explain_mod
+
+    X = _features(4)
+    X["kwh_mean_365d"] = [10.0, 50.0, 90.0, 20.0]
+    # the model's own feature, whatever else the batch holds: score = kwh / 100
+    np.testing.assert_allclose(model_scores(FakeModel(), X), [0.1, 0.5, 0.9, 0.2])
+
+    def fake_explain(model, X, top_k=3, catalog=None, **kw):
+        return pd.DataFrame(
+            {"reason_1_text_en": ["a", "", "c", "d"], "reason_1_text_zh": ["甲", "", "丙", "丁"]},
+            index=X.index,
+        )
+
+    monkeypatch.setattr(explain_mod, "explain", fake_explain)
+    r = model_reasons(FakeModel(), X, "complaint", 1)
+    assert list(r.columns) == [
+        "complaint_reason_1_text_en",
+        "complaint_reason_1_text_zh",
+        "complaint_reasons_en",
+        "complaint_reasons_zh",
+    ]
+    assert r.index.equals(pd.RangeIndex(4))
+    assert r["complaint_reasons_en"].tolist() == ["a", "", "c", "d"]
 
 
 def test_bad_inputs(rules):

@@ -390,3 +390,34 @@ def test_repeat_rate_ties_by_channel_by_hand(tiny_tables):
     assert got["wechat"] == 1.0
     assert got["counter"] == pytest.approx(1 / 2)
     assert np.isnan(got["grid_manager"])
+
+
+def test_aggregates_from_counts_summed_elsewhere_equal_the_kpis_of_the_whole(tiny_tables):
+    """Per-part counts summed outside the class (as a Spark groupBy does) give the KPIs."""
+    from powerprofile.report import REPORT_GROUPINGS, KpiAggregates
+
+    t = tiny_tables
+    kw = {"start": JAN, "end": t.data_end, "data_end": t.data_end}
+    parts = []
+    for ids in (["C1", "C4"], ["C2", "C3"]):
+        tables = {
+            n: getattr(t, n)[getattr(t, n)["customer_id"].isin(ids)].reset_index(drop=True)
+            for n in ("customers", "interactions", "payments", "events")
+        }
+        agg = KpiAggregates(REPORT_GROUPINGS, customers=tables["customers"], **kw)
+        agg.add(tables)
+        parts.append(agg)
+
+    def summed(frames, keys):
+        df = pd.concat(frames, ignore_index=True)
+        return df.groupby(list(keys), observed=True).sum().reset_index()
+
+    counts = {by: summed([a.counts(by) for a in parts], by) for by in REPORT_GROUPINGS}
+    pay = summed([a.payment_counts() for a in parts], ("month", "payment_channel"))
+    pay["payment_channel"] = pay["payment_channel"].astype(str)  # as Spark hands it back
+    whole = KpiAggregates.from_counts(counts, pay, customers=t.customers, **kw)
+    for by in REPORT_GROUPINGS:
+        pd.testing.assert_frame_equal(channel_kpis(whole, by=by), channel_kpis(t, by=by))
+    pd.testing.assert_frame_equal(payment_channel_mix(whole), payment_channel_mix(t))
+    with pytest.raises(ValueError, match="were not counted"):
+        whole.counts(("channel",))

@@ -124,13 +124,25 @@ def export_portrait_parts(
 
 
 def run_streamed(
-    cfg: Config, folder, final: Path, *, key, bar, t0, tracking_uri, mapper=None, route="streamed"
+    cfg: Config,
+    folder,
+    final: Path,
+    *,
+    key,
+    bar,
+    t0,
+    tracking_uri,
+    mapper=None,
+    route="streamed",
+    kpis=None,
 ) -> RunSummary:
     """Run every stage partition by partition (see :mod:`powerprofile.pipeline._stream`).
 
     ``mapper(fn, n)`` runs the per-partition work (validation, features, portraits)
     elsewhere: the Spark engine passes :func:`powerprofile.spark.spark_mapper` of its
-    session. ``route`` is recorded in the run summary.
+    session. ``kpis`` stands for :func:`~powerprofile.pipeline._stream.stream_kpis`
+    (same arguments and result; the Spark engine's aggregation). ``route`` is recorded
+    in the run summary.
     """
     from ..export import write_frame
     from ..features import feature_catalog
@@ -261,7 +273,7 @@ def run_streamed(
         summary.export_files = result.files
         bar.done("export", "report")
 
-        kpi_tables = stream_kpis(cfg, customers, data_start=start, data_end=end)
+        kpi_tables = (kpis or stream_kpis)(cfg, customers, data_start=start, data_end=end)
         report_scores = read_report_scores(files, uplift=cfg.uplift.enabled)
         shutil.rmtree(work, ignore_errors=True)
         _finish(

@@ -13,6 +13,8 @@ from ._portrait import (
     PORTRAIT_SCHEMA_VERSION,
     assign_bands,
     build_portraits,
+    model_reasons,
+    model_scores,
     portrait_columns,
     preferred_channel,
 )
@@ -34,6 +36,8 @@ __all__ = [
     "column_kinds",
     "contactability",
     "load_rules",
+    "model_reasons",
+    "model_scores",
     "parse_expression",
     "phone_kind",
     "portrait_columns",

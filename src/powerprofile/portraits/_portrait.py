@@ -197,12 +197,56 @@ def _model_features(model, X: pd.DataFrame) -> pd.DataFrame:
     return X[[str(c) for c in names]] if all(str(c) in X.columns for c in names) else X
 
 
-def _score(model, X: pd.DataFrame) -> np.ndarray:
+def model_scores(model, X: pd.DataFrame) -> np.ndarray:
+    """The model's probability of the positive class for each row of ``X``.
+
+    The scores of :func:`build_portraits` (``<target>_score``), for callers that score
+    batches of feature rows themselves (the Spark engine's scoring UDF).
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted classifier with ``predict_proba`` (a
+        :class:`~powerprofile.models.PropensityModel`); when it has
+        ``feature_names_in_``, those columns of ``X`` are used, in that order.
+    X : pandas.DataFrame
+        Feature rows, with the feature engine's dtypes.
+
+    Returns
+    -------
+    numpy.ndarray
+        One float per row.
+    """
     proba = np.asarray(model.predict_proba(_model_features(model, X)))
     return proba[:, 1] if proba.ndim == 2 else proba
 
 
-def _reasons(model, X: pd.DataFrame, target: str, top_k: int, catalog) -> pd.DataFrame | None:
+def model_reasons(
+    model, X: pd.DataFrame, target: str, top_k: int, catalog=None
+) -> pd.DataFrame | None:
+    """The top-k reason columns of :func:`build_portraits` for each row of ``X``.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted model whose scores the reasons explain.
+    X : pandas.DataFrame
+        Feature rows, with the feature engine's dtypes.
+    target : str
+        Prefix of the column names (``churn`` gives ``churn_reason_1_text_en`` ...).
+    top_k : int
+        Reasons per row.
+    catalog : pandas.DataFrame, optional
+        Feature catalogue for the reason texts (default: the built-in one).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Per reason ``i``, ``<target>_reason_i_feature`` ... ``<target>_reason_i_text_en``
+        / ``_zh``, then ``<target>_reasons_en`` and ``<target>_reasons_zh`` (the
+        joined texts), on a fresh ``RangeIndex``; None (with a warning) when
+        :mod:`powerprofile.explain` is not available.
+    """
     try:
         from ..explain import explain
     except ImportError:  # pragma: no cover - explain not installed
@@ -360,14 +404,14 @@ def build_portraits(
     for target, model in (("churn", churn_model), ("complaint", complaint_model)):
         if model is None:
             continue
-        score = pd.Series(_score(model, X), index=out.index, dtype="float64")
+        score = pd.Series(model_scores(model, X), index=out.index, dtype="float64")
         out[f"{target}_score"] = score
         spec = band_spec.get(target, "deciles") if band_spec is not None else bands
         out[f"{target}_band"], out[f"{target}_decile"] = assign_bands(
             score, spec, groups=out["snapshot_date"].astype("string").fillna("").to_numpy()
         )
         if reasons and top_k > 0:
-            r = _reasons(model, X, target, top_k, catalog)
+            r = model_reasons(model, X, target, top_k, catalog)
             if r is not None:
                 out = pd.concat([out, r.set_axis(out.index)], axis=1)
 

@@ -652,6 +652,45 @@ class KpiAggregates:
             raise ValueError("no part was added to the KPI aggregates.")
         return _kpis_from_counts(self._counts[by][0], by, _key_dtypes(self.customers, by))
 
+    @classmethod
+    def from_counts(cls, counts, payment_counts, **kwargs) -> KpiAggregates:
+        """Aggregates from counts summed elsewhere (a Spark aggregation of the parts' counts).
+
+        Parameters
+        ----------
+        counts : mapping of tuple of str to pandas.DataFrame
+            Per grouping, the :meth:`counts` of every part summed per group.
+        payment_counts : pandas.DataFrame
+            The :meth:`payment_counts` of every part summed per month and channel.
+        **kwargs
+            As for the constructor (``start``, ``end``, ``customers``, ...).
+
+        Returns
+        -------
+        KpiAggregates
+        """
+        agg = cls(list(counts), **kwargs)
+        agg._counts = {_check_by(b): [c] for b, c in counts.items()}
+        pay = payment_counts.copy()
+        pay["payment_channel"] = pd.Categorical(
+            pay["payment_channel"].astype("string"), categories=PAYMENT_CHANNELS
+        )
+        agg._pay = [pay]
+        return agg
+
+    def counts(self, by) -> pd.DataFrame:
+        """The counts per group behind :meth:`kpis` (:func:`channel_kpi_counts`, summed)."""
+        by = _check_by(by)
+        if not self._counts.get(by):
+            raise ValueError(f"KPIs by {by!r} were not counted; counted: {self.groupings!r}.")
+        return self._counts[by][0]
+
+    def payment_counts(self) -> pd.DataFrame:
+        """Payments and amount per month and payment channel (summed, before shares)."""
+        if not self._pay:
+            raise ValueError("no part was added to the KPI aggregates.")
+        return self._pay[0]
+
     def payment_mix(self) -> pd.DataFrame:
         """The :func:`payment_channel_mix` frame by month of the whole folder."""
         pay = self._pay[0].sort_values(["month", "payment_channel"], kind="stable")

@@ -7,9 +7,11 @@ the same pure function as the single-machine engine, inside a Spark task (see
 """
 
 from ._features import build_features, build_training_frame
+from ._kpis import spark_kpis
 from ._run import run_on_spark
 from ._score import score_frame, score_udf
 from ._session import java_runtime, spark_session
+from ._tables import stage_tables
 from ._tasks import run_tasks, task_frame
 from ._validate import spark_mapper, validate_folder
 
@@ -21,8 +23,10 @@ __all__ = [
     "run_tasks",
     "score_frame",
     "score_udf",
+    "spark_kpis",
     "spark_mapper",
     "spark_session",
+    "stage_tables",
     "task_frame",
     "validate_folder",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from ..exceptions import ConfigError
+from ._kpis import spark_kpis
 from ._session import spark_session
 from ._validate import spark_mapper
 
@@ -23,7 +25,9 @@ def run_on_spark(cfg, folder, final, *, key, bar, t0, tracking_uri):
     the training sample, and the portraits (scores, reasons, segments, tags, keyed
     customer keys: the pseudonymisation key travels in the task, never in a log or a
     file). Training, segmentation, global score bands, the export (governance,
-    manifest, atomic swap) and the report stay on the driver, on what the tasks return.
+    manifest, atomic swap) and the report stay on the driver, on what the tasks return;
+    the report's channel KPIs are a Spark aggregation of the partitions' counts
+    (:func:`powerprofile.spark.spark_kpis`).
 
     Raises
     ------
@@ -53,4 +57,5 @@ def run_on_spark(cfg, folder, final, *, key, bar, t0, tracking_uri):
         tracking_uri=tracking_uri,
         mapper=spark_mapper(spark),
         route="spark",
+        kpis=functools.partial(spark_kpis, spark),
     )

@@ -35,12 +35,12 @@ class _Scorer:
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         from ..features import restore_dtypes
-        from ..portraits._portrait import _reasons, _score
+        from ..portraits import model_reasons, model_scores
 
         X = restore_dtypes(batch, like=self.like)
-        out = pd.DataFrame({"score": _score(self.model, X)})
+        out = pd.DataFrame({"score": model_scores(self.model, X)})
         if self.top_k > 0:
-            r = _reasons(self.model, X, self.target, self.top_k, self.catalog)
+            r = model_reasons(self.model, X, self.target, self.top_k, self.catalog)
             if r is not None:
                 r.columns = [c[len(self.target) + 1 :] for c in r.columns]
                 out = pd.concat([out, r], axis=1)
