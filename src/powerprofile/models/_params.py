@@ -4,19 +4,23 @@ One rule, stated once, owns every tree parameter default that depends on how muc
 there is. It reads the training table's ``n`` rows, its ``m`` rows of the rarer class
 (the events, usually) and the structure being fitted (``//``: integer division):
 
-===================  =====================================  ===========================
-parameter            additive and pairwise                  free (unconstrained)
-===================  =====================================  ===========================
-``num_leaves``       ``n // 700`` in [3, 7]                 ``m // 15`` in [7, 31]
-``min_data_in_leaf`` ``n // 25`` in [20, 100]               ``n // 250`` in [10, 100]
-``lambda_l2``        10                                     ``min_data_in_leaf / 10``
-``feature_fraction`` 0.5                                    0.8
-===================  =====================================  ===========================
+===================  =============================  ===================================
+parameter            additive and pairwise          free (unconstrained)
+===================  =============================  ===================================
+``num_leaves``       ``n // 700`` in [3, 7]         ``m // 15`` in [7, 31]; 7 from
+                                                    25,000 rows
+``min_data_in_leaf`` ``n // 25`` in [20, 100]       ``n // 250`` in [10, 100]
+``lambda_l2``        10                             ``min_data_in_leaf / 10``
+``feature_fraction`` 0.5                            0.8; 0.5 from 25,000 rows
+===================  =============================  ===================================
 
 and, for every structure, ``learning_rate`` 0.1, ``bagging_fraction`` 0.8 (every
 round), at most 1,000 rounds (``n_estimators``) and 25 rounds of early-stopping
-patience. From 25,000 rows (4,900 for the glass-box leaves, 465 events for the free
-leaves) every value sits at its large-table end.
+patience. From 25,000 rows every value sits at its large-table end, the defaults the
+model had before the rule (7 leaves of at least 100 rows, ``lambda_l2`` 10, feature
+fraction 0.5): on the generator's out-of-time validation (66,000 training rows, 600
+events) 31-leaf unconstrained trees won the validation log loss yet lost 4 % of the
+oracle AUC on the later holdout, where 7-leaf trees reach it.
 
 Why, as measured on the quality benchmark's public tables (``bench_model_quality.py
 peers``): a one- or two-feature tree with 3 leaves on a table of 1,500 rows is a
@@ -37,6 +41,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["size_defaults"]
+
+_LARGE = 25_000
+"""Rows from which an unconstrained tree takes its large-table shape."""
 
 
 def size_defaults(structure: str, n_rows: int, n_minority: int) -> dict:
@@ -66,9 +73,11 @@ def size_defaults(structure: str, n_rows: int, n_minority: int) -> dict:
     20
     """
     n, m = max(int(n_rows), 1), max(int(n_minority), 1)
-    if structure == "free":
-        leaf = int(np.clip(n // 250, 10, 100))
+    if structure == "free" and n < _LARGE:
+        leaf = max(n // 250, 10)
         leaves, l2, colsample = int(np.clip(m // 15, 7, 31)), leaf / 10.0, 0.8
+    elif structure == "free":
+        leaf, leaves, l2, colsample = 100, 7, 10.0, 0.5
     else:
         leaf = int(np.clip(n // 25, 20, 100))
         leaves, l2, colsample = int(np.clip(n // 700, 3, 7)), 10.0, 0.5
