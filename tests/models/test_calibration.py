@@ -28,3 +28,22 @@ def test_weighted_calibration_holds_on_the_population(method):
     # without the weights the subsample's rate (several times the population's) is learnt
     unweighted, _ = choose_calibrator(raw[keep], y[keep], halves[keep], method)
     assert unweighted.transform(raw).mean() > 3 * y.mean()
+
+
+def _calibration_rows(n_events, n, seed=0):
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(size=n)
+    y = np.zeros(n)
+    y[rng.choice(n, n_events, replace=False)] = 1.0
+    return raw, y, np.arange(n) % 2 == 0
+
+
+def test_auto_calibration_tries_isotonic_only_with_enough_events():
+    # 120 events: about 60 per half, under the 100 needed per half -> sigmoid only
+    raw, y, halves = _calibration_rows(120, 2_000)
+    cal, scores = choose_calibrator(raw, y, halves, "auto")
+    assert cal.method == "sigmoid" and list(scores) == ["sigmoid"]
+    # 600 events: about 300 per half -> both families are compared
+    raw, y, halves = _calibration_rows(600, 2_000)
+    _, scores = choose_calibrator(raw, y, halves, "auto")
+    assert sorted(scores) == ["isotonic", "sigmoid"]

@@ -17,9 +17,15 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["Calibrator", "choose_calibrator"]
+__all__ = ["ISOTONIC_MIN_RARER", "Calibrator", "choose_calibrator"]
 
 _EPS = 1e-6
+
+ISOTONIC_MIN_RARER = 100
+"""``calibration="auto"`` tries isotonic only when each half holds this many rows of
+the rarer class: with fewer, its steps follow the noise of a few dozen events and the
+two-parameter sigmoid calibrates better (and the cross-fitted comparison itself is
+too noisy to trust)."""
 
 
 def _logloss(y, p, w=None):
@@ -92,7 +98,9 @@ def choose_calibrator(raw, y, groups_half, method="auto", sample_weight=None):
 
     With ``method="auto"`` both families are cross-fitted over the two halves given by
     ``groups_half`` (fit on one half, log loss on the other, and back); the family with
-    the lower mean out-of-half log loss wins and is refitted on all rows.
+    the lower mean out-of-half log loss wins and is refitted on all rows. Isotonic is
+    tried only when each half holds at least ``ISOTONIC_MIN_RARER`` (100) rows of the
+    rarer class; below that, sigmoid.
 
     Parameters
     ----------
@@ -121,7 +129,9 @@ def choose_calibrator(raw, y, groups_half, method="auto", sample_weight=None):
     halves_ok = all(len(np.unique(y[m])) == 2 for m in (a, ~a))
     if not halves_ok:
         return Calibrator("sigmoid").fit(raw, y, sample_weight=w), {}
-    for name in ("sigmoid", "isotonic"):
+    rarer = min(min(int(y[m].sum()), int((1 - y[m]).sum())) for m in (a, ~a))
+    families = ("sigmoid", "isotonic") if rarer >= ISOTONIC_MIN_RARER else ("sigmoid",)
+    for name in families:
         losses = []
         for fit_mask in (a, ~a):
             wf = None if w is None else w[fit_mask]

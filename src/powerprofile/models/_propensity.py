@@ -23,6 +23,7 @@ from ._additive import TreeLookup
 from ._calibration import choose_calibrator
 from ._frame import capture_schema, prepare_frame, to_frame
 from ._metrics import binary_metrics
+from ._params import size_defaults
 from ._split import crossfit_folds, out_of_time_split, resolve_time_and_groups
 from ._structure import (
     STRUCTURE_TOLERANCE,
@@ -114,25 +115,36 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     choice and every candidate's validation loss are in ``structure_``,
     ``structure_losses_`` and ``metadata_["structure"]``.
 
+    **Tree parameters.** The tree parameters left at None follow one documented rule
+    of the table's size (rows, and rows of the rarer class) and the structure,
+    :func:`powerprofile.models._params.size_defaults`: small tables get shallower
+    additive and pairwise trees and fewer rows per leaf, unconstrained trees get more
+    leaves as the events grow. What was used is in ``metadata_["tree_params"]``;
+    every parameter passed explicitly (or in ``lgbm_params``) overrides the rule.
+
     Parameters
     ----------
-    n_estimators : int, default=1000
-        Maximum boosting rounds (early stopping picks the number used).
-    learning_rate : float, default=0.1
-        Shrinkage (0.1 reaches the holdout AUC of 0.05 with about half the trees).
-    num_leaves : int, default=7
-        Leaves per tree (small: in an additive tree each is one step of one
-        feature's shape function).
+    n_estimators : int or None, default=None
+        Maximum boosting rounds (early stopping picks the number used); None: the
+        size rule (1,000).
+    learning_rate : float or None, default=None
+        Shrinkage; None: the size rule (0.1).
+    num_leaves : int or None, default=None
+        Leaves per tree; None: the size rule (additive and pairwise: one leaf per 700
+        rows, between 3 and 7; free: one per 15 rows of the rarer class, between 7
+        and 31).
     max_depth : int, default=-1
         Depth limit (-1: none).
-    min_child_samples : int, default=100
-        Minimum rows per leaf.
-    subsample : float, default=0.8
-        Row bagging fraction per round.
-    colsample_bytree : float, default=0.5
-        Feature fraction per tree.
-    reg_lambda : float, default=10.0
-        L2 regularisation of leaf values.
+    min_child_samples : int or None, default=None
+        Minimum rows per leaf; None: the size rule (additive and pairwise: rows / 25,
+        free: rows / 250, both between their floor and 100).
+    subsample : float or None, default=None
+        Row bagging fraction per round; None: the size rule (0.8).
+    colsample_bytree : float or None, default=None
+        Feature fraction per tree; None: the size rule (0.5, free 0.8).
+    reg_lambda : float or None, default=None
+        L2 regularisation of leaf values; None: the size rule (10, free
+        ``min_child_samples / 10``).
     structure : {"auto", "additive", "pairwise", "free"}, default="auto"
         Tree structure, or the one chosen on validation (see above).
     max_pairs : int, default=10
@@ -148,8 +160,9 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         Target share of rows in the validation snapshots.
     n_folds : int, default=5
         Cross-fitting folds on flat tables (neither time nor customers).
-    early_stopping_rounds : int, default=25
-        Rounds without improvement before stopping.
+    early_stopping_rounds : int or None, default=None
+        Rounds without improvement before stopping (0: no early stopping); None: the
+        size rule (25).
     horizon_days : int or None, default=None
         Label horizon, recorded in the metadata.
     gap_days : int or None, default=None
@@ -210,14 +223,14 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        n_estimators=1000,
-        learning_rate=0.1,
-        num_leaves=7,
+        n_estimators=None,
+        learning_rate=None,
+        num_leaves=None,
         max_depth=-1,
-        min_child_samples=100,
-        subsample=0.8,
-        colsample_bytree=0.5,
-        reg_lambda=10.0,
+        min_child_samples=None,
+        subsample=None,
+        colsample_bytree=None,
+        reg_lambda=None,
         structure="auto",
         max_pairs=10,
         additive=None,
@@ -225,7 +238,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         calibration="auto",
         validation_size=0.25,
         n_folds=5,
-        early_stopping_rounds=25,
+        early_stopping_rounds=None,
         horizon_days=None,
         gap_days=None,
         label=None,
@@ -270,25 +283,54 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}."
             )
-        if int(self.n_estimators) < 1:
+        if self.n_estimators is not None and int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators must be >= 1, got {self.n_estimators!r}.")
 
+    def _tree_params(self, structure):
+        """The size rule's defaults for ``structure``, overridden by explicit parameters.
+
+        The table size is the one recorded by :meth:`fit` (rows, rows of the rarer
+        class); see :func:`powerprofile.models._params.size_defaults`.
+        """
+        n_rows, n_minority = getattr(self, "_table_size", (0, 0))
+        params = size_defaults(structure, n_rows, n_minority)
+        explicit = {
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_child_samples,
+            "bagging_fraction": self.subsample,
+            "feature_fraction": self.colsample_bytree,
+            "lambda_l2": self.reg_lambda,
+            "n_estimators": self.n_estimators,
+            "early_stopping_rounds": self.early_stopping_rounds,
+        }
+        params.update({k: v for k, v in explicit.items() if v is not None})
+        return params
+
+    def _rounds(self, structure):
+        """Most boosting rounds and early-stopping patience of ``structure``."""
+        p = self._tree_params(structure)
+        return int(p["n_estimators"]), int(p["early_stopping_rounds"] or 0)
+
     def _lgb_params(self, n_features, structure="additive", pairs=(), n_rows=None):
+        tree = self._tree_params(structure)
         params = dict(
             objective="binary",
-            learning_rate=float(self.learning_rate),
-            num_leaves=int(self.num_leaves),
+            learning_rate=float(tree["learning_rate"]),
+            num_leaves=int(tree["num_leaves"]),
             max_depth=int(self.max_depth),
-            min_data_in_leaf=int(self.min_child_samples),
-            bagging_fraction=float(self.subsample),
-            bagging_freq=1 if float(self.subsample) < 1 else 0,
-            feature_fraction=float(self.colsample_bytree),
-            lambda_l2=float(self.reg_lambda),
+            min_data_in_leaf=int(tree["min_data_in_leaf"]),
+            bagging_fraction=float(tree["bagging_fraction"]),
+            bagging_freq=1 if float(tree["bagging_fraction"]) < 1 else 0,
+            feature_fraction=float(tree["feature_fraction"]),
+            lambda_l2=float(tree["lambda_l2"]),
             seed=int(self.random_state),
             deterministic=True,
             force_col_wise=True,
             verbosity=-1,
             min_data_per_group=20,
+            # candidates share one Dataset but not min_data_in_leaf (see size_defaults)
+            feature_pre_filter=False,
             cat_smooth=10.0,
             metric="average_precision" if self.class_weight is not None else "binary_logloss",
         )
@@ -387,6 +429,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         time_arr, groups_arr = resolve_time_and_groups(X, time, groups, self.time_level)
         structure = self._structure()
         self._requested_structure = structure
+        n_events = int(yb.sum())
+        self._table_size = (len(yb), min(n_events, len(yb) - n_events))
         n_times = 0 if time_arr is None else len(pd.unique(time_arr))
         w = np.ones(len(X)) if sw is None else sw.copy()
         if n_times < 2 and groups_arr is None:
@@ -549,18 +593,19 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     def _train(self, Xp, yb, w, split, can_stop, structure, pairs):
         params = self._lgb_params(Xp.shape[1], structure, pairs, len(Xp))
         tr = lgb.Dataset(Xp[split.train], label=yb[split.train], weight=w[split.train])
+        n_rounds, patience = self._rounds(structure)
         callbacks, valid_sets = [], []
-        if can_stop and self.early_stopping_rounds:
+        if can_stop and patience:
             valid_sets = [
                 lgb.Dataset(
                     Xp[split.stop], label=yb[split.stop], weight=w[split.stop], reference=tr
                 )
             ]
-            callbacks = [lgb.early_stopping(int(self.early_stopping_rounds), verbose=False)]
+            callbacks = [lgb.early_stopping(patience, verbose=False)]
         booster = lgb.train(
             params,
             tr,
-            num_boost_round=int(self.n_estimators),
+            num_boost_round=n_rounds,
             valid_sets=valid_sets,
             callbacks=callbacks,
         )
@@ -586,13 +631,15 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
                 int(np.bincount(yb, minlength=2).min()),
                 int(self.n_folds),
                 n,
-                int(self.n_estimators),
+                self._rounds("free" if structure == "free" else "additive")[0],
                 "free" if structure == "free" else "additive",
             )
             chosen = "free" if structure == "free" else "additive"
             params = self._lgb_params(Xp.shape[1], chosen, [], n)
             self.booster_ = lgb.train(
-                params, lgb.Dataset(Xp, label=yb, weight=w), num_boost_round=int(self.n_estimators)
+                params,
+                lgb.Dataset(Xp, label=yb, weight=w),
+                num_boost_round=self._rounds(chosen)[0],
             )
             self.best_iteration_ = self.booster_.num_trees()
             self._record_choice(chosen, {chosen: np.nan}, [], list(Xp.columns))
@@ -640,15 +687,12 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     def _cv(self, full, Xp, folds, structure, pairs):
         """Fold boosters, rounds chosen on the mean out-of-fold metric, out-of-fold scores."""
         params = self._lgb_params(Xp.shape[1], structure, pairs, len(Xp))
-        callbacks = (
-            [lgb.early_stopping(int(self.early_stopping_rounds), verbose=False)]
-            if self.early_stopping_rounds
-            else []
-        )
+        n_rounds, patience = self._rounds(structure)
+        callbacks = [lgb.early_stopping(patience, verbose=False)] if patience else []
         res = lgb.cv(
             params,
             full,
-            num_boost_round=int(self.n_estimators),
+            num_boost_round=n_rounds,
             folds=folds,
             callbacks=callbacks,
             return_cvbooster=True,
@@ -656,7 +700,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             shuffle=False,
         )
         cvb = res["cvbooster"]
-        rounds = int(cvb.best_iteration) if cvb.best_iteration > 0 else int(self.n_estimators)
+        rounds = int(cvb.best_iteration) if cvb.best_iteration > 0 else n_rounds
         oof = np.zeros(len(Xp))
         for booster, (_, test) in zip(cvb.boosters, folds, strict=True):
             oof[test] = booster.predict(Xp.iloc[test], raw_score=True, num_iteration=rounds)
@@ -703,6 +747,11 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             "positive_rate": float(yb.mean()),
             "split": self.split_,
             "best_iteration": self.best_iteration_,
+            "tree_params": {
+                "n_rows": self._table_size[0],
+                "n_minority": self._table_size[1],
+                **self._tree_params(self.structure_),
+            },
             "additive": self.structure_ == "additive",
             "structure": {
                 "requested": self._requested_structure,
