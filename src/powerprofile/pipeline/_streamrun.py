@@ -279,8 +279,10 @@ def _write_features(paths: OutputPaths, train, weights, parts, cfg: Config, leak
     from ._stream import write_row_groups
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
-    out = train.copy(deep=False)
-    out["sample_weight"] = weights
+    # a column added by concatenation: the frame holds one block per column, and
+    # inserting into it would warn of fragmentation (neither copies the features)
+    out = pd.concat([train, pd.DataFrame({"sample_weight": weights}, index=train.index)], axis=1)
+    out.attrs = train.attrs
     write_row_groups(out, paths.training_frame)
     del out
     write_frame(leakage, paths.leakage, "csv", decimals=None)
