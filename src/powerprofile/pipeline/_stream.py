@@ -461,16 +461,21 @@ def merge_sorted(files, mask=None) -> pd.DataFrame:
         keep.append(m)
         index_parts.append(idx.index if m is None else idx.index[m])
     sizes = np.array([len(i) for i in index_parts])
-    index = index_parts[0].append(index_parts[1:])
+    # the levels' values concatenated (MultiIndex.append unions the levels pairwise)
+    index = pd.MultiIndex.from_frame(
+        pd.concat([i.to_frame(index=False) for i in index_parts], ignore_index=True)
+    )
     del index_parts
     order = index.argsort()  # the sort_index order (the keys are unique)
     index = index.take(order)
     dest = np.empty(len(order), dtype=np.int64)
     dest[order] = np.arange(len(order))  # row i of the concatenation goes to dest[i]
     ends = np.cumsum(sizes)
-    numeric, other, dtypes = {}, {}, None
+    numeric, other, dtypes, attrs = {}, {}, None, []
     for f, m, stop, n in zip(files, keep, ends, sizes, strict=True):
         df = pd.read_parquet(f)
+        attrs.append(df.attrs)
+        df.attrs = {}  # else each column taken below would copy them
         if m is not None:
             df = df[m]
         if dtypes is None:
@@ -490,7 +495,10 @@ def merge_sorted(files, mask=None) -> pd.DataFrame:
         c: numeric[c] if c in numeric else pd.concat(other[c], ignore_index=True).take(order).array
         for c in dtypes.index
     }
-    return pd.DataFrame(cols, index=index, copy=False)
+    frame = pd.DataFrame(cols, index=index, copy=False)
+    if all(a == attrs[0] for a in attrs[1:]):  # as concat keeps them
+        frame.attrs = attrs[0]
+    return frame
 
 
 ROW_GROUP_ROWS = 65_536
