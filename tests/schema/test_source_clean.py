@@ -213,3 +213,21 @@ def test_quarantine_mode_keeps_the_same_rows_with_or_without_the_arrow_route(tmp
     assert all(isinstance(u, pd.DataFrame) for u in fast[1])  # validated in full
     for p in (0, 1):
         assert [_rows_of(u) for u in fast[p]] == [_rows_of(u) for u in plain[p]]
+
+
+def test_chunks_are_as_few_as_the_limit_allows_and_of_even_size(tmp_path, monkeypatch):
+    """22 customers, at most 8 a chunk: 3 chunks of 8, 7 and 7 (not 7, 7, 7 and 1)."""
+    from powerprofile.datasets import write_utility_data
+    from powerprofile.schema import DataSource
+
+    data = write_utility_data(tmp_path / "d", n_customers=44, n_partitions=2, progress=False)
+    # one usage row a batch: a chunk is cut exactly where the limit is reached
+    monkeypatch.setattr("powerprofile.schema._source.BATCH_ROWS", 1)
+    src = DataSource(data)
+    for p in range(2):
+        n = int((src._customer_parts(2) == p).sum())
+        sizes = [len(c["customers"]) for c in src.chunks(p, 2, max_customers=8, arrow=True)]
+        assert sum(sizes) == n
+        k = -(-n // 8)  # as few chunks as 8 a chunk allows
+        assert len(sizes) == k
+        assert max(sizes) - min(sizes) <= 1  # of even size

@@ -78,18 +78,31 @@ def _map(fn, items, n_jobs: int, mapper=None, *, end: bool = True):
     partition's memory through the later stages. Without, the next call reuses
     them (and their opened data-set folder).
     """
+    return list(_imap(fn, items, n_jobs, mapper, end=end))
+
+
+def _imap(fn, items, n_jobs: int, mapper=None, *, end: bool = True):
+    """:func:`_map` yielding each result, in order, as soon as it is there.
+
+    The caller can fold the results as they come (see :func:`_fold`) instead of
+    holding every partition's result at once.
+    """
     if mapper is not None:
-        return mapper(fn, len(items))
+        yield from mapper(fn, len(items))
+        return
     if n_jobs <= 1 or len(items) <= 1:
-        return [fn(i) for i in items]
+        for i in items:
+            yield fn(i)
+        return
     from joblib import Parallel, delayed
     from joblib.externals.loky import get_reusable_executor
 
     ok = False
     try:
-        out = Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(i) for i in items)
+        yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+            delayed(fn)(i) for i in items
+        )
         ok = True
-        return out
     finally:
         if end or not ok:
             get_reusable_executor().shutdown(wait=True)
@@ -116,13 +129,13 @@ class _Shipped:
         return _shipped(self.path, self.nonce)(i)
 
 
-def local_mapper(n_jobs: int):
+def local_mapper(n_jobs: int, *, end: bool = False):
     """A ``mapper(fn, n)`` running ``fn(0), ..., fn(n - 1)`` on ``n_jobs`` worker processes.
 
     ``fn`` is pickled once to a private temporary file and each worker loads it once:
     a part check carries every customer id (the orphan check), which pickling per
-    task would copy to the workers hundreds of times. The workers stay up for the
-    next stage (see :func:`_map`).
+    task would copy to the workers hundreds of times. Unless ``end``, the workers
+    stay up for the next stage (see :func:`_map`).
     """
 
     def mapper(fn, n: int):
@@ -134,11 +147,32 @@ def local_mapper(n_jobs: int):
         try:
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(fn, f, protocol=pickle.HIGHEST_PROTOCOL)
-            return _map(_Shipped(path), list(range(n)), n_jobs, end=False)
+            return _map(_Shipped(path), list(range(n)), n_jobs, end=end)
         finally:
             os.unlink(path)
 
     return mapper
+
+
+FOLD_EVERY = 8  # partial results held before they are folded into the running total
+
+
+def _fold(results, combine, every: int = FOLD_EVERY):
+    """``combine`` of every result, folded ``every`` results at a time.
+
+    ``combine`` takes a list and must be associative (the area partials' sums of
+    counts are): memory holds the running total and at most ``every`` results, not
+    one result per partition.
+    """
+    total, pending = None, []
+    for r in results:
+        pending.append(r)
+        if len(pending) >= every:
+            total = combine(pending if total is None else [total, *pending])
+            pending = []
+    if pending or total is None:
+        total = combine(pending if total is None else [total, *pending])
+    return total
 
 
 # ------------------------------------------------------------------ validation
@@ -215,6 +249,10 @@ class StreamPlan:
     duplicates : dict
         Cross-part duplicate keys the parent already found (validation), so that
         workers do not search every part again.
+
+    With local worker processes the plan travels once per worker, not with every
+    task (:func:`local_mapper`): at a million customers ``area`` counts every area at
+    every snapshot.
     """
 
     path: str
@@ -231,6 +269,10 @@ class StreamPlan:
     seed: int
     out: str
     duplicates: dict = field(default_factory=dict)
+
+    def area_stats(self) -> dict:
+        """The area statistics over every snapshot."""
+        return self.area
 
     def source(self):
         """The (per-process cached) validated source of the folder."""
@@ -267,11 +309,12 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
     from ..features._partition import compute_partition
 
     src = plan.source()
+    area = plan.area_stats()
     train, score, leaks, weights = [], [], [], []
     n_rows = n_pos = 0
-    for parts in src.chunks(p, plan.n_partitions):
+    for parts in src.chunks(p, plan.n_partitions, arrow=True):  # clean usage: no pandas
         t, lk = compute_partition(
-            parts, plan.snapshots, area_stats=plan.area, spec=plan.spec, labels=plan.labels
+            parts, plan.snapshots, area_stats=area, spec=plan.spec, labels=plan.labels
         )
         n_rows += len(t)
         kept, w = training_sample(t, plan.fraction, plan.seed)
@@ -279,7 +322,7 @@ def _features_task(plan: StreamPlan, p: int) -> dict:
         weights.append(w)
         leaks.append(lk)
         s, _ = compute_partition(
-            parts, plan.scoring_snapshot, area_stats=plan.area, spec=plan.spec, labels=None
+            parts, plan.scoring_snapshot, area_stats=area, spec=plan.spec, labels=None
         )
         score.append(s)
     out = Path(plan.out)
@@ -340,23 +383,30 @@ def stream_features(
     from ..schema._reader import known_duplicates
 
     dups = known_duplicates()
-    partials = _map(
+    outages = outage_stats(src.outages, every, windows)
+    outage_leak = leakage_partial({"outages": src.outages}, snapshot_days(snaps), ("outages",))
+    regions = src.region_categories()
+    elsewhere = mapper is not None or (n_jobs > 1 and P > 1)
+    if elsewhere:  # the tasks open the folder themselves: the population's customers go
+        del src
+        _source.cache_clear()
+        _release_memory()
+    # each partial counts nearly every area (customers are hashed, not grouped by area),
+    # so the partials are folded as they arrive rather than all held at once
+    partials = _imap(
         _AreaTask(path, cfg.data.errors, cfg.data.data_end, P, every, windows, kinds, dups),
         list(range(P)),
         n_jobs,
         mapper,
         end=False,  # the feature pass below reuses the workers and their opened folder
     )
-    area = {
-        "complaints": combine_area_partials(partials),
-        "outages": outage_stats(src.outages, every, windows),
-    }
-    del partials
+    area = {"complaints": _fold(partials, combine_area_partials), "outages": outages}
+    _release_memory()
     spec = FeatureSpec(
         windows=windows,
         min_history_days=int(cfg.features.min_history_days),
         churn_kinds=kinds,
-        region_categories=src.region_categories(),
+        region_categories=regions,
     )
     labels = LabelSpec(
         horizon_days=int(cfg.labels.horizon_days),
@@ -381,32 +431,131 @@ def stream_features(
         out=str(work),
         duplicates=dups,
     )
+    if mapper is None and elsewhere:  # the plan pickled once, loaded once per worker
+        mapper = local_mapper(n_jobs, end=True)
     parts = _map(functools.partial(_features_task, plan), list(range(P)), n_jobs, mapper)
-    sd = snapshot_days(snaps)
     leaks = [r["leak"] for r in parts if r["leak"] is not None]
-    leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))
+    leaks.append(outage_leak)
     return {"plan": plan, "parts": parts, "leakage": combine_leakage(leaks)}
 
 
 def read_training_sample(parts) -> tuple[pd.DataFrame, np.ndarray]:
     """The training sample of every partition, sorted as the in-memory frame, and its weights."""
-    frames = [pd.read_parquet(r["train"]) for r in parts if "train" in r]
-    frame = pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+    frame = merge_sorted([r["train"] for r in parts if "train" in r])
     w = frame.pop("_weight").to_numpy(dtype=float)
     return frame, w
 
 
 def read_segment_sample(parts, fraction: float, seed: int) -> pd.DataFrame:
     """The scored customers the segmenter is fitted on (hash-chosen), sorted."""
-    frames = []
-    for r in parts:
-        if "score" not in r:
-            continue
-        s = pd.read_parquet(r["score"])
-        if fraction < 1.0:
-            s = s[segment_sample_mask(s, fraction, seed)]
-        frames.append(s)
-    return pd.concat(frames).sort_index() if len(frames) > 1 else frames[0]
+    files = [r["score"] for r in parts if "score" in r]
+    if fraction >= 1.0:
+        return merge_sorted(files)
+    return merge_sorted(files, lambda s: segment_sample_mask(s, fraction, seed))
+
+
+def merge_sorted(files, mask=None) -> pd.DataFrame:
+    """The rows of feature part files as one frame sorted by its index, built in place.
+
+    Equal to ``pd.concat([pd.read_parquet(f)[mask(...)] for f in files]).sort_index()``
+    (a single file is returned as read) without its copies: the sorted position of
+    every row is found from the index alone, then each numeric column is allocated
+    once and every part is read (one at a time) straight into its rows. The frame
+    holds one column per block (as ``copy=False`` builds it), so dropping the label
+    columns copies nothing. Columns of other dtypes (categories: a few) are
+    concatenated and reordered.
+
+    Parameters
+    ----------
+    files : list of str or pathlib.Path
+        Part files written by the feature tasks (parts whose Arrow schemas differ are
+        concatenated as pandas does).
+    mask : callable, optional
+        Rows of a part to keep, from a frame holding the part's index (no column).
+    """
+    import pyarrow.parquet as pq
+
+    def read(f):
+        df = pd.read_parquet(f)
+        return df if mask is None else df[mask(df)]
+
+    if len(files) == 1:
+        return read(files[0])
+    schema = pq.read_schema(files[0])
+    if not all(pq.read_schema(f).equals(schema) for f in files[1:]):
+        return pd.concat([read(f) for f in files]).sort_index()  # dtypes differ: as pandas does
+    keep, index_parts = [], []
+    for f in files:  # the index columns only
+        idx = pd.read_parquet(f, columns=[])
+        m = None if mask is None else np.asarray(mask(idx), dtype=bool)
+        keep.append(m)
+        index_parts.append(idx.index if m is None else idx.index[m])
+    sizes = np.array([len(i) for i in index_parts])
+    # the levels' values concatenated (MultiIndex.append unions the levels pairwise)
+    index = pd.MultiIndex.from_frame(
+        pd.concat([i.to_frame(index=False) for i in index_parts], ignore_index=True)
+    )
+    del index_parts
+    order = index.argsort()  # the sort_index order (the keys are unique)
+    index = index.take(order)
+    dest = np.empty(len(order), dtype=np.int64)
+    dest[order] = np.arange(len(order))  # row i of the concatenation goes to dest[i]
+    ends = np.cumsum(sizes)
+    numeric, other, dtypes, attrs = {}, {}, None, []
+    for f, m, stop, n in zip(files, keep, ends, sizes, strict=True):
+        df = pd.read_parquet(f)
+        attrs.append(df.attrs)
+        df.attrs = {}  # else each column taken below would copy them
+        if m is not None:
+            df = df[m]
+        if dtypes is None:
+            dtypes = df.dtypes
+            for c, dt in dtypes.items():
+                if isinstance(dt, np.dtype) and dt.kind in "biuf":
+                    numeric[c] = np.empty(len(order), dtype=dt)
+                else:
+                    other[c] = []
+        at = dest[stop - n : stop]
+        for c in numeric:
+            numeric[c][at] = df[c].to_numpy()
+        for c in other:
+            other[c].append(df[c])
+        del df
+    cols = {
+        c: numeric[c] if c in numeric else pd.concat(other[c], ignore_index=True).take(order).array
+        for c in dtypes.index
+    }
+    frame = pd.DataFrame(cols, index=index, copy=False)
+    if all(a == attrs[0] for a in attrs[1:]):  # as concat keeps them
+        frame.attrs = attrs[0]
+    return frame
+
+
+ROW_GROUP_ROWS = 65_536
+
+
+def write_row_groups(frame: pd.DataFrame, path, rows: int = ROW_GROUP_ROWS) -> None:
+    """``frame.to_parquet(path)`` converted and written ``rows`` rows at a time.
+
+    ``to_parquet`` first turns the whole frame into one Arrow table (a second copy of
+    the frame); here only one row group is converted at a time. The file reads back
+    as the same frame (index, columns, dtypes and values).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=True)
+    if frame.attrs:  # as to_parquet keeps them
+        import json
+
+        meta = {**(first.schema.metadata or {}), b"PANDAS_ATTRS": json.dumps(frame.attrs)}
+        first = first.replace_schema_metadata(meta)
+    with pq.ParquetWriter(path, first.schema) as w:
+        w.write_table(first, row_group_size=rows)
+        del first
+        for i in range(rows, len(frame), rows):
+            piece = pa.Table.from_pandas(frame.iloc[i : i + rows], preserve_index=True)
+            w.write_table(piece.cast(w.schema), row_group_size=rows)
 
 
 # ------------------------------------------------------------------ scores and portraits

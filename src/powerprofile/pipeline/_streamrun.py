@@ -158,6 +158,8 @@ def run_streamed(
     )
     from ._stages import segment_customers
     from ._stream import (
+        _release_memory,
+        _source,
         read_customers,
         read_report_scores,
         read_segment_sample,
@@ -178,14 +180,15 @@ def run_streamed(
         report = validate_streamed(cfg, tmp, key, mapper=mapper)
         paths.validation.parent.mkdir(parents=True, exist_ok=True)
         write_frame(redact_report(report, key), paths.validation, "csv", decimals=None)
+        del report
+        _release_memory()  # a usage part's validation peak, not kept through the job
         bar.done("validate", "features")
-
-        from ._stream import _source
 
         src = _source(str(data), cfg.data.errors, cfg.data.data_end)
         n_customers = src.n_customers
         start = pd.Timestamp(info["data_start"]) if info.get("data_start") else None
         end = cfg.data.data_end or src.data_end
+        del src  # cached by _source: the feature stage drops it when workers build
         snaps, score_snap = plan_snapshots(cfg, end, start)
         fraction = training_sample_fraction(cfg, n_customers)
         g = segment_sample_fraction(cfg, n_customers)
@@ -200,6 +203,7 @@ def run_streamed(
         )
         parts = built["parts"]
         _source.cache_clear()  # the parent's reader state (duplicate-key sets) goes
+        _release_memory()
         train, weights = read_training_sample(parts)
         from ..features._leakage import ATTRS_KEY, report_to_attrs
 
@@ -233,6 +237,7 @@ def run_streamed(
         del train, weights, fit_on
         for res in trained.values():
             res.pop("X_importance", None)
+        _release_memory()  # the training frame's pages, before the portraits
         bar.done("segment", "portraits")
 
         customers = read_customers(cfg)
@@ -302,11 +307,15 @@ def _write_features(paths: OutputPaths, train, weights, parts, cfg: Config, leak
     """The training sample (with its weights), the scoring parts, catalogue, leakage report."""
     from ..export import write_frame
     from ..features import feature_catalog
+    from ._stream import write_row_groups
 
     paths.training_frame.parent.mkdir(parents=True, exist_ok=True)
-    out = train.copy(deep=False)
-    out["sample_weight"] = weights
-    out.to_parquet(paths.training_frame)
+    # a column added by concatenation: the frame holds one block per column, and
+    # inserting into it would warn of fragmentation (neither copies the features)
+    out = pd.concat([train, pd.DataFrame({"sample_weight": weights}, index=train.index)], axis=1)
+    out.attrs = train.attrs
+    write_row_groups(out, paths.training_frame)
+    del out
     write_frame(leakage, paths.leakage, "csv", decimals=None)
     scoring = paths.scoring_frame.with_suffix("")
     scoring.mkdir(parents=True, exist_ok=True)
