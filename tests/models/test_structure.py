@@ -159,7 +159,7 @@ def test_structure_chosen_on_a_subsample_then_fitted_on_every_training_row():
 
 def test_no_subsample_below_selection_rows_or_with_an_explicit_structure():
     X, y, time = _snapshots(1000, 4, interaction=False)
-    m = PropensityModel(n_jobs=1, subsample=1.0).fit(X, y, time=time)  # 3000 < 100_000
+    m = PropensityModel(n_jobs=1, subsample=1.0).fit(X, y, time=time)  # 3000 < 50_000
     assert m.metadata_["structure"]["selection_rows"] == m.split_["n_train"] == 3000
     assert m.structure_ == "additive"
     e = PropensityModel(n_jobs=1, subsample=1.0, structure="free", selection_rows=1000)
