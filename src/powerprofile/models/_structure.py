@@ -16,7 +16,9 @@ could split on a, then b in one branch and c in the other, and use three feature
 
 With ``structure="auto"`` every candidate is fitted and scored by its validation log
 loss; the simplest structure whose loss is within ``STRUCTURE_TOLERANCE`` (relative)
-of the best is chosen.
+of the best is chosen. On large snapshot samples the candidates are fitted on a
+subsample of the training rows and only the chosen one on every row
+(``PropensityModel(selection_rows=...)``).
 """
 
 from __future__ import annotations
