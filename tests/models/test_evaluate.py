@@ -8,6 +8,7 @@ from powerprofile.models import (
     expected_calibration_error,
     gains_table,
     logistic_baseline,
+    logistic_baselines,
 )
 
 
@@ -71,3 +72,24 @@ def test_logistic_baseline_fits_on_at_most_max_rows():
     assert whole[0].named_transformers_["num"][-1].n_samples_seen_ == 200
     above = logistic_baseline(X, y, max_rows=500)  # fewer rows than the cap: all of them
     assert above[0].named_transformers_["num"][-1].n_samples_seen_ == 200
+
+
+def test_logistic_baselines_share_preprocessing_and_match_one_baseline_per_label():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "m": np.where(rng.random(300) < 0.2, np.nan, rng.normal(size=300)),
+            "k": pd.array(rng.choice(["a", "b", "c"], 300), dtype="string"),
+        }
+    )
+    labels = {"first": (X["x"] > 0).astype(int), "second": (rng.random(300) < 0.3).astype(int)}
+    got = logistic_baselines(
+        X.iloc[:200], {k: v[:200] for k, v in labels.items()}, X.iloc[200:], 3, max_rows=150
+    )
+    assert set(got) == {"first", "second"}
+    for name, y in labels.items():
+        one = logistic_baseline(X.iloc[:200], y[:200], 3, max_rows=150)
+        np.testing.assert_allclose(got[name], one.predict_proba(X.iloc[200:])[:, 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="labels\\['bad'\\] has 3 values but X_train has 200 rows"):
+        logistic_baselines(X.iloc[:200], {"bad": [0, 1, 0]}, X.iloc[200:])

@@ -125,3 +125,45 @@ def test_structure_loss_is_logged_by_lightgbm_contract():
     expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
     assert log_loss(y, raw) == pytest.approx(expected, rel=1e-12)
     assert lgb.__version__  # LightGBM present (the screen and the fits use it)
+
+
+def _snapshots(n_per, n_snaps, interaction, seed=0):
+    X, y = _flat(n_per * n_snaps, interaction, seed)
+    time = np.repeat(pd.date_range("2024-01-01", periods=n_snaps, freq="MS"), n_per)
+    return X, y, time
+
+
+def test_structure_chosen_on_a_subsample_then_fitted_on_every_training_row():
+    X, y, time = _snapshots(1500, 4, interaction=True)
+    kw = dict(n_jobs=1, subsample=1.0, selection_rows=1000)
+    m = PropensityModel(**kw).fit(X, y, time=time)
+    n_train = m.split_["n_train"]
+    assert n_train == 4500  # three earliest snapshots train, the latest validates
+    meta = m.metadata_["structure"]
+    # every candidate was scored, on a stratified subsample of about 1000 training rows
+    assert set(meta["validation_log_loss"]) == {"additive", "pairwise", "free"}
+    assert all(np.isfinite(v) for v in meta["validation_log_loss"].values())
+    assert abs(meta["selection_rows"] - 1000) <= 1 and m.selection_rows_ == meta["selection_rows"]
+    assert meta["chosen"] in ("pairwise", "free")  # the planted x2 * x3 interaction
+    # the deployed booster was refitted on every training row (no bagging: root = all rows)
+    roots = {t["tree_structure"]["internal_count"] for t in m.booster_.dump_model()["tree_info"]}
+    assert roots == {n_train}
+    # deterministic for a seed, different for another
+    again = PropensityModel(**kw).fit(X, y, time=time)
+    assert again.version_ == m.version_
+    assert again.structure_losses_ == m.structure_losses_
+    np.testing.assert_array_equal(again.predict_proba(X), m.predict_proba(X))
+    other = PropensityModel(**kw, random_state=1).fit(X, y, time=time)
+    assert other.structure_losses_ != m.structure_losses_
+
+
+def test_no_subsample_below_selection_rows_or_with_an_explicit_structure():
+    X, y, time = _snapshots(1000, 4, interaction=False)
+    m = PropensityModel(n_jobs=1, subsample=1.0).fit(X, y, time=time)  # 3000 < 50_000
+    assert m.metadata_["structure"]["selection_rows"] == m.split_["n_train"] == 3000
+    assert m.structure_ == "additive"
+    e = PropensityModel(n_jobs=1, subsample=1.0, structure="free", selection_rows=1000)
+    e.fit(X, y, time=time)
+    assert e.selection_rows_ == 3000 and set(e.structure_losses_) == {"free"}
+    with pytest.raises(ValueError, match="selection_rows must be None or >= 1000, got 10"):
+        PropensityModel(selection_rows=10).fit(X, y, time=time)

@@ -129,6 +129,7 @@ def test_local_sqlite_store_registers_and_scores(tmp_path, monkeypatch, fitted):
     assert run.data.params["data.sha256"] == "00ff"
     # the structure chosen and every candidate's validation loss
     assert run.data.params["churn.structure"] == model.structure_
+    assert run.data.params["churn.structure_selection_rows"] == str(model.selection_rows_)
     for cand, loss in model.structure_losses_.items():
         assert run.data.metrics[f"churn.validation_log_loss.{cand}"] == pytest.approx(loss)
     expected = model.predict_proba(X)[:, 1]

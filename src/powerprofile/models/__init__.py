@@ -4,7 +4,7 @@ Segmentation lives in :mod:`powerprofile.segmentation`; explanations (reason cod
 :mod:`powerprofile.explain`.
 """
 
-from ._evaluate import evaluate, gains_table, logistic_baseline
+from ._evaluate import evaluate, gains_table, logistic_baseline, logistic_baselines
 from ._metrics import expected_calibration_error
 from ._persistence import load_model
 from ._propensity import PropensityModel
@@ -16,4 +16,5 @@ __all__ = [
     "gains_table",
     "load_model",
     "logistic_baseline",
+    "logistic_baselines",
 ]

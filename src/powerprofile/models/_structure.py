@@ -16,7 +16,9 @@ could split on a, then b in one branch and c in the other, and use three feature
 
 With ``structure="auto"`` every candidate is fitted and scored by its validation log
 loss; the simplest structure whose loss is within ``STRUCTURE_TOLERANCE`` (relative)
-of the best is chosen.
+of the best is chosen. On large snapshot samples the candidates are fitted on a
+subsample of the training rows and only the chosen one on every row
+(``PropensityModel(selection_rows=...)``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "interaction_constraints",
     "log_loss",
     "screen_pairs",
+    "screen_rows",
 ]
 
 STRUCTURES = ("additive", "pairwise", "free")
@@ -101,6 +104,17 @@ def _codes(col: pd.Series, n_bins: int) -> tuple[np.ndarray, int]:
     return codes, len(edges) + 2
 
 
+SCREEN_ROWS = 20_000
+"""Rows sampled for the pair screen."""
+
+
+def screen_rows(n: int, max_rows: int = SCREEN_ROWS, seed: int = 0) -> np.ndarray:
+    """Sorted positions of the rows the pair screen uses: all, or a seeded sample of ``max_rows``."""
+    if n <= max_rows:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, 7]).choice(n, max_rows, replace=False))
+
+
 def screen_pairs(
     Xp: pd.DataFrame,
     y,
@@ -110,7 +124,7 @@ def screen_pairs(
     candidates=None,
     max_pairs: int = 10,
     n_bins: int = 8,
-    max_rows: int = 20_000,
+    max_rows: int = SCREEN_ROWS,
     seed: int = 0,
 ) -> list[tuple[int, int]]:
     """Pairs of features whose interaction the residuals of ``raw`` show most.
@@ -145,10 +159,7 @@ def screen_pairs(
     list of tuple of int
         Column positions (a < b), strongest first.
     """
-    n = len(Xp)
-    rows = np.arange(n)
-    if n > max_rows:
-        rows = np.sort(np.random.default_rng([seed, 7]).choice(n, max_rows, replace=False))
+    rows = screen_rows(len(Xp), max_rows, seed)
     y = np.asarray(y, float)[rows]
     prob = 1.0 / (1.0 + np.exp(-np.asarray(raw, float)[rows]))
     w = np.ones(len(rows)) if weight is None else np.asarray(weight, float)[rows]

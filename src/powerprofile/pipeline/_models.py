@@ -72,14 +72,23 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False, sample_wei
         )
     out = {}
     from .._progress import progress_bar
+    from ..models import logistic_baselines
 
-    for target in progress_bar(cfg.models.targets, progress=progress, desc="train", leave=False):
+    for target in cfg.models.targets:
         col = f"label_{target}"
         if col not in frame.columns:
             raise ConfigError(
                 f"models.targets names {target!r} but the training frame has no {col!r} column."
             )
-        y = frame[col].astype(int)
+    # one preprocessing of the shared features for every target's baseline
+    baselines = logistic_baselines(
+        X[train],
+        {t: frame[f"label_{t}"][train].astype(int) for t in cfg.models.targets},
+        X[test],
+        cfg.seed,
+    )
+    for target in progress_bar(cfg.models.targets, progress=progress, desc="train", leave=False):
+        y = frame[f"label_{target}"].astype(int)
         params = {"random_state": cfg.seed, **cfg.models.params}
         if cfg.n_threads is not None:
             params.setdefault("n_jobs", cfg.n_threads)
@@ -102,9 +111,7 @@ def train_models(cfg: Config, frame: pd.DataFrame, *, progress=False, sample_wei
         ev = evaluate(
             y[test].to_numpy(),
             p,
-            X_train=X[train],
-            y_train=y[train],
-            X_test=X[test],
+            baseline_score=baselines[target],
             random_state=cfg.seed,
             # sampled holdout rows count by their weights: metrics of every holdout row
             sample_weight=None if sample_weight is None else sample_weight[test],

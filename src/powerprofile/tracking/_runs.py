@@ -318,7 +318,8 @@ def log_training_run(
 def _structure_records(models: dict, metrics: dict) -> tuple[dict, dict]:
     """Each model's chosen structure (params) and its candidates' losses (metrics).
 
-    Returns ``({"<target>.structure": ..., "<target>.structure_pairs": ...}, metrics)``
+    Returns ``({"<target>.structure": ..., "<target>.structure_pairs": ...,
+    "<target>.structure_selection_rows": ...}, metrics)``
     where ``metrics[target]`` gains ``validation_log_loss.<candidate>`` per candidate.
     """
     params, out = {}, dict(metrics)
@@ -328,6 +329,8 @@ def _structure_records(models: dict, metrics: dict) -> tuple[dict, dict]:
             continue
         params[f"{target}.structure"] = info["chosen"]
         params[f"{target}.structure_pairs"] = ";".join("*".join(p) for p in info["pairs"])
+        if "selection_rows" in info:
+            params[f"{target}.structure_selection_rows"] = info["selection_rows"]
         out[target] = {
             **out.get(target, {}),
             **{
