@@ -65,6 +65,10 @@ class UpliftModel(BaseEstimator):
         num_leaves=4,
         min_child_samples=200,
         reg_lambda=5.0,
+        tune_rounds=True,
+        cv=3,
+        early_stopping=20,
+        propensity="share",
         random_state=0,
     ):
         self.learner = learner
@@ -74,6 +78,10 @@ class UpliftModel(BaseEstimator):
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.reg_lambda = reg_lambda
+        self.tune_rounds = tune_rounds
+        self.cv = cv
+        self.early_stopping = early_stopping
+        self.propensity = propensity
         self.random_state = random_state
 
     # ------------------------------------------------------------------ data
@@ -131,8 +139,38 @@ class UpliftModel(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, treatment, y):
-        """Fit one outcome model per arm.
+    def _folds(self, n: int, groups) -> np.ndarray:
+        """Fold of each row (customers kept whole when ``groups`` names them)."""
+        k = int(self.cv)
+        if groups is None:
+            rng = np.random.default_rng([int(self.random_state), 7])
+            return rng.permutation(np.arange(n) % k)
+        g = pd.Series(groups).astype("string").fillna("").to_numpy(dtype=object)
+        salt = np.uint64(int(self.random_state) % 2**32)
+        return ((pd.util.hash_array(g) ^ salt) % np.uint64(k)).astype(np.int64)
+
+    def _train(self, Xp, label, objective: str, fold: np.ndarray | None) -> tuple:
+        """A booster; its rounds chosen by cross-validation over ``fold`` when tuning."""
+        params = self._params(objective)
+        rounds = int(self.n_estimators)
+        if self.tune_rounds and fold is not None and len(np.unique(fold)) > 1:
+            splits = [
+                (np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in np.unique(fold)
+            ]
+            ds = lgb.Dataset(Xp, label=label, free_raw_data=False)
+            hist = lgb.cv(
+                params,
+                ds,
+                num_boost_round=rounds,
+                folds=splits,
+                callbacks=[lgb.early_stopping(int(self.early_stopping), verbose=False)],
+            )
+            rounds = max(1, len(next(iter(hist.values()))))
+        ds = lgb.Dataset(Xp, label=label, free_raw_data=True)
+        return lgb.train(params, ds, num_boost_round=rounds), rounds
+
+    def fit(self, X, treatment, y, *, groups=None):
+        """Fit the outcome models, then (X- and DR-learners) the effect regressions.
 
         Parameters
         ----------
@@ -142,16 +180,23 @@ class UpliftModel(BaseEstimator):
             ``control`` or the channel each customer was assigned.
         y : array-like of bool
             The outcome (e.g. retained); missing outcomes are dropped.
+        groups : array-like or None, default=None
+            The customer of each row (a customer in several campaigns): cross-validation
+            folds keep a customer's rows together.
 
         Returns
         -------
         self
         """
+        if self.learner not in ("x", "t", "dr"):
+            raise ValueError(f"learner must be 'x', 't' or 'dr', got {self.learner!r}.")
         Xp = self._frame(X, fitting=True)
         t = pd.Series(treatment, index=X.index).astype("string")
         yv = pd.Series(y, index=X.index).astype("boolean")
         keep = (yv.notna() & t.notna()).to_numpy(dtype=bool)
         Xp, t, yv = Xp[keep], t[keep].to_numpy(dtype=object), yv[keep].to_numpy(dtype=bool)
+        Xp = Xp.reset_index(drop=True)
+        fold = self._folds(len(t), None if groups is None else np.asarray(groups)[keep])
         arms = sorted(set(t) - {self.control})
         if self.control not in set(t):
             raise ValueError(
@@ -159,7 +204,7 @@ class UpliftModel(BaseEstimator):
             )
         if not arms:
             raise ValueError("treatment has no treated rows; uplift needs treated customers.")
-        self.boosters_, self.base_rate_ = {}, {}
+        self.boosters_, self.base_rate_, self.n_rounds_ = {}, {}, {}
         for arm in [self.control, *arms]:
             at = t == arm
             yy = yv[at]
@@ -167,32 +212,78 @@ class UpliftModel(BaseEstimator):
             if yy.all() or not yy.any():  # one class: a constant model
                 self.boosters_[arm] = float(yy.mean())
                 continue
-            ds = lgb.Dataset(Xp[at], label=yy.astype(int), free_raw_data=True)
-            self.boosters_[arm] = lgb.train(
-                self._params(), ds, num_boost_round=int(self.n_estimators)
+            self.boosters_[arm], self.n_rounds_[arm] = self._train(
+                Xp[at], yy.astype(int), "binary", fold[at]
             )
         self.channels_ = arms
         self.effect_models_ = {}
         if self.learner == "x":
-            control = t == self.control
-            mu0 = self._proba(self.control, Xp)
-            for arm in arms:
-                at = t == arm
-                d1 = yv[at] - mu0[at]
-                d0 = self._proba(arm, Xp[control]) - yv[control]
-                share = at.sum() / (at.sum() + control.sum())
-                fits = []
-                for rows, d in ((at, d1), (control, d0)):
-                    ds = lgb.Dataset(Xp[rows], label=d, free_raw_data=True)
-                    fits.append(
-                        lgb.train(
-                            self._params("regression"), ds, num_boost_round=int(self.n_estimators)
-                        )
-                    )
-                self.effect_models_[arm] = (fits[0], fits[1], float(share))
-        elif self.learner != "t":
-            raise ValueError(f"learner must be 'x' or 't', got {self.learner!r}.")
+            self._fit_x(Xp, t, yv, fold, arms)
+        elif self.learner == "dr":
+            self._fit_dr(Xp, t, yv, fold, arms)
         return self
+
+    def _propensity(self, Xp, treated: np.ndarray, fold) -> np.ndarray:
+        """P(treated | X) among the rows given: the share, or a cross-fitted estimate."""
+        share = float(treated.mean())
+        if self.propensity == "share":
+            return np.full(len(treated), share)
+        g = np.empty(len(treated))
+        params = dict(self._params("binary"), num_leaves=4, min_data_in_leaf=500)
+        for f in np.unique(fold):  # out-of-fold: a row's weight never sees its own draw
+            tr = fold != f
+            ds = lgb.Dataset(Xp[tr], label=treated[tr].astype(int), free_raw_data=True)
+            b = lgb.train(params, ds, num_boost_round=50)
+            g[fold == f] = b.predict(Xp[fold == f])
+        return np.clip(g, 0.05, 0.95)
+
+    def _fit_x(self, Xp, t, yv, fold, arms) -> None:
+        control = t == self.control
+        mu0 = self._proba(self.control, Xp)
+        for arm in arms:
+            at = t == arm
+            pair = at | control
+            g = self._propensity(Xp[pair], at[pair], fold[pair])
+            d1 = yv[at] - mu0[at]
+            d0 = self._proba(arm, Xp[control]) - yv[control]
+            b1, _ = self._train(Xp[at], d1, "regression", fold[at])
+            b0, _ = self._train(Xp[control], d0, "regression", fold[control])
+            if self.propensity == "share":
+                self.effect_models_[arm] = (b1, b0, float(g[0]))
+            else:  # g(x) at prediction: a model of the rows' propensity
+                ds = lgb.Dataset(Xp[pair], label=g, free_raw_data=True)
+                params = dict(self._params("regression"), num_leaves=4, min_data_in_leaf=500)
+                self.effect_models_[arm] = (b1, b0, lgb.train(params, ds, num_boost_round=50))
+
+    def _fit_dr(self, Xp, t, yv, fold, arms) -> None:
+        """Doubly robust pseudo-outcomes from cross-fitted outcome models, regressed on X."""
+        n = len(t)
+        mu = {}
+        for arm in [self.control, *arms]:
+            mu[arm] = np.empty(n)
+            at = t == arm
+            for f in np.unique(fold):
+                tr = at & (fold != f)
+                yy = yv[tr]
+                if yy.all() or not yy.any():
+                    mu[arm][fold == f] = float(yy.mean()) if len(yy) else 0.0
+                    continue
+                ds = lgb.Dataset(Xp[tr], label=yy.astype(int), free_raw_data=True)
+                rounds = self.n_rounds_.get(arm, int(self.n_estimators))
+                b = lgb.train(self._params("binary"), ds, num_boost_round=rounds)
+                mu[arm][fold == f] = b.predict(Xp[fold == f])
+        share = {arm: float((t == arm).mean()) for arm in [self.control, *arms]}
+        e0 = share[self.control]
+        for arm in arms:
+            at, c0 = t == arm, t == self.control
+            phi = (
+                mu[arm]
+                - mu[self.control]
+                + at * (yv - mu[arm]) / share[arm]
+                - c0 * (yv - mu[self.control]) / e0
+            )
+            b, _ = self._train(Xp, phi, "regression", fold)
+            self.effect_models_[arm] = (b, b, 0.5)
 
     def _check(self):
         if not hasattr(self, "boosters_"):
@@ -225,7 +316,8 @@ class UpliftModel(BaseEstimator):
         if self.effect_models_:
             out = {}
             for ch, (b1, b0, g) in self.effect_models_.items():
-                out[f"effect_{ch}"] = g * b0.predict(Xp) + (1 - g) * b1.predict(Xp)
+                w = _weight(g, Xp)
+                out[f"effect_{ch}"] = w * b0.predict(Xp) + (1 - w) * b1.predict(Xp)
             return pd.DataFrame(out, index=X.index)
         base = self._proba(self.control, Xp)
         return pd.DataFrame(
@@ -289,7 +381,8 @@ class UpliftModel(BaseEstimator):
                 continue
             if self.effect_models_:
                 b1, b0, g = self.effect_models_[ch]
-                parts[at] = g * _contrib(b0, Xp[at]) + (1 - g) * _contrib(b1, Xp[at])
+                w = _weight(g, Xp[at])[:, None]
+                parts[at] = w * _contrib(b0, Xp[at]) + (1 - w) * _contrib(b1, Xp[at])
             else:
                 parts[at] = self._contrib(ch, Xp[at]) - base[at]
         shown = (
@@ -326,6 +419,13 @@ class UpliftModel(BaseEstimator):
         if isinstance(b, float):
             return np.zeros((len(Xp), len(self.feature_names_in_)))
         return _contrib(b, Xp)
+
+
+def _weight(g, Xp: pd.DataFrame) -> np.ndarray:
+    """The X-learner's propensity: a constant share or a model of it."""
+    if isinstance(g, float):
+        return np.full(len(Xp), g)
+    return np.clip(np.asarray(g.predict(Xp), dtype=float), 0.05, 0.95) if len(Xp) else np.zeros(0)
 
 
 def _contrib(booster, Xp: pd.DataFrame) -> np.ndarray:
