@@ -79,7 +79,8 @@ def main() -> None:
     t0 = time.perf_counter()
     run = Path(args.run)
     single = run / "portraits" / "portraits.parquet"
-    portraits = pd.read_parquet(single if single.is_file() else run / "portraits")
+    parts = [single] if single.is_file() else sorted((run / "portraits").glob("part-*.parquet"))
+    portraits = pd.concat([pd.read_parquet(f) for f in parts], ignore_index=True)
     scoring = run / "features" / "scoring.parquet"
     scoring = scoring if scoring.is_file() else run / "features" / "scoring"
     truth = pd.read_parquet(os.path.join(args.data, "truth", "uplift.parquet"))
