@@ -30,7 +30,7 @@ def _simulate(n=9000, seed=0):
     return X, t, y, true
 
 
-@pytest.mark.parametrize("learner", ["x", "t"])
+@pytest.mark.parametrize("learner", ["x", "t", "dr"])
 def test_recovers_heterogeneous_and_backfiring_effects(learner):
     X, t, y, true = _simulate()
     model = UpliftModel(learner=learner).fit(X, t, y)
@@ -65,3 +65,29 @@ def test_not_fitted_and_mismatched_features_are_named_errors():
         model.predict_effect(X.drop(columns="noise"))
     with pytest.raises(ValueError, match="control"):
         UpliftModel().fit(X, np.where(t == "control", "sms", t), y)
+
+
+def test_the_same_seed_gives_the_same_effects_and_rounds_follow_the_signal():
+    X, t, y, _ = _simulate(n=6000, seed=3)
+    groups = np.arange(len(t)) // 2  # two rows a customer, kept in one fold
+    fits = [UpliftModel(random_state=4).fit(X, t, y, groups=groups) for _ in range(2)]
+    pd.testing.assert_frame_equal(fits[0].predict_effect(X), fits[1].predict_effect(X))
+    assert fits[0].n_rounds_ == fits[1].n_rounds_
+    # an outcome that is a coin flip: cross-validation stops the boosting early
+    noise = np.random.default_rng(8).random(len(t)) < 0.5
+    flat = UpliftModel(n_estimators=300).fit(X, t, noise)
+    assert max(flat.n_rounds_.values()) < 300
+    fixed = UpliftModel(n_estimators=300, tune_rounds=False).fit(X, t, noise)
+    assert set(fixed.n_rounds_.values()) == {300}
+
+
+def test_a_channel_that_cannot_reach_a_customer_has_no_effect_on_them():
+    X, t, y, _ = _simulate(n=4000, seed=5)
+    reach = np.random.default_rng(6).random(len(t)) < 0.7
+    X = X.assign(contactable_sms=reach)
+    t = np.where(~reach & (t == "sms"), "control", t)  # nobody unreachable was sent one
+    eff = UpliftModel(n_estimators=30).fit(X, t, y).predict_effect(X)
+    assert (eff["effect_sms"][~reach] == 0).all()
+    assert (eff["effect_sms"][reach] != 0).mean() > 0.9
+    kept = UpliftModel(n_estimators=30, reach=None).fit(X, t, y).predict_effect(X)
+    assert (kept["effect_sms"][~reach] != 0).mean() > 0.9

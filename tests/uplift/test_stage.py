@@ -122,3 +122,58 @@ def test_next_best_channel_leaves_out_opted_out_and_do_not_contact_customers(set
     # the other flagged customers the visit helps are still chosen
     rest = set(portraits["customer_key"].to_numpy()[flagged[80:]])
     assert len(set(table["customer_key"]) & rest) > 0.9 * len(rest)
+
+
+def test_the_model_learns_from_the_scoring_features_absent_from_the_portraits(setup):
+    """The visit helps customers with past complaints: a fact of the scoring frame only."""
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)
+    portraits = portraits.drop(columns="flag")
+    rng = np.random.default_rng(9)
+    scoring = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "snapshot_date": pd.Timestamp("2026-01-01"),
+            "complaints_90d": np.where(a, 3.0, 0.0).astype("float32"),
+            "kwh_mean_30d": rng.gamma(2.0, 5.0, N).astype("float32"),
+            "label_churn": rng.random(N) < 0.1,
+        }
+    ).set_index(["customer_id", "snapshot_date"])
+    flagged = set(portraits.loc[a, "customer_key"])
+
+    def top_flagged(**kw):
+        run_uplift_stage(
+            cfg,
+            tmp / "out",
+            portraits=portraits,
+            export_dir=tmp / "exp",
+            key=resolve_pseudonym_key(),
+            **kw,
+        )
+        table = pd.read_csv(tmp / "out" / "uplift" / "next_best_channel.csv", encoding="utf-8-sig")
+        top = table.sort_values("rank").head(len(flagged) // 2)
+        return table, top["customer_key"].isin(flagged).mean()
+
+    table, share = top_flagged(scoring=scoring)
+    assert share > 0.9
+    mine = table[table["customer_key"].isin(flagged)]
+    assert (mine["channel"] == "grid_manager").mean() > 0.9
+    assert mine["reasons"].str.startswith("complaints_90d=3").mean() > 0.8
+    _, blind = top_flagged()  # the portraits alone do not know who complained
+    assert blind < 0.75
+
+
+def test_the_stage_is_deterministic_for_a_seed(setup):
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)
+    tables = []
+    for _ in range(2):
+        run_uplift_stage(
+            cfg,
+            tmp / "out",
+            portraits=portraits,
+            export_dir=tmp / "exp",
+            key=resolve_pseudonym_key(),
+        )
+        tables.append((tmp / "out" / "uplift" / "next_best_channel.csv").read_bytes())
+    assert tables[0] == tables[1]

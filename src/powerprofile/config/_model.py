@@ -499,6 +499,9 @@ class UpliftConfig:
         ``channel_capacity``).
     budget : int or None, default=None
         Next-best-channel contacts in total (None: as many as help).
+    features : list of str or None, default=None
+        Scoring features the uplift model reads besides the portraits' scores (None:
+        every feature of the scoring frame; a shorter list reads less per part).
     """
 
     enabled: bool = True
@@ -515,6 +518,7 @@ class UpliftConfig:
         default_factory=dict, metadata=bounded(0, 10**9, unit="customers")
     )
     budget: int | None = field(default=None, metadata=bounded(0, 10**9, unit="customers"))
+    features: list[str] | None = None
 
     def _check(self, source, prefix):
         from ..portraits import CONTACT_CHANNELS

@@ -263,8 +263,14 @@ def _finish(
     snap_text = None if snap is None else pd.Timestamp(snap).date().isoformat()
     from ..uplift import run_uplift_stage
 
+    scoring = (outputs or {}).get("scoring_frame", paths.scoring_frame)
     loop = run_uplift_stage(
-        cfg, paths.root, portraits=portraits, export_dir=paths.export, key=pseudonym_key(cfg)
+        cfg,
+        paths.root,
+        portraits=portraits,
+        export_dir=paths.export,
+        key=pseudonym_key(cfg),
+        scoring=scoring if Path(scoring).exists() else None,
     )
     scorecards = None
     if cfg.operations.enabled:

@@ -18,6 +18,7 @@ from ._effects import (
     newcombe_interval,
     wilson_interval,
 )
+from ._inputs import iter_uplift_inputs, scoring_feature_names, uplift_inputs
 from ._metrics import qini_coefficient, qini_curve, saved_per_1000
 from ._model import UpliftModel, uplift_features
 from ._outcomes import OUTCOME_COLUMNS, OUTCOMES, campaign_members, ingest_outcomes, pilot_outcomes
@@ -34,6 +35,7 @@ __all__ = [
     "campaign_members",
     "effect_table",
     "ingest_outcomes",
+    "iter_uplift_inputs",
     "newcombe_interval",
     "next_best_channel",
     "pilot_outcomes",
@@ -42,7 +44,9 @@ __all__ = [
     "run_uplift_stage",
     "saved_per_1000",
     "score_targeting",
+    "scoring_feature_names",
     "simulate_export_responses",
     "uplift_features",
+    "uplift_inputs",
     "wilson_interval",
 ]

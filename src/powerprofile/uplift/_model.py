@@ -1,4 +1,4 @@
-"""The effect of each channel on each customer: a T-learner on LightGBM."""
+"""The effect of each channel on each customer: X-, T- or DR-learner on LightGBM."""
 
 from __future__ import annotations
 
@@ -22,21 +22,52 @@ class UpliftModel(BaseEstimator):
     treated customer's imputed effect ``y - P(outcome | X, control)`` and each control
     customer's ``P(outcome | X, c) - y`` are regressed on ``X`` and the two regressions
     averaged, weighted by the share treated; it is less noisy than the difference of
-    two classifiers when the arms are small or unequal. The campaigns must have been
-    randomised given ``X`` (a control group drawn like the export's, or a pilot).
+    two classifiers when the arms are small or unequal. With ``learner="dr"`` the
+    doubly robust learner regresses, for each channel, the pseudo-outcome
+    ``mu_c - mu_0 + [T=c](y - mu_c)/e_c - [T=0](y - mu_0)/e_0`` (cross-fitted outcome
+    models ``mu``, assignment probabilities ``e``) on ``X`` over every row. The
+    campaigns must have been randomised given ``X`` (a control group drawn like the
+    export's, or a pilot).
+
+    Honest tuning: with ``tune_rounds`` each booster's number of rounds is chosen by
+    ``cv``-fold cross-validation with early stopping (folds keep a customer's rows
+    together when ``fit`` gets ``groups``), ``n_estimators`` being the most.
 
     Parameters
     ----------
-    learner : {"x", "t"}, default="x"
+    learner : {"x", "t", "dr"}, default="x"
     control : str, default="control"
         Label of the control group in ``treatment``.
     n_estimators : int, default=100
+        Boosting rounds (the most, when ``tune_rounds``).
     learning_rate : float, default=0.05
     num_leaves : int, default=4
         Small trees and large leaves (``min_child_samples``): an outcome is a coin flip
         whose bias a contact moves by a few points, so the learner must average a lot.
     min_child_samples : int, default=200
     reg_lambda : float, default=5.0
+    tune_rounds : bool, default=True
+        Choose each booster's rounds by cross-validation.
+    cv : int, default=3
+        Folds of the cross-validation and of the cross-fitting (DR-learner).
+    early_stopping : int, default=20
+        Rounds without improvement that stop the cross-validation.
+    propensity : {"share", "estimate"}, default="share"
+        The X-learner's weight and the DR-learner's assignment probability: each arm's
+        share of the rows (a randomised campaign), or a cross-fitted LightGBM estimate
+        (when the chance of a channel depends on ``X``, e.g. only reachable channels
+        were drawn).
+    pool_channels : bool, default=False
+        X-learner: one effect regression per side over every channel, the channel a
+        feature, instead of one per channel.
+    outcome_model : {"arm", "pooled"}, default="arm"
+        One outcome classifier per arm, or one over every arm with the arm a feature
+        (out-of-fold predictions impute the X-learner's effects).
+    reach : str or None, default="contactable_{channel}"
+        The column of ``X`` (``{channel}`` filled in) saying whether a channel can
+        reach a customer: where it is false the predicted effect is 0 (an
+        intention-to-treat effect: a contact that cannot be delivered changes
+        nothing). A column absent from ``X`` masks nothing.
     random_state : int, default=0
 
     Attributes
@@ -48,6 +79,8 @@ class UpliftModel(BaseEstimator):
         ``"control"`` and each channel.
     base_rate_ : dict of str to float
         Outcome rate of each arm in the training data.
+    n_rounds_ : dict of str to int
+        Boosting rounds of each arm's outcome model.
 
     Examples
     --------
@@ -65,6 +98,13 @@ class UpliftModel(BaseEstimator):
         num_leaves=4,
         min_child_samples=200,
         reg_lambda=5.0,
+        tune_rounds=True,
+        cv=3,
+        early_stopping=20,
+        propensity="share",
+        pool_channels=False,
+        outcome_model="arm",
+        reach="contactable_{channel}",
         random_state=0,
     ):
         self.learner = learner
@@ -74,6 +114,13 @@ class UpliftModel(BaseEstimator):
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.reg_lambda = reg_lambda
+        self.tune_rounds = tune_rounds
+        self.cv = cv
+        self.early_stopping = early_stopping
+        self.propensity = propensity
+        self.pool_channels = pool_channels
+        self.outcome_model = outcome_model
+        self.reach = reach
         self.random_state = random_state
 
     # ------------------------------------------------------------------ data
@@ -131,8 +178,38 @@ class UpliftModel(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, treatment, y):
-        """Fit one outcome model per arm.
+    def _folds(self, n: int, groups) -> np.ndarray:
+        """Fold of each row (customers kept whole when ``groups`` names them)."""
+        k = int(self.cv)
+        if groups is None:
+            rng = np.random.default_rng([int(self.random_state), 7])
+            return rng.permutation(np.arange(n) % k)
+        g = pd.Series(groups).astype("string").fillna("").to_numpy(dtype=object)
+        salt = np.uint64(int(self.random_state) % 2**32)
+        return ((pd.util.hash_array(g) ^ salt) % np.uint64(k)).astype(np.int64)
+
+    def _train(self, Xp, label, objective: str, fold: np.ndarray | None) -> tuple:
+        """A booster; its rounds chosen by cross-validation over ``fold`` when tuning."""
+        params = self._params(objective)
+        rounds = int(self.n_estimators)
+        if self.tune_rounds and fold is not None and len(np.unique(fold)) > 1:
+            splits = [
+                (np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in np.unique(fold)
+            ]
+            ds = lgb.Dataset(Xp, label=label, free_raw_data=False)
+            hist = lgb.cv(
+                params,
+                ds,
+                num_boost_round=rounds,
+                folds=splits,
+                callbacks=[lgb.early_stopping(int(self.early_stopping), verbose=False)],
+            )
+            rounds = max(1, len(next(iter(hist.values()))))
+        ds = lgb.Dataset(Xp, label=label, free_raw_data=True)
+        return lgb.train(params, ds, num_boost_round=rounds), rounds
+
+    def fit(self, X, treatment, y, *, groups=None):
+        """Fit the outcome models, then (X- and DR-learners) the effect regressions.
 
         Parameters
         ----------
@@ -142,16 +219,23 @@ class UpliftModel(BaseEstimator):
             ``control`` or the channel each customer was assigned.
         y : array-like of bool
             The outcome (e.g. retained); missing outcomes are dropped.
+        groups : array-like or None, default=None
+            The customer of each row (a customer in several campaigns): cross-validation
+            folds keep a customer's rows together.
 
         Returns
         -------
         self
         """
+        if self.learner not in ("x", "t", "dr"):
+            raise ValueError(f"learner must be 'x', 't' or 'dr', got {self.learner!r}.")
         Xp = self._frame(X, fitting=True)
         t = pd.Series(treatment, index=X.index).astype("string")
         yv = pd.Series(y, index=X.index).astype("boolean")
         keep = (yv.notna() & t.notna()).to_numpy(dtype=bool)
         Xp, t, yv = Xp[keep], t[keep].to_numpy(dtype=object), yv[keep].to_numpy(dtype=bool)
+        Xp = Xp.reset_index(drop=True)
+        fold = self._folds(len(t), None if groups is None else np.asarray(groups)[keep])
         arms = sorted(set(t) - {self.control})
         if self.control not in set(t):
             raise ValueError(
@@ -159,40 +243,155 @@ class UpliftModel(BaseEstimator):
             )
         if not arms:
             raise ValueError("treatment has no treated rows; uplift needs treated customers.")
-        self.boosters_, self.base_rate_ = {}, {}
-        for arm in [self.control, *arms]:
-            at = t == arm
-            yy = yv[at]
-            self.base_rate_[arm] = float(yy.mean())
-            if yy.all() or not yy.any():  # one class: a constant model
-                self.boosters_[arm] = float(yy.mean())
-                continue
-            ds = lgb.Dataset(Xp[at], label=yy.astype(int), free_raw_data=True)
-            self.boosters_[arm] = lgb.train(
-                self._params(), ds, num_boost_round=int(self.n_estimators)
-            )
+        self.boosters_, self.base_rate_, self.n_rounds_ = {}, {}, {}
+        self.oof_ = None
+        every = [self.control, *arms]
+        for arm in every:
+            self.base_rate_[arm] = float(yv[t == arm].mean())
+        if self.outcome_model == "pooled":
+            self._fit_pooled(Xp, t, yv, fold, every)
+        else:
+            for arm in every:
+                at = t == arm
+                yy = yv[at]
+                if yy.all() or not yy.any():  # one class: a constant model
+                    self.boosters_[arm] = float(yy.mean())
+                    continue
+                self.boosters_[arm], self.n_rounds_[arm] = self._train(
+                    Xp[at], yy.astype(int), "binary", fold[at]
+                )
         self.channels_ = arms
         self.effect_models_ = {}
         if self.learner == "x":
-            control = t == self.control
-            mu0 = self._proba(self.control, Xp)
+            self._fit_x(Xp, t, yv, fold, arms)
+        elif self.learner == "dr":
+            self._fit_dr(Xp, t, yv, fold, arms)
+        return self
+
+    def _fit_pooled(self, Xp, t, yv, fold, every) -> None:
+        """One outcome model over every arm (the arm a feature), and its out-of-fold predictions.
+
+        Every row teaches the baseline the arms share, so each arm's outcome model sees
+        six times the rows of its own arm; the X-learner imputes with the out-of-fold
+        predictions (a row's imputed effect never uses its own outcome).
+        """
+        Xa = _with_channel(Xp, t, every)
+        booster, rounds = self._train(Xa, yv.astype(int), "binary", fold)
+        self.n_rounds_ = {arm: rounds for arm in every}
+        self.boosters_ = {arm: _Pooled(booster, arm, every) for arm in every}
+        self.oof_ = {arm: np.empty(len(t)) for arm in every}
+        for f in np.unique(fold):
+            tr, te = fold != f, fold == f
+            ds = lgb.Dataset(Xa[tr], label=yv[tr].astype(int), free_raw_data=True)
+            b = lgb.train(self._params("binary"), ds, num_boost_round=rounds)
+            for arm in every:
+                self.oof_[arm][te] = b.predict(_with_channel(Xp[te], arm, every))
+
+    def _imputed(self, arm: str, Xp, rows: np.ndarray) -> np.ndarray:
+        """Outcome probability of ``arm`` on ``rows``: out-of-fold when there is one."""
+        if self.oof_ is not None:
+            return self.oof_[arm][rows]
+        return self._proba(arm, Xp[rows])
+
+    def _propensity(self, Xp, treated: np.ndarray, fold) -> np.ndarray:
+        """P(treated | X) among the rows given: the share, or a cross-fitted estimate."""
+        share = float(treated.mean())
+        if self.propensity == "share":
+            return np.full(len(treated), share)
+        g = np.empty(len(treated))
+        params = dict(self._params("binary"), num_leaves=4, min_data_in_leaf=500)
+        for f in np.unique(fold):  # out-of-fold: a row's weight never sees its own draw
+            tr = fold != f
+            ds = lgb.Dataset(Xp[tr], label=treated[tr].astype(int), free_raw_data=True)
+            b = lgb.train(params, ds, num_boost_round=50)
+            g[fold == f] = b.predict(Xp[fold == f])
+        return np.clip(g, 0.05, 0.95)
+
+    def _fit_x(self, Xp, t, yv, fold, arms) -> None:
+        control = t == self.control
+        g, d1, d0 = {}, {}, {}
+        for arm in arms:
+            at = t == arm
+            pair = at | control
+            g[arm] = self._propensity(Xp[pair], at[pair], fold[pair])
+            d1[arm] = yv[at] - self._imputed(self.control, Xp, at)
+            d0[arm] = self._imputed(arm, Xp, control) - yv[control]
+        if self.pool_channels:  # one regression per side, the channel a feature
+            treated = np.isin(t, arms)
+            X1 = _with_channel(Xp[treated], t[treated], arms)
+            y1 = np.empty(int(treated.sum()))
+            for arm in arms:
+                y1[t[treated] == arm] = d1[arm]
+            X0 = pd.concat(
+                [_with_channel(Xp[control], np.full(int(control.sum()), a), arms) for a in arms],
+                ignore_index=True,
+            )
+            y0 = np.concatenate([d0[a] for a in arms])
+            f0 = np.tile(fold[control], len(arms))
+            b1, _ = self._train(X1, y1, "regression", fold[treated])
+            b0, _ = self._train(X0, y0, "regression", f0)
+            fits = {a: (_Pooled(b1, a, arms), _Pooled(b0, a, arms)) for a in arms}
+        else:
+            fits = {}
             for arm in arms:
                 at = t == arm
-                d1 = yv[at] - mu0[at]
-                d0 = self._proba(arm, Xp[control]) - yv[control]
-                share = at.sum() / (at.sum() + control.sum())
-                fits = []
-                for rows, d in ((at, d1), (control, d0)):
-                    ds = lgb.Dataset(Xp[rows], label=d, free_raw_data=True)
-                    fits.append(
-                        lgb.train(
-                            self._params("regression"), ds, num_boost_round=int(self.n_estimators)
-                        )
-                    )
-                self.effect_models_[arm] = (fits[0], fits[1], float(share))
-        elif self.learner != "t":
-            raise ValueError(f"learner must be 'x' or 't', got {self.learner!r}.")
-        return self
+                b1, _ = self._train(Xp[at], d1[arm], "regression", fold[at])
+                b0, _ = self._train(Xp[control], d0[arm], "regression", fold[control])
+                fits[arm] = (b1, b0)
+        for arm in arms:
+            b1, b0 = fits[arm]
+            if self.propensity == "share":
+                self.effect_models_[arm] = (b1, b0, float(g[arm][0]))
+            else:  # g(x) at prediction: a model of the rows' propensity
+                pair = (t == arm) | control
+                ds = lgb.Dataset(Xp[pair], label=g[arm], free_raw_data=True)
+                params = dict(self._params("regression"), num_leaves=4, min_data_in_leaf=500)
+                self.effect_models_[arm] = (b1, b0, lgb.train(params, ds, num_boost_round=50))
+
+    def _fit_dr(self, Xp, t, yv, fold, arms) -> None:
+        """Doubly robust pseudo-outcomes from cross-fitted outcome models, regressed on X."""
+        n = len(t)
+        mu = {}
+        for arm in [self.control, *arms]:
+            mu[arm] = np.empty(n)
+            at = t == arm
+            for f in np.unique(fold):
+                tr = at & (fold != f)
+                yy = yv[tr]
+                if yy.all() or not yy.any():
+                    mu[arm][fold == f] = float(yy.mean()) if len(yy) else 0.0
+                    continue
+                ds = lgb.Dataset(Xp[tr], label=yy.astype(int), free_raw_data=True)
+                rounds = self.n_rounds_.get(arm, int(self.n_estimators))
+                b = lgb.train(self._params("binary"), ds, num_boost_round=rounds)
+                mu[arm][fold == f] = b.predict(Xp[fold == f])
+        every = [self.control, *arms]
+        if self.propensity == "share":
+            e = {arm: np.full(n, float((t == arm).mean())) for arm in every}
+        else:  # cross-fitted multinomial: channels a customer cannot be reached on are rarer
+            code = pd.Categorical(t, categories=every).codes
+            params = dict(
+                self._params("multiclass"),
+                num_class=len(every),
+                num_leaves=4,
+                min_data_in_leaf=500,
+            )
+            probs = np.empty((n, len(every)))
+            for f in np.unique(fold):
+                tr = fold != f
+                ds = lgb.Dataset(Xp[tr], label=code[tr], free_raw_data=True)
+                probs[fold == f] = lgb.train(params, ds, num_boost_round=50).predict(Xp[fold == f])
+            e = {arm: np.clip(probs[:, i], 0.01, 1.0) for i, arm in enumerate(every)}
+        for arm in arms:
+            at, c0 = t == arm, t == self.control
+            phi = (
+                mu[arm]
+                - mu[self.control]
+                + at * (yv - mu[arm]) / e[arm]
+                - c0 * (yv - mu[self.control]) / e[self.control]
+            )
+            b, _ = self._train(Xp, phi, "regression", fold)
+            self.effect_models_[arm] = (b, b, 0.5)
 
     def _check(self):
         if not hasattr(self, "boosters_"):
@@ -225,12 +424,19 @@ class UpliftModel(BaseEstimator):
         if self.effect_models_:
             out = {}
             for ch, (b1, b0, g) in self.effect_models_.items():
-                out[f"effect_{ch}"] = g * b0.predict(Xp) + (1 - g) * b1.predict(Xp)
-            return pd.DataFrame(out, index=X.index)
-        base = self._proba(self.control, Xp)
-        return pd.DataFrame(
-            {f"effect_{ch}": self._proba(ch, Xp) - base for ch in self.channels_}, index=X.index
-        )
+                w = _weight(g, Xp)
+                out[f"effect_{ch}"] = w * b0.predict(Xp) + (1 - w) * b1.predict(Xp)
+        else:
+            base = self._proba(self.control, Xp)
+            out = {f"effect_{ch}": self._proba(ch, Xp) - base for ch in self.channels_}
+        if self.reach is not None:  # a contact that cannot be delivered changes nothing
+            for ch in self.channels_:
+                flag = self.reach.format(channel=ch)
+                if flag in Xp.columns:
+                    out[f"effect_{ch}"] = np.where(
+                        Xp[flag].to_numpy() == 0, 0.0, out[f"effect_{ch}"]
+                    )
+        return pd.DataFrame(out, index=X.index)
 
     def predict(self, X) -> np.ndarray:
         """The channel with the largest predicted effect per customer (no constraint).
@@ -289,7 +495,8 @@ class UpliftModel(BaseEstimator):
                 continue
             if self.effect_models_:
                 b1, b0, g = self.effect_models_[ch]
-                parts[at] = g * _contrib(b0, Xp[at]) + (1 - g) * _contrib(b1, Xp[at])
+                w = _weight(g, Xp[at])[:, None]
+                parts[at] = w * _contrib(b0, Xp[at]) + (1 - w) * _contrib(b1, Xp[at])
             else:
                 parts[at] = self._contrib(ch, Xp[at]) - base[at]
         shown = (
@@ -326,6 +533,37 @@ class UpliftModel(BaseEstimator):
         if isinstance(b, float):
             return np.zeros((len(Xp), len(self.feature_names_in_)))
         return _contrib(b, Xp)
+
+
+_CHANNEL = "__channel__"
+
+
+def _with_channel(Xp: pd.DataFrame, channel, channels) -> pd.DataFrame:
+    """``Xp`` with the channel as a categorical feature (a pooled effect regression's input)."""
+    values = np.broadcast_to(np.asarray(channel, dtype=object), (len(Xp),))
+    out = Xp.reset_index(drop=True).copy()
+    out[_CHANNEL] = pd.Categorical(values, categories=list(channels))
+    return out
+
+
+class _Pooled:
+    """One channel's view of an effect regression pooled over channels."""
+
+    def __init__(self, booster, channel, channels):
+        self.booster, self.channel, self.channels = booster, channel, list(channels)
+
+    def predict(self, Xp, pred_contrib=False):
+        out = self.booster.predict(
+            _with_channel(Xp, self.channel, self.channels), pred_contrib=pred_contrib
+        )
+        return np.delete(out, -2, axis=1) if pred_contrib else out  # the channel's own part
+
+
+def _weight(g, Xp: pd.DataFrame) -> np.ndarray:
+    """The X-learner's propensity: a constant share or a model of it."""
+    if isinstance(g, float):
+        return np.full(len(Xp), g)
+    return np.clip(np.asarray(g.predict(Xp), dtype=float), 0.05, 0.95) if len(Xp) else np.zeros(0)
 
 
 def _contrib(booster, Xp: pd.DataFrame) -> np.ndarray:

@@ -17,8 +17,9 @@ from ..export import (
 )
 from ..privacy import pseudonymise
 from ._effects import campaign_effects
+from ._inputs import iter_uplift_inputs, uplift_inputs
 from ._metrics import saved_per_1000
-from ._model import UpliftModel, uplift_features
+from ._model import UpliftModel
 from ._outcomes import campaign_members, ingest_outcomes, pilot_outcomes
 from ._policy import next_best_channel, score_targeting
 
@@ -75,7 +76,9 @@ def simulate_export_responses(export_dir, data_path, *, key, seed: int = 0) -> p
     return out.drop(columns="group")
 
 
-def run_uplift_stage(cfg, root, *, portraits: pd.DataFrame, export_dir, key) -> dict | None:
+def run_uplift_stage(
+    cfg, root, *, portraits: pd.DataFrame, export_dir, key, scoring=None
+) -> dict | None:
     """Ingest responses to the export, measure campaign effects, choose next-best channels.
 
     Parameters
@@ -87,6 +90,11 @@ def run_uplift_stage(cfg, root, *, portraits: pd.DataFrame, export_dir, key) -> 
     export_dir : path-like
         This run's export.
     key : PseudonymKey
+    scoring : pandas.DataFrame or path-like or None, default=None
+        The run's scoring feature frame (its parquet file, or the streamed route's
+        folder of parts), joined to the portraits as the uplift model's inputs (see
+        :func:`uplift_inputs`); read part by part, only ``uplift.features``. None: the
+        portrait columns only.
 
     Returns
     -------
@@ -131,21 +139,33 @@ def run_uplift_stage(cfg, root, *, portraits: pd.DataFrame, export_dir, key) -> 
             "No randomised pilot responses: no uplift model and no next-best-channel choice."
         )
         return res
-    res["nbc"] = _next_best(cfg, out, portraits, pilot, export_dir, key, res)
+    res["nbc"] = _next_best(cfg, out, portraits, pilot, export_dir, key, res, scoring)
     return res
 
 
-def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res) -> dict:
+def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res, scoring) -> dict:
     u = cfg.uplift
     po = pilot_outcomes(pilot, key=key)
-    X_all = uplift_features(portraits)
     keys = portraits["customer_key"].astype("string").to_numpy()
     row_of = pd.Series(np.arange(len(keys)), index=keys)
     po = po[po["customer_key"].isin(row_of.index) & po[u.outcome].notna()]
-    X = X_all.iloc[row_of.reindex(po["customer_key"].to_numpy()).to_numpy()].reset_index(drop=True)
+    pilot_rows = np.zeros(len(keys), bool)
+    pilot_rows[row_of.reindex(po["customer_key"].to_numpy()).to_numpy()] = True
+    inputs = dict(key=key, columns=u.features)
+    X_pilot = uplift_inputs(portraits, scoring, rows=pilot_rows, **inputs)
+    at = pd.Series(np.arange(len(X_pilot)), index=keys[pilot_rows])
+    X = X_pilot.iloc[at.reindex(po["customer_key"].to_numpy()).to_numpy()].reset_index(drop=True)
+    del X_pilot
     treatment = np.where(po["group"] == "control", "control", po["channel"].astype(str))
-    model = UpliftModel(random_state=cfg.seed).fit(X, treatment, po[u.outcome].to_numpy())
-    effects = model.predict_effect(X_all)
+    model = UpliftModel(random_state=cfg.seed).fit(
+        X, treatment, po[u.outcome].to_numpy(), groups=po["customer_key"].to_numpy()
+    )
+    del X
+    effects = pd.DataFrame(
+        0.0, index=range(len(keys)), columns=[f"effect_{ch}" for ch in model.channels_]
+    )
+    for pos, part in iter_uplift_inputs(portraits, scoring, **inputs):  # one part at a time
+        effects.iloc[pos] = model.predict_effect(part).to_numpy()
     contact = portraits[[f"contactable_{ch}" for ch in CHANNELS]].astype(bool)
     # a hashed look-up: np.isin compares text keys pairwise
     opted = row_of.index.isin(list(read_contact_list(cfg.export.opt_out_list, key, "opt-out")))
@@ -177,14 +197,17 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res) -> dict:
         channels=chans,
     )
     got = choice["channel"].notna().to_numpy(dtype=bool)
-    why = model.explain(X_all[got], channel=choice["channel"][got].to_numpy())
+    chosen = choice["channel"].to_numpy(dtype=object)
+    reasons = np.full(len(keys), "", dtype=object)
+    for pos, part in iter_uplift_inputs(portraits, scoring, rows=got, **inputs):
+        reasons[pos] = model.explain(part, channel=chosen[pos])["reasons"].to_numpy(dtype=object)
     table = pd.DataFrame(
         {
             "customer_key": pd.array(keys[got], dtype="string"),
             "channel": choice["channel"][got].to_numpy(),
             "rank": choice["rank"][got].to_numpy(),
             "expected_effect": choice["expected_effect"][got].to_numpy(),
-            "reasons": why["reasons"].to_numpy(),
+            "reasons": pd.array(reasons[got], dtype="string"),
         }
     ).sort_values("rank", kind="mergesort")
     write_frame(table, out / NBC_FILE, "csv", decimals=None)
