@@ -283,7 +283,7 @@ def cmd_export(cfg: Config, args) -> int:
     preflight(cfg, stages=("export", "portraits") if built_here else ("export",))
     out_dir = Path(args.export_dir) if args.export_dir else paths.export
     if parts:  # a streamed run's portraits: exported part by part, the usage never read
-        from ..pipeline._streamrun import export_portrait_parts
+        from ..pipeline import export_portrait_parts
 
         result = export_portrait_parts(cfg, parts, out_dir, key=key)
         return _said_export(result, out_dir)

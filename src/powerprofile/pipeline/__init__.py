@@ -32,7 +32,7 @@ from ._sample import (
 )
 from ._stages import export_portraits, make_portraits, segment_customers, write_run_report
 from ._stream import StreamPlan, stream_features, stream_portraits, validate_streamed
-from ._streamrun import run_streamed
+from ._streamrun import export_portrait_parts, run_streamed
 
 __all__ = [
     "IMPORTANCE_CUSTOMERS",
@@ -42,6 +42,7 @@ __all__ = [
     "build_feature_frames",
     "customer_uniform",
     "importance_rows",
+    "export_portrait_parts",
     "export_portraits",
     "load_data",
     "make_portraits",

@@ -14,29 +14,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..report._kpis import _COUNT_COLUMNS
 from ._tasks import _fresh_sources, new_token
 
 __all__ = ["spark_kpis"]
 
 _KEYS = ("month", "region", "grid_unit", "customer_type", "channel", "payment_channel")
+# the columns of channel_kpi_counts (owned by the report's KPI module), then the
+# payment mix's counts and each part's row counts
+_COUNTS = _COUNT_COLUMNS
+_FLOATS = ("sat_sum", "amount")
 _INTS = (
-    "customers",
-    "active_customers",
-    "contacting_customers",
-    "contacts",
-    "complaints",
-    "repeats",
-    "sat_n",
-    "adopters",
-    "contacting_any",
-    "payments",
-    "online_payments",
+    *(c for c in _COUNT_COLUMNS if c not in _FLOATS),
     "rows_interactions",
     "rows_payments",
     "rows_events",
 )
-_FLOATS = ("sat_sum", "amount")
-_COUNTS = (*_INTS[:11], "sat_sum")  # the columns of channel_kpi_counts
 _TABLES = ("interactions", "payments", "events")
 _META = -1  # the grouping number of a part's row counts and first activity month
 
