@@ -325,16 +325,17 @@ def test_streamed_validation_quarantines_each_part_redacted(tmp_path):
         usage.loc[rows, "kwh"] = -1.0  # negative readings are set aside
         usage.to_parquet(f, index=False)
         planted[p] = usage.loc[rows, "customer_id"].tolist()
-    import dataclasses
 
     cfg = load_config(
         _config(tmp_path, data, tmp_path / "o", streaming="always", errors="quarantine")
     )
+    from powerprofile.pipeline._stream import local_mapper
+
     reports = {}
     for n_jobs in (1, 2):  # in this process, and the parts checked by two worker processes
-        c = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=n_jobs))
         out = tmp_path / f"stage{n_jobs}"
-        report = reports[n_jobs] = validate_streamed(c, out, KEY)
+        mapper = local_mapper(2) if n_jobs == 2 else None
+        report = reports[n_jobs] = validate_streamed(cfg, out, KEY, mapper=mapper)
         assert (report["table"] == "usage").any()
         files = sorted((out / "validation" / "quarantine" / "usage").glob("*.parquet"))
         assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
@@ -374,13 +375,13 @@ def test_export_reads_the_tag_and_risk_labels_the_dictionary_names(tmp_path):
 
 def test_parts_checked_by_workers_raise_the_same_named_error(tmp_path):
     """Strict mode: the parts checked by two worker processes give load_tables' error."""
-    import dataclasses
     import shutil
 
     from powerprofile import load_tables
     from powerprofile.config import load_config
     from powerprofile.exceptions import DataValidationError
     from powerprofile.pipeline import validate_streamed
+    from powerprofile.pipeline._stream import local_mapper
 
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
@@ -392,7 +393,6 @@ def test_parts_checked_by_workers_raise_the_same_named_error(tmp_path):
         load_tables(data)
     assert "usage.kwh: 1 negative value" in str(want.value) and "part-00001" in str(want.value)
     cfg = load_config(_config(tmp_path, data, tmp_path / "o", streaming="always"))
-    cfg = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, n_jobs=2))
     with pytest.raises(DataValidationError) as got:
-        validate_streamed(cfg, tmp_path / "stage", KEY)
+        validate_streamed(cfg, tmp_path / "stage", KEY, mapper=local_mapper(2))
     assert str(got.value) == str(want.value)

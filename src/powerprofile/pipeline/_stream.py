@@ -126,7 +126,10 @@ class _Shipped:
         self.path, self.nonce = path, secrets.token_hex(8)  # a reused file name is not a hit
 
     def __call__(self, i):
-        return _shipped(self.path, self.nonce)(i)
+        try:
+            return _shipped(self.path, self.nonce)(i)
+        finally:
+            _release_memory()  # a part's pages, before the next task of this worker
 
 
 def local_mapper(n_jobs: int, *, end: bool = False):
@@ -207,8 +210,9 @@ def validate_streamed(cfg: Config, folder: Path, key, mapper=None) -> pd.DataFra
         quarantine_frame(safe[part.table]).to_parquet(f, index=False)
 
     errors = cfg.data.errors
-    if mapper is None and feature_workers(cfg) > 1:
-        mapper = local_mapper(feature_workers(cfg))
+    # checked in this process by default: two workers each holding a usage part beside
+    # the parent (every customer id) went past 4 GB at a million customers, for 40 s
+    # saved; ``mapper=local_mapper(n)`` checks the parts on ``n`` worker processes
     return validate_folder(
         _resolve(cfg.data.path),
         errors=errors,
