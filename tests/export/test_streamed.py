@@ -120,7 +120,7 @@ def _cases(draw):
     scores = draw(
         st.lists(st.sampled_from([0.1, 0.2, 0.5, 0.7, 0.9, np.nan]), min_size=n, max_size=n)
     )
-    n_parts = draw(st.integers(1, 4))
+    n_parts = draw(st.integers(1, min(4, n)))  # at most one part per customer
     part = np.array(draw(st.lists(st.integers(0, n_parts - 1), min_size=n, max_size=n)))
     part[:n_parts] = np.arange(n_parts)  # no empty part
     reach = np.array(
