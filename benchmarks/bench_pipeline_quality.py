@@ -21,6 +21,11 @@ model quality:
    (``truth/`` beside the data, written by ``powerprofile sample``); its AUC on the
    same rows is the ceiling, and the model's share of it is printed (bar: >= 0.97).
 
+``--data`` another generated folder with the same dates scores the run's models on *its*
+holdout rows: models trained on different populations (say a 1,000,000-customer run
+with its training sample and a 100,000-customer run on every row) are then compared
+on the same rows, against the same oracle.
+
 Nothing is written into the run or the data folder; ``--json`` writes the figures.
 """
 
