@@ -396,3 +396,19 @@ def test_parts_checked_by_workers_raise_the_same_named_error(tmp_path):
     with pytest.raises(DataValidationError) as got:
         validate_streamed(cfg, tmp_path / "stage", KEY, mapper=local_mapper(2))
     assert str(got.value) == str(want.value)
+
+
+def test_export_of_a_damaged_portrait_part_names_the_file(tmp_path):
+    """A truncated portrait part: a named data error before any export work, no traceback."""
+    from powerprofile.config import load_config
+    from powerprofile.exceptions import DataValidationError
+    from powerprofile.pipeline import export_portrait_parts
+
+    good = tmp_path / "part-00000.parquet"
+    pd.DataFrame({"customer_key": ["K0000000000000001"]}).to_parquet(good)
+    bad = tmp_path / "part-00001.parquet"
+    bad.write_bytes(good.read_bytes()[:40])  # the footer is gone
+    cfg = load_config(_config(tmp_path, SAMPLE, tmp_path / "o", streaming="always"))
+    with pytest.raises(DataValidationError, match=r"portrait part '.*part-00001\.parquet' is not"):
+        export_portrait_parts(cfg, [good, bad], tmp_path / "export", key=KEY)
+    assert not (tmp_path / "export").exists()

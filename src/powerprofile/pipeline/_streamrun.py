@@ -107,14 +107,27 @@ def export_portrait_parts(
     (contact details and opt-outs), never the usage. The same files and bytes as
     exporting the concatenated portraits.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..exceptions import DataValidationError
     from ._stages import export_portraits
     from ._stream import _PartTables, read_customers
 
+    files = [Path(f) for f in files]
+    for f in files:  # footers only: a damaged part is named before any work
+        try:
+            pq.ParquetFile(f).close()
+        except (OSError, pa.ArrowException) as err:
+            raise DataValidationError(
+                f"portrait part {str(f)!r} is not a readable Parquet file ({err}); "
+                "run `powerprofile run` again to write the portraits."
+            ) from None
     if customers is None:
         customers = read_customers(cfg)
     return export_portraits(
         cfg,
-        list(files),
+        files,
         _PartTables(customers),
         out_dir,
         previous_dir=previous_dir,
