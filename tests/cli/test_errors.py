@@ -330,3 +330,21 @@ def test_run_takes_the_campaigns_file_like_export(tmp_path, capsys, key_env, bro
     assert code == 2, err  # checked before any work, naming the file given on the command line
     assert str(missing) in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_portraits_file_exits_3_naming_it(tmp_path, capsys, monkeypatch):
+    """A truncated --portraits file: a named data error (exit 3), no traceback, no export."""
+    monkeypatch.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+    damaged = tmp_path / "portraits.parquet"
+    damaged.write_bytes(b"PAR1" + b"\0" * 64)  # a Parquet header with no footer
+    cfg = fast_config(tmp_path)
+    export_dir = tmp_path / "exports"
+    code = main(
+        ["export", "--config", str(cfg), "--portraits", str(damaged)]
+        + ["--export-dir", str(export_dir), "-q"]
+    )
+    err = capsys.readouterr().err
+    assert code == 3, err  # bad input data
+    assert str(damaged) in err and "not a readable Parquet file" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert not export_dir.exists()

@@ -28,9 +28,21 @@ def _paths(cfg: Config) -> OutputPaths:
 
 
 def _read_frame(path: Path, what: str, hint: str) -> pd.DataFrame:
+    """A Parquet frame the job wrote (or the user passed); a damaged file is named."""
+    import pyarrow as pa
+
+    from ..exceptions import DataValidationError
+
     if not path.is_file():
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist; {hint}")
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as err:
+        raise DataValidationError(
+            f"{what} {str(path)!r} is not a readable Parquet file ({type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); "
+            f"the file is damaged or truncated: {hint}"
+        ) from None
 
 
 def cmd_sample(cfg: Config, args) -> int:
