@@ -17,7 +17,9 @@ partitions (``--snapshots N`` monthly snapshots ending at the data's last month)
 - ``in-process``: :func:`powerprofile.features.build_features` with ``n_jobs=1``
   and with ``n_jobs=2`` (worker processes);
 - ``spark local[k]``: :func:`powerprofile.spark.build_features` on a ``local[k]``
-  session; the session start (JVM) is timed apart from the features.
+  session; the session start (the JVM, and one Python worker per core with the library
+  imported, as the job's validation stage leaves them before its features) is timed
+  apart from the features.
 
 ``--job`` instead runs ``powerprofile run`` on the folder with ``engine: local`` and
 ``engine: spark`` (``local[1]``, ``local[2]``) and reports each run's stage times from
@@ -44,6 +46,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- child side
 
 
+def _warm(task: int) -> int:
+    """A task that starts a Spark Python worker with the library imported."""
+    import powerprofile.features  # noqa: F401
+
+    time.sleep(1.0)  # the tasks overlap, so each core's worker starts
+    return task
+
+
 def _child(mode: str, data: str, snapshots: list[str]) -> None:
     """Run one measurement in this process; print one JSON line with the timings."""
     t0 = time.perf_counter()
@@ -56,10 +66,15 @@ def _child(mode: str, data: str, snapshots: list[str]) -> None:
         X = build_features(data, snapshots, n_jobs=n_jobs)
     else:
         from powerprofile.spark import build_features, spark_session
+        from powerprofile.spark._tasks import run_tasks
 
         master = mode.split(" ", 1)[1]
         spark = spark_session(master)
         spark.range(1).count()  # the JVM and the first job are up
+        # one Python worker per core, started and importing the library, as in the job,
+        # whose validation stage starts them before the features
+        cores = master[6:-1] if master.startswith("local[") else ""
+        run_tasks(spark, _warm, int(cores) if cores.isdigit() else os.cpu_count())
         t1 = time.perf_counter()
         out["session_s"] = round(t1 - t0, 2)
         X = build_features(spark, data, snapshots)
