@@ -186,3 +186,42 @@ def test_threads_default_to_the_cores_the_process_may_use():
     expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert PropensityModel()._lgb_params(3)["num_threads"] == expected
     assert PropensityModel(n_jobs=1)._lgb_params(3)["num_threads"] == 1
+
+
+def test_out_of_fold_matrix_scores_like_the_frame():
+    # the matrix the cross-fitted folds are scored on: category codes (missing and
+    # unseen as NaN) and numbers as float64, so a booster scores it as the frame
+    import lightgbm as lgb
+
+    from powerprofile.models._frame import capture_schema, prepare_frame
+    from powerprofile.models._propensity import _matrix
+
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "plan": pd.Series(rng.choice(["a", "b", "c"], n), dtype="string"),
+            "usage": rng.normal(size=n),
+            "flag": rng.random(n) < 0.3,
+            "count": rng.integers(0, 5, n),
+        }
+    )
+    X.loc[::7, "usage"] = np.nan
+    X.loc[::11, "plan"] = pd.NA
+    y = ((X["plan"] == "b").fillna(False) ^ (X["usage"].fillna(0) > 0.5)).astype(int)
+    Xp = prepare_frame(X, capture_schema(X), check_names=False)
+    mat = _matrix(Xp)
+    assert mat.dtype == np.float64
+    codes = {"a": 0.0, "b": 1.0, "c": 2.0}
+    expected_plan = X["plan"].map(codes).to_numpy(dtype=float, na_value=np.nan)
+    np.testing.assert_array_equal(mat[:, 0], expected_plan)
+    np.testing.assert_array_equal(mat[:, 1], X["usage"].to_numpy())
+    np.testing.assert_array_equal(mat[:, 2], X["flag"].to_numpy(dtype=float))
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "min_data_per_group": 5, "num_leaves": 7},
+        lgb.Dataset(Xp, label=y),
+        num_boost_round=20,
+    )
+    np.testing.assert_array_equal(
+        booster.predict(mat, raw_score=True), booster.predict(Xp, raw_score=True)
+    )

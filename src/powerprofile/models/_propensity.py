@@ -42,10 +42,29 @@ _SMALL = 50_000
 
 __all__ = ["PropensityModel"]
 
+_ROUND_KEYS = ("n_estimators", "early_stopping_rounds")
+"""Entries of the size rule that are not LightGBM training parameters."""
+
 
 def _dataset_params(params: dict) -> dict:
     """The parameters of a training run that a shared binned Dataset is built with."""
     return {k: v for k, v in params.items() if k != "interaction_constraints"}
+
+
+def _matrix(Xp: pd.DataFrame) -> np.ndarray:
+    """A prepared frame as LightGBM reads it: float64, category codes, missing as NaN.
+
+    Predicting on it gives the same scores as on the frame (the frame's categories are
+    the fitted ones) without converting the frame again at every call.
+    """
+    out = np.empty(Xp.shape, dtype=np.float64)
+    for j, (_, col) in enumerate(Xp.items()):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def _jsonable(v):
@@ -125,7 +144,9 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
     of the table's size (rows, and rows of the rarer class) and the structure,
     :func:`powerprofile.models._params.size_defaults`: small tables get shallower
     additive and pairwise trees and fewer rows per leaf, unconstrained trees get more
-    leaves as the events grow. What was used is in ``metadata_["tree_params"]``;
+    leaves as the events grow; under 25,000 rows, additive and pairwise trees draw
+    their split thresholds at random (LightGBM ``extra_trees``: smoother shape
+    functions on few events). What was used is in ``metadata_["tree_params"]``;
     every parameter passed explicitly (or in ``lgbm_params``) overrides the rule.
 
     With snapshots and more than ``selection_rows`` training rows, the candidates are
@@ -143,7 +164,8 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         Maximum boosting rounds (early stopping picks the number used); None: the
         size rule (1,000).
     learning_rate : float or None, default=None
-        Shrinkage; None: the size rule (0.1).
+        Shrinkage; None: the size rule (0.1; 0.15 for the randomised additive and
+        pairwise trees of tables under 25,000 rows).
     num_leaves : int or None, default=None
         Leaves per tree; None: the size rule (additive and pairwise: one leaf per 700
         rows, between 3 and 7; free: one per 15 rows of the rarer class, between 7
@@ -333,6 +355,9 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             "early_stopping_rounds": self.early_stopping_rounds,
         }
         params.update({k: v for k, v in explicit.items() if v is not None})
+        # lgbm_params win over both (see _lgb_params): record what is used
+        extra = self.lgbm_params or {}
+        params.update({k: extra[k] for k in params if k in extra and k not in _ROUND_KEYS})
         return params
 
     def _rounds(self, structure):
@@ -352,6 +377,7 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             bagging_freq=1 if float(tree["bagging_fraction"]) < 1 else 0,
             feature_fraction=float(tree["feature_fraction"]),
             lambda_l2=float(tree["lambda_l2"]),
+            extra_trees=bool(tree["extra_trees"]),
             seed=int(self.random_state),
             deterministic=True,
             force_col_wise=True,
@@ -730,15 +756,16 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
             return np.zeros(n, bool), np.zeros(0)
         folds = [(np.flatnonzero(fold != i), np.flatnonzero(fold == i)) for i in range(k)]
         full = lgb.Dataset(Xp, label=yb, weight=w, free_raw_data=False)
+        mat = _matrix(Xp)  # the out-of-fold predictions read it, not the frame
         runs, losses, pairs = {}, {}, []
         for cand in self._candidates(structure):
             if cand == "pairwise":
                 if "additive" not in runs:
-                    runs["additive"] = self._cv(full, Xp, folds, "additive", [])
+                    runs["additive"] = self._cv(full, mat, folds, "additive", [])
                 boosters, _, oof = runs["additive"]
                 pairs = self._screen(Xp, yb, oof, w, boosters[0])
             if cand not in runs:
-                runs[cand] = self._cv(full, Xp, folds, cand, pairs)
+                runs[cand] = self._cv(full, mat, folds, cand, pairs)
             losses[cand] = log_loss(yb, runs[cand][2], w)
         chosen = self._record_choice(structure, losses, pairs, list(Xp.columns))
         self.selection_rows_ = n
@@ -758,9 +785,12 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         }
         return np.ones(n, bool), oof
 
-    def _cv(self, full, Xp, folds, structure, pairs):
-        """Fold boosters, rounds chosen on the mean out-of-fold metric, out-of-fold scores."""
-        params = self._lgb_params(Xp.shape[1], structure, pairs, len(Xp))
+    def _cv(self, full, mat, folds, structure, pairs):
+        """Fold boosters, rounds chosen on the mean out-of-fold metric, out-of-fold scores.
+
+        ``mat`` is the prepared frame as a matrix (:func:`_matrix`).
+        """
+        params = self._lgb_params(mat.shape[1], structure, pairs, len(mat))
         n_rounds, patience = self._rounds(structure)
         callbacks = [lgb.early_stopping(patience, verbose=False)] if patience else []
         res = lgb.cv(
@@ -775,9 +805,9 @@ class PropensityModel(ClassifierMixin, BaseEstimator):
         )
         cvb = res["cvbooster"]
         rounds = int(cvb.best_iteration) if cvb.best_iteration > 0 else n_rounds
-        oof = np.zeros(len(Xp))
+        oof = np.zeros(len(mat))
         for booster, (_, test) in zip(cvb.boosters, folds, strict=True):
-            oof[test] = booster.predict(Xp.iloc[test], raw_score=True, num_iteration=rounds)
+            oof[test] = booster.predict(mat[test], raw_score=True, num_iteration=rounds)
         return cvb.boosters, rounds, oof
 
     def _calibrate(self, raw, y, halves, sw):
