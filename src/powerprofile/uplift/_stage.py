@@ -158,7 +158,9 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res, scoring) 
     del X_pilot
     treatment = np.where(po["group"] == "control", "control", po["channel"].astype(str))
     # the customers a contact annoys: complaints after contact as an input of the effects
-    complaint = po["complaint"].to_numpy() if u.outcome != "complaint" else None
+    complaint = None
+    if u.outcome != "complaint" and "complaint" in po.columns and po["complaint"].notna().any():
+        complaint = po["complaint"].to_numpy()
     model = UpliftModel(random_state=cfg.seed).fit(
         X,
         treatment,
