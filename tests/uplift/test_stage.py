@@ -59,24 +59,28 @@ def test_without_responses_the_stage_only_says_so(setup):
     assert any("No randomised pilot" in n for n in res["notes"])
 
 
-def _write_pilot(tmp, ids, a):
-    """Six randomised waves: the visit helps customers with the flag; sms helps nobody."""
+def _write_pilot(tmp, ids, a, complaint=False):
+    """Six randomised waves: the visit helps customers with the flag; sms helps nobody.
+
+    With ``complaint``, customers with the flag complain after a contact (60 % against 3 %).
+    """
     rng = np.random.default_rng(5)
     rows = []
     for wave in range(6):  # the visit helps customers with the flag; sms helps nobody
         t = rng.choice(["control", "sms", "grid_manager"], N)
         p = 0.5 + np.where((t == "grid_manager") & a, 0.35, 0.0)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "campaign_id": f"pilot{wave}@2025-10-01",
-                    "customer_id": ids,
-                    "group": np.where(t == "control", "control", "treated"),
-                    "channel": pd.array(np.where(t == "control", None, t), dtype="string"),
-                    "retained": rng.random(N) < p,
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "campaign_id": f"pilot{wave}@2025-10-01",
+                "customer_id": ids,
+                "group": np.where(t == "control", "control", "treated"),
+                "channel": pd.array(np.where(t == "control", None, t), dtype="string"),
+                "retained": rng.random(N) < p,
+            }
         )
+        if complaint:
+            frame["complaint"] = rng.random(N) < np.where((t != "control") & a, 0.6, 0.03)
+        rows.append(frame)
     pd.concat(rows).to_parquet(tmp / "data" / "responses.parquet", index=False)
 
 
@@ -96,6 +100,23 @@ def test_next_best_channel_from_a_pilot_respects_the_run(setup):
     in_export = set(portraits.loc[portraits["churn_score"] >= 0.9, "customer_key"])
     assert not set(table["customer_key"]) & in_export  # frequency cap 1: already in a campaign
     assert mine["reasons"].str.startswith("flag=").mean() > 0.8
+
+
+@pytest.mark.parametrize("complaint", [False, True])
+def test_complaints_after_contact_are_an_input_when_the_pilot_has_them(setup, complaint):
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a, complaint=complaint)
+    portraits = portraits.drop(columns="flag")  # only the complaints tell who has the flag
+    run_uplift_stage(
+        cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
+    )
+    table = pd.read_csv(tmp / "out" / "uplift" / "next_best_channel.csv", encoding="utf-8-sig")
+    named = table["reasons"].fillna("").str.contains("complaint_after_contact")
+    flagged = table["customer_key"].isin(set(portraits.loc[a, "customer_key"]))
+    if complaint:
+        assert named[flagged].mean() > 0.8
+    else:
+        assert not named.any()
 
 
 def test_next_best_channel_leaves_out_opted_out_and_do_not_contact_customers(setup):

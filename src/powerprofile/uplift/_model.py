@@ -29,6 +29,16 @@ class UpliftModel(BaseEstimator):
     campaigns must have been randomised given ``X`` (a control group drawn like the
     export's, or a pilot).
 
+    Complaints as an input: when ``fit`` gets the ``complaint`` outcome of the same
+    rows, a LightGBM classifier of the complaint of the treated rows (any channel) on
+    ``X`` becomes one more input of the outcome and effect models,
+    ``complaint_after_contact``: the customers a contact annoys are the ones it can push
+    away, and a complaint is a far stronger trace of annoyance than a departure is of a
+    lost point of retention. On the training rows the input is out-of-fold (a row never
+    sees its own complaint); the classifier fitted on every treated row gives it at
+    prediction. The model learns from the retention outcome alone whether and how the
+    input matters.
+
     Honest tuning: with ``tune_rounds`` each booster's number of rounds is chosen by
     ``cv``-fold cross-validation with early stopping (folds keep a customer's rows
     together when ``fit`` gets ``groups``), ``n_estimators`` being the most.
@@ -77,6 +87,9 @@ class UpliftModel(BaseEstimator):
     feature_names_in_ : numpy.ndarray of str
     boosters_ : dict of str to lightgbm.Booster
         ``"control"`` and each channel.
+    complaint_model_ : lightgbm.Booster or float or None
+        The classifier of ``complaint_after_contact`` (a constant when the treated rows
+        all complained or none did), None when ``fit`` got no ``complaint``.
     base_rate_ : dict of str to float
         Outcome rate of each arm in the training data.
     n_rounds_ : dict of str to int
@@ -158,6 +171,34 @@ class UpliftModel(BaseEstimator):
                 )
         return pd.DataFrame(out, index=X.index)
 
+    def _inputs(self, X) -> pd.DataFrame:
+        """The models' inputs for new rows: ``X`` encoded, plus the complaint input."""
+        Xp = self._frame(X, fitting=False)
+        model = getattr(self, "complaint_model_", None)
+        if model is not None:
+            Xp[COMPLAINT_INPUT] = _predict(model, Xp)
+        return Xp
+
+    def _complaint_input(self, Xp, t, complaint, fold) -> np.ndarray:
+        """Fit ``complaint_model_`` on the treated rows; the training rows' out-of-fold input."""
+        c = pd.Series(complaint).astype("boolean").to_numpy(dtype=float, na_value=np.nan)
+        use = (t != self.control) & ~np.isnan(c)
+        cy = c[use].astype(int)
+        if not use.any() or cy.min() == cy.max():  # one class: a constant input
+            self.complaint_model_ = float(cy.mean()) if use.any() else 0.0
+            return np.full(len(t), self.complaint_model_)
+        self.complaint_model_, rounds = self._train(Xp[use], cy, "binary", fold[use])
+        oof = np.empty(len(t))
+        for f in np.unique(fold):  # out-of-fold: a row's input never sees its own complaint
+            tr = use & (fold != f)
+            if len(np.unique(c[tr])) < 2:
+                oof[fold == f] = float(c[tr].mean()) if tr.any() else 0.0
+                continue
+            ds = lgb.Dataset(Xp[tr], label=c[tr].astype(int), free_raw_data=True)
+            b = lgb.train(self._params("binary"), ds, num_boost_round=rounds)
+            oof[fold == f] = b.predict(Xp[fold == f])
+        return oof
+
     def _params(self, objective: str = "binary") -> dict:
         return dict(
             objective=objective,
@@ -208,7 +249,7 @@ class UpliftModel(BaseEstimator):
         ds = lgb.Dataset(Xp, label=label, free_raw_data=True)
         return lgb.train(params, ds, num_boost_round=rounds), rounds
 
-    def fit(self, X, treatment, y, *, groups=None):
+    def fit(self, X, treatment, y, *, groups=None, complaint=None):
         """Fit the outcome models, then (X- and DR-learners) the effect regressions.
 
         Parameters
@@ -222,6 +263,10 @@ class UpliftModel(BaseEstimator):
         groups : array-like or None, default=None
             The customer of each row (a customer in several campaigns): cross-validation
             folds keep a customer's rows together.
+        complaint : array-like of bool or None, default=None
+            Whether each row complained after the contact: given, it makes the
+            ``complaint_after_contact`` input (see the class docstring); missing
+            values are left out of the complaint model.
 
         Returns
         -------
@@ -236,6 +281,16 @@ class UpliftModel(BaseEstimator):
         Xp, t, yv = Xp[keep], t[keep].to_numpy(dtype=object), yv[keep].to_numpy(dtype=bool)
         Xp = Xp.reset_index(drop=True)
         fold = self._folds(len(t), None if groups is None else np.asarray(groups)[keep])
+        self.complaint_model_ = None
+        if complaint is not None:
+            if len(complaint) != len(keep):
+                raise ValueError(
+                    f"complaint has {len(complaint)} values for {len(keep)} rows of X; give "
+                    "one complaint outcome per row (missing where unknown)."
+                )
+            Xp[COMPLAINT_INPUT] = self._complaint_input(
+                Xp, t, pd.Series(complaint).to_numpy(dtype=object)[keep], fold
+            )
         arms = sorted(set(t) - {self.control})
         if self.control not in set(t):
             raise ValueError(
@@ -420,7 +475,7 @@ class UpliftModel(BaseEstimator):
             Index of ``X``; one column ``effect_<channel>`` per channel.
         """
         self._check()
-        Xp = self._frame(X, fitting=False)
+        Xp = self._inputs(X)
         if self.effect_models_:
             out = {}
             for ch, (b1, b0, g) in self.effect_models_.items():
@@ -470,7 +525,7 @@ class UpliftModel(BaseEstimator):
             joined with ``; ``, largest absolute part first).
         """
         self._check()
-        Xp = self._frame(X, fitting=False)
+        Xp = self._inputs(X)
         n = len(Xp)
         if channel is None:
             chans = self.predict(X)
@@ -483,7 +538,7 @@ class UpliftModel(BaseEstimator):
             raise ValueError(
                 f"channel(s) {unknown!r} were not seen in fit; channels are {self.channels_!r}."
             )
-        names = np.asarray(self.feature_names_in_, dtype=str)
+        names = np.asarray(Xp.columns, dtype=str)
         eff = self.predict_effect(X).to_numpy()
         col = pd.Series(range(len(self.channels_)), index=self.channels_)
         idx = col.reindex(chans).to_numpy(dtype=int)
@@ -500,7 +555,7 @@ class UpliftModel(BaseEstimator):
             else:
                 parts[at] = self._contrib(ch, Xp[at]) - base[at]
         shown = (
-            np.column_stack([_texts(Xp[c]) for c in self.feature_names_in_])
+            np.column_stack([_texts(Xp[c]) for c in Xp.columns])
             if n
             else np.zeros((0, len(names)), dtype=object)
         )
@@ -531,11 +586,20 @@ class UpliftModel(BaseEstimator):
     def _contrib(self, arm: str, Xp: pd.DataFrame) -> np.ndarray:
         b = self.boosters_[arm]
         if isinstance(b, float):
-            return np.zeros((len(Xp), len(self.feature_names_in_)))
+            return np.zeros((len(Xp), Xp.shape[1]))
         return _contrib(b, Xp)
 
 
 _CHANNEL = "__channel__"
+COMPLAINT_INPUT = "complaint_after_contact"
+"""The input made from the complaint outcome (see :class:`UpliftModel`)."""
+
+
+def _predict(model, Xp: pd.DataFrame) -> np.ndarray:
+    """A booster's predictions, or a constant's."""
+    if isinstance(model, float):
+        return np.full(len(Xp), model)
+    return np.asarray(model.predict(Xp), dtype=float) if len(Xp) else np.zeros(0)
 
 
 def _with_channel(Xp: pd.DataFrame, channel, channels) -> pd.DataFrame:

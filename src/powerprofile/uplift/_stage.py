@@ -157,8 +157,16 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res, scoring) 
     X = X_pilot.iloc[at.reindex(po["customer_key"].to_numpy()).to_numpy()].reset_index(drop=True)
     del X_pilot
     treatment = np.where(po["group"] == "control", "control", po["channel"].astype(str))
+    # the customers a contact annoys: complaints after contact as an input of the effects
+    complaint = None
+    if u.outcome != "complaint" and "complaint" in po.columns and po["complaint"].notna().any():
+        complaint = po["complaint"].to_numpy()
     model = UpliftModel(random_state=cfg.seed).fit(
-        X, treatment, po[u.outcome].to_numpy(), groups=po["customer_key"].to_numpy()
+        X,
+        treatment,
+        po[u.outcome].to_numpy(),
+        groups=po["customer_key"].to_numpy(),
+        complaint=complaint,
     )
     del X
     effects = pd.DataFrame(
