@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..schema import DataSource
 from ._area import area_partial, combine_area_partials, outage_stats
+from ._concat import concat_sorted
 from ._labels import CollapseRule, LabelSpec, resolve_kinds
 from ._leakage import ATTRS_KEY, combine_leakage, report_from_attrs, report_to_attrs
 from ._partition import PER_CUSTOMER, FeatureSpec, compute_partition, leakage_partial
@@ -280,12 +281,8 @@ def _run(
     leaks = [r[1] for r in results] + [leakage_partial({"outages": src.outages}, sd, ("outages",))]
     frames = [r[0] for r in results]
     del results
-    if len(frames) == 1:
-        frame = frames[0]
-    else:
-        frame = pd.concat(frames)
-        del frames
-        frame = frame.sort_index()
+    frame = concat_sorted(frames)
+    del frames
     frame.attrs[ATTRS_KEY] = report_to_attrs(combine_leakage(leaks))
     return frame
 

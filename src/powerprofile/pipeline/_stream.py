@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
+from ..features._concat import sorted_layout
 from ._paths import _resolve
 from ._sample import segment_sample_mask, training_sample
 
@@ -495,15 +496,8 @@ def merge_sorted(files, mask=None) -> pd.DataFrame:
         keep.append(m)
         index_parts.append(idx.index if m is None else idx.index[m])
     sizes = np.array([len(i) for i in index_parts])
-    # the levels' values concatenated (MultiIndex.append unions the levels pairwise)
-    index = pd.MultiIndex.from_frame(
-        pd.concat([i.to_frame(index=False) for i in index_parts], ignore_index=True)
-    )
+    index, order, dest = sorted_layout(index_parts)
     del index_parts
-    order = index.argsort()  # the sort_index order (the keys are unique)
-    index = index.take(order)
-    dest = np.empty(len(order), dtype=np.int64)
-    dest[order] = np.arange(len(order))  # row i of the concatenation goes to dest[i]
     ends = np.cumsum(sizes)
     numeric, other, dtypes, attrs = {}, {}, None, []
     for f, m, stop, n in zip(files, keep, ends, sizes, strict=True):

@@ -21,6 +21,7 @@ from ..features import (
     combine_area_partials,
     outage_stats,
 )
+from ..features._concat import concat_sorted
 from ..features._engine import _AreaTask as _EngineAreaTask
 from ..features._engine import _FeatureTask as _EngineFeatureTask
 from ..features._labels import resolve_kinds
@@ -90,7 +91,8 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
     frames = [f for fs, _ in done for f in fs]
     leaks = [lk for _, ls in done for lk in ls]
     leaks.append(leakage_partial({"outages": src.outages}, sd, ("outages",)))
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames).sort_index()
+    frame = concat_sorted(frames)
+    del frames
     frame.attrs[ATTRS_KEY] = report_to_attrs(combine_leakage(leaks))
     return frame
 
