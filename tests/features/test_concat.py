@@ -38,6 +38,9 @@ def _parts(seed: int, n_customers: int, n_parts: int, same_categories: bool, att
                 "label_churn": rng.integers(0, 2, n).astype(np.int8),
                 "region": region,
                 "_weight": rng.uniform(1, 3, n),
+                # a second column of kwh_30d's dtype, apart from it: one dtype's
+                # columns are moved together
+                "kwh_90d": rng.normal(size=n).astype(np.float32),
             },
             index=idx,
         )

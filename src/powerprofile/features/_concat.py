@@ -80,16 +80,25 @@ def concat_sorted(frames: list) -> pd.DataFrame:
     first = frames[0]
     sizes = np.array([len(f) for f in frames])
     ends = np.cumsum(sizes)
-    cols = {}
-    for j, (c, dt) in enumerate(first.dtypes.items()):
+    arrays, groups = {}, {}
+    for j, dt in enumerate(first.dtypes):
         if isinstance(dt, np.dtype) and dt.kind in "biuf":
-            out = np.empty(len(order), dtype=dt)
-            for f, stop, n in zip(frames, ends, sizes, strict=True):
-                out[dest[stop - n : stop]] = f.iloc[:, j].to_numpy()
-            cols[c] = out
+            groups.setdefault(dt, []).append(j)
         else:
             parts = [f.iloc[:, j] for f in frames]
-            cols[c] = pd.concat(parts, ignore_index=True).take(order).array
+            arrays[j] = pd.concat(parts, ignore_index=True).take(order).array
+    for dt, pos in groups.items():
+        # one block per frame and dtype: a Series per column and frame would cost more
+        # than the data (a copy of the index and of attrs each, 14,000 of them on 64
+        # parts of 218 columns)
+        outs = [np.empty(len(order), dtype=dt) for _ in pos]
+        for f, stop, n in zip(frames, ends, sizes, strict=True):
+            block = f.iloc[:, pos].to_numpy(dtype=dt).T
+            rows = dest[stop - n : stop]
+            for out, col in zip(outs, block, strict=True):
+                out[rows] = col
+        arrays.update(zip(pos, outs, strict=True))
+    cols = {c: arrays[j] for j, c in enumerate(first.columns)}
     frame = pd.DataFrame(cols, index=index, copy=False)
     frame.columns = first.columns
     attrs = [f.attrs for f in frames]
