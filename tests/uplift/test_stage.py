@@ -198,3 +198,33 @@ def test_the_stage_is_deterministic_for_a_seed(setup):
         )
         tables.append((tmp / "out" / "uplift" / "next_best_channel.csv").read_bytes())
     assert tables[0] == tables[1]
+
+
+def test_a_large_pilot_is_sampled_by_whole_customers(setup):
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)  # 600 customers x 6 waves = 3,600 rows
+    cfg.uplift.max_training_rows = 1200  # a third of the rows
+
+    def used(seed):
+        cfg.seed = seed
+        res = run_uplift_stage(
+            cfg,
+            tmp / "out",
+            portraits=portraits,
+            export_dir=tmp / "exp",
+            key=resolve_pseudonym_key(),
+        )
+        return res["nbc"]["pilot_rows"], [n for n in res["notes"] if "pilot rows" in n]
+
+    rows, notes = used(0)
+    assert rows % 6 == 0  # every drawn customer keeps all six of their rows
+    # 200 customers expected of 600 (binomial sd 11.5): within 3 sd
+    assert 6 * 165 <= rows <= 6 * 235
+    assert notes == [
+        f"The uplift model is fitted on {rows:,} of the 3,600 pilot rows "
+        "(uplift.max_training_rows: 1,200; customers drawn by key and seed, "
+        "each with all their rows)."
+    ]
+    assert used(0)[0] == rows  # the same draw for the same seed
+    cfg.uplift.max_training_rows = None
+    assert used(0) == (3600, [])

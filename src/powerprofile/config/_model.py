@@ -502,6 +502,11 @@ class UpliftConfig:
     features : list of str or None, default=None
         Scoring features the uplift model reads besides the portraits' scores (None:
         every feature of the scoring frame; a shorter list reads less per part).
+    max_training_rows : int or None, default=400000
+        Pilot rows the uplift model is fitted on, about: beyond it, customers are drawn
+        by their key and the job's seed, each with all their rows (None: every row).
+        The fit holds its inputs in memory and its time grows with the rows (see
+        ``docs/uplift.md``, "At scale").
     """
 
     enabled: bool = True
@@ -519,6 +524,7 @@ class UpliftConfig:
     )
     budget: int | None = field(default=None, metadata=bounded(0, 10**9, unit="customers"))
     features: list[str] | None = None
+    max_training_rows: int | None = field(default=400_000, metadata=bounded(1, 10**12))
 
     def _check(self, source, prefix):
         from ..portraits import CONTACT_CHANNELS

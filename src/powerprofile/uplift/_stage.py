@@ -143,12 +143,34 @@ def run_uplift_stage(
     return res
 
 
+PILOT_SALT = 2
+"""Mixed into the customer draw of the pilot sample (the segmenter's draw uses 1)."""
+
+
+def _pilot_sample(po: pd.DataFrame, cap, seed: int, res: dict) -> pd.DataFrame:
+    """The pilot rows the uplift model is fitted on: about ``cap``, whole customers."""
+    if cap is None or len(po) <= int(cap):
+        return po
+    from ..pipeline._sample import customer_uniform
+
+    keep = customer_uniform(po["customer_key"], seed, PILOT_SALT) < int(cap) / len(po)
+    msg = (
+        f"The uplift model is fitted on {int(keep.sum()):,} of the {len(po):,} pilot rows "
+        f"(uplift.max_training_rows: {int(cap):,}; customers drawn by key and seed, each "
+        "with all their rows)."
+    )
+    log.info("uplift: %s", msg)
+    res["notes"].append(msg)
+    return po[keep]
+
+
 def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res, scoring) -> dict:
     u = cfg.uplift
     po = pilot_outcomes(pilot, key=key)
     keys = portraits["customer_key"].astype("string").to_numpy()
     row_of = pd.Series(np.arange(len(keys)), index=keys)
     po = po[po["customer_key"].isin(row_of.index) & po[u.outcome].notna()]
+    po = _pilot_sample(po, u.max_training_rows, cfg.seed, res)
     pilot_rows = np.zeros(len(keys), bool)
     pilot_rows[row_of.reindex(po["customer_key"].to_numpy()).to_numpy()] = True
     inputs = dict(key=key, columns=u.features)
