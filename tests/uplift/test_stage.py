@@ -228,3 +228,24 @@ def test_a_large_pilot_is_sampled_by_whole_customers(setup):
     assert used(0)[0] == rows  # the same draw for the same seed
     cfg.uplift.max_training_rows = None
     assert used(0) == (3600, [])
+
+
+@pytest.mark.parametrize("case", ["no customer of the portraits", "no control rows"])
+def test_a_pilot_that_does_not_match_the_portraits_is_a_note_not_a_crash(setup, case):
+    cfg, portraits, ids, a, tmp = setup
+    _write_pilot(tmp, ids, a)
+    pilot = pd.read_parquet(tmp / "data" / "responses.parquet")
+    if case == "no customer of the portraits":  # e.g. another data set's pilot
+        pilot["customer_id"] = "X" + pilot["customer_id"]
+    else:
+        pilot = pilot[pilot["group"] == "treated"]
+    pilot.to_parquet(tmp / "data" / "responses.parquet", index=False)
+    res = run_uplift_stage(
+        cfg, tmp / "out", portraits=portraits, export_dir=tmp / "exp", key=resolve_pseudonym_key()
+    )
+    assert res["nbc"] is None
+    (note,) = [n for n in res["notes"] if "pilot responses" in n]
+    assert f"The pilot responses ({len(pilot):,} rows) hold " in note
+    assert ("hold 0 rows" in note) == (case == "no customer of the portraits")
+    assert "no uplift model" in note
+    assert not (tmp / "out" / "uplift" / "next_best_channel.csv").exists()

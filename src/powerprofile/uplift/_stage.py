@@ -169,7 +169,21 @@ def _next_best(cfg, out: Path, portraits, pilot, export_dir, key, res, scoring) 
     po = pilot_outcomes(pilot, key=key)
     keys = portraits["customer_key"].astype("string").to_numpy()
     row_of = pd.Series(np.arange(len(keys)), index=keys)
+    n_read = len(po)
     po = po[po["customer_key"].isin(row_of.index) & po[u.outcome].notna()]
+    groups = set(po["group"].dropna().unique())
+    if not {"control", "treated"} <= groups:
+        msg = (
+            f"The pilot responses ({n_read:,} rows) hold {len(po):,} rows of customers in "
+            f"the portraits with a {u.outcome!r} outcome, "
+            + ("none of them" if not groups else f"only {sorted(groups)[0]!r} ones")
+            + ": no uplift model and no next-best-channel choice. Check that the pilot "
+            "file belongs to this data set and that the pseudonymisation key is the one its "
+            "customers were keyed with."
+        )
+        log.warning("uplift: %s", msg)
+        res["notes"].append(msg)
+        return None
     po = _pilot_sample(po, u.max_training_rows, cfg.seed, res)
     pilot_rows = np.zeros(len(keys), bool)
     pilot_rows[row_of.reindex(po["customer_key"].to_numpy()).to_numpy()] = True
