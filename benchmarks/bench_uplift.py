@@ -228,6 +228,11 @@ def main() -> None:
     truth = pd.read_parquet(os.path.join(args.data, "truth", "uplift.parquet"))
     truth.index = pseudonymise(truth["customer_id"]).to_numpy()
     keys = portraits["customer_key"].astype(str).to_numpy()
+    if not truth.index.isin(set(keys)).any():
+        raise SystemExit(
+            f"no customer of {args.data} is in the run's portraits under this "
+            "POWERPROFILE_PSEUDONYM_KEY: give the key the run used."
+        )
     truth = truth.reindex(keys)
     test = pd.util.hash_array(keys.astype(object)) % 2 == 0
     pilot = pilot_outcomes(os.path.join(args.data, "responses.parquet"))
