@@ -412,3 +412,25 @@ def test_export_of_a_damaged_portrait_part_names_the_file(tmp_path):
     with pytest.raises(DataValidationError, match=r"portrait part '.*part-00001\.parquet' is not"):
         export_portrait_parts(cfg, [good, bad], tmp_path / "export", key=KEY)
     assert not (tmp_path / "export").exists()
+
+
+def test_streamed_scorecards_equal_the_in_memory_ones(both_routes):
+    """Indicators per unit, the fair comparison, weak links and cases, on either route.
+
+    The streamed route sums per-part KPI counts by grid unit up each level and the
+    quality tallies part by part; the in-memory route counts from the whole tables.
+    """
+    mem, streamed = both_routes["never"], both_routes["always"]
+    for out in (mem, streamed):
+        notes = json.loads((out / "run_summary.json").read_text())["notes"]
+        assert not [n for n in notes if n.startswith("scorecards")], notes
+    names = sorted(p.name for p in (mem / "scorecards").glob("*.parquet"))
+    for want in ("indicators", "cases", "drill_down", "early_warnings", "fair_grid_unit"):
+        assert f"{want}.parquet" in names, names
+    cases = pd.read_parquet(streamed / "scorecards" / "cases.parquet")
+    assert len(cases) > 0  # the streamed portraits carry the risk flags the cases read
+    assert names == sorted(p.name for p in (streamed / "scorecards").glob("*.parquet"))
+    for name in names:
+        a = pd.read_parquet(mem / "scorecards" / name)
+        b = pd.read_parquet(streamed / "scorecards" / name)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, obj=name)

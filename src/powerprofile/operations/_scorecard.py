@@ -163,6 +163,7 @@ def build_scorecards(
     segments: pd.Series | None = None,
     months: int = 12,
     reached=None,
+    tallies=None,
 ) -> Scorecards:
     """Indicators, scorecards, weak links, drill-down and risk cases of every unit.
 
@@ -193,6 +194,11 @@ def build_scorecards(
         ``customer_key`` of the customers in this run's campaign files: with the
         portraits, the share of high-risk customers (risk level or a propensity band
         ``high``) reached by a campaign, per unit, for the latest month.
+    tallies : callable, optional
+        ``tallies(units, strata)`` gives the :func:`quality_tallies` of every customer
+        (default: counted from ``tables["interactions"]``). A streamed job, whose
+        ``tables`` are per-part KPI counts (:class:`~powerprofile.report.KpiAggregates`),
+        sums them part by part.
 
     Returns
     -------
@@ -213,7 +219,8 @@ def build_scorecards(
     ind = unit_kpis(tables, units, levels)
     all_months = np.sort(ind["month"].unique())
     recent = all_months[-months:]
-    tal = quality_tallies(tables, units, default_strata(customers, segments))
+    strata = default_strata(customers, segments)
+    tal = quality_tallies(tables, units, strata) if tallies is None else tallies(units, strata)
     tal_recent = tal[tal["month"].isin(recent)]
     # dissatisfied share per unit and month, at every level
     first = units.drop_duplicates("grid_unit")

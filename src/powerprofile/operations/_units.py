@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..features import contact_codes, repeat_contact_flags
-from ..report import KPI_COLUMNS, channel_kpis
+from ..report import KPI_COLUMNS, KpiAggregates, channel_kpis
 from ..schema import CHANNELS, CONTACT_TYPES, ORG_LEVELS, org_paths
 
 __all__ = ["LOW_SATISFACTION", "customer_units", "derive_org", "quality_tallies", "unit_kpis"]
@@ -93,6 +93,10 @@ def customer_units(customers: pd.DataFrame, org: pd.DataFrame) -> tuple[pd.DataF
 def unit_kpis(tables, units: pd.DataFrame, levels, **kpi_kwargs) -> pd.DataFrame:
     """Channel KPIs per unit and month at every level (``channel_kpis`` per level).
 
+    ``tables`` may be a streamed job's :class:`~powerprofile.report.KpiAggregates`
+    (counted by month and grid unit): each level's counts are then its grid units'
+    summed, the same KPIs.
+
     Returns
     -------
     pandas.DataFrame
@@ -100,12 +104,17 @@ def unit_kpis(tables, units: pd.DataFrame, levels, **kpi_kwargs) -> pd.DataFrame
     """
     frames = []
     customers = tables["customers"]
+    first = units.drop_duplicates("grid_unit")
     for lv in levels:
-        view = {k: tables[k] for k in ("interactions", "payments", "events")}
-        c = customers.copy()
-        c["grid_unit"] = units[lv].to_numpy()
-        view["customers"] = c
-        k = channel_kpis(_View(view, getattr(tables, "data_end", None)), ("month", "grid_unit"))
+        if isinstance(tables, KpiAggregates):
+            up = pd.Series(first[lv].to_numpy(), index=first["grid_unit"].to_numpy())
+            k = tables.kpis_regrouped(("month", "grid_unit"), "grid_unit", up)
+        else:
+            view = {k: tables[k] for k in ("interactions", "payments", "events")}
+            c = customers.copy()
+            c["grid_unit"] = units[lv].to_numpy()
+            view["customers"] = c
+            k = channel_kpis(_View(view, getattr(tables, "data_end", None)), ("month", "grid_unit"))
         k = k.rename(columns={"grid_unit": "unit_id"})
         k.insert(0, "level", lv)
         frames.append(k)

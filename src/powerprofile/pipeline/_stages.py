@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -298,6 +299,17 @@ def campaign_keys(export_dir) -> set | None:
     return keys
 
 
+def _streamed_tallies(cfg: Config, tables):
+    """A streamed job's tallies, summed part by part (None: from the tables in memory)."""
+    from ..report import KpiAggregates
+
+    if not isinstance(tables, KpiAggregates):
+        return None
+    from ._stream import stream_tallies
+
+    return functools.partial(stream_tallies, cfg, tables["customers"])
+
+
 def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=None, export_dir=None):
     """The scorecard stage (see ``docs/operations.md``): compute and write the files.
 
@@ -366,6 +378,7 @@ def run_scorecards(cfg: Config, tables, out_dir, *, portraits=None, previous=Non
         months=cfg.operations.months,
         reached=None if export_dir is None else campaign_keys(export_dir),
         segments=_segments(cfg, tables["customers"], portraits),
+        tallies=_streamed_tallies(cfg, tables),
     )
     for note in result.notes:
         log.info("scorecards: %s", note)

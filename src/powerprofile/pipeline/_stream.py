@@ -657,13 +657,69 @@ def stream_kpis(cfg: Config, customers: pd.DataFrame, *, data_start=None, data_e
     return agg
 
 
-def read_report_scores(files, *, uplift: bool = False) -> pd.DataFrame:
+def stream_tallies(cfg: Config, customers: pd.DataFrame, units, strata) -> pd.DataFrame:
+    """The scorecards' quality tallies summed over the parts (one part's contacts in memory).
+
+    :func:`powerprofile.operations.quality_tallies` of each partition's interactions
+    (read and validated part by part), its customers' units and strata; the cells add
+    up, since a customer's contacts, repeats included, all fall in one part.
+
+    Parameters
+    ----------
+    cfg : Config
+    customers : pandas.DataFrame
+        The whole ``customers`` table; ``units`` and ``strata`` are aligned with it.
+    units, strata
+        As for :func:`~powerprofile.operations.quality_tallies`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tallies of the whole folder, as ``quality_tallies`` of all its contacts.
+    """
+    from .._partition import partition_of
+    from ..operations import quality_tallies
+
+    src = _source(str(_resolve(cfg.data.path)), cfg.data.errors, cfg.data.data_end)
+    P = src.native_partitions
+    cust_part = partition_of(customers["customer_id"], P)
+    units = units.reset_index(drop=True)
+    strata = pd.Series(strata).reset_index(drop=True)
+    frames = []
+    for p in range(P):
+        inter = src.partition(p, P, tables=("interactions",))["interactions"]
+        if inter is None or not len(inter):
+            continue
+        mine = cust_part == p
+        frames.append(
+            quality_tallies(
+                {"interactions": inter},
+                units[mine].reset_index(drop=True),
+                strata[mine].reset_index(drop=True),
+            )
+        )
+    keys = ["grid_unit", "month", "stratum", "channel"]
+    if not frames:  # no contact in any part
+        out = pd.DataFrame({k: pd.array([], dtype="string") for k in keys})
+        out["month"] = pd.to_datetime(out["month"])
+        for c in ("contacts", "repeats", "rated", "dissatisfied"):
+            out[c] = np.zeros(0, dtype=np.int64)
+        return out
+    out = pd.concat(frames, ignore_index=True).groupby(keys, sort=True).sum().reset_index()
+    for c in ("grid_unit", "stratum", "channel"):
+        out[c] = out[c].astype("string")
+    return out
+
+
+def read_report_scores(files, *, uplift: bool = False, scorecards: bool = False) -> pd.DataFrame:
     """The portrait columns the report's score section reads, of every part.
 
     Keys, snapshot, region, scores, bands and the first reason of each target: a few
     numbers a customer, like the scores kept for the global deciles. With ``uplift``,
     also the columns the uplift stage reads (its model's features and the
-    ``contactable_<channel>`` flags; no texts).
+    ``contactable_<channel>`` flags; no texts). With ``scorecards``, also those the
+    scorecards' risk cases and early warnings read (grid unit, segment, the risk
+    flags, level and Chinese reasons).
     """
     import pyarrow.parquet as pq
 
@@ -681,6 +737,9 @@ def read_report_scores(files, *, uplift: bool = False) -> pd.DataFrame:
         if uplift:
             extra = set(uplift_features(pd.DataFrame(columns=names)).columns)
             extra |= {c for c in names if c.startswith("contactable_")}
+        if scorecards:
+            extra |= {c for c in names if c in ("grid_unit", "segment_id")}
+            extra |= {c for c in names if c.startswith("risk_")}
         cols = [c for c in names if wanted(c) or c in extra]
         frames.append(pd.read_parquet(f, columns=cols))
     return pd.concat(frames, ignore_index=True)

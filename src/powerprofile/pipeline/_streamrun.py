@@ -292,7 +292,9 @@ def run_streamed(
         bar.done("export", "report")
 
         kpi_tables = (kpis or stream_kpis)(cfg, customers, data_start=start, data_end=end)
-        report_scores = read_report_scores(files, uplift=cfg.uplift.enabled)
+        report_scores = read_report_scores(
+            files, uplift=cfg.uplift.enabled, scorecards=cfg.operations.enabled
+        )
         shutil.rmtree(work, ignore_errors=True)
         _finish(
             cfg,

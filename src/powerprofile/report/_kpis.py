@@ -652,6 +652,34 @@ class KpiAggregates:
             raise ValueError("no part was added to the KPI aggregates.")
         return _kpis_from_counts(self._counts[by][0], by, _key_dtypes(self.customers, by))
 
+    def kpis_regrouped(self, by, key: str, mapping) -> pd.DataFrame:
+        """:meth:`kpis` by ``by`` after each value of ``key`` is replaced by ``mapping``'s.
+
+        The counts are summed per new group before the KPIs are taken, so the KPIs of
+        a coarser unit made of whole groups of ``key`` (a city's grid units: a customer
+        belongs to one of each) are those of its customers, as :func:`channel_kpis`
+        would give with the coarser unit in the customers' ``key`` column.
+
+        Parameters
+        ----------
+        by : tuple of str
+            A counted grouping holding ``key``.
+        key : str
+            A customer key of ``by`` (e.g. ``"grid_unit"``).
+        mapping : pandas.Series
+            The new value of each value of ``key`` (index: the old values, as text).
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`kpis`, ``key`` holding the new values as text.
+        """
+        by = _check_by(by)
+        counts = self.counts(by).copy()
+        counts[key] = counts[key].astype("string").map(mapping).astype("string")
+        summed = counts.groupby(list(by), sort=False, dropna=False, observed=True).sum()
+        return _kpis_from_counts(summed.reset_index(), by, {})
+
     @classmethod
     def from_counts(cls, counts, payment_counts, **kwargs) -> KpiAggregates:
         """Aggregates from counts summed elsewhere (a Spark aggregation of the parts' counts).
