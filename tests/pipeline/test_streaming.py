@@ -434,3 +434,35 @@ def test_streamed_scorecards_equal_the_in_memory_ones(both_routes):
         a = pd.read_parquet(mem / "scorecards" / name)
         b = pd.read_parquet(streamed / "scorecards" / name)
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, obj=name)
+
+
+def test_the_scorecard_command_reads_a_streamed_folder_part_by_part(both_routes, tmp_path):
+    """``powerprofile scorecard`` after each route: the same files, without whole tables."""
+    import shutil
+
+    got = {}
+    for route, out in both_routes.items():
+        copy = tmp_path / f"copy-{route}"
+        shutil.copytree(out, copy)
+        cfg = _config(tmp_path, SAMPLE, copy, streaming=route)
+        mp = pytest.MonkeyPatch()
+        mp.setenv("POWERPROFILE_PSEUDONYM_KEY", KEY)
+        if route == "always":  # the streamed route never loads the whole tables
+            import powerprofile.pipeline as pipeline
+
+            def no_whole_tables(*a, **k):
+                raise AssertionError("load_data called on the streamed route")
+
+            mp.setattr(pipeline, "load_data", no_whole_tables)
+        try:
+            assert main(["scorecard", "--config", str(cfg), "-q"]) == 0
+        finally:
+            mp.undo()
+        got[route] = copy / "scorecards"
+    names = sorted(p.name for p in got["never"].glob("*.parquet"))
+    assert "cases.parquet" in names and "indicators.parquet" in names
+    assert names == sorted(p.name for p in got["always"].glob("*.parquet"))
+    for name in names:
+        a = pd.read_parquet(got["never"] / name)
+        b = pd.read_parquet(got["always"] / name)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, obj=name)

@@ -532,17 +532,22 @@ def _in_output_folders(name: str, cmd):
 
 
 def cmd_scorecard(cfg: Config, args) -> int:
-    from ..pipeline import load_data
+    from ..pipeline import load_data, use_streaming
     from ..pipeline._stages import run_scorecards
+    from ..pipeline._stream import streamed_scorecard_inputs
 
-    tables = load_data(cfg)
     out = Path(cfg.output_dir)
-    portraits = out / "portraits" / "portraits.parquet"
+    if use_streaming(cfg):  # the parts one at a time, as on the job's streamed route
+        tables, portraits = streamed_scorecard_inputs(cfg, out)
+    else:
+        tables = load_data(cfg)
+        portraits = out / "portraits" / "portraits.parquet"
+        portraits = portraits if portraits.is_file() else None
     result, files, recall = run_scorecards(
         cfg,
         tables,
         out / "scorecards",
-        portraits=portraits if portraits.is_file() else None,
+        portraits=portraits,
         previous=out / "scorecards",
     )
     _say(f"scorecards ({len(files)} files)", out / "scorecards")

@@ -711,6 +711,32 @@ def stream_tallies(cfg: Config, customers: pd.DataFrame, units, strata) -> pd.Da
     return out
 
 
+def streamed_scorecard_inputs(cfg: Config, output_dir):
+    """What ``powerprofile scorecard`` reads on the streamed route, one part at a time.
+
+    Returns
+    -------
+    (powerprofile.report.KpiAggregates, pandas.DataFrame or None)
+        The channel KPI counts of every part (the scorecards sum them up the
+        hierarchy and count the quality tallies part by part), and the columns of
+        ``output_dir``'s portrait parts the risk cases read (None without portraits).
+    """
+    from ..schema import read_dataset_info
+
+    data = _resolve(cfg.data.path)
+    info = read_dataset_info(data)
+    start = pd.Timestamp(info["data_start"]) if info.get("data_start") else None
+    src = _source(str(data), cfg.data.errors, cfg.data.data_end)
+    end = cfg.data.data_end or src.data_end
+    customers = read_customers(cfg)
+    tables = stream_kpis(cfg, customers, data_start=start, data_end=end)
+    folder = Path(output_dir) / "portraits"
+    single = folder / "portraits.parquet"
+    files = [single] if single.is_file() else sorted(folder.glob("part-*.parquet"))
+    portraits = read_report_scores(files, scorecards=True) if files else None
+    return tables, portraits
+
+
 def read_report_scores(files, *, uplift: bool = False, scorecards: bool = False) -> pd.DataFrame:
     """The portrait columns the report's score section reads, of every part.
 
