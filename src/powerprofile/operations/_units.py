@@ -17,7 +17,15 @@ from ..features import contact_codes, repeat_contact_flags
 from ..report import KPI_COLUMNS, KpiAggregates, channel_kpis
 from ..schema import CHANNELS, CONTACT_TYPES, ORG_LEVELS, org_paths
 
-__all__ = ["LOW_SATISFACTION", "customer_units", "derive_org", "quality_tallies", "unit_kpis"]
+__all__ = [
+    "LOW_SATISFACTION",
+    "TALLY_KEYS",
+    "customer_units",
+    "derive_org",
+    "quality_tallies",
+    "sum_tallies",
+    "unit_kpis",
+]
 
 log = logging.getLogger("powerprofile")
 
@@ -184,7 +192,27 @@ def quality_tallies(
     )
     if months is not None:
         frame = frame[frame["month"].isin(pd.to_datetime(list(months)))]
-    keys = ["grid_unit", "month", "stratum", "channel"]
+    return sum_tallies([frame])
+
+
+TALLY_KEYS = ("grid_unit", "month", "stratum", "channel")
+"""The cell of a quality tally: grid unit, month, stratum and channel."""
+
+
+def sum_tallies(frames: list) -> pd.DataFrame:
+    """Tally rows summed per cell (:data:`TALLY_KEYS`), keys as text.
+
+    Tallies of disjoint sets of customers (the parts of a folder) add up to those of
+    their union: a customer's contacts, repeats included, all fall in one part.
+    """
+    keys = list(TALLY_KEYS)
+    if not frames:  # no contact anywhere
+        out = pd.DataFrame({k: pd.array([], dtype="string") for k in keys})
+        out["month"] = pd.to_datetime(out["month"])
+        for c in ("contacts", "repeats", "rated", "dissatisfied"):
+            out[c] = np.zeros(0, dtype=np.int64)
+        return out
+    frame = pd.concat(frames, ignore_index=True)
     out = frame.groupby(keys, observed=True, sort=True).sum().reset_index()
     for c in ("grid_unit", "stratum", "channel"):
         out[c] = out[c].astype("string")

@@ -661,8 +661,8 @@ def stream_tallies(cfg: Config, customers: pd.DataFrame, units, strata) -> pd.Da
     """The scorecards' quality tallies summed over the parts (one part's contacts in memory).
 
     :func:`powerprofile.operations.quality_tallies` of each partition's interactions
-    (read and validated part by part), its customers' units and strata; the cells add
-    up, since a customer's contacts, repeats included, all fall in one part.
+    (read and validated part by part), its customers' units and strata, summed by
+    :func:`~powerprofile.operations._units.sum_tallies`.
 
     Parameters
     ----------
@@ -678,7 +678,7 @@ def stream_tallies(cfg: Config, customers: pd.DataFrame, units, strata) -> pd.Da
         The tallies of the whole folder, as ``quality_tallies`` of all its contacts.
     """
     from .._partition import partition_of
-    from ..operations import quality_tallies
+    from ..operations._units import quality_tallies, sum_tallies
 
     src = _source(str(_resolve(cfg.data.path)), cfg.data.errors, cfg.data.data_end)
     P = src.native_partitions
@@ -698,17 +698,7 @@ def stream_tallies(cfg: Config, customers: pd.DataFrame, units, strata) -> pd.Da
                 strata[mine].reset_index(drop=True),
             )
         )
-    keys = ["grid_unit", "month", "stratum", "channel"]
-    if not frames:  # no contact in any part
-        out = pd.DataFrame({k: pd.array([], dtype="string") for k in keys})
-        out["month"] = pd.to_datetime(out["month"])
-        for c in ("contacts", "repeats", "rated", "dissatisfied"):
-            out[c] = np.zeros(0, dtype=np.int64)
-        return out
-    out = pd.concat(frames, ignore_index=True).groupby(keys, sort=True).sum().reset_index()
-    for c in ("grid_unit", "stratum", "channel"):
-        out[c] = out[c].astype("string")
-    return out
+    return sum_tallies(frames)
 
 
 def streamed_scorecard_inputs(cfg: Config, output_dir):
