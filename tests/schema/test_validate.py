@@ -451,3 +451,31 @@ def test_membership_against_a_large_id_set(repeat):
     allowed = pd.Index(ids, dtype="string")  # large and unique: the hash-table path
     values = pd.Index(["C0000003", "C9999999", "C0000099", "c0000003"], dtype="string")
     assert _isin(values, allowed).tolist() == [True, False, True, False]
+
+
+@pytest.mark.parametrize("values_dtype", ["string", "str"])
+def test_membership_across_the_two_string_dtypes(values_dtype):
+    from powerprofile.schema._checks import _isin
+
+    allowed = pd.Index([f"C{i:07d}" for i in range(100)], dtype="str")
+    values = pd.Index(["C0000003", "C9999999", "C0000099", "c0000003"], dtype=values_dtype)
+    assert _isin(values, allowed).tolist() == [True, False, True, False]
+
+
+def test_customer_ids_read_as_categories_give_a_text_id_set(clean):
+    """Ids read with an Arrow dictionary are checked against a text index, not categories."""
+    from powerprofile.schema._validate import check_part
+
+    raw = clean["customers"].copy()
+    raw["customer_id"] = raw["customer_id"].astype("category")
+    res = check_part("customers", raw)
+    assert not isinstance(res.ids.dtype, pd.CategoricalDtype)
+    assert sorted(res.ids) == sorted(clean["customers"]["customer_id"].unique())
+    # an orphan row of another table is still found against that index
+    from powerprofile.schema._validate import PartContext
+
+    usage = clean["usage"].head(3).copy()
+    usage.loc[usage.index[1], "customer_id"] = "NO-SUCH-CUSTOMER"
+    out = check_part("usage", usage, PartContext(lenient=True, all_ids=res.ids))
+    assert [p.check for p in out.problems] == ["orphan"]
+    assert out.n_bad == 1

@@ -132,3 +132,14 @@ def test_a_folder_rewritten_in_place_is_read_anew_by_reused_workers(spark, sampl
     want = local.build_features(folder, "2025-10-01")
     assert_same_features(after, want)
     assert not after["tou_flag"].equals(before["tou_flag"])
+
+
+def test_a_task_uses_the_cores_spark_gives_it(spark):
+    """Arrow's CPU pool in a task is ``spark.task.cpus`` (1), not the machine's cores."""
+
+    def pool(p):
+        import pyarrow as pa
+
+        return pa.cpu_count()
+
+    assert run_tasks(spark, pool, 2) == [1, 1]

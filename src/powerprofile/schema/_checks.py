@@ -553,7 +553,9 @@ def _isin(values: pd.Index, allowed: pd.Index) -> np.ndarray:
         and isinstance(allowed.dtype, pd.StringDtype)
         and allowed.is_unique
     ):
-        return allowed.get_indexer(values) >= 0
+        # one string dtype on both sides: with two ("string" and "str") pandas would
+        # compare through a common dtype and rebuild the hash table at every call
+        return allowed.get_indexer(values.astype(allowed.dtype)) >= 0
     a = pa.array(np.asarray(values.astype(object)), type=pa.large_string(), from_pandas=True)
     b = pa.array(np.asarray(allowed.astype(object)), type=pa.large_string(), from_pandas=True)
     return np.asarray(pc.is_in(a, value_set=b).to_numpy(zero_copy_only=False), dtype=bool)

@@ -246,6 +246,19 @@ class PartResult:
         return any(p.severity == "error" for p in self.problems)
 
 
+def _id_index(values: pd.Series) -> pd.Index:
+    """The distinct customer ids of a column, as a text index (never categorical).
+
+    Every other table's part is checked against it (:func:`._checks._isin`): a text
+    index keeps one hash table for all those look-ups, where a categorical one (ids
+    read with an Arrow dictionary) would be converted again at every part.
+    """
+    u = values.dropna().unique()
+    if isinstance(u.dtype, pd.CategoricalDtype):
+        u = u.astype(u.dtype.categories.dtype)
+    return pd.Index(u)
+
+
 def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> PartResult:
     """Coerce and check one part of table ``name``: the one validation of every route.
 
@@ -282,8 +295,8 @@ def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> 
             if p.mask is not None:
                 cust_bad |= p.mask
         values = tc.values["customer_id"]
-        ids = pd.Index(values.dropna().unique())
-        kept_ids = pd.Index(values[~cust_bad].dropna().unique()) if cust_bad.any() else ids
+        ids = _id_index(values)
+        kept_ids = _id_index(values[~cust_bad]) if cust_bad.any() else ids
     if ctx.file is not None:
         for p in tc.problems:
             if p.severity == "error":

@@ -49,11 +49,30 @@ def _fresh_sources(token: str) -> None:
     _SEEN["token"] = token
 
 
+def _task_threads() -> int:
+    """Hold Arrow's CPU pool to the cores Spark gives each task (``spark.task.cpus``).
+
+    Spark runs as many tasks at once as an executor has cores, each granted
+    ``spark.task.cpus`` of them (default 1); Arrow's Parquet decoding would otherwise
+    start a thread per core of the machine in every task, so the tasks of one executor
+    would take each other's cores (and a ``local[1]`` session would use two).
+    """
+    import pyarrow as pa
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    n = max(int(ctx.cpus()), 1) if ctx is not None else 1
+    if pa.cpu_count() != n:
+        pa.set_cpu_count(n)
+    return n
+
+
 def _runner(fn, token: str):
     def run(batches):
         import pyarrow as pa
 
         _fresh_sources(token)
+        _task_threads()
         for batch in batches:
             for task in batch.column(0).to_pylist():
                 t = time.perf_counter()
