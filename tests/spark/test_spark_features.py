@@ -143,3 +143,20 @@ def test_a_task_uses_the_cores_spark_gives_it(spark):
         return pa.cpu_count()
 
     assert run_tasks(spark, pool, 2) == [1, 1]
+
+
+def test_a_large_result_comes_back_whole_in_pieces(spark):
+    """A result larger than one piece (4 MiB) is cut in the task and joined on the driver."""
+    from powerprofile.spark._tasks import _PIECE
+
+    def big(p):
+        import numpy as np
+
+        return np.random.default_rng(p).integers(0, 255, 2 * _PIECE + 17, dtype=np.uint8)
+
+    import numpy as np
+
+    got = run_tasks(spark, big, 3)
+    for p, arr in enumerate(got):
+        expected = np.random.default_rng(p).integers(0, 255, 2 * _PIECE + 17, dtype=np.uint8)
+        np.testing.assert_array_equal(arr, expected)

@@ -18,11 +18,16 @@ import pickle
 import time
 import uuid
 
+import numpy as np
+
 __all__ = ["run_tasks", "task_frame"]
 
 log = logging.getLogger("powerprofile")
 
-_SCHEMA = "task long, ok boolean, payload binary, seconds double"
+_SCHEMA = "task long, piece int, ok boolean, payload binary, seconds double"
+
+_PIECE = 4 << 20
+"""Most bytes of a task's pickled result per row: larger results come back in pieces."""
 
 
 class _TaskFailed(Exception):
@@ -67,12 +72,27 @@ def _task_threads() -> int:
     return n
 
 
+def _arrow_schema():
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("task", pa.int64()),
+            ("piece", pa.int32()),
+            ("ok", pa.bool_()),
+            ("payload", pa.binary()),
+            ("seconds", pa.float64()),
+        ]
+    )
+
+
 def _runner(fn, token: str):
     def run(batches):
         import pyarrow as pa
 
         _fresh_sources(token)
         _task_threads()
+        schema = _arrow_schema()
         for batch in batches:
             for task in batch.column(0).to_pylist():
                 t = time.perf_counter()
@@ -85,21 +105,19 @@ def _runner(fn, token: str):
                     except Exception:
                         payload = pickle.dumps(_TaskFailed(f"{type(exc).__name__}: {exc}"))
                     ok = False
+                # pieces of at most _PIECE bytes: a task's frame (tens of MB) as one
+                # value would be one huge object in the JVM at every step to the driver
+                view = memoryview(payload)
+                starts = range(0, max(len(view), 1), _PIECE)
                 yield pa.RecordBatch.from_pydict(
                     {
-                        "task": [task],
-                        "ok": [ok],
-                        "payload": [payload],
-                        "seconds": [time.perf_counter() - t],
+                        "task": [task] * len(starts),
+                        "piece": list(range(len(starts))),
+                        "ok": [ok] * len(starts),
+                        "payload": [view[i : i + _PIECE] for i in starts],
+                        "seconds": [time.perf_counter() - t] * len(starts),
                     },
-                    schema=pa.schema(
-                        [
-                            ("task", pa.int64()),
-                            ("ok", pa.bool_()),
-                            ("payload", pa.binary()),
-                            ("seconds", pa.float64()),
-                        ]
-                    ),
+                    schema=schema,
                 )
 
     return run
@@ -152,15 +170,25 @@ def run_tasks(spark, fn, n: int, *, desc: str = "tasks", token: str | None = Non
     try:
         # Arrow batches all the way: collect() would turn each (large) payload into a
         # JVM row and pickle it again for the driver, at several times the cost
-        table = task_frame(spark, fn, n, token).toArrow().sort_by("task")
+        table = task_frame(spark, fn, n, token).toArrow()
     finally:
         sc.setJobDescription(None)
-    ok = table.column("ok").to_pylist()
+    table = table.sort_by([("task", "ascending"), ("piece", "ascending")])
+    tasks = table.column("task").to_numpy()
+    first = np.flatnonzero(np.r_[True, tasks[1:] != tasks[:-1]])  # each task's first row
+    bounds = list(zip(first.tolist(), [*first[1:].tolist(), len(tasks)], strict=True))
     payloads = table.column("payload")
-    for i, good in enumerate(ok):
-        if not good:
-            raise pickle.loads(payloads[i].as_buffer())
-    seconds = table.column("seconds").to_pylist()
+
+    def payload(lo, hi):
+        if hi - lo == 1:
+            return payloads[lo].as_buffer()
+        return b"".join(payloads[i].as_buffer() for i in range(lo, hi))
+
+    ok = table.column("ok").to_pylist()
+    for lo, hi in bounds:
+        if not ok[lo]:
+            raise pickle.loads(payload(lo, hi))
+    seconds = [table.column("seconds")[lo].as_py() for lo, _ in bounds]
     log.info(
         "spark %s: %d tasks in %.1f s (task time %.1f s, longest %.1f s)",
         desc,
@@ -169,4 +197,4 @@ def run_tasks(spark, fn, n: int, *, desc: str = "tasks", token: str | None = Non
         sum(seconds),
         max(seconds),
     )
-    return [pickle.loads(payloads[i].as_buffer()) for i in range(n)]
+    return [pickle.loads(payload(lo, hi)) for lo, hi in bounds]
