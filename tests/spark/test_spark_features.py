@@ -156,6 +156,12 @@ def test_a_large_result_comes_back_whole_in_pieces(spark):
 
     import numpy as np
 
+    from powerprofile.spark._tasks import task_frame
+
+    rows = task_frame(spark, big, 3).select("task", "piece").toPandas()
+    assert sorted(map(tuple, rows.to_numpy().tolist())) == [
+        (t, i) for t in range(3) for i in range(3)
+    ]
     got = run_tasks(spark, big, 3)
     for p, arr in enumerate(got):
         expected = np.random.default_rng(p).integers(0, 255, 2 * _PIECE + 17, dtype=np.uint8)

@@ -31,7 +31,7 @@ from ._checks import (
     _check_partition,
     _TableCheck,
 )
-from ._coerce import coerce_column, empty_column
+from ._coerce import STRING_DTYPE, coerce_column, empty_column
 from ._contract import DATE_MAX, DATE_MIN, TABLE_ORDER, TABLES, TableSpec
 from ._problems import (
     REPORT_COLUMNS,
@@ -247,16 +247,17 @@ class PartResult:
 
 
 def _id_index(values: pd.Series) -> pd.Index:
-    """The distinct customer ids of a column, as a text index (never categorical).
+    """The distinct customer ids of a column, as an index of the validated id dtype.
 
-    Every other table's part is checked against it (:func:`._checks._isin`): a text
-    index keeps one hash table for all those look-ups, where a categorical one (ids
-    read with an Arrow dictionary) would be converted again at every part.
+    Every other table's part is checked against it (:func:`._checks._isin`): an index
+    of the parts' own id dtype keeps one hash table for all those look-ups, where a
+    categorical one (ids read with an Arrow dictionary) would be converted again at
+    every part.
     """
     u = values.dropna().unique()
     if isinstance(u.dtype, pd.CategoricalDtype):
-        u = u.astype(u.dtype.categories.dtype)
-    return pd.Index(u)
+        u = np.asarray(u)
+    return pd.Index(u, dtype=STRING_DTYPE)
 
 
 def check_part(name: str, raw: pd.DataFrame, ctx: PartContext | None = None) -> PartResult:

@@ -24,7 +24,16 @@ __all__ = ["run_tasks", "task_frame"]
 
 log = logging.getLogger("powerprofile")
 
-_SCHEMA = "task long, piece int, ok boolean, payload binary, seconds double"
+_COLUMNS = (
+    ("task", "long"),
+    ("piece", "int"),
+    ("ok", "boolean"),
+    ("payload", "binary"),
+    ("seconds", "double"),
+)
+"""The columns of the tasks' result rows, with their Spark types."""
+
+_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
 
 _PIECE = 4 << 20
 """Most bytes of a task's pickled result per row: larger results come back in pieces."""
@@ -73,17 +82,17 @@ def _task_threads() -> int:
 
 
 def _arrow_schema():
+    """:data:`_COLUMNS` as the Arrow schema of the batches a task yields."""
     import pyarrow as pa
 
-    return pa.schema(
-        [
-            ("task", pa.int64()),
-            ("piece", pa.int32()),
-            ("ok", pa.bool_()),
-            ("payload", pa.binary()),
-            ("seconds", pa.float64()),
-        ]
-    )
+    types = {
+        "long": pa.int64(),
+        "int": pa.int32(),
+        "boolean": pa.bool_(),
+        "binary": pa.binary(),
+        "double": pa.float64(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in _COLUMNS])
 
 
 def _runner(fn, token: str):
