@@ -82,3 +82,24 @@ def test_unclustered_part_is_a_named_error(tables, tmp_path, monkeypatch):
     monkeypatch.setattr(_source, "BATCH_ROWS", 97)
     with pytest.raises(DataValidationError, match="not clustered by customer"):
         build_training_frame(d, SNAPS, 60)
+
+
+def test_worker_processes_take_the_duplicate_search_of_the_parent(tmp_path, monkeypatch):
+    """``n_jobs=2`` searches the cross-part keys once, in the parent, and hands them over."""
+    import shutil
+    from pathlib import Path
+
+    from planted import claim_duplicate
+
+    from powerprofile.exceptions import DataValidationError
+    from powerprofile.features import build_features
+    from powerprofile.schema import _reader
+
+    monkeypatch.setattr(_reader, "_DUPLICATES", {})
+    folder = tmp_path / "data"
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    shutil.copytree(sample, folder, ignore=shutil.ignore_patterns("truth"))
+    claimed = claim_duplicate(folder)  # believed by this process only: the files are clean
+    with pytest.raises(DataValidationError, match="payments.payment_id: 1 row shares") as err:
+        build_features(folder, "2025-10-01", n_jobs=2)
+    assert claimed in str(err.value)  # the workers used this process's result

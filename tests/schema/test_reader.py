@@ -515,6 +515,37 @@ def test_cross_part_duplicates_are_searched_once_for_unchanged_files(folder, mon
         DataSource(folder).partition(1, 2, tables=("payments",))
 
 
+def test_a_mapper_searches_each_table_once_side_by_side(folder, monkeypatch):
+    """Validation with a mapper runs one search task per table, before the part checks."""
+    from powerprofile.schema import _reader
+
+    monkeypatch.setattr(_reader, "_DUPLICATES", {})
+    pay = [pd.read_parquet(_part(folder, "payments", p)) for p in range(2)]
+    other = pay[1].copy()
+    other.loc[other.index[0], "payment_id"] = pay[0]["payment_id"].iloc[0]
+    pq.write_table(pa.Table.from_pandas(other, preserve_index=False), _part(folder, "payments"))
+    calls = []
+
+    def mapper(fn, n):
+        calls.append((type(fn).__name__, n))
+        return [fn(i) for i in range(n)]
+
+    dup = r"payments\.payment_id: 2 rows share 1 duplicated key"
+    with pytest.raises(DataValidationError, match=dup):
+        validate_folder(folder, mapper=mapper)
+    assert calls[0] == ("_DuplicateSearch", 2)  # payments and interactions, one task each
+    assert [name for name, _ in calls[1:]] == ["_PartCheck"] * (len(calls) - 1)
+    calls.clear()
+
+    def again(src, column):
+        raise AssertionError(f"{src.name}.{column} searched again")
+
+    monkeypatch.setattr(_reader, "_find_duplicates", again)
+    with pytest.raises(DataValidationError, match=dup):  # remembered for unchanged files
+        validate_folder(folder, mapper=mapper)
+    assert "_DuplicateSearch" not in [name for name, _ in calls]
+
+
 # ---------------------------------------------------------------- CLI
 
 

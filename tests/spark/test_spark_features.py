@@ -134,6 +134,26 @@ def test_a_folder_rewritten_in_place_is_read_anew_by_reused_workers(spark, sampl
     assert not after["tou_flag"].equals(before["tou_flag"])
 
 
+def test_the_tasks_take_the_drivers_duplicate_search(spark, sample_copy, monkeypatch, caplog):
+    """The cross-part key search runs once (a task per table), not in every worker."""
+    import logging
+
+    from planted import claim_duplicate
+
+    from powerprofile.schema import _reader
+
+    monkeypatch.setattr(_reader, "_DUPLICATES", {})
+    folder = sample_copy("claimed")
+    with caplog.at_level(logging.INFO, logger="powerprofile"):
+        build_features(spark, folder, "2025-10-01")
+    assert "spark duplicate keys: 2 tasks" in caplog.text  # payments and interactions
+    _reader._DUPLICATES.clear()
+    claimed = claim_duplicate(folder)  # believed by the driver only: the files are clean
+    with pytest.raises(DataValidationError, match="payments.payment_id: 1 row shares") as err:
+        build_features(spark, folder, "2025-10-01")
+    assert claimed in str(err.value)  # the tasks used the driver's result
+
+
 def test_a_task_uses_the_cores_spark_gives_it(spark):
     """Arrow's CPU pool in a task is ``spark.task.cpus`` (1), not the machine's cores."""
 

@@ -66,13 +66,22 @@ def _map(fn, src: DataSource, P: int, n_jobs: int, progress: bool, desc: str):
 
     if src.path is not None:  # workers read their own parts: nothing big is pickled
         path = str(src.path)
+        # the tables' cross-part key searches once, side by side, not in every worker
+        dups = src.search_duplicates(
+            lambda f, n: Parallel(n_jobs=min(n_jobs, n), backend="loky")(
+                delayed(f)(i) for i in range(n)
+            )
+        )
         return Parallel(n_jobs=n_jobs, backend="loky")(
-            delayed(_folder_call)(fn, path, p) for p in items
+            delayed(_folder_call)(fn, path, p, dups) for p in items
         )
     return Parallel(n_jobs=n_jobs, backend="threading")(delayed(fn)(src, p) for p in items)
 
 
-def _folder_call(fn, path, p):
+def _folder_call(fn, path, p, duplicates):
+    from ..schema._reader import remember_duplicates
+
+    remember_duplicates(duplicates)
     return fn(_folder_source(path), p)
 
 

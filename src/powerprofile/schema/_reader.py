@@ -152,6 +152,73 @@ def remember_duplicates(found: dict) -> None:
     _DUPLICATES.update(found)
 
 
+def cross_part_key(name: str, src: TableSource) -> str | None:
+    """The key column whose repeats must be searched across every part of ``src``.
+
+    A one-column key other than the customer id, in a table stored in several parts:
+    the parts are grouped by customer, so such a key (a payment or interaction id)
+    can repeat in two parts, which neither part's own check sees.
+    """
+    spec = TABLES[name]
+    key = spec.key
+    if not src.partitioned or len(src.files) <= 1 or len(key) != 1:
+        return None
+    return None if key[0] in ("customer_id", spec.customer_column) else key[0]
+
+
+class _DuplicateSearch:
+    """:func:`_find_duplicates` of one table, by its number in ``jobs`` (picklable)."""
+
+    def __init__(self, jobs):
+        self.jobs = jobs
+
+    def __call__(self, i: int):
+        src, column = self.jobs[i]
+        return _duplicates_key(src, column), _find_duplicates(src, column)
+
+
+def search_duplicates(folder: Folder, mapper, names=None) -> dict:
+    """Search the cross-part duplicate keys of every table at once, one task per table.
+
+    ``mapper(fn, n)`` runs the searches elsewhere (Spark tasks, worker processes),
+    side by side instead of one after the other; the results are remembered in this
+    process (:func:`known_duplicates`) and returned, ready to hand to the tasks that
+    read the parts (:func:`remember_duplicates`), so no task searches again.
+
+    Parameters
+    ----------
+    folder : Folder
+        The opened data-set folder.
+    mapper : callable
+        ``mapper(fn, n)`` returns ``[fn(0), ..., fn(n - 1)]``.
+    names : sequence of str, optional
+        Tables to search (default: every table of the folder).
+
+    Returns
+    -------
+    dict
+        The entries of :func:`known_duplicates` for the folder's tables.
+    """
+    wanted = []
+    for name in TABLE_ORDER if names is None else names:
+        src = folder.sources.get(name)
+        column = None if src is None else cross_part_key(name, src)
+        if column is not None:
+            wanted.append((src, column, _duplicates_key(src, column)))
+    jobs = [(src, column) for src, column, key in wanted if not key or key not in _DUPLICATES]
+    if jobs:
+        for key, hit in mapper(_DuplicateSearch(jobs), len(jobs)):
+            if key:
+                _remember(key, hit)
+    return {key: _DUPLICATES[key] for _, _, key in wanted if key in _DUPLICATES}
+
+
+def _remember(key: tuple, hit) -> None:
+    while len(_DUPLICATES) >= _DUPLICATES_KEPT:
+        _DUPLICATES.pop(next(iter(_DUPLICATES)))
+    _DUPLICATES[key] = hit
+
+
 def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
     """Values of ``column`` occurring more than once over all the parts of ``src``.
 
@@ -163,9 +230,7 @@ def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
     if hit is None:
         hit = _find_duplicates(src, column)
         if key:
-            while len(_DUPLICATES) >= _DUPLICATES_KEPT:
-                _DUPLICATES.pop(next(iter(_DUPLICATES)))
-            _DUPLICATES[key] = hit
+            _remember(key, hit)
     return hit
 
 
@@ -262,17 +327,19 @@ def _checked(folder: Folder, lenient: bool, names=None, mapper=None) -> Iterator
     each partitioned Parquet table in parallel; the results then carry no kept rows.
     """
     ctx = PartContext(lenient=lenient, data_end=folder.data_end)
-    for name in _plan(folder, names):
+    plan = _plan(folder, names)
+    if mapper is not None:  # the tables' searches side by side, not in turn on this process
+        search_duplicates(folder, mapper, plan)
+    for name in plan:
         src = folder.sources.get(name)
         if src is None:
             yield name, None, None, None
             continue
-        spec = TABLES[name]
-        key = list(spec.key)
         dup = None
         dup_n = None
-        if src.partitioned and len(src.files) > 1 and len(key) == 1 and key[0] != "customer_id":
-            dup, dup_n = _global_duplicates(src, key[0])
+        column = cross_part_key(name, src)
+        if column is not None:
+            dup, dup_n = _global_duplicates(src, column)
         if src.partitioned:
             units = [([f], f, int(f.stem.split("-")[-1])) for f in src.files]
         else:

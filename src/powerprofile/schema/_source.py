@@ -26,7 +26,13 @@ from ._contract import PER_CUSTOMER, TABLES
 from ._files import _unreadable, arrow_frame
 from ._folder import _read_files, open_folder, part_file
 from ._problems import merge_problems, raise_problems, report_frame
-from ._reader import Part, _global_duplicates, _quarantine_writer
+from ._reader import (
+    Part,
+    _global_duplicates,
+    _quarantine_writer,
+    cross_part_key,
+    search_duplicates,
+)
 from ._validate import PartContext, check_errors_argument, check_part
 
 __all__ = ["DataSource", "clean_usage_chunk"]
@@ -299,12 +305,12 @@ class DataSource:
 
     def _part_context(self, name: str, p: int):
         src = self._folder.sources[name]
-        spec = TABLES[name]
         n_keys = None
         dup = None
-        if len(spec.key) == 1 and spec.key[0] != spec.customer_column and len(src.files) > 1:
+        column = cross_part_key(name, src)
+        if column is not None:
             if name not in self._dups:
-                self._dups[name] = _global_duplicates(src, spec.key[0])
+                self._dups[name] = _global_duplicates(src, column)
             dup, n_keys = self._dups[name]
         offset = int(sum(r or 0 for r in src.rows[:p]))
         f = part_file(src.path, p)
@@ -317,6 +323,18 @@ class DataSource:
             categorical_ids=True,
         )
         return ctx, f, n_keys
+
+    def search_duplicates(self, mapper) -> dict:
+        """Search every table's cross-part duplicate keys now, one ``mapper`` task a table.
+
+        For the engines that hand the folder's partitions to other processes: the
+        result goes to each task (:func:`~powerprofile.schema._reader.remember_duplicates`),
+        which then reads its parts without searching every part of those tables
+        again. ``{}`` for tables in memory.
+        """
+        if self.path is None:
+            return {}
+        return search_duplicates(self._folder, mapper, PER_CUSTOMER)
 
     def _columns(self, name, schema_names):
         return [c for c in TABLES[name].names if c in schema_names]

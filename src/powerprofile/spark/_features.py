@@ -43,24 +43,34 @@ def _source(path: str, errors: str, data_end):
     return DataSource(path, errors=errors, data_end=data_end)
 
 
+def _task_source(args, duplicates):
+    """The worker's source, with the duplicate keys the driver's search found."""
+    from ..schema._reader import remember_duplicates
+
+    remember_duplicates(duplicates)
+    return _source(*args)
+
+
 class _AreaTask:
     """The single-machine area task, on the partition this worker's reader gives."""
 
-    def __init__(self, args, P, sd, windows, kinds):
-        self.args, self.task = args, _EngineAreaTask(P, sd, windows, kinds)
+    def __init__(self, args, duplicates, P, sd, windows, kinds):
+        self.args, self.duplicates = args, duplicates
+        self.task = _EngineAreaTask(P, sd, windows, kinds)
 
     def __call__(self, p):
-        return self.task(_source(*self.args), p)
+        return self.task(_task_source(self.args, self.duplicates), p)
 
 
 class _FeatureTask:
     """The single-machine feature task; frames and leakage partials returned apart."""
 
-    def __init__(self, args, P, snaps, area, spec, labels):
-        self.args, self.task = args, _EngineFeatureTask(P, snaps, area, spec, labels)
+    def __init__(self, args, duplicates, P, snaps, area, spec, labels):
+        self.args, self.duplicates = args, duplicates
+        self.task = _EngineFeatureTask(P, snaps, area, spec, labels)
 
     def __call__(self, p):
-        pairs = self.task(_source(*self.args), p)
+        pairs = self.task(_task_source(self.args, self.duplicates), p)
         return [f for f, _ in pairs], [lk for _, lk in pairs]
 
 
@@ -71,9 +81,17 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
     snaps = as_snapshots(snapshots)
     sd = snapshot_days(snaps)
     windows = tuple(sorted({int(w) for w in windows}))
-    token = new_token()  # the two jobs share each worker's reader of the folder
+    token = new_token()  # the jobs share each worker's reader of the folder
+    # the tables' cross-part key searches once, side by side, instead of in every worker
+    dups = src.search_duplicates(
+        lambda fn, n: run_tasks(spark, fn, n, desc="duplicate keys", token=token)
+    )
     partials = run_tasks(
-        spark, _AreaTask(args, P, sd, windows, kinds), P, desc="area statistics", token=token
+        spark,
+        _AreaTask(args, dups, P, sd, windows, kinds),
+        P,
+        desc="area statistics",
+        token=token,
     )
     area = {
         "complaints": combine_area_partials(partials),
@@ -86,7 +104,11 @@ def _run(spark, path, snapshots, *, windows, min_history_days, kinds, labels, er
         region_categories=src.region_categories(),
     )
     done = run_tasks(
-        spark, _FeatureTask(args, P, snaps, area, spec, labels), P, desc="features", token=token
+        spark,
+        _FeatureTask(args, dups, P, snaps, area, spec, labels),
+        P,
+        desc="features",
+        token=token,
     )
     frames = [f for fs, _ in done for f in fs]
     leaks = [lk for _, ls in done for lk in ls]
