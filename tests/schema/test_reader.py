@@ -455,11 +455,18 @@ def test_generated_folder_streamed_equals_in_memory_on_injected_defects(tmp_path
         assert len(mem.quarantine.get(name, [])) == len(disk.quarantine.get(name, []))
 
 
-def test_payment_id_duplicated_across_parts_is_found(folder):
+def _plant_cross_part_payment(folder) -> str:
+    """Part 1's first payment takes the id of part 0's first: one key in two parts."""
     pay = [pd.read_parquet(_part(folder, "payments", p)) for p in range(2)]
     other = pay[1].copy()
-    other.loc[other.index[0], "payment_id"] = pay[0]["payment_id"].iloc[0]
+    planted = pay[0]["payment_id"].iloc[0]
+    other.loc[other.index[0], "payment_id"] = planted
     pq.write_table(pa.Table.from_pandas(other, preserve_index=False), _part(folder, "payments"))
+    return planted
+
+
+def test_payment_id_duplicated_across_parts_is_found(folder):
+    _plant_cross_part_payment(folder)
     with pytest.raises(
         DataValidationError,
         match=r"payments\.payment_id: 2 rows share 1 duplicated key; every copy",
@@ -482,11 +489,7 @@ def test_hash_collisions_are_never_reported_as_duplicates(folder, monkeypatch):
 
 
 def test_duplicates_across_parts_found_exactly_among_colliding_hashes(folder, monkeypatch):
-    pay = [pd.read_parquet(_part(folder, "payments", p)) for p in range(2)]
-    other = pay[1].copy()
-    planted = pay[0]["payment_id"].iloc[0]
-    other.loc[other.index[0], "payment_id"] = planted
-    pq.write_table(pa.Table.from_pandas(other, preserve_index=False), _part(folder, "payments"))
+    planted = _plant_cross_part_payment(folder)
     monkeypatch.setattr("powerprofile.schema._reader._hash_ids", _collide)
     t = load_tables(folder, errors="quarantine")
     assert sorted(t.quarantine["payments"]["payment_id"]) == [planted, planted]
@@ -520,10 +523,7 @@ def test_a_mapper_searches_each_table_once_side_by_side(folder, monkeypatch):
     from powerprofile.schema import _reader
 
     monkeypatch.setattr(_reader, "_DUPLICATES", {})
-    pay = [pd.read_parquet(_part(folder, "payments", p)) for p in range(2)]
-    other = pay[1].copy()
-    other.loc[other.index[0], "payment_id"] = pay[0]["payment_id"].iloc[0]
-    pq.write_table(pa.Table.from_pandas(other, preserve_index=False), _part(folder, "payments"))
+    _plant_cross_part_payment(folder)
     calls = []
 
     def mapper(fn, n):
@@ -544,6 +544,29 @@ def test_a_mapper_searches_each_table_once_side_by_side(folder, monkeypatch):
     with pytest.raises(DataValidationError, match=dup):  # remembered for unchanged files
         validate_folder(folder, mapper=mapper)
     assert "_DuplicateSearch" not in [name for name, _ in calls]
+
+
+def test_a_search_task_that_fails_leaves_the_search_to_the_tables_turn(folder, monkeypatch):
+    """A failed search task is not an error of its own: the table is searched in its turn."""
+    from powerprofile.schema import _reader
+
+    monkeypatch.setattr(_reader, "_DUPLICATES", {})
+    _plant_cross_part_payment(folder)
+
+    def broken(src, column):
+        raise OSError(f"{src.name} cannot be read just now")
+
+    def mapper(fn, n):
+        if type(fn).__name__ != "_DuplicateSearch":
+            return [fn(i) for i in range(n)]
+        with monkeypatch.context() as m:
+            m.setattr(_reader, "_find_duplicates", broken)
+            found = [fn(i) for i in range(n)]
+        assert found == [((), None)] * n
+        return found
+
+    with pytest.raises(DataValidationError, match=r"payments\.payment_id: 2 rows share 1 dup"):
+        validate_folder(folder, mapper=mapper)
 
 
 # ---------------------------------------------------------------- CLI

@@ -174,7 +174,10 @@ class _DuplicateSearch:
 
     def __call__(self, i: int):
         src, column = self.jobs[i]
-        return _duplicates_key(src, column), _find_duplicates(src, column)
+        try:
+            return _duplicates_key(src, column), _find_duplicates(src, column)
+        except Exception:  # noqa: BLE001 - searched again in turn, which raises in order
+            return (), None
 
 
 def search_duplicates(folder: Folder, mapper, names=None) -> dict:
@@ -183,7 +186,9 @@ def search_duplicates(folder: Folder, mapper, names=None) -> dict:
     ``mapper(fn, n)`` runs the searches elsewhere (Spark tasks, worker processes),
     side by side instead of one after the other; the results are remembered in this
     process (:func:`known_duplicates`) and returned, ready to hand to the tasks that
-    read the parts (:func:`remember_duplicates`), so no task searches again.
+    read the parts (:func:`remember_duplicates`), so no task searches again. A table
+    whose search fails (an unreadable part) is left out: the reading of that table
+    searches it again in its turn and raises there, as without a mapper.
 
     Parameters
     ----------
@@ -208,7 +213,7 @@ def search_duplicates(folder: Folder, mapper, names=None) -> dict:
     jobs = [(src, column) for src, column, key in wanted if not key or key not in _DUPLICATES]
     if jobs:
         for key, hit in mapper(_DuplicateSearch(jobs), len(jobs)):
-            if key:
+            if key and hit is not None:
                 _remember(key, hit)
     return {key: _DUPLICATES[key] for _, _, key in wanted if key in _DUPLICATES}
 
