@@ -157,12 +157,26 @@ def test_the_tasks_take_the_drivers_duplicate_search(spark, sample_copy, monkeyp
 def test_a_task_uses_the_cores_spark_gives_it(spark):
     """Arrow's CPU pool in a task is ``spark.task.cpus`` (1), not the machine's cores."""
 
-    def pool(p):
+    def widen(p):  # a task that changes the pool of the (reused) worker it runs in
+        import os
+
         import pyarrow as pa
 
-        return pa.cpu_count()
+        pa.set_cpu_count(5)
+        return os.getpid()
 
-    assert run_tasks(spark, pool, 2) == [1, 1]
+    def pool(p):
+        import os
+
+        import pyarrow as pa
+
+        return os.getpid(), pa.cpu_count()
+
+    widened = set(run_tasks(spark, widen, 2))
+    seen = run_tasks(spark, pool, 2)
+    assert [n for _, n in seen] == [1, 1]
+    # the workers of the first job ran the second (so its pool of 5 was set back to 1)
+    assert {pid for pid, _ in seen} & widened
 
 
 def test_a_large_result_comes_back_whole_in_pieces(spark):
