@@ -169,3 +169,40 @@ def test_every_failure_is_a_named_data_validation_error(valid_folder, data):
                             pass
                 except DataValidationError as err:
                     assert _named(err, f), (kind, f.name, str(err))
+
+
+_IDS = st.one_of(st.none(), st.sampled_from(["", "a", "b", "c", "P-1", "P-2", "支付-3"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(st.lists(_IDS, max_size=12), min_size=1, max_size=5), collide=st.booleans())
+def test_cross_part_duplicates_equal_an_exact_count(parts, collide):
+    """The spilled-hash search finds exactly the ids seen more than once over all parts.
+
+    Repeats inside one part, across parts, nulls and empty texts; with ``collide``
+    every id hashes to the same 64 bits, so only the exact counts can tell them apart.
+    """
+    import tempfile
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from powerprofile.schema import _reader
+
+    counts = Counter(v for part in parts for v in part if v)
+    want = sorted(v for v, n in counts.items() if n > 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, part in enumerate(parts):
+            f = Path(tmp) / f"part-{i:05d}.parquet"
+            pq.write_table(pa.table({"payment_id": pa.array(part, pa.string())}), f)
+            files.append(f)
+        src = SimpleNamespace(name="payments", files=files)
+        hashes = _reader._hash_ids
+        if collide:
+            _reader._hash_ids = lambda values: np.zeros(len(values), dtype=np.uint64)
+        try:
+            found, n = _reader._find_duplicates(src, "payment_id")
+        finally:
+            _reader._hash_ids = hashes
+    assert sorted(found.tolist()) == want
+    assert n == len(want)

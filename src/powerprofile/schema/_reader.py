@@ -92,7 +92,16 @@ def _quarantine_writer(target) -> Callable[[Part], None] | None:
     return write
 
 
-_DUP_BUCKETS = 16  # spill files of 64-bit hashes: one bucket in memory at a time
+_BUCKET_BITS = 4
+_DUP_BUCKETS = 1 << _BUCKET_BITS  # spill files of 64-bit hashes (by their top bits)
+
+
+def _repeated(values, hashes=None):
+    """The texts occurring more than once in ``values`` (those with ``hashes`` only, if given)."""
+    if hashes is not None:
+        values = values.filter(pa.array(np.isin(_hash_ids(values), hashes)))
+    vc = pc.value_counts(values)
+    return pc.filter(vc.field("values"), pc.greater(vc.field("counts"), 1))
 
 
 def _id_column(src: TableSource, f, column: str):
@@ -242,10 +251,12 @@ def _global_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
 def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
     """Values of ``column`` occurring more than once over all the parts of ``src``.
 
-    Bounded memory, whatever the population: one pass over the parts finds each
-    part's own repeated values and spills a 64-bit hash of each of its distinct
-    values to one of ``_DUP_BUCKETS`` files on disk (by the hash's top bits); each
-    bucket is then sorted alone, and a hash seen in two parts is a candidate. Only
+    Bounded memory, whatever the population: one pass over the parts hashes each
+    part's ids to 64 bits and sorts the hashes; a hash repeated within the part has
+    its texts counted exactly (the part's own repeats), and each distinct hash is
+    spilled to one of ``_DUP_BUCKETS`` files on disk by its top bits (the sorted
+    hashes are cut, not grouped again); each bucket is then sorted alone, and a
+    hash seen in two parts is a candidate. Only
     when there are candidates does a second pass read the parts again and count
     the texts of the candidate hashes exactly, so a hash collision never makes a
     false duplicate. Memory holds one part's distinct values and one bucket's
@@ -259,26 +270,27 @@ def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
             col = _id_column(src, f, column)
             if col is None:
                 return none
-            vc = pc.value_counts(col)
-            values, counts = vc.field("values"), vc.field("counts")
-            within.append(pc.filter(values, pc.greater(counts, 1)))
-            values = values.drop_null()
-            del col, vc, counts
-            h = _hash_ids(values)
-            bucket = (h >> np.uint64(60)).astype(np.intp) % _DUP_BUCKETS
-            order = np.argsort(bucket, kind="stable")
-            h, bucket = h[order], bucket[order]
-            cuts = np.searchsorted(bucket, np.arange(_DUP_BUCKETS + 1))
+            col = col.drop_null()
+            h = np.sort(_hash_ids(col))
+            again = h[1:] == h[:-1]
+            if again.any():  # a hash seen twice in the part: its texts counted exactly
+                within.append(_repeated(col, np.unique(h[1:][again])))
+            h = h[np.r_[True, ~again]] if len(h) else h  # the part's distinct hashes
+            del col, again
+            # sorted hashes are grouped by their top bits, the bucket: one cut per bucket
+            top = np.arange(_DUP_BUCKETS, dtype=np.uint64) << np.uint64(64 - _BUCKET_BITS)
+            cuts = np.searchsorted(h, top).tolist() + [len(h)]
             for b in range(_DUP_BUCKETS):
                 if cuts[b + 1] > cuts[b]:
                     with spill[b].open("ab") as fh:
                         h[cuts[b] : cuts[b + 1]].tofile(fh)
-            del h, bucket, order, values
+            del h
         candidates = []
         for b in spill:
             if not b.exists():
                 continue
-            h = np.sort(np.fromfile(b, dtype=np.uint64))
+            # sorted runs, one per part: the stable (merging) sort takes them as they are
+            h = np.sort(np.fromfile(b, dtype=np.uint64), kind="stable")
             b.unlink()
             candidates.append(np.unique(h[1:][h[1:] == h[:-1]]))
             del h
@@ -289,8 +301,7 @@ def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
         for f in src.files:
             values = pc.unique(_id_column(src, f, column)).drop_null()
             texts.append(values.filter(pa.array(np.isin(_hash_ids(values), candidates))))
-        vc = pc.value_counts(pa.chunked_array(texts, type=pa.large_string()))
-        across.append(pc.filter(vc.field("values"), pc.greater(vc.field("counts"), 1)))
+        across.append(_repeated(pa.chunked_array(texts, type=pa.large_string())))
     dup = pa.chunked_array([*within, *across], type=pa.large_string())
     values = pd.Index(pc.unique(dup).to_numpy(zero_copy_only=False), dtype=object)
     values = values[pd.notna(values) & (values != "")]
