@@ -96,10 +96,8 @@ _BUCKET_BITS = 4
 _DUP_BUCKETS = 1 << _BUCKET_BITS  # spill files of 64-bit hashes (by their top bits)
 
 
-def _repeated(values, hashes=None):
-    """The texts occurring more than once in ``values`` (those with ``hashes`` only, if given)."""
-    if hashes is not None:
-        values = values.filter(pa.array(np.isin(_hash_ids(values), hashes)))
+def _repeated(values):
+    """The texts occurring more than once in ``values``."""
     vc = pc.value_counts(values)
     return pc.filter(vc.field("values"), pc.greater(vc.field("counts"), 1))
 
@@ -271,12 +269,14 @@ def _find_duplicates(src: TableSource, column: str) -> tuple[pd.Index, int]:
             if col is None:
                 return none
             col = col.drop_null()
-            h = np.sort(_hash_ids(col))
+            raw = _hash_ids(col)
+            h = np.sort(raw)
             again = h[1:] == h[:-1]
             if again.any():  # a hash seen twice in the part: its texts counted exactly
-                within.append(_repeated(col, np.unique(h[1:][again])))
+                seen = np.isin(raw, h[1:][again])
+                within.append(_repeated(col.filter(pa.array(seen))))
             h = h[np.r_[True, ~again]] if len(h) else h  # the part's distinct hashes
-            del col, again
+            del col, raw, again
             # sorted hashes are grouped by their top bits, the bucket: one cut per bucket
             top = np.arange(_DUP_BUCKETS, dtype=np.uint64) << np.uint64(64 - _BUCKET_BITS)
             cuts = np.searchsorted(h, top).tolist() + [len(h)]
