@@ -54,6 +54,24 @@ def _warm(task: int) -> int:
     return task
 
 
+def _cpu_by_kind() -> dict[str, float]:
+    """CPU seconds so far of this process (``driver``), its JVM and its Python workers."""
+    import psutil
+
+    me = psutil.Process()
+    out = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            with p.oneshot():
+                t = p.cpu_times()
+                name = p.name()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+        kind = "driver" if p.pid == me.pid else "jvm" if "java" in name else "workers"
+        out[kind] += t.user + t.system
+    return out
+
+
 def _child(mode: str, data: str, snapshots: list[str]) -> None:
     """Run one measurement in this process; print one JSON line with the timings."""
     t0 = time.perf_counter()
@@ -75,9 +93,13 @@ def _child(mode: str, data: str, snapshots: list[str]) -> None:
         # whose validation stage starts them before the features
         cores = master[6:-1] if master.startswith("local[") else ""
         run_tasks(spark, _warm, int(cores) if cores.isdigit() else os.cpu_count())
+        cpu = _cpu_by_kind()
         t1 = time.perf_counter()
         out["session_s"] = round(t1 - t0, 2)
         X = build_features(spark, data, snapshots)
+        # the feature stage's CPU by process; workers that exit lose their share
+        after = _cpu_by_kind()
+        out["features_cpu_s"] = {k: round(after[k] - cpu[k], 1) for k in cpu}
     out["features_s"] = round(time.perf_counter() - t1, 2)
     out["rows"] = len(X)
     print("BENCH " + json.dumps(out), flush=True)

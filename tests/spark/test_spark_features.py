@@ -200,3 +200,130 @@ def test_a_large_result_comes_back_whole_in_pieces(spark):
     for p, arr in enumerate(got):
         expected = np.random.default_rng(p).integers(0, 255, 2 * _PIECE + 17, dtype=np.uint8)
         np.testing.assert_array_equal(arr, expected)
+
+
+def test_results_arriving_out_of_order_come_back_in_task_order():
+    """Rows come in the order tasks finish, one chunk each; pieces join in piece order."""
+    import pickle
+
+    import pyarrow as pa
+
+    from powerprofile.spark._tasks import _arrow_schema, _loads, _results
+
+    want = {0: list(range(50)), 1: "only one piece", 2: ValueError("task 2 failed")}
+    pieces = {}
+    for task, obj in want.items():
+        data = pickle.dumps(obj, protocol=5)
+        size = 7 if task == 0 else len(data)  # task 0 in many small pieces
+        pieces[task] = [data[i : i + size] for i in range(0, len(data), size)]
+    assert len(pieces[0]) > 3
+    # task 2 finished first, task 0's pieces interleaved with task 1's and reversed
+    rows = [(2, 0)] + [(0, i) for i in reversed(range(len(pieces[0])))]
+    rows.insert(3, (1, 0))
+    schema = _arrow_schema()
+    table = pa.Table.from_batches(
+        [
+            pa.RecordBatch.from_pydict(
+                {
+                    "task": [t],
+                    "piece": [i],
+                    "ok": [t != 2],
+                    "payload": [pieces[t][i]],
+                    "seconds": [0.5],
+                    "spilled": [False],
+                },
+                schema=schema,
+            )
+            for t, i in rows
+        ]
+    )
+    got = _results(table)
+    assert [(ok, spilled) for ok, spilled, _ in got] == [(True, False)] * 2 + [(False, False)]
+    assert _loads(got[0][2]) == want[0]
+    assert _loads(got[1][2]) == want[1]
+    err = _loads(got[2][2])
+    assert isinstance(err, ValueError) and str(err) == "task 2 failed"
+
+
+def test_on_a_local_master_results_come_back_through_files_removed_after(
+    spark, tmp_path, monkeypatch
+):
+    """Each task writes its result to the job's folder; the driver reads and removes it."""
+    import tempfile
+
+    from powerprofile.spark import _tasks
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the job's folder goes
+    read = []
+
+    def loads(pieces, spilled=False, folder=None):
+        read.append((spilled, sorted(p.name for p in Path(folder).iterdir())))
+        return real(pieces, spilled, folder)
+
+    real = _tasks._loads
+    monkeypatch.setattr(_tasks, "_loads", loads)
+    big = 2 * _tasks._PIECE + 5  # would come back in three pieces through the JVM
+    got = run_tasks(spark, lambda p: bytes([p]) * big, 3)
+    assert got == [bytes([p]) * big for p in range(3)]
+    # every result was a file of the job's folder, read (and deleted) in task order
+    assert [s for s, _ in read] == [True, True, True]
+    assert [len(names) for _, names in read] == [3, 2, 1]
+    assert all(names[0].startswith(f"task-{i}-") for i, (_, names) in enumerate(read))
+    assert list(tmp_path.iterdir()) == []  # the folder is gone
+
+    class Boom:
+        def __call__(self, p):
+            if p == 2:
+                raise ValueError("part 2 is unreadable")
+            return p
+
+    with pytest.raises(ValueError, match="part 2 is unreadable"):
+        run_tasks(spark, Boom(), 3)
+    assert list(tmp_path.iterdir()) == []  # removed when a task failed too
+
+
+def test_a_task_that_cannot_write_its_file_sends_its_result_through_the_jvm(spark, tmp_path):
+    from powerprofile.spark import task_frame
+    from powerprofile.spark._tasks import _loads, _results
+
+    missing = tmp_path / "gone"  # the folder a task cannot write in
+    rows = _results(task_frame(spark, lambda p: [p] * 3, 2, spill=str(missing)).toArrow())
+    assert [(ok, spilled) for ok, spilled, _ in rows] == [(True, False)] * 2
+    assert [_loads(pieces) for _, _, pieces in rows] == [[0, 0, 0], [1, 1, 1]]
+    written = _results(task_frame(spark, lambda p: p + 1, 2, spill=str(tmp_path)).toArrow())
+    assert [spilled for _, spilled, _ in written] == [True, True]
+    assert len(list(tmp_path.glob("task-*.pkl"))) == 2
+    assert [_loads(p, s, str(tmp_path)) for _, s, p in written] == [1, 2]
+    assert list(tmp_path.glob("task-*.pkl")) == []
+
+
+def test_only_a_local_master_gets_a_result_folder(tmp_path, monkeypatch):
+    import shutil
+    import tempfile
+    from types import SimpleNamespace
+
+    from powerprofile.spark._tasks import _spill_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def session(master, local_dir=None):
+        conf = {"spark.local.dir": local_dir} if local_dir else {}
+        ctx = SimpleNamespace(master=master, getConf=lambda: SimpleNamespace(get=conf.get))
+        return SimpleNamespace(sparkContext=ctx)
+
+    for master in (
+        "yarn",
+        "k8s://https://10.0.0.1:6443",
+        "spark://h:7077",
+        "local-cluster[2,1,1024]",
+    ):
+        assert _spill_folder(session(master)) is None, master
+    for master in ("local", "local[2]", "local[*]", "local[4, 3]"):
+        folder = Path(_spill_folder(session(master)))
+        assert folder.parent == tmp_path and folder.is_dir(), master
+        assert folder.stat().st_mode & 0o077 == 0  # this user's only
+        shutil.rmtree(folder)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    folder = Path(_spill_folder(session("local[2]", f"{scratch}, /elsewhere")))
+    assert folder.parent == scratch  # spark.local.dir's first folder
