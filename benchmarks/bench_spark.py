@@ -19,7 +19,8 @@ partitions (``--snapshots N`` monthly snapshots ending at the data's last month)
 - ``spark local[k]``: :func:`powerprofile.spark.build_features` on a ``local[k]``
   session; the session start (the JVM, and one Python worker per core with the library
   imported, as the job's validation stage leaves them before its features) is timed
-  apart from the features.
+  apart from the features, whose CPU time is also split by process: the driver, the
+  JVM and the Python workers.
 
 ``--job`` instead runs ``powerprofile run`` on the folder with ``engine: local`` and
 ``engine: spark`` (``local[1]``, ``local[2]``) and reports each run's stage times from
@@ -223,12 +224,17 @@ def main(argv=None) -> int:
         f"partitions; {os.cpu_count()} cores, load average {load_before[0]:.1f} before, "
         f"{report['load_average_after'][0]:.1f} after\n"
     )
-    print("| engine | wall (s) | features (s) | JVM start (s) | CPU (s) | peak RSS, tree (GB) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| engine | wall (s) | features (s) | JVM start (s) | CPU (s) | peak RSS, tree (GB) "
+        "| features CPU driver / JVM / workers (s) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
+        split = r.get("features_cpu_s")
+        split = " / ".join(f"{split[k]:.1f}" for k in ("driver", "jvm", "workers")) if split else ""
         print(
             f"| {r['mode']} | {r['wall_s']:.1f} | {r.get('features_s') or float('nan'):.1f} | "
-            f"{r.get('session_s', '')} | {r['cpu_s']:.1f} | {r['peak_rss_gb']:.2f} |"
+            f"{r.get('session_s', '')} | {r['cpu_s']:.1f} | {r['peak_rss_gb']:.2f} | {split} |"
         )
     if speedup:
         print(f"\nfeatures, local[1] -> local[2]: {speedup:.2f}x")
