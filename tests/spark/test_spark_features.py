@@ -295,6 +295,10 @@ def test_a_task_that_cannot_write_its_file_sends_its_result_through_the_jvm(spar
     assert len(list(tmp_path.glob("task-*.pkl"))) == 2
     assert [_loads(p, s, str(tmp_path)) for _, s, p in written] == [1, 2]
     assert list(tmp_path.glob("task-*.pkl")) == []
+    with pytest.raises(RuntimeError, match=r"result file 'task-0-.*' of a Spark task is gone"):
+        _loads(written[0][2], True, str(tmp_path))  # already read and deleted
+    with pytest.raises(RuntimeError, match="not in the job's folder"):
+        _loads([b"../task-0.pkl"], True, str(tmp_path))
 
 
 def test_only_a_local_master_gets_a_result_folder(tmp_path, monkeypatch):

@@ -276,8 +276,15 @@ def _loads(pieces: list, spilled: bool = False, folder: str | None = None):
         if folder is None or os.path.basename(name) != name:
             raise RuntimeError(f"a task's result file {name!r} is not in the job's folder")
         path = os.path.join(folder, name)
-        with open(path, "rb") as f:
-            data = f.read()
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise RuntimeError(
+                f"the result file {name!r} of a Spark task is gone from the job's folder "
+                f"{folder} before the driver read it (removed by a cleaner of temporary "
+                "files?); run the job again, or set spark.local.dir to a folder nothing cleans"
+            ) from None
         os.unlink(path)
     return pickle.loads(data)
 
