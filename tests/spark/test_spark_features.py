@@ -319,10 +319,9 @@ def test_only_a_local_master_gets_a_result_folder(tmp_path, monkeypatch):
         "yarn",
         "k8s://https://10.0.0.1:6443",
         "spark://h:7077",
-        "local-cluster[2,1,1024]",
     ):
         assert _spill_folder(session(master)) is None, master
-    for master in ("local", "local[2]", "local[*]", "local[4, 3]"):
+    for master in ("local", "local[2]", "local[*]", "local[4, 3]", "local-cluster[2,1,1024]"):
         folder = Path(_spill_folder(session(master)))
         assert folder.parent == tmp_path and folder.is_dir(), master
         assert folder.stat().st_mode & 0o077 == 0  # this user's only
@@ -331,3 +330,18 @@ def test_only_a_local_master_gets_a_result_folder(tmp_path, monkeypatch):
     scratch.mkdir()
     folder = Path(_spill_folder(session("local[2]", f"{scratch}, /elsewhere")))
     assert folder.parent == scratch  # spark.local.dir's first folder
+
+
+def test_a_result_file_never_replaces_or_removes_a_file_it_did_not_make(tmp_path, monkeypatch):
+    import uuid
+    from types import SimpleNamespace
+
+    from powerprofile.spark import _tasks
+
+    monkeypatch.setattr(uuid, "uuid4", lambda: SimpleNamespace(hex="same"))
+    theirs = tmp_path / "task-3-same.pkl"
+    theirs.write_bytes(b"someone else's")
+    assert _tasks._spill(str(tmp_path), 3, b"result") is None  # sent through the JVM
+    assert theirs.read_bytes() == b"someone else's"
+    assert _tasks._spill(str(tmp_path), 4, b"result") == "task-4-same.pkl"
+    assert (tmp_path / "task-4-same.pkl").read_bytes() == b"result"

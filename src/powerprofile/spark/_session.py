@@ -33,13 +33,22 @@ def java_runtime() -> str | None:
     return shutil.which("java")
 
 
+def is_local(master) -> bool:
+    """Whether a master runs its executors on the driver's machine.
+
+    ``local``, ``local[N]``, ``local[*]``, ``local[N,F]`` and ``local-cluster[...]``;
+    not ``yarn``, ``k8s://...`` or ``spark://...``.
+    """
+    return str(master or "").startswith("local")
+
+
 def local_defaults(master: str) -> dict[str, str]:
     """Spark properties set for a ``local`` master unless the config sets them.
 
     The driver binds and advertises the loopback address only and the web UI is off:
     a job on one machine opens no port beyond it.
     """
-    if not str(master).startswith("local"):
+    if not is_local(master):
         return {}
     return {
         "spark.driver.bindAddress": LOOPBACK,

@@ -10,14 +10,15 @@ travels back the same way and is raised again on the driver as itself: a task's
 :class:`~powerprofile.exceptions.DataValidationError` reaches the caller with the
 single-machine reader's wording, not wrapped in a Java stack trace.
 
-On a ``local`` master the driver and its executor share one machine, so results skip
-the JVM: each task writes its pickled result to a folder the driver made for the job
-(``spark.local.dir``, else the system's temporary folder; readable by this user only)
-and sends back the file's name; the driver reads each file, deletes it, and removes the
-folder when the job ends, whether it succeeded or not. At 1,000,000 customers the
-feature stage's 1.9 GB of frames otherwise pass through the JVM (13 CPU-s there, and the
-driver's peak memory holds them twice). A task that cannot write its file (a full disk)
-sends its result through the JVM instead.
+On a ``local`` master (``local[N]``, ``local-cluster[...]``) the driver and its
+executors share one machine, so results skip the JVM: each task writes its pickled
+result to a folder the driver made for the job (``spark.local.dir``, else the system's
+temporary folder; readable by this user only) and sends back the file's name; the
+driver reads each file, deletes it, and removes the folder when the job ends, whether
+it succeeded or not. At 1,000,000 customers the feature stage's 1.9 GB of frames
+otherwise pass through the JVM (12–17 CPU-s there, and the driver's peak memory holds
+them twice). A task that cannot write its file (a full disk) sends its result through
+the JVM instead.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import re
 import shutil
 import tempfile
 import time
@@ -109,14 +109,12 @@ def _arrow_schema():
     return pa.schema([(name, types[kind]) for name, kind in _COLUMNS])
 
 
-_LOCAL_MASTER = re.compile(r"local(\[(\d+|\*)(,\s*\d+)?\])?")
-"""Masters whose executor runs on the driver's machine (``local``, ``local[4]``, ...)."""
-
-
 def _spill_folder(spark) -> str | None:
     """A new folder for the tasks' result files, on a local master (None otherwise)."""
+    from ._session import is_local
+
     sc = spark.sparkContext
-    if not _LOCAL_MASTER.fullmatch(sc.master or ""):
+    if not is_local(sc.master):
         return None
     local = sc.getConf().get("spark.local.dir", None)
     base = local.split(",")[0].strip() if local else None
@@ -137,7 +135,11 @@ def _spill(folder: str, task: int, payload: bytes) -> str | None:
     name = f"task-{int(task)}-{uuid.uuid4().hex}.pkl"
     path = os.path.join(folder, name)
     try:
-        with open(path, "xb") as f:
+        f = open(path, "xb")  # noqa: SIM115 - closed below; removed only if made here
+    except OSError:
+        return None
+    try:
+        with f:
             f.write(payload)
     except OSError:
         try:
