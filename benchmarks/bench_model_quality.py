@@ -39,12 +39,17 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# CPU of this process and of its ended child processes (EBM's bags with --jobs > 1)
+from bench_features import _cpu  # noqa: E402
 
 # features that carry each generator driver (by name)
 DRIVER_FEATURES = {
@@ -265,16 +270,6 @@ def _categorical(X: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _cpu_with_children() -> float:
-    """CPU seconds of this process and of its child processes that have ended.
-
-    A model that fits in worker processes (EBM's bags with ``n_jobs > 1``) is counted
-    once its workers exit; with ``--jobs 1`` every model fits in this process.
-    """
-    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + ch.ru_utime + ch.ru_stime
-
-
 def _peers(jobs: int, seed: int, ebm: bool):
     import lightgbm as lgb
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -345,9 +340,9 @@ def peers_main(argv=None):
             for k, (tr, te) in enumerate(folds.split(X, y)):
                 data = X if peer == "powerprofile" else Xc
                 model = make()
-                t0, c0 = time.perf_counter(), _cpu_with_children()
+                t0, c0 = time.perf_counter(), _cpu()
                 model.fit(data.iloc[tr], y[tr])
-                fit_s, cpu_s = time.perf_counter() - t0, _cpu_with_children() - c0
+                fit_s, cpu_s = time.perf_counter() - t0, _cpu() - c0
                 p = model.predict_proba(data.iloc[te])[:, 1]
                 rows.append(
                     {
